@@ -1,0 +1,179 @@
+"""Ad accounts from ``META_ACCOUNTS``: parsing, validation, grouping and token assignment."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+
+from metaads.errors import ConfigError
+
+TABLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_ID_RE = re.compile(r"^(?:act_)?(\d{1,20})$")
+# Actions tables are "<table>_actions": the base name must leave room for the suffix (63 chars max).
+_MAX_TABLE_LEN = 63 - len("_actions")
+
+VARIABLE = "META_ACCOUNTS"
+
+
+@dataclass(frozen=True)
+class Account:
+    """One configured ad account.
+
+    ``id`` is the numeric id without the ``act_`` prefix; ``index`` its position in the configuration
+    (it decides the token: ``index mod len(tokens)``).
+    """
+
+    id: str
+    table: str
+    label: str | None
+    index: int
+
+    @property
+    def act_id(self) -> str:
+        """The Graph API node id, ``act_<id>``."""
+        return f"act_{self.id}"
+
+    @property
+    def actions_table(self) -> str:
+        return f"{self.table}_actions"
+
+    @property
+    def display_name(self) -> str:
+        """What people see: the label, else the table name."""
+        return self.label or self.table
+
+
+def default_table(index: int) -> str:
+    return f"bm_{index + 1:02d}"
+
+
+def parse_accounts(raw: str) -> list[Account]:
+    """Parse ``META_ACCOUNTS``: ``ID[:TABLE[:LABEL]]`` entries separated by commas, or a JSON list.
+
+    Raises:
+        ConfigError: naming ``META_ACCOUNTS`` and the entry at fault.
+    """
+    text = raw.strip()
+    if not text:
+        raise ConfigError("no accounts configured (expected e.g. 'act_1234567890:bm_01:Acme EU')",
+                          variable=VARIABLE)
+    entries = _json_entries(text) if text.startswith("[") else _colon_entries(text)
+    accounts: list[Account] = []
+    seen_ids: dict[str, int] = {}
+    seen_tables: dict[str, int] = {}
+    for position, (raw_id, table, label) in enumerate(entries):
+        where = f"entry {position + 1}"
+        match = _ID_RE.match(raw_id.strip())
+        if not match:
+            raise ConfigError(
+                f"{where}: {raw_id.strip()!r} is not an ad account id (digits, optionally prefixed 'act_')",
+                variable=VARIABLE,
+            )
+        account_id = match.group(1)
+        table_name = (table or "").strip() or default_table(position)
+        if not TABLE_RE.match(table_name):
+            raise ConfigError(
+                f"{where}: table name {table_name!r} must match ^[a-z_][a-z0-9_]{{0,62}}$ "
+                "(lower-case letters, digits, underscores)",
+                variable=VARIABLE,
+            )
+        if len(table_name) > _MAX_TABLE_LEN:
+            raise ConfigError(
+                f"{where}: table name {table_name!r} is longer than {_MAX_TABLE_LEN} characters "
+                "(its actions table adds '_actions')",
+                variable=VARIABLE,
+            )
+        if account_id in seen_ids:
+            raise ConfigError(
+                f"{where}: account {account_id} is already configured in entry {seen_ids[account_id]}",
+                variable=VARIABLE,
+            )
+        if table_name in seen_tables:
+            raise ConfigError(
+                f"{where}: table {table_name!r} is already used by entry {seen_tables[table_name]}",
+                variable=VARIABLE,
+            )
+        seen_ids[account_id] = position + 1
+        seen_tables[table_name] = position + 1
+        accounts.append(Account(id=account_id, table=table_name, label=(label or "").strip() or None,
+                                index=position))
+    _check_actions_clash(accounts)
+    return accounts
+
+
+def _colon_entries(text: str) -> list[tuple[str, str | None, str | None]]:
+    entries: list[tuple[str, str | None, str | None]] = []
+    for position, chunk in enumerate(text.split(",")):
+        if not chunk.strip():
+            raise ConfigError(f"entry {position + 1} is empty (stray comma?)", variable=VARIABLE)
+        parts = chunk.strip().split(":", 2)
+        entries.append((parts[0], parts[1] if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None))
+    return entries
+
+
+def _json_entries(text: str) -> list[tuple[str, str | None, str | None]]:
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise ConfigError(f"looks like JSON but does not parse: {exc}", variable=VARIABLE) from None
+    if not isinstance(data, list):
+        raise ConfigError("JSON form must be a list of objects", variable=VARIABLE)
+    entries: list[tuple[str, str | None, str | None]] = []
+    for position, item in enumerate(data):
+        if not isinstance(item, dict) or "id" not in item:
+            raise ConfigError(f"entry {position + 1}: expected an object with an 'id' key", variable=VARIABLE)
+        unknown = set(item) - {"id", "table", "name", "label"}
+        if unknown:
+            raise ConfigError(f"entry {position + 1}: unknown keys {sorted(unknown)}", variable=VARIABLE)
+        label = item.get("name", item.get("label"))
+        table = item.get("table")
+        entries.append((str(item["id"]), None if table is None else str(table),
+                        None if label is None else str(label)))
+    if not entries:
+        raise ConfigError("the JSON list is empty", variable=VARIABLE)
+    return entries
+
+
+def _check_actions_clash(accounts: Sequence[Account]) -> None:
+    # "bm_01_actions" as a table name would collide with bm_01's actions table.
+    tables = {a.table for a in accounts}
+    for account in accounts:
+        if account.actions_table in tables:
+            raise ConfigError(
+                f"entry {account.index + 1}: table {account.table!r} has an actions table "
+                f"{account.actions_table!r} that clashes with another entry's table",
+                variable=VARIABLE,
+            )
+
+
+def parse_tokens(raw: str, *, variable: str = "GRAPH_API_TOKENS") -> list[str]:
+    """Comma-separated access tokens; at least one, no empty entries, no duplicates."""
+    if not raw.strip():
+        raise ConfigError("at least one access token is required", variable=variable)
+    tokens: list[str] = []
+    for position, chunk in enumerate(raw.split(",")):
+        token = chunk.strip()
+        if not token:
+            raise ConfigError(f"token {position + 1} is empty (stray comma?)", variable=variable)
+        if any(ch.isspace() for ch in token):
+            raise ConfigError(f"token {position + 1} contains whitespace", variable=variable)
+        if token in tokens:
+            raise ConfigError(f"token {position + 1} repeats token {tokens.index(token) + 1}",
+                              variable=variable)
+        tokens.append(token)
+    return tokens
+
+
+def group_accounts(accounts: Sequence[Account], size: int) -> list[list[Account]]:
+    """Split accounts into consecutive groups of ``size`` (the original design's task groups)."""
+    if size < 1:
+        raise ConfigError("must be at least 1", variable="ACCOUNT_GROUP_SIZE")
+    return [list(accounts[i:i + size]) for i in range(0, len(accounts), size)]
+
+
+def token_index_for(account: Account, token_count: int) -> int:
+    """The token an account starts with: account *i* uses token *i mod T*."""
+    return account.index % token_count

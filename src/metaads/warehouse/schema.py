@@ -1,0 +1,136 @@
+"""SQLAlchemy Core table definitions: the single source of the warehouse and analytics schemas.
+
+Per account: an ads table (``bm_01``) and an actions table (``bm_01_actions``). The union views
+``vw_graph_ads`` / ``vw_graph_ads_actions`` select exactly :data:`ADS_COLUMNS` / :data:`ACTIONS_COLUMNS`
+from every configured account's tables. The analytics sync builds its targets from the same
+column factories, so the three always agree.
+
+The run ledger (``metaads_runs``, ``metaads_account_runs``, ``metaads_syncs``) records what every run
+loaded; the incremental sync reads it to know which (account, date range) slices changed.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+ADS_VIEW = "vw_graph_ads"
+ACTIONS_VIEW = "vw_graph_ads_actions"
+ACTIONS_SUFFIX = "_actions"
+
+# Money and action values: exact decimals, wide enough for any currency and Meta's fractional values.
+MONEY = sa.Numeric(20, 6)
+NAME = sa.Unicode(512)
+ID = sa.String(32)
+
+
+def _ads_columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column("unique_id", sa.String(32), primary_key=True, comment="MD5 of account_id|ad_id|date"),
+        sa.Column("account_id", ID, nullable=False),
+        sa.Column("account_name", NAME),
+        sa.Column("campaign_id", ID),
+        sa.Column("campaign_name", NAME),
+        sa.Column("campaign_status", sa.String(32)),
+        sa.Column("adset_id", ID),
+        sa.Column("adset_name", NAME),
+        sa.Column("ad_id", ID, nullable=False),
+        sa.Column("ad_name", NAME),
+        sa.Column("objective", sa.String(64)),
+        sa.Column("spend", MONEY, nullable=False),
+        sa.Column("clicks", sa.BigInteger, nullable=False),
+        sa.Column("inline_link_clicks", sa.BigInteger, nullable=False),
+        sa.Column("impressions", sa.BigInteger, nullable=False),
+        sa.Column("reach", sa.BigInteger, comment="NULL when the API did not send it (reach cannot be 0-filled)"),
+        sa.Column("currency", sa.String(3)),
+        sa.Column("date", sa.Date, nullable=False),
+        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+    ]
+
+
+def _actions_columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column("unique_id", sa.String(32), primary_key=True,
+                  comment="MD5 of account_id|ad_id|date|action_type"),
+        sa.Column("account_id", ID, nullable=False),
+        sa.Column("ad_id", ID, nullable=False),
+        sa.Column("date", sa.Date, nullable=False),
+        sa.Column("action_type", sa.String(128), nullable=False),
+        sa.Column("value", MONEY, nullable=False),
+        sa.Column("action_value", MONEY, comment="action_values for the same type, e.g. purchase value"),
+        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+    ]
+
+
+ADS_COLUMNS: tuple[str, ...] = tuple(c.name for c in _ads_columns())
+ACTIONS_COLUMNS: tuple[str, ...] = tuple(c.name for c in _actions_columns())
+
+
+def ads_table(metadata: sa.MetaData, name: str, *, schema: str | None = None) -> sa.Table:
+    """The ads table of one account, with the original design's indexes."""
+    return sa.Table(
+        name, metadata, *_ads_columns(),
+        sa.Index(f"ix_{name}_account_date", "account_id", "date"),
+        sa.Index(f"ix_{name}_campaign", "campaign_id"),
+        sa.Index(f"ix_{name}_ad", "ad_id"),
+        schema=schema,
+    )
+
+
+def actions_table(metadata: sa.MetaData, name: str, *, schema: str | None = None) -> sa.Table:
+    """The actions table of one account (one row per action type per ad-day)."""
+    return sa.Table(
+        name, metadata, *_actions_columns(),
+        sa.Index(f"ix_{name}_account_date", "account_id", "date"),
+        sa.Index(f"ix_{name}_ad_action", "ad_id", "action_type"),
+        schema=schema,
+    )
+
+
+def ledger_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[sa.Table, sa.Table, sa.Table]:
+    """``metaads_runs``, ``metaads_account_runs`` and ``metaads_syncs``."""
+    runs = sa.Table(
+        "metaads_runs", metadata,
+        sa.Column("run_id", sa.String(36), primary_key=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True)),
+        sa.Column("status", sa.String(16), nullable=False, comment="running | success | partial | failed"),
+        sa.Column("trigger", sa.String(32), comment="cli | airflow | demo | bench"),
+        sa.Column("accounts", sa.Integer),
+        sa.Column("accounts_failed", sa.Integer),
+        schema=schema,
+    )
+    account_runs = sa.Table(
+        "metaads_account_runs", metadata,
+        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+        sa.Column("run_id", sa.String(36), nullable=False, index=True),
+        sa.Column("account_id", ID, nullable=False),
+        sa.Column("table_name", sa.String(63), nullable=False),
+        sa.Column("since", sa.Date, nullable=False),
+        sa.Column("until", sa.Date, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False, comment="loaded | failed | skipped"),
+        sa.Column("ads_rows", sa.BigInteger, nullable=False, default=0),
+        sa.Column("actions_rows", sa.BigInteger, nullable=False, default=0),
+        sa.Column("api_calls", sa.Integer, nullable=False, default=0),
+        sa.Column("throttled_s", sa.Float, nullable=False, default=0.0),
+        sa.Column("duration_s", sa.Float, nullable=False, default=0.0),
+        sa.Column("error", sa.Text, comment="never contains secrets"),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+        schema=schema,
+    )
+    syncs = sa.Table(
+        "metaads_syncs", metadata,
+        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True)),
+        sa.Column("status", sa.String(16), nullable=False, comment="running | success | failed"),
+        sa.Column("mode", sa.String(16), nullable=False, comment="incremental | full"),
+        sa.Column("target", sa.String(200), comment="analytics URL without password"),
+        sa.Column("watermark", sa.Integer,
+                  comment="highest metaads_account_runs.id covered by this sync"),
+        sa.Column("ads_rows", sa.BigInteger),
+        sa.Column("actions_rows", sa.BigInteger),
+        sa.Column("duration_s", sa.Float),
+        sa.Column("error", sa.Text),
+        schema=schema,
+    )
+    return runs, account_runs, syncs
