@@ -1,1 +1,17 @@
-"""pipeline."""
+"""The pipeline: extract -> transform -> load for every account, then sync. Used by CLI and Airflow."""
+
+from __future__ import annotations
+
+from metaads.pipeline.dates import DateRange
+from metaads.pipeline.job import Pipeline, new_run_id
+from metaads.pipeline.results import AccountResult, ChunkResult, ProgressListener, RunSummary
+
+__all__ = [
+    "AccountResult",
+    "ChunkResult",
+    "DateRange",
+    "Pipeline",
+    "ProgressListener",
+    "RunSummary",
+    "new_run_id",
+]

@@ -1,1 +1,19 @@
-"""transform."""
+"""Pure transform: insights rows in the Graph API's JSON shape to warehouse rows (no I/O, no clock)."""
+
+from __future__ import annotations
+
+from metaads.transform.actions import ActionsRow, to_actions_rows
+from metaads.transform.ads import AdsRow, to_ads_rows
+from metaads.transform.campaigns import campaign_status_map
+from metaads.transform.keys import key_id
+from metaads.transform.numbers import InsightRowError
+
+__all__ = [
+    "ActionsRow",
+    "AdsRow",
+    "InsightRowError",
+    "campaign_status_map",
+    "key_id",
+    "to_actions_rows",
+    "to_ads_rows",
+]

@@ -1,0 +1,117 @@
+"""``metaads config check``, ``init-db``, ``run`` and ``sync``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from metaads.cli.app import app, state
+from metaads.cli.render import RichProgress, console, err_console, key_value_table, summary_table
+from metaads.config.accounts import token_index_for
+from metaads.errors import ConfigError, MetaAdsError
+from metaads.pipeline import Pipeline
+from metaads.redact import token_hint
+
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("check")
+def config_check() -> None:
+    """Parse and validate the configuration; print accounts, groups and token assignment."""
+    settings = state.settings()
+    tokens = settings.tokens
+    table = Table(title=f"{len(settings.accounts)} accounts, {len(tokens)} tokens")
+    for column in ("group", "#", "account", "table", "actions table", "label", "token"):
+        table.add_column(column)
+    for group_number, group in enumerate(settings.account_groups(), start=1):
+        for account in group:
+            token = tokens[token_index_for(account, len(tokens))]
+            table.add_row(str(group_number), str(account.index + 1), account.act_id, account.table,
+                          account.actions_table, account.label or "", token_hint(token))
+    console.print(table)
+    console.print(key_value_table("settings", {
+        "graph api": f"{settings.graph_api_base_url}/{settings.graph_api_version}",
+        "app secret": "set (appsecret_proof on every call)" if settings.app_secret else "not set",
+        "lookback days": settings.lookback_days,
+        "account group size": settings.account_group_size,
+        "warehouse": _describe(settings.warehouse_url) + f" schema {settings.warehouse_schema}",
+        "analytics": (_describe(settings.analytics_url) + f" schema {settings.analytics_schema}"
+                      if settings.analytics_url else "not set (no sync)"),
+    }))
+    console.print("[green]configuration OK[/]")
+
+
+def _describe(url: str) -> str:
+    from metaads.pipeline.engines import describe_url
+
+    return describe_url(url)
+
+
+@app.command("init-db")
+def init_db() -> None:
+    """Create the warehouse schema, tables, indexes, views and run ledger (harmless to re-run)."""
+    settings = state.settings()
+    with Pipeline.from_settings(settings) as pipeline:
+        pipeline.init_warehouse()
+        console.print(f"[green]warehouse ready[/]: {pipeline.describe()['warehouse']} "
+                      f"schema {settings.warehouse_schema}, {len(settings.accounts)} accounts")
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{value!r} is not a date like 2026-01-31", variable=option) from None
+
+
+@app.command("run")
+def run_command(
+    accounts: Annotated[str | None, typer.Option(help="Comma-separated ids, tables or labels (default: all).")] = None,
+    since: Annotated[str | None, typer.Option(help="First day to fetch (YYYY-MM-DD); default: look-back.")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day to fetch (YYYY-MM-DD); default: today.")] = None,
+    lookback: Annotated[int | None, typer.Option(min=1, help="Days re-fetched (overrides LOOKBACK_DAYS).")] = None,
+    sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Sync to ANALYTICS_URL afterwards if set.")] = True,
+) -> None:
+    """Extract, transform and load every configured account (several at once); then sync."""
+    settings = state.settings()
+    chosen = settings.select_accounts(accounts.split(",") if accounts else None)
+    first, last = _parse_date(since, "--since"), _parse_date(until, "--until")
+    with Pipeline.from_settings(settings) as pipeline, \
+            RichProgress(chosen, enabled=state.interactive) as progress:
+        summary = pipeline.run(chosen, since=first, until=last, lookback=lookback, listener=progress)
+    console.print(summary_table(summary))
+    if sync and settings.analytics_url:
+        _run_sync(pipeline, full=False, evolve=False)
+    if not summary.ok:
+        names = ", ".join(r.account.display_name for r in summary.failed)
+        err_console.print(f"[red]{len(summary.failed)} account(s) failed: {names}[/]")
+        raise typer.Exit(1)
+
+
+@app.command("sync")
+def sync_command(
+    full: Annotated[bool, typer.Option("--full", help="Re-copy the whole retention window.")] = False,
+    evolve: Annotated[bool, typer.Option("--evolve", help="Add missing target columns.")] = False,
+) -> None:
+    """Copy the warehouse views to the analytics database (incremental by default)."""
+    settings = state.settings()
+    if not settings.analytics_url:
+        raise ConfigError("is not set: nothing to sync to", variable="ANALYTICS_URL")
+    with Pipeline.from_settings(settings) as pipeline:
+        _run_sync(pipeline, full=full, evolve=evolve)
+
+
+def _run_sync(pipeline: Pipeline, *, full: bool, evolve: bool) -> None:
+    try:
+        result = pipeline.sync(full=full, evolve=evolve)
+    except MetaAdsError as exc:
+        err_console.print(f"[red]sync failed[/]: {exc}")
+        raise typer.Exit(1) from None
+    if result is not None:
+        console.print(key_value_table("sync", result.summary()))

@@ -1,0 +1,83 @@
+"""Rich output for the CLI: live per-account progress and the end-of-run summary."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from metaads.config.accounts import Account
+from metaads.pipeline import AccountResult, DateRange, RunSummary
+
+console = Console(stderr=False)
+err_console = Console(stderr=True)
+
+
+class RichProgress:
+    """A :class:`~metaads.pipeline.ProgressListener` drawing one line per account."""
+
+    def __init__(self, accounts: list[Account], *, enabled: bool = True) -> None:
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn("[bold]{task.fields[name]:<24}"), BarColumn(bar_width=None),
+            TextColumn("{task.fields[status]:<10}"), TextColumn("{task.completed:>9,.0f} rows"),
+            TimeElapsedColumn(), console=err_console, disable=not enabled, transient=False,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._lock = threading.Lock()
+        for account in accounts:
+            self._tasks[account.id] = self._progress.add_task(
+                "", total=None, name=account.display_name, status="waiting", start=False)
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def account_started(self, account: Account, date_range: DateRange) -> None:
+        with self._lock:
+            task = self._tasks[account.id]
+            self._progress.start_task(task)
+            self._progress.update(task, status="fetching")
+
+    def rows_fetched(self, account: Account, rows: int) -> None:
+        with self._lock:
+            self._progress.advance(self._tasks[account.id], rows)
+
+    def account_finished(self, result: AccountResult) -> None:
+        with self._lock:
+            task = self._tasks[result.account.id]
+            self._progress.update(task, status=result.status, total=1, completed=result.ads_rows)
+            self._progress.stop_task(task)
+
+
+def summary_table(summary: RunSummary) -> Table:
+    table = Table(title=f"run {summary.run_id} ({summary.duration_s:.1f}s)", show_lines=False)
+    for column, justify in [("account", "left"), ("id", "left"), ("status", "left"), ("range", "left"),
+                            ("ads rows", "right"), ("actions rows", "right"), ("API calls", "right"),
+                            ("throttled", "right"), ("time", "right"), ("error", "left")]:
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for r in summary.results:
+        style = "green" if r.ok else ("yellow" if r.status == "partial" else "red")
+        table.add_row(r.account.display_name, r.account.act_id, f"[{style}]{r.status}[/]",
+                      str(r.range) if r.range else "-", f"{r.ads_rows:,}", f"{r.actions_rows:,}",
+                      f"{r.api_calls:,}", f"{r.throttled_s:.1f}s", f"{r.duration_s:.1f}s",
+                      (r.error or "")[:120])
+    table.add_section()
+    table.add_row("total", "", "ok" if summary.ok else f"{len(summary.failed)} failed", "",
+                  f"{summary.ads_rows:,}", f"{summary.actions_rows:,}", f"{summary.api_calls:,}", "",
+                  f"{summary.duration_s:.1f}s", "")
+    return table
+
+
+def key_value_table(title: str, rows: dict[str, Any]) -> Table:
+    table = Table(title=title, show_header=False)
+    table.add_column("key", style="bold")
+    table.add_column("value")
+    for key, value in rows.items():
+        table.add_row(key, str(value))
+    return table

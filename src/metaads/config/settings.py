@@ -1,0 +1,172 @@
+"""All settings, read once from the environment and ``.env`` (pydantic-settings).
+
+Nothing else in metaads reads environment variables: settings are built here and passed down.
+Every variable is documented in ``.env.example``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from metaads.config.accounts import Account, group_accounts, parse_accounts, parse_tokens
+from metaads.errors import ConfigError
+from metaads.redact import register_secret
+
+# Marketing API versions live about a year; v27.0 (2026-11-04) is the newest and lasts the longest.
+DEFAULT_GRAPH_API_VERSION = "v27.0"
+DEFAULT_DATA_DIR = "metaads-data"
+# 37 months of history is all the Insights API keeps (error 3018 beyond).
+MAX_LOOKBACK_DAYS = 37 * 31
+_VERSION_RE = re.compile(r"^v\d{1,3}\.\d$")
+_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class Settings(BaseSettings):
+    """metaads configuration. Field ``foo_bar`` is read from ``FOO_BAR``."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True, case_sensitive=False,
+    )
+
+    # --- Graph API
+    meta_accounts: str = Field("", description="ACCOUNT_ID[:TABLE[:LABEL]],... or a JSON list")
+    graph_api_tokens: SecretStr = Field(SecretStr(""), description="comma-separated access tokens")
+    graph_api_app_secret: SecretStr | None = None
+    graph_api_base_url: str = "https://graph.facebook.com"
+    graph_api_version: str = DEFAULT_GRAPH_API_VERSION
+    graph_api_page_size: int = Field(500, ge=1, le=5000)
+    graph_api_timeout_s: float = Field(120.0, gt=0, le=3600)
+    graph_api_max_retries: int = Field(6, ge=0, le=50)
+    graph_api_max_wait_s: float = Field(900.0, ge=0, description="longest single rate-limit wait")
+    graph_api_async_threshold_days: int = Field(
+        31, ge=1, description="ranges longer than this use asynchronous report runs")
+    lookback_days: int = Field(15, ge=1, le=MAX_LOOKBACK_DAYS)
+    backfill_chunk_days: int = Field(31, ge=1, le=MAX_LOOKBACK_DAYS)
+    account_group_size: int = Field(5, ge=1, le=1000)
+
+    # --- warehouse
+    warehouse_url: str = f"sqlite:///{DEFAULT_DATA_DIR}/warehouse.db"
+    warehouse_schema: str = "meta_ads"
+
+    # --- analytics sync
+    analytics_url: str | None = None
+    analytics_schema: str = "graph"
+    retention_days: int = Field(90, ge=1, le=MAX_LOOKBACK_DAYS)
+    sync_threads: int = Field(8, ge=1, le=64)
+    sync_batch_rows: int = Field(5000, ge=1, le=1_000_000)
+
+    # --- orchestration / logging
+    pipeline_timezone: str = "UTC"
+    log_level: str = "INFO"
+    log_format: str = Field("text", pattern="^(text|json)$")
+
+    @field_validator("graph_api_version")
+    @classmethod
+    def _version_shape(cls, value: str) -> str:
+        if not _VERSION_RE.match(value):
+            raise ValueError(f"{value!r} is not a Graph API version like 'v27.0'")
+        return value
+
+    @field_validator("graph_api_base_url")
+    @classmethod
+    def _base_url_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("warehouse_schema", "analytics_schema")
+    @classmethod
+    def _schema_shape(cls, value: str) -> str:
+        if not _SCHEMA_RE.match(value):
+            raise ValueError(f"{value!r} must match ^[a-z_][a-z0-9_]{{0,62}}$")
+        return value
+
+    @field_validator("analytics_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    # Parsed views of the raw strings; cached because settings are frozen.
+    @cached_property
+    def accounts(self) -> list[Account]:
+        return parse_accounts(self.meta_accounts)
+
+    @cached_property
+    def tokens(self) -> list[str]:
+        tokens = parse_tokens(self.graph_api_tokens.get_secret_value())
+        for token in tokens:
+            register_secret(token)
+        return tokens
+
+    @property
+    def app_secret(self) -> str | None:
+        if self.graph_api_app_secret is None or not self.graph_api_app_secret.get_secret_value():
+            return None
+        return self.graph_api_app_secret.get_secret_value()
+
+    def account_groups(self) -> list[list[Account]]:
+        return group_accounts(self.accounts, self.account_group_size)
+
+    def select_accounts(self, wanted: list[str] | None) -> list[Account]:
+        """Configured accounts matching ids (with or without ``act_``), tables or labels."""
+        if not wanted:
+            return list(self.accounts)
+        chosen: list[Account] = []
+        for item in wanted:
+            key = item.strip().removeprefix("act_")
+            matches = [a for a in self.accounts if key in (a.id, a.table, a.label)]
+            if not matches:
+                raise ConfigError(f"{item!r} is not a configured account (id, table or label)",
+                                  variable="--accounts")
+            chosen.extend(m for m in matches if m not in chosen)
+        return chosen
+
+    def validate_all(self) -> None:
+        """Parse everything lazily parsed, so errors surface now rather than mid-run."""
+        _ = self.accounts, self.tokens
+        secret = self.app_secret
+        if secret:
+            register_secret(secret)
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
+    """Build :class:`Settings` from the environment (and ``env_file``), raising :class:`ConfigError`.
+
+    ``overrides`` take precedence (tests, the demo, Airflow Variables).
+    """
+    try:
+        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise _config_error(exc) from None
+    settings.validate_all()
+    return settings
+
+
+def settings_from_mapping(values: Mapping[str, str], **overrides: Any) -> Settings:
+    """Settings from an explicit mapping of variables (no environment, no ``.env``)."""
+    data = {k.lower(): v for k, v in values.items()}
+    data.update(overrides)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(exc) from None
+    settings.validate_all()
+    return settings
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    first = exc.errors()[0]
+    loc = first.get("loc") or ("?",)
+    variable = str(loc[0]).upper()
+    given = first.get("input")
+    shown = "" if "token" in variable or "secret" in variable or "url" in variable.lower() else (
+        f" (got {given!r})" if isinstance(given, (str, int, float)) else "")
+    extra = f" and {len(exc.errors()) - 1} more problem(s)" if len(exc.errors()) > 1 else ""
+    return ConfigError(f"{first.get('msg', 'invalid value')}{shown}{extra}", variable=variable)

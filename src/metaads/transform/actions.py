@@ -1,0 +1,83 @@
+"""Insights rows to actions rows: one per action type per ad-day, with the matching action value."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from metaads.transform.keys import breakdown_suffix, key_id, required_id, row_day
+from metaads.transform.numbers import InsightRowError, parse_decimal
+from metaads.warehouse.schema import ACTIONS_COLUMNS
+
+_ZERO = Decimal(0)
+
+
+class ActionsRow(NamedTuple):
+    """One action type of one ad-day, fields in :data:`ACTIONS_COLUMNS` order."""
+
+    unique_id: str
+    account_id: str
+    ad_id: str
+    date: dt.date
+    action_type: str
+    value: Decimal
+    action_value: Decimal | None
+    loaded_at: dt.datetime
+
+
+if ActionsRow._fields != ACTIONS_COLUMNS:  # pragma: no cover - guards the contract with the schema
+    raise RuntimeError("ActionsRow fields drifted from warehouse.schema.ACTIONS_COLUMNS")
+
+
+def _sum_by_type(items: Any, field: str) -> dict[str, Decimal]:
+    # Without action_breakdowns beyond action_type each type appears once; with extra action
+    # breakdowns (e.g. action_device) a type repeats per breakdown value, and its total is the sum.
+    totals: dict[str, Decimal] = {}
+    if not items:
+        return totals
+    if not isinstance(items, list):
+        raise InsightRowError(f"{field}: expected a list of {{action_type, value}}, got {type(items).__name__}")
+    for item in items:
+        action_type = item.get("action_type") if isinstance(item, Mapping) else None
+        if not action_type:
+            raise InsightRowError(f"{field}: item without action_type: {item!r}")
+        value = parse_decimal(item.get("value"), f"{field}[{action_type}]")
+        previous = totals.get(action_type)
+        totals[action_type] = value if previous is None else previous + value
+    return totals
+
+
+def to_actions_rows(
+    insight_rows: Iterable[Mapping[str, Any]],
+    *,
+    loaded_at: dt.datetime,
+    breakdowns: Sequence[str] = (),
+) -> Iterator[ActionsRow]:
+    """Yield the actions rows of every insights row (none for a row without ``actions``).
+
+    ``value`` is the action count (Decimal: Meta returns fractional values for modelled conversions);
+    ``action_value`` is the ``action_values`` entry of the same type (e.g. purchase value), None when
+    absent. A type present only in ``action_values`` still gets a row (value 0) so no revenue is lost.
+    Attribution-window keys (``"7d_click"``...) are ignored: ``value`` is the default attribution.
+    """
+    if loaded_at.tzinfo is None:
+        raise ValueError("loaded_at must be timezone-aware")
+    for row in insight_rows:
+        counts = _sum_by_type(row.get("actions"), "actions")
+        amounts = _sum_by_type(row.get("action_values"), "action_values")
+        if not counts and not amounts:
+            continue
+        account_id = required_id(row, "account_id")
+        ad_id = required_id(row, "ad_id")
+        day = row_day(row)
+        key = (account_id, ad_id, day.isoformat())
+        suffix = breakdown_suffix(row, breakdowns)
+        for action_type, value in counts.items():
+            yield ActionsRow(key_id(*key, action_type, *suffix), account_id, ad_id, day, action_type,
+                             value, amounts.get(action_type), loaded_at)
+        for action_type, amount in amounts.items():
+            if action_type not in counts:
+                yield ActionsRow(key_id(*key, action_type, *suffix), account_id, ad_id, day, action_type,
+                                 _ZERO, amount, loaded_at)

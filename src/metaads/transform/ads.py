@@ -1,0 +1,93 @@
+"""Insights rows (the API's JSON shape) to ads rows, in the warehouse's column order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from metaads.transform.keys import breakdown_suffix, key_id, required_id, row_day
+from metaads.transform.numbers import parse_count, parse_decimal, parse_optional_count
+from metaads.warehouse.schema import ADS_COLUMNS
+
+
+class AdsRow(NamedTuple):
+    """One ad-day (per breakdown combination), fields in :data:`ADS_COLUMNS` order."""
+
+    unique_id: str
+    account_id: str
+    account_name: str | None
+    campaign_id: str | None
+    campaign_name: str | None
+    campaign_status: str | None
+    adset_id: str | None
+    adset_name: str | None
+    ad_id: str
+    ad_name: str | None
+    objective: str | None
+    spend: Decimal
+    clicks: int
+    inline_link_clicks: int
+    impressions: int
+    reach: int | None
+    currency: str | None
+    date: dt.date
+    loaded_at: dt.datetime
+
+
+if AdsRow._fields != ADS_COLUMNS:  # pragma: no cover - guards the contract with the schema
+    raise RuntimeError("AdsRow fields drifted from warehouse.schema.ADS_COLUMNS")
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def to_ads_rows(
+    insight_rows: Iterable[Mapping[str, Any]],
+    *,
+    campaign_status: Mapping[str, str],
+    currency: str | None,
+    loaded_at: dt.datetime,
+    breakdowns: Sequence[str] = (),
+) -> Iterator[AdsRow]:
+    """Yield one :class:`AdsRow` per insights row.
+
+    ``campaign_status`` maps campaign ids to their status (see :func:`campaign_status_map`); a campaign
+    it lacks (deleted ones are not listed by default) gets None. ``currency`` is the account's,
+    used when the row has no ``account_currency``. ``breakdowns`` are the requested breakdown
+    fields: their values join the natural key.
+
+    Raises:
+        InsightRowError: a row lacks its ids or date, or a metric is not a number.
+    """
+    if loaded_at.tzinfo is None:
+        raise ValueError("loaded_at must be timezone-aware")
+    for row in insight_rows:
+        account_id = required_id(row, "account_id")
+        ad_id = required_id(row, "ad_id")
+        day = row_day(row)
+        unique_id = key_id(account_id, ad_id, day.isoformat(), *breakdown_suffix(row, breakdowns))
+        campaign_id = _text(row.get("campaign_id"))
+        yield AdsRow(
+            unique_id,
+            account_id,
+            row.get("account_name"),
+            campaign_id,
+            row.get("campaign_name"),
+            campaign_status.get(campaign_id) if campaign_id is not None else None,
+            _text(row.get("adset_id")),
+            row.get("adset_name"),
+            ad_id,
+            row.get("ad_name"),
+            row.get("objective"),
+            parse_decimal(row.get("spend"), "spend"),
+            parse_count(row.get("clicks"), "clicks"),
+            parse_count(row.get("inline_link_clicks"), "inline_link_clicks"),
+            parse_count(row.get("impressions"), "impressions"),
+            parse_optional_count(row.get("reach"), "reach"),
+            row.get("account_currency") or currency,
+            day,
+            loaded_at,
+        )

@@ -1,0 +1,56 @@
+"""Natural keys of insights rows and the stable ``unique_id`` hashed from them.
+
+The original design hashed the whole row, so a restated figure produced a new id and the old row
+lingered; hashing only the natural key (account, ad, day, breakdown values, action type) keeps the id
+stable across Meta's restatements.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from metaads.transform.numbers import InsightRowError
+
+
+def key_id(*parts: str) -> str:
+    """MD5 hex of ``parts`` joined with ``|`` (32 characters, the tables' primary key)."""
+    return hashlib.md5("|".join(parts).encode(), usedforsecurity=False).hexdigest()
+
+
+def breakdown_suffix(row: Mapping[str, Any], breakdowns: Sequence[str]) -> tuple[str, ...]:
+    """The row's breakdown values in ``breakdowns`` order ("" when the API left one out)."""
+    return tuple("" if row.get(name) is None else str(row[name]) for name in breakdowns)
+
+
+@lru_cache(maxsize=8192)
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def row_day(row: Mapping[str, Any]) -> date:
+    """The single day an insights row covers (``time_increment=1``: date_start == date_stop)."""
+    start = row.get("date_start")
+    if not isinstance(start, str):
+        raise InsightRowError(f"ad {row.get('ad_id')!r}: missing date_start")
+    stop = row.get("date_stop", start)
+    if stop != start:
+        raise InsightRowError(
+            f"ad {row.get('ad_id')!r}: row spans {start}..{stop}; insights must be requested daily "
+            "(time_increment=1)"
+        )
+    try:
+        return _day(start)
+    except ValueError:
+        raise InsightRowError(f"ad {row.get('ad_id')!r}: date_start {start!r} is not YYYY-MM-DD") from None
+
+
+def required_id(row: Mapping[str, Any], field: str) -> str:
+    """An id the natural key needs; its absence is a data error naming the field."""
+    value = row.get(field)
+    if value is None or value == "":
+        raise InsightRowError(f"insights row without {field} (ad {row.get('ad_id')!r})")
+    return str(value)

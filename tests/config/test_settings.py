@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from metaads.config.settings import DEFAULT_GRAPH_API_VERSION, Settings, load_settings, settings_from_mapping
+from metaads.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = {"META_ACCOUNTS": "act_1:bm_01:A,2", "GRAPH_API_TOKENS": "tokenAAAA1111,tokenBBBB2222"}
+
+
+def test_defaults_follow_the_original_design_with_a_supported_version() -> None:
+    settings = settings_from_mapping(GOOD)
+    assert settings.lookback_days == 15
+    assert settings.account_group_size == 5
+    assert settings.graph_api_base_url == "https://graph.facebook.com"
+    assert settings.graph_api_version == DEFAULT_GRAPH_API_VERSION
+    assert int(DEFAULT_GRAPH_API_VERSION[1:].split(".")[0]) >= 25
+    assert settings.tokens == ["tokenAAAA1111", "tokenBBBB2222"]
+    assert [a.table for a in settings.accounts] == ["bm_01", "bm_02"]
+
+
+def test_env_file_and_environment_are_read_and_environment_wins(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("META_ACCOUNTS=act_9:bm_09:From File\nGRAPH_API_TOKENS=fileTOKEN123\nLOOKBACK_DAYS=20\n")
+    monkeypatch.setenv("LOOKBACK_DAYS", "7")
+    settings = load_settings(env_file=env_file)
+    assert settings.accounts[0].label == "From File"
+    assert settings.lookback_days == 7
+
+
+BAD = [
+    ({"LOOKBACK_DAYS": "0"}, "LOOKBACK_DAYS"),
+    ({"LOOKBACK_DAYS": "2000"}, "LOOKBACK_DAYS"),
+    ({"LOOKBACK_DAYS": "ten"}, "LOOKBACK_DAYS"),
+    ({"ACCOUNT_GROUP_SIZE": "0"}, "ACCOUNT_GROUP_SIZE"),
+    ({"GRAPH_API_VERSION": "25.0"}, "GRAPH_API_VERSION"),
+    ({"GRAPH_API_BASE_URL": "graph.facebook.com"}, "GRAPH_API_BASE_URL"),
+    ({"GRAPH_API_PAGE_SIZE": "-5"}, "GRAPH_API_PAGE_SIZE"),
+    ({"WAREHOUSE_SCHEMA": "Meta-Ads"}, "WAREHOUSE_SCHEMA"),
+    ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+    ({"META_ACCOUNTS": "1,1"}, "META_ACCOUNTS"),
+    ({"GRAPH_API_TOKENS": ""}, "GRAPH_API_TOKENS"),
+]
+
+
+@pytest.mark.parametrize(("values", "variable"), BAD, ids=[f"{v}" for v, _ in BAD])
+def test_malformed_setting_names_the_variable(values: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from_mapping({**GOOD, **values})
+    assert caught.value.variable == variable
+    assert str(caught.value).startswith(variable)
+
+
+def test_config_errors_never_echo_tokens() -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from_mapping({**GOOD, "GRAPH_API_TOKENS": "goodTOKEN1234,goodTOKEN1234"})
+    assert "goodTOKEN1234" not in str(caught.value)
+
+
+def test_env_example_documents_every_setting() -> None:
+    example = (ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", example, flags=re.MULTILINE))
+    expected = {name.upper() for name in Settings.model_fields}
+    assert expected - documented == set(), "undocumented in .env.example"
+    assert documented - expected == set(), ".env.example documents unknown variables"
+
+
+def test_select_accounts_by_id_table_or_label() -> None:
+    settings = settings_from_mapping(GOOD)
+    assert [a.id for a in settings.select_accounts(["act_1"])] == ["1"]
+    assert [a.id for a in settings.select_accounts(["bm_02", "A"])] == ["2", "1"]
+    with pytest.raises(ConfigError, match="not a configured account"):
+        settings.select_accounts(["nope"])
