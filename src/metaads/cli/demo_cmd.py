@@ -12,13 +12,15 @@ from rich.table import Table
 from metaads.cli.app import app, state
 from metaads.cli.render import RichProgress, console, err_console, key_value_table, summary_table
 from metaads.config.settings import settings_from_mapping
+from metaads.logs import configure_logging
 from metaads.pipeline import Pipeline
 
 DEMO_ACCOUNTS = 10
 DEMO_TOKENS = 5
 
-EXAMPLE_QUERY = """SELECT account_name, date, SUM(spend) AS spend, SUM(clicks) AS clicks
-FROM vw_graph_ads GROUP BY account_name, date ORDER BY date DESC, spend DESC LIMIT 10"""
+EXAMPLE_QUERY = """SELECT account_name, currency, date, ROUND(SUM(spend), 2) AS spend, SUM(clicks) AS clicks,
+SUM(impressions) AS impressions FROM vw_graph_ads GROUP BY account_name, currency, date
+ORDER BY date DESC, account_name LIMIT 10"""
 
 
 @app.command("demo")
@@ -47,7 +49,7 @@ def demo(
             "ANALYTICS_URL": f"sqlite:///{analytics_db}",
             "LOOKBACK_DAYS": str(lookback),
         })
-        state.log_level = state.log_level or "WARNING"
+        configure_logging(state.log_level or "WARNING", state.log_format or "text")
         console.print(f"[bold]metaads demo[/]: simulator at {server.base_url}, {DEMO_ACCOUNTS} accounts, "
                       f"{DEMO_TOKENS} tokens, {lookback} days")
         with Pipeline.from_settings(settings) as pipeline:
@@ -61,7 +63,7 @@ def demo(
     console.print(key_value_table("where the data is", {
         "warehouse (SQLite)": warehouse_db,
         "analytics (SQLite)": analytics_db,
-        "try": f'sqlite3 {warehouse_db} "SELECT account_name, date, SUM(spend) FROM vw_graph_ads '
+        "try": f'sqlite3 {warehouse_db} "SELECT account_name, date, ROUND(SUM(spend), 2) FROM vw_graph_ads '
                'GROUP BY 1, 2 ORDER BY 2 DESC LIMIT 10"',
     }))
     if not summary.ok:

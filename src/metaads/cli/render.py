@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any
 
@@ -12,8 +13,9 @@ from rich.table import Table
 from metaads.config.accounts import Account
 from metaads.pipeline import AccountResult, DateRange, RunSummary
 
-console = Console(stderr=False)
-err_console = Console(stderr=True)
+# Piped output (CI logs, files) gets a wide fixed width instead of rich's 80-column fallback.
+console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 class RichProgress:

@@ -94,48 +94,52 @@ def classify(status: int, body: object, *, usage: Usage | None = None, request: 
         if 200 <= status < 300:
             return None
         return _without_body(status, request=request, account_id=account_id)
-    context: dict[str, object] = {
-        "code": err.code, "subcode": err.subcode, "http_status": status, "fbtrace_id": err.fbtrace_id,
-        "request": request, "account_id": account_id, "is_transient": err.is_transient,
-    }
+
+    def make(cls: type[GraphAPIError]) -> GraphAPIError:
+        return cls(err.message, code=err.code, subcode=err.subcode, http_status=status,
+                   fbtrace_id=err.fbtrace_id, request=request, account_id=account_id,
+                   is_transient=err.is_transient)
+
     code = err.code
     if code == _DEPRECATED_VERSION:
-        return DeprecatedVersionError(err.message, **context)
+        return make(DeprecatedVersionError)
     if code in _TOKEN_CODES:
-        return TokenInvalidError(err.message, **context)  # type: ignore[arg-type]
+        return make(TokenInvalidError)
     if code == 10 or (code is not None and 200 <= code <= 299):
-        return PermissionDeniedError(err.message, **context)  # type: ignore[arg-type]
+        return make(PermissionDeniedError)
     if code == _DATE_TOO_OLD:
-        return DateRangeTooOldError(err.message, **context)  # type: ignore[arg-type]
+        return make(DateRangeTooOldError)
     if (code == 1 and _REDUCE_DATA in err.message.lower()) or (
             code == 100 and err.subcode == _TOO_MUCH_DATA_SUBCODE):
-        return DataTooLargeError(err.message, **context)  # type: ignore[arg-type]
+        return make(DataTooLargeError)
     if code in _RATE_LIMIT_CODES:
         scope, use_case = _RATE_LIMIT_CODES[code]
         if err.subcode in _ACCOUNT_SUBCODES:
             scope = "account"
-        return RateLimitedError(err.message, retry_after_s=_retry_after(scope, use_case, usage),
-                                scope=scope, **context)
+        return RateLimitedError(err.message, retry_after_s=_retry_after(scope, use_case, usage), scope=scope,
+                                code=code, subcode=err.subcode, http_status=status, fbtrace_id=err.fbtrace_id,
+                                request=request, account_id=account_id, is_transient=err.is_transient)
     if code in (1, 2) or err.is_transient or status >= 500:
-        return TransientError(err.message, **context)  # type: ignore[arg-type]
-    return BadRequestError(err.message, **context)  # type: ignore[arg-type]
+        return make(TransientError)
+    return make(BadRequestError)
 
 
 def _without_body(status: int, *, request: str | None, account_id: str | None) -> GraphAPIError:
-    context: dict[str, object] = {"http_status": status, "request": request, "account_id": account_id}
+    message = f"HTTP {status} without a Graph error body"
     if status == 429:
-        return RateLimitedError(f"HTTP {status} without a Graph error body", scope="app", **context)
-    if status >= 500:
-        return TransientError(f"HTTP {status} without a Graph error body", **context)  # type: ignore[arg-type]
-    return BadRequestError(f"HTTP {status} without a Graph error body", **context)  # type: ignore[arg-type]
+        return RateLimitedError(message, scope="app", http_status=status, request=request,
+                                account_id=account_id)
+    cls = TransientError if status >= 500 else BadRequestError
+    return cls(message, http_status=status, request=request, account_id=account_id)
 
 
 def _retry_after(scope: str, use_case: str | None, usage: Usage | None) -> float | None:
     """How long the headers say the block lasts, in seconds (None when they do not say)."""
-    if usage is None:
+    if usage is None or scope == "app":
+        # X-App-Usage carries no time; the business entries are about accounts, not the app.
         return None
-    waits = [usage.regain_s(use_case)]
-    if scope in ("account", "business", "user"):
+    waits = [usage.regain_s(use_case)] if scope in ("account", "business") else []
+    if scope in ("account", "user"):
         # reset_time_duration is when the ad-account score is back to zero: waiting that long is safe.
         waits.append(usage.account_reset_s)
     present = [w for w in waits if w is not None and w > 0]

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from metaads.config.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,8 @@ class ClientPolicy:
     backoff_cap_s: float = 120.0
 
     # --- rate limits
-    # Above this usage (percent of a quota) the client pauses before its next call on that quota.
+    # Above this usage (percent of a quota) the client pauses before its next call on that quota;
+    # above 100 it never slows down (it only waits once throttled).
     slowdown_start_pct: float = 75.0
     # Pause at 100 % usage when the API gives no reset time (scaled linearly from slowdown_start_pct).
     slowdown_max_pause_s: float = 60.0
@@ -68,14 +73,28 @@ class ClientPolicy:
             raise ValueError("ClientPolicy page sizes must be at least 1")
         if self.min_page_size > self.page_size:
             raise ValueError("ClientPolicy.min_page_size must not exceed page_size")
-        if not 0 < self.slowdown_start_pct <= 100:
-            raise ValueError("ClientPolicy.slowdown_start_pct must be in (0, 100]")
+        if self.slowdown_start_pct <= 0:
+            raise ValueError("ClientPolicy.slowdown_start_pct must be positive (above 100 disables it)")
         if self.async_poll_factor < 1:
             raise ValueError("ClientPolicy.async_poll_factor must be at least 1")
 
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> ClientPolicy:
+        """The policy the ``GRAPH_API_*`` settings describe (``overrides`` win)."""
+        values: dict[str, Any] = {
+            "page_size": settings.graph_api_page_size,
+            "min_page_size": min(cls.min_page_size, settings.graph_api_page_size),
+            "timeout_s": settings.graph_api_timeout_s,
+            "max_retries": settings.graph_api_max_retries,
+            "max_wait_s": settings.graph_api_max_wait_s,
+            "async_threshold_days": settings.graph_api_async_threshold_days,
+        }
+        values.update(overrides)
+        return cls(**values)
+
     def backoff_s(self, attempt: int, rng: random.Random) -> float:
         """Wait before retry ``attempt`` (1-based) of a transient error: exponential, jittered, capped."""
-        ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempt - 1))
+        ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2.0 ** (attempt - 1))
         # "Equal jitter" (AWS architecture blog): parallel workers spread apart, yet never retry at once.
         return rng.uniform(ceiling / 2, ceiling)
 
@@ -83,7 +102,7 @@ class ClientPolicy:
         """How long to wait after throttling error number ``repeat`` (1-based) of one request."""
         if retry_after_s is not None and retry_after_s > 0:
             return min(retry_after_s, self.max_wait_s)
-        return min(self.throttle_fallback_s * 2 ** (repeat - 1), self.max_wait_s)
+        return min(self.throttle_fallback_s * 2.0 ** (repeat - 1), self.max_wait_s)
 
     def poll_delays(self) -> PollSchedule:
         """The async-report polling schedule."""

@@ -149,21 +149,19 @@ class Throttle:
             return 0.0
         now = self.clock.now()
         app_pct = usage.app_pct
-        if app_pct is not None:
-            self.store.record_usage(keys.app, app_pct, at=now)
+        app_step = self._step(keys.app, app_pct, now)
         account_pct = usage.account_level_pct
-        if account_pct is not None and keys.account is not None:
-            self.store.record_usage(keys.account, account_pct, at=now)
+        account_step = self._step(keys.account, account_pct, now)
         longest = 0.0
-        app_pause = self.slowdown_s(app_pct, None)
+        app_pause = self.slowdown_s(app_pct, None, app_step)
         if app_pause > 0:
             self.store.hold(keys.app, now + timedelta(seconds=app_pause), reason="slowdown", at=now)
             longest = app_pause
         # The account score's reset time only describes acc_id_util_pct; other account quotas get the
         # proportional pause.
-        account_pause = max(self.slowdown_s(usage.account_pct, usage.account_reset_s),
+        account_pause = max(self.slowdown_s(usage.account_pct, usage.account_reset_s, account_step),
                             self.slowdown_s(_max(usage.insights_account_pct,
-                                                 *(b.pct for b in usage.business)), None))
+                                                 *(b.pct for b in usage.business)), None, account_step))
         if account_pause > 0:
             self.store.hold(keys.for_scope("account"), now + timedelta(seconds=account_pause),
                             reason="slowdown", at=now)
@@ -176,17 +174,35 @@ class Throttle:
             longest = max(longest, wait)
         return longest
 
-    def slowdown_s(self, pct: float | None, reset_s: float | None) -> float:
-        """The pause that lets usage ``pct`` fall back to the slow-down threshold before the next call."""
+    def slowdown_s(self, pct: float | None, reset_s: float | None, step: float = 0.0) -> float:
+        """The pause before the next call on a quota at usage ``pct`` (``step``: usage one call adds).
+
+        Above the threshold, long enough for usage to fall back to it; when the next call would reach
+        100 %, until usage is back to zero (``reset_time_duration``), because quotas are rolling windows
+        and the calls that fill them may all be recent.
+        """
         start = self.policy.slowdown_start_pct
         if pct is None or pct < start:
             return 0.0
+        if pct + step >= 100.0 and start <= 100.0:
+            full = reset_s if reset_s is not None and reset_s > 0 else self.policy.slowdown_max_pause_s
+            return min(full, self.policy.max_wait_s)
         if reset_s is not None and reset_s > 0:
             # Usage decays to zero over reset_s: it is back at the threshold after reset_s * (pct-start)/pct.
             pause = reset_s * (pct - start) / pct
         else:
             pause = self.policy.slowdown_max_pause_s * min(1.0, (pct - start) / max(100.0 - start, 1.0))
         return min(pause, self.policy.max_wait_s)
+
+    def _step(self, key: str | None, pct: float | None, now: datetime) -> float:
+        """Record ``pct`` for ``key``; returns how much usage rose since the last response seen."""
+        if key is None or pct is None:
+            return 0.0
+        previous = self.store.get(key)
+        self.store.record_usage(key, pct, at=now)
+        if previous is None or previous.usage_pct is None:
+            return 0.0
+        return max(0.0, pct - previous.usage_pct)
 
     def block(self, keys: QuotaKeys, error: RateLimitedError, repeat: int) -> float:
         """Hold the quota a throttling error names for as long as the API says. Returns that wait."""

@@ -152,6 +152,16 @@ class TokenPool:
         with self._lock:
             return [f for f in self._failovers if account_id is None or f.account_id == account_id]
 
+    def leases(self) -> list[TokenLease]:
+        """Every token's lease, in configuration order."""
+        with self._lock:
+            return [slot.lease for slot in self._slots]
+
+    def app_ids(self) -> list[str | None]:
+        """The app of each token, where known."""
+        with self._lock:
+            return [slot.app_id for slot in self._slots]
+
     def usable_count(self) -> int:
         with self._lock:
             return sum(1 for s in self._slots if s.invalid_reason is None)

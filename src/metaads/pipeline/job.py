@@ -65,7 +65,7 @@ class Pipeline:
         self.client = client
         self.clock: Clock = clock or SystemClock()
         self.warehouse_engine = warehouse_engine
-        self.warehouse = Warehouse(warehouse_engine, settings.warehouse_schema)
+        self.warehouse = Warehouse(warehouse_engine, settings.warehouse_schema, clock=self.clock)
         self._initialised = False
 
     @classmethod
@@ -138,9 +138,10 @@ class Pipeline:
             result.api_calls = stats.api_calls
             result.throttled_s = stats.throttled_s
             result.duration_s = self.clock.monotonic() - started
+        if result.range is not None and not result.chunks:  # failed before any chunk: all of it is missing
+            result.chunks.append(ChunkResult(result.range, FAILED, error=result.error))
+            self._record(run_id, account, result.chunks[0], result, started)
         result.status = _status_of(result)
-        if result.range is not None and not result.chunks:
-            self._record(run_id, account, ChunkResult(result.range, FAILED, error=result.error), result, started)
         listener.account_finished(result)
         _log_result(result)
         return result

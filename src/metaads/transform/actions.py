@@ -38,12 +38,16 @@ def _sum_by_type(items: Any, field: str) -> dict[str, Decimal]:
     if not items:
         return totals
     if not isinstance(items, list):
-        raise InsightRowError(f"{field}: expected a list of {{action_type, value}}, got {type(items).__name__}")
+        raise InsightRowError(f"{field}: expected a list of {{action_type, value}}, "
+                              f"got {type(items).__name__}")
     for item in items:
         action_type = item.get("action_type") if isinstance(item, Mapping) else None
-        if not action_type:
+        if not action_type or type(action_type) is not str:
             raise InsightRowError(f"{field}: item without action_type: {item!r}")
-        value = parse_decimal(item.get("value"), f"{field}[{action_type}]")
+        try:
+            value = parse_decimal(item.get("value"), field)
+        except InsightRowError as exc:
+            raise InsightRowError(f"{field}[{action_type}]: {exc}") from None
         previous = totals.get(action_type)
         totals[action_type] = value if previous is None else previous + value
     return totals
@@ -61,9 +65,11 @@ def to_actions_rows(
     ``action_value`` is the ``action_values`` entry of the same type (e.g. purchase value), None when
     absent. A type present only in ``action_values`` still gets a row (value 0) so no revenue is lost.
     Attribution-window keys (``"7d_click"``...) are ignored: ``value`` is the default attribution.
+    ``unique_id`` is the MD5 of ``account_id|ad_id|date|action_type`` (then breakdown values).
     """
     if loaded_at.tzinfo is None:
         raise ValueError("loaded_at must be timezone-aware")
+    make = ActionsRow._make  # hot loop: several rows per ad-day
     for row in insight_rows:
         counts = _sum_by_type(row.get("actions"), "actions")
         amounts = _sum_by_type(row.get("action_values"), "action_values")
@@ -71,13 +77,13 @@ def to_actions_rows(
             continue
         account_id = required_id(row, "account_id")
         ad_id = required_id(row, "ad_id")
-        day = row_day(row)
-        key = (account_id, ad_id, day.isoformat())
-        suffix = breakdown_suffix(row, breakdowns)
+        day, iso_day = row_day(row)
+        prefix = f"{account_id}|{ad_id}|{iso_day}|"
+        suffix = "".join("|" + part for part in breakdown_suffix(row, breakdowns)) if breakdowns else ""
         for action_type, value in counts.items():
-            yield ActionsRow(key_id(*key, action_type, *suffix), account_id, ad_id, day, action_type,
-                             value, amounts.get(action_type), loaded_at)
+            yield make((key_id(prefix + action_type + suffix), account_id, ad_id, day, action_type, value,
+                        amounts.get(action_type), loaded_at))
         for action_type, amount in amounts.items():
             if action_type not in counts:
-                yield ActionsRow(key_id(*key, action_type, *suffix), account_id, ad_id, day, action_type,
-                                 _ZERO, amount, loaded_at)
+                yield make((key_id(prefix + action_type + suffix), account_id, ad_id, day, action_type,
+                            _ZERO, amount, loaded_at))

@@ -41,7 +41,7 @@ if AdsRow._fields != ADS_COLUMNS:  # pragma: no cover - guards the contract with
 
 
 def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
+    return value if value is None or type(value) is str else str(value)
 
 
 def to_ads_rows(
@@ -64,30 +64,35 @@ def to_ads_rows(
     """
     if loaded_at.tzinfo is None:
         raise ValueError("loaded_at must be timezone-aware")
+    make = AdsRow._make  # hot loop: a million rows per backfill
     for row in insight_rows:
+        get = row.get
         account_id = required_id(row, "account_id")
         ad_id = required_id(row, "ad_id")
-        day = row_day(row)
-        unique_id = key_id(account_id, ad_id, day.isoformat(), *breakdown_suffix(row, breakdowns))
-        campaign_id = _text(row.get("campaign_id"))
-        yield AdsRow(
+        day, iso_day = row_day(row)
+        if breakdowns:
+            unique_id = key_id(account_id, ad_id, iso_day, *breakdown_suffix(row, breakdowns))
+        else:
+            unique_id = key_id(account_id, ad_id, iso_day)
+        campaign_id = _text(get("campaign_id"))
+        yield make((
             unique_id,
             account_id,
-            row.get("account_name"),
+            get("account_name"),
             campaign_id,
-            row.get("campaign_name"),
-            campaign_status.get(campaign_id) if campaign_id is not None else None,
-            _text(row.get("adset_id")),
-            row.get("adset_name"),
+            get("campaign_name"),
+            None if campaign_id is None else campaign_status.get(campaign_id),
+            _text(get("adset_id")),
+            get("adset_name"),
             ad_id,
-            row.get("ad_name"),
-            row.get("objective"),
-            parse_decimal(row.get("spend"), "spend"),
-            parse_count(row.get("clicks"), "clicks"),
-            parse_count(row.get("inline_link_clicks"), "inline_link_clicks"),
-            parse_count(row.get("impressions"), "impressions"),
-            parse_optional_count(row.get("reach"), "reach"),
-            row.get("account_currency") or currency,
+            get("ad_name"),
+            get("objective"),
+            parse_decimal(get("spend"), "spend"),
+            parse_count(get("clicks"), "clicks"),
+            parse_count(get("inline_link_clicks"), "inline_link_clicks"),
+            parse_count(get("impressions"), "impressions"),
+            parse_optional_count(get("reach"), "reach"),
+            get("account_currency") or currency,
             day,
             loaded_at,
-        )
+        ))

@@ -27,30 +27,35 @@ def breakdown_suffix(row: Mapping[str, Any], breakdowns: Sequence[str]) -> tuple
 
 
 @lru_cache(maxsize=8192)
-def _day(text: str) -> date:
-    return date.fromisoformat(text)
-
-
-def row_day(row: Mapping[str, Any]) -> date:
-    """The single day an insights row covers (``time_increment=1``: date_start == date_stop)."""
-    start = row.get("date_start")
+def _day(start: object, stop: object) -> tuple[date, str]:
     if not isinstance(start, str):
-        raise InsightRowError(f"ad {row.get('ad_id')!r}: missing date_start")
-    stop = row.get("date_stop", start)
-    if stop != start:
+        raise InsightRowError("missing date_start")
+    if stop != start and stop is not None:
         raise InsightRowError(
-            f"ad {row.get('ad_id')!r}: row spans {start}..{stop}; insights must be requested daily "
-            "(time_increment=1)"
-        )
+            f"row spans {start}..{stop}; insights must be requested daily (time_increment=1)")
     try:
-        return _day(start)
+        day = date.fromisoformat(start)
     except ValueError:
+        raise InsightRowError(f"date_start {start!r} is not YYYY-MM-DD") from None
+    return day, day.isoformat()
+
+
+def row_day(row: Mapping[str, Any]) -> tuple[date, str]:
+    """The day an insights row covers, and its ISO text (``time_increment=1``: date_start == date_stop)."""
+    start = row.get("date_start")
+    try:
+        return _day(start, row.get("date_stop", start))
+    except InsightRowError as exc:
+        raise InsightRowError(f"ad {row.get('ad_id')!r}: {exc}") from None
+    except TypeError:  # unhashable junk in a date field
         raise InsightRowError(f"ad {row.get('ad_id')!r}: date_start {start!r} is not YYYY-MM-DD") from None
 
 
 def required_id(row: Mapping[str, Any], field: str) -> str:
     """An id the natural key needs; its absence is a data error naming the field."""
     value = row.get(field)
+    if type(value) is str and value:
+        return value
     if value is None or value == "":
         raise InsightRowError(f"insights row without {field} (ad {row.get('ad_id')!r})")
     return str(value)

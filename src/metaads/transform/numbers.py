@@ -3,6 +3,7 @@
 Every metric arrives as a string (``"14.35"``, ``"185"``); money and action values become
 :class:`~decimal.Decimal` (never float), counts become ``int``. A missing metric means "nothing
 happened" and is 0, except for unique metrics such as ``reach`` where 0 would lie: those stay None.
+The common case (a well-formed string) takes one C call; anything else goes the slow, checked way.
 """
 
 from __future__ import annotations
@@ -20,15 +21,24 @@ class InsightRowError(MetaAdsError, ValueError):
 
 def parse_decimal(value: object, field: str) -> Decimal:
     """A money or action value as an exact Decimal; missing (None or "") is 0."""
+    if type(value) is str and value:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise InsightRowError(f"{field}: {value!r} is not a number") from None
+        if number.is_finite():
+            return number
+        raise InsightRowError(f"{field}: {value!r} is not a finite number")
+    return _decimal_slow(value, field)
+
+
+def _decimal_slow(value: object, field: str) -> Decimal:
     if value is None or value == "":
         return ZERO
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise InsightRowError(f"{field}: expected a number, got {value!r}")
-    try:
-        # floats go through repr so 0.1 stays 0.1 instead of its binary expansion
-        number = Decimal(value if isinstance(value, (str, int)) else repr(value))
-    except (InvalidOperation, TypeError, ValueError):
-        raise InsightRowError(f"{field}: {value!r} is not a number") from None
+    # floats go through repr so 0.1 stays 0.1 instead of its binary expansion
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if not number.is_finite():
         raise InsightRowError(f"{field}: {value!r} is not a finite number")
     return number
@@ -36,16 +46,16 @@ def parse_decimal(value: object, field: str) -> Decimal:
 
 def parse_count(value: object, field: str) -> int:
     """A count as an int; missing (None or "") is 0."""
-    if value is None or value == "":
-        return 0
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
+    if type(value) is str:
         try:
             return int(value)
         except ValueError:
-            pass  # maybe "7.0": accepted below when integral
-    number = parse_decimal(value, field)
+            pass  # "", or maybe "7.0": decided below
+    elif type(value) is int:
+        return value
+    if value is None or value == "":
+        return 0
+    number = parse_decimal(value, field) if isinstance(value, str) else _decimal_slow(value, field)
     if number != number.to_integral_value():
         raise InsightRowError(f"{field}: {value!r} is not a whole number")
     return int(number)

@@ -40,7 +40,8 @@ def _ads_columns() -> list[sa.Column[object]]:
         sa.Column("clicks", sa.BigInteger, nullable=False),
         sa.Column("inline_link_clicks", sa.BigInteger, nullable=False),
         sa.Column("impressions", sa.BigInteger, nullable=False),
-        sa.Column("reach", sa.BigInteger, comment="NULL when the API did not send it (reach cannot be 0-filled)"),
+        sa.Column("reach", sa.BigInteger,
+                  comment="NULL when the API did not send it (reach cannot be 0-filled)"),
         sa.Column("currency", sa.String(3)),
         sa.Column("date", sa.Date, nullable=False),
         sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
@@ -59,6 +60,16 @@ def _actions_columns() -> list[sa.Column[object]]:
         sa.Column("action_value", MONEY, comment="action_values for the same type, e.g. purchase value"),
         sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
     ]
+
+
+def ads_columns() -> list[sa.Column[object]]:
+    """Fresh ads-table columns (a Column belongs to one Table), for tables defined elsewhere."""
+    return _ads_columns()
+
+
+def actions_columns() -> list[sa.Column[object]]:
+    """Fresh actions-table columns, for tables defined elsewhere (the analytics targets)."""
+    return _actions_columns()
 
 
 ADS_COLUMNS: tuple[str, ...] = tuple(c.name for c in _ads_columns())

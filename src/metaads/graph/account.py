@@ -1,0 +1,87 @@
+"""Ad account facts from ``GET /act_{id}``, and the account-local dates they imply.
+
+Insights days are in the ad account's time zone, so "today" and the look-back window are per account.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+logger = logging.getLogger(__name__)
+
+ACCOUNT_FIELDS = ("id", "account_id", "name", "currency", "timezone_name", "timezone_offset_hours_utc",
+                  "account_status")
+# The Insights API keeps 37 months of history; older start dates get error 3018.
+HISTORY_MONTHS = 37
+
+ACCOUNT_STATUSES = {
+    1: "ACTIVE", 2: "DISABLED", 3: "UNSETTLED", 7: "PENDING_RISK_REVIEW", 8: "PENDING_SETTLEMENT",
+    9: "IN_GRACE_PERIOD", 100: "PENDING_CLOSURE", 101: "CLOSED", 201: "ANY_ACTIVE", 202: "ANY_CLOSED",
+}
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """What the API says about an ad account. ``id`` is numeric (no ``act_``)."""
+
+    id: str
+    name: str
+    currency: str
+    timezone_name: str
+    account_status: int
+    timezone_offset_hours_utc: float | None = None
+
+    @classmethod
+    def from_api(cls, body: dict[str, object]) -> AccountInfo:
+        """Build from a ``GET /act_{id}`` response body."""
+        raw_id = str(body.get("account_id") or body.get("id") or "")
+        offset = body.get("timezone_offset_hours_utc")
+        status = body.get("account_status")
+        return cls(
+            id=raw_id.removeprefix("act_"),
+            name=str(body.get("name") or ""),
+            currency=str(body.get("currency") or ""),
+            timezone_name=str(body.get("timezone_name") or "UTC"),
+            account_status=int(status) if isinstance(status, (int, str)) and str(status).isdigit() else 0,
+            timezone_offset_hours_utc=float(offset) if isinstance(offset, (int, float)) else None,
+        )
+
+    @property
+    def status_name(self) -> str:
+        return ACCOUNT_STATUSES.get(self.account_status, f"UNKNOWN_{self.account_status}")
+
+    @property
+    def is_active(self) -> bool:
+        return self.account_status == 1
+
+    def zone(self) -> ZoneInfo:
+        """The account's time zone (UTC when Meta names one this machine does not know)."""
+        try:
+            return ZoneInfo(self.timezone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            logger.warning("account %s: unknown time zone %r, using UTC", self.id, self.timezone_name)
+            return ZoneInfo("UTC")
+
+    def local_today(self, now: datetime) -> date:
+        """The account's current date at instant ``now`` (timezone-aware)."""
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        return now.astimezone(self.zone()).date()
+
+    def lookback_range(self, now: datetime, days: int) -> tuple[date, date]:
+        """The last ``days`` days up to and including the account's today, within the history limit."""
+        if days < 1:
+            raise ValueError("days must be at least 1")
+        today = self.local_today(now)
+        return max(today - timedelta(days=days - 1), oldest_available_day(today)), today
+
+
+def oldest_available_day(today: date) -> date:
+    """First day safely inside the 37-month insights history (one day of margin)."""
+    year, month0 = divmod(today.year * 12 + today.month - 1 - HISTORY_MONTHS, 12)
+    day = min(today.day, calendar.monthrange(year, month0 + 1)[1])
+    return date(year, month0 + 1, day) + timedelta(days=1)

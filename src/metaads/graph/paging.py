@@ -1,0 +1,88 @@
+"""Cursor paging over ``paging.next``, with loop detection and ``limit`` halving.
+
+Unlike Meta's SDK, which stops at the first empty page, we follow ``next`` until it is absent: the API
+may return an empty page that still has ``next`` (``graph-api-spec.md`` "Paging").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+
+from metaads.config.accounts import Account
+from metaads.errors import DataTooLargeError, GraphAPIError
+from metaads.graph.session import GraphSession, split_url
+
+logger = logging.getLogger(__name__)
+
+
+class PagingError(GraphAPIError):
+    """The API's paging misbehaved: a cursor came back twice, endless empty pages, or no ``data``."""
+
+
+def iter_pages(session: GraphSession, path: str, params: Mapping[str, str], *, account: Account | None,
+               page_size: int) -> Iterator[list[dict[str, object]]]:
+    """Yield the non-empty pages of rows of a paged edge, following ``paging.next`` to the end.
+
+    On "reduce the amount of data" the page is asked for again with half the ``limit``, down to the
+    policy's ``min_page_size``; below that the error propagates (the caller splits its date range).
+
+    Raises:
+        PagingError: a repeated cursor (a loop), too many consecutive empty pages or a malformed page.
+    """
+    policy = session.policy
+    account_id = account.id if account is not None else None
+    limit = page_size
+    current_path, current = path, {**params, "limit": str(limit)}
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = {_page_key(current_path, current)}
+    empty_run = 0
+    while True:
+        try:
+            body = session.call("GET", current_path, current, account=account)
+        except DataTooLargeError:
+            if limit <= policy.min_page_size:
+                raise
+            limit = max(policy.min_page_size, limit // 2)
+            current = {**current, "limit": str(limit)}
+            session.stats.add(account_id, limit_halvings=1)
+            logger.info("account %s: response too large, asking again with limit=%d", account_id or "-",
+                        limit)
+            continue
+        data = body.get("data")
+        if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+            raise PagingError("page without a 'data' list of objects",
+                              request=session.describe("GET", current_path, current), account_id=account_id)
+        session.stats.add(account_id, pages=1, rows=len(data))
+        if data:
+            empty_run = 0
+            yield data
+        else:
+            empty_run += 1
+            if empty_run > policy.max_empty_pages:
+                raise PagingError(f"{empty_run} consecutive empty pages that all have 'next'",
+                                  request=session.describe("GET", current_path, current),
+                                  account_id=account_id)
+        next_url = _next_url(body)
+        if next_url is None:
+            return
+        current_path, current = split_url(next_url)
+        # Our limit wins over the one echoed in ``next`` (it may have been halved since).
+        current["limit"] = str(limit)
+        key = _page_key(current_path, current)
+        if key in seen:
+            raise PagingError("paging loop: the API sent a 'next' page it had already sent",
+                              request=session.describe("GET", current_path, current), account_id=account_id)
+        seen.add(key)
+
+
+def _next_url(body: Mapping[str, object]) -> str | None:
+    paging = body.get("paging")
+    if not isinstance(paging, dict):
+        return None
+    next_url = paging.get("next")
+    return next_url if isinstance(next_url, str) and next_url else None
+
+
+def _page_key(path: str, params: Mapping[str, str]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    # The limit is ours to change, so it is not part of a page's identity.
+    return path, tuple(sorted((k, v) for k, v in params.items() if k != "limit"))

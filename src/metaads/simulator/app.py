@@ -1,0 +1,504 @@
+"""The request handler: one pure function from an HTTP request to a :class:`Response`.
+
+Order of checks, as Meta applies them: API version (2635), token (104/190), app secret proof, the
+object and the token's permission on it (100/33, 200), rate limits (4, 17/613, 80000/80004), injected
+transient faults (1/99, 2), then the endpoint itself (100, 3018, code 1 "reduce the amount of data").
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
+from typing import Any
+
+from metaads.clock import Clock
+from metaads.simulator import errors, objects
+from metaads.simulator.auth import TokenInfo, TokenRegistry
+from metaads.simulator.config import Faults, SimulatorConfig
+from metaads.simulator.insights import InsightsQuery, iter_rows, parse_query
+from metaads.simulator.jobs import COMPLETED, FAILED, SKIPPED, ReportRun, ReportRuns
+from metaads.simulator.paging import decode_cursor, encode_cursor, next_url, page
+from metaads.simulator.protocol import Response, bearer_token, dumps, merge_params, split_version
+from metaads.simulator.ratelimit import INSIGHTS, MANAGEMENT, RateLimiter
+from metaads.simulator.stats import SimulatorStats
+from metaads.simulator.world import Ad, AdAccount, AdSet, Campaign, World
+
+_TRACE_ALPHABET = string.ascii_letters + string.digits + "_-"
+_ACCOUNT_LIST_DEFAULT = ("id",)
+
+
+@dataclass
+class Call:
+    """One request being served (after parameter parsing)."""
+
+    method: str
+    path: str
+    version: str | None
+    segments: list[str]
+    params: dict[str, str]
+    token: str | None
+    base_url: str
+
+
+@dataclass
+class Route:
+    name: str
+    account: AdAccount | None
+    use_case: str | None
+    run: Callable[[], Any]
+
+
+class GraphApp:
+    """Serves the Graph API of one simulated world."""
+
+    def __init__(
+        self,
+        world: World,
+        config: SimulatorConfig,
+        clock: Clock,
+        faults: Faults,
+        tokens: TokenRegistry,
+        limiter: RateLimiter,
+        jobs: ReportRuns,
+        stats: SimulatorStats,
+    ) -> None:
+        self.world = world
+        self.config = config
+        self.clock = clock
+        self.faults = faults
+        self.tokens = tokens
+        self.limiter = limiter
+        self.jobs = jobs
+        self.stats = stats
+        self._rng = random.Random(f"metaads-faults-{config.seed}")
+        self._rng_lock = threading.Lock()
+        self._objects: dict[str, tuple[str, AdAccount, Campaign | AdSet | Ad]] = {}
+        for account in world.accounts:
+            for campaign in account.campaigns:
+                self._objects[campaign.id] = ("campaign", account, campaign)
+            for adset in account.adsets:
+                self._objects[adset.id] = ("adset", account, adset)
+            for ad in account.ads:
+                self._objects[ad.id] = ("ad", account, ad)
+        self._active_ads = {account.id: account.active_ads for account in world.accounts}
+        self._businesses = {b.id: b for b in world.businesses}
+        self.groups_cache: dict[Any, list[Any]] = {}
+
+    # ------------------------------------------------------------------ entry points
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        base_url: str,
+    ) -> Response:
+        """Serve one HTTP request. ``base_url`` (``http://host:port``) is used for ``paging.next``."""
+        lowered = {k.lower(): v for k, v in headers.items()}
+        params = merge_params(query, body, lowered.get("content-type"))
+        token = params.get("access_token") or bearer_token(lowered)
+        version, segments = split_version(path)
+        call = Call(
+            method=method.upper(),
+            path=path,
+            version=version,
+            segments=segments,
+            params=params,
+            token=token,
+            base_url=base_url.rstrip("/"),
+        )
+        if call.method == "POST" and not segments and "batch" in params:
+            from metaads.simulator.batch import serve_batch
+
+            return serve_batch(self, call)
+        return self.serve(call)
+
+    def serve(self, call: Call) -> Response:
+        """Serve one (non-batch) call: checks, rate limits, faults, endpoint, headers, stats."""
+        trace = self.trace_id()
+        now = self.clock.now()
+        app_id: str | None = None
+        route: Route | None = None
+        error_code: int | None = None
+        try:
+            self._check_version(call.version)
+            info = self.tokens.authenticate(call.token, call.params.get("appsecret_proof"), now)
+            app_id = info.app_id
+            route = self._route(call, info, now)
+            account_id = route.account.id if route.account else None
+            active = self._active_ads.get(account_id, 0) if account_id else 0
+            self.limiter.admit(app_id, account_id, route.use_case, active, now.timestamp())
+            self._inject_transient()
+            status, payload = 200, route.run()
+        except errors.GraphError as exc:
+            status, payload, error_code = exc.status, exc.body(trace), exc.code
+        account = route.account if route else None
+        self.stats.record(
+            app_id=app_id,
+            account_id=account.id if account else None,
+            endpoint=f"{call.method} {route.name if route else '?'}",
+            error_code=error_code,
+        )
+        headers = [
+            ("Content-Type", "application/json; charset=UTF-8"),
+            ("x-fb-trace-id", trace),
+            ("x-fb-rev", "1016253457"),
+            ("facebook-api-version", call.version or f"v{self.config.latest_version}.0"),
+            ("Cache-Control", "private, no-cache, no-store, must-revalidate"),
+        ]
+        if app_id is not None:
+            account_id = account.id if account else None
+            usage = self.limiter.headers(
+                app_id, account_id, self._active_ads.get(account_id or "", 0), self.clock.now().timestamp()
+            )
+            headers.extend(usage.items())
+        return Response(
+            status=status, headers=headers, body=dumps(payload), delay_s=self._delay(), error_code=error_code
+        )
+
+    # ------------------------------------------------------------------ checks and faults
+
+    def _check_version(self, version: str | None) -> None:
+        if version is None:
+            return
+        major = int(version[1:].split(".")[0])
+        if major < self.config.min_version or version in self.faults.deprecated_versions:
+            raise errors.deprecated_version(version, f"v{self.config.latest_version}.0")
+
+    def draw(self) -> float:
+        with self._rng_lock:
+            return self._rng.random()
+
+    def _inject_transient(self) -> None:
+        faults = self.faults
+        if faults.error_500_rate and self.draw() < faults.error_500_rate:
+            raise errors.unknown_error()
+        if faults.transient_code2_rate and self.draw() < faults.transient_code2_rate:
+            raise errors.service_unavailable()
+
+    def _delay(self) -> float:
+        faults = self.faults
+        delay = faults.latency_s
+        if faults.slow_rate and self.draw() < faults.slow_rate:
+            delay += faults.slow_s
+        return delay
+
+    def trace_id(self) -> str:
+        with self._rng_lock:
+            return "".join(self._rng.choice(_TRACE_ALPHABET) for _ in range(11))
+
+    # ------------------------------------------------------------------ routing
+
+    def _account(self, segment: str, info: TokenInfo) -> AdAccount:
+        account = self.world.account(segment.removeprefix("act_"))
+        if account is None or not segment.removeprefix("act_").isdigit():
+            raise errors.no_such_object(segment)
+        self.tokens.check_account(info, account.id)
+        return account
+
+    def _route(self, call: Call, info: TokenInfo, now: datetime) -> Route:
+        seg, method = call.segments, call.method
+        if not seg:
+            raise errors.invalid_param("Unsupported request: no node given")
+        head = seg[0]
+        if method not in ("GET", "POST"):
+            raise errors.no_such_object(head)
+        if head == "me":
+            return self._route_me(call, info, now)
+        if head == "debug_token" and len(seg) == 1:
+            return Route("debug_token", None, None, lambda: self._debug_token(call, now))
+        if head.startswith("act_"):
+            account = self._account(head, info)
+            if len(seg) == 1:
+                return Route(
+                    "act",
+                    account,
+                    MANAGEMENT,
+                    lambda: objects.render_account(
+                        account, objects.requested_fields(call.params, ("id", "account_id")), now
+                    ),
+                )
+            edge = seg[1]
+            if len(seg) == 2 and edge == "insights":
+                if method == "POST":
+                    return Route(
+                        "act/insights", account, INSIGHTS, lambda: self._submit_job(call, account, now)
+                    )
+                return Route(
+                    "act/insights",
+                    account,
+                    INSIGHTS,
+                    lambda: self._insights_page(call, account, self._parse(call, account, now), now),
+                )
+            if len(seg) == 2 and edge in objects.NODE_TYPES and method == "GET":
+                return Route(
+                    f"act/{edge}", account, MANAGEMENT, lambda: self._object_list(call, account, edge)
+                )
+            raise errors.unknown_path("AdAccount", "/".join(seg[1:]))
+        if head.isdigit():
+            return self._route_numeric(call, info, now)
+        raise errors.unknown_alias(head)
+
+    def _route_me(self, call: Call, info: TokenInfo, now: datetime) -> Route:
+        seg = call.segments
+        if len(seg) == 1:
+            return Route("me", None, None, lambda: {"id": info.user_id, "name": "Simulated System User"})
+        if len(seg) == 2 and seg[1] == "adaccounts":
+            visible = [a for a in self.world.accounts if info.accounts is None or a.id in info.accounts]
+            fields = objects.requested_fields(call.params, _ACCOUNT_LIST_DEFAULT)
+            return Route(
+                "me/adaccounts",
+                None,
+                None,
+                lambda: self._paged(call, [objects.render_account(a, fields, now) for a in visible]),
+            )
+        raise errors.unknown_path("User", "/".join(seg[1:]))
+
+    def _route_numeric(self, call: Call, info: TokenInfo, now: datetime) -> Route:
+        seg = call.segments
+        job = self.jobs.get(seg[0])
+        if job is not None:
+            account = self._account(job.account_id, info)
+            if len(seg) == 1:
+                return Route("report_run", account, INSIGHTS, lambda: self._job_status(call, job, now))
+            if len(seg) == 2 and seg[1] == "insights":
+                return Route("report_run/insights", account, INSIGHTS, lambda: self._job_results(call, job))
+            raise errors.unknown_path("AdReportRun", "/".join(seg[1:]))
+        found = self._objects.get(seg[0])
+        if found is not None:
+            kind, account, obj = found
+            self.tokens.check_account(info, account.id)
+            if len(seg) == 1:
+                node_type, getters = objects.NODE_TYPES[kind + "s"]
+                return Route(
+                    kind,
+                    account,
+                    MANAGEMENT,
+                    lambda: objects.render(
+                        obj, objects.requested_fields(call.params, ("id",)), getters, node_type
+                    ),
+                )
+            if len(seg) == 2 and seg[1] == "insights":
+                # /{object_id}/insights works even for deleted objects (Meta's documented way to get them).
+                params = dict(call.params)
+                params.setdefault("level", kind)
+                params["filtering"] = f'[{{"field":"{kind}.id","operator":"IN","value":["{obj.id}"]}}]'
+                scoped = Call(
+                    call.method, call.path, call.version, call.segments, params, call.token, call.base_url
+                )
+                return Route(
+                    f"{kind}/insights",
+                    account,
+                    INSIGHTS,
+                    lambda: self._insights_page(
+                        call, account, self._parse(scoped, account, now), now, hide_archived=False
+                    ),
+                )
+            raise errors.unknown_path(objects.NODE_TYPES[kind + "s"][0], "/".join(seg[1:]))
+        business = self._businesses.get(seg[0])
+        if business is not None:
+            if len(seg) == 1:
+                return Route("business", None, None, lambda: {"id": business.id, "name": business.name})
+            if len(seg) == 2 and seg[1] in ("owned_ad_accounts", "client_ad_accounts"):
+                owned = seg[1] == "owned_ad_accounts"
+                visible = [
+                    a
+                    for a in self.world.accounts
+                    if owned
+                    and a.business.id == business.id
+                    and (info.accounts is None or a.id in info.accounts)
+                ]
+                fields = objects.requested_fields(call.params, _ACCOUNT_LIST_DEFAULT)
+                return Route(
+                    f"business/{seg[1]}",
+                    None,
+                    None,
+                    lambda: self._paged(call, [objects.render_account(a, fields, now) for a in visible]),
+                )
+            raise errors.unknown_path("Business", "/".join(seg[1:]))
+        raise errors.no_such_object(seg[0])
+
+    # ------------------------------------------------------------------ endpoints
+
+    def _today(self, account: AdAccount, moment: datetime) -> date:
+        return moment.astimezone(account.zone).date()
+
+    def _parse(self, call: Call, account: AdAccount, now: datetime) -> InsightsQuery:
+        query = parse_query(
+            call.params,
+            today=self._today(account, now),
+            history_months=self.config.history_months,
+            default_limit=self.config.default_page_size,
+        )
+        return query
+
+    def _check_size(self, query: InsightsQuery) -> None:
+        faults = self.faults
+        if faults.max_rows_per_response is not None and query.limit > faults.max_rows_per_response:
+            raise errors.reduce_data()
+        cells = query.limit * (len(query.fields) + 2)
+        if faults.max_cells_per_response is not None and cells > faults.max_cells_per_response:
+            raise errors.reduce_data()
+
+    def _insights_page(
+        self,
+        call: Call,
+        account: AdAccount,
+        query: InsightsQuery,
+        as_of: datetime,
+        *,
+        hide_archived: bool | None = None,
+    ) -> dict[str, Any]:
+        self._check_size(query)
+        after = call.params.get("after")
+        start = decode_cursor(after, 3) if after else (0, 0, 0)
+        position = (start[0], start[1], start[2])
+        hide = self.config.insights_hide_archived if hide_archived is None else hide_archived
+        rows: list[dict[str, Any]] = []
+        first_pos = last_pos = next_pos = None
+        for pos, row in iter_rows(
+            account,
+            query,
+            today=self._today(account, as_of).toordinal(),
+            restatement_days=self.config.restatement_days,
+            hide_archived=hide,
+            start=position,
+            cache=self.groups_cache,
+        ):
+            if len(rows) == query.limit:
+                next_pos = pos
+                break
+            if first_pos is None:
+                first_pos = pos
+            last_pos = pos
+            rows.append(row)
+        if first_pos is None or last_pos is None:
+            return {"data": []}
+        if self.faults.empty_page_rate and self.draw() < self.faults.empty_page_rate:
+            # An empty page that still has ``next``: the cursor moves (a nonce) but the position does not.
+            cursor = encode_cursor(*position, int(self.draw() * 10**9))
+            return page([], before=cursor, after=cursor, next_link=self._next(call, cursor))
+        after_pos = next_pos or (last_pos[0], last_pos[1], last_pos[2] + 1)
+        after_cursor = encode_cursor(*after_pos)
+        return page(
+            rows,
+            before=encode_cursor(*first_pos),
+            after=after_cursor,
+            next_link=self._next(call, after_cursor) if next_pos else None,
+        )
+
+    def _next(self, call: Call, cursor: str) -> str:
+        params = dict(call.params)
+        if call.token and "access_token" not in params:
+            params["access_token"] = call.token  # the real ``next`` always carries the token
+        return next_url(call.base_url, call.path, params, cursor)
+
+    def _paged(self, call: Call, items: list[dict[str, Any]]) -> dict[str, Any]:
+        """Offset paging for object lists (campaigns, ad sets, ads, accounts)."""
+        limit = self._limit(call)
+        after = call.params.get("after")
+        offset = decode_cursor(after, 1)[0] if after else 0
+        chunk = items[offset : offset + limit]
+        body: dict[str, Any]
+        if not chunk:
+            body = {"data": []}
+        else:
+            end = offset + len(chunk)
+            after_cursor = encode_cursor(end)
+            more = end < len(items)
+            body = page(
+                chunk,
+                before=encode_cursor(offset),
+                after=after_cursor,
+                next_link=self._next(call, after_cursor) if more else None,
+            )
+        if call.params.get("summary") in ("true", "1", "True"):
+            body["summary"] = {"total_count": len(items)}
+        return body
+
+    def _object_list(self, call: Call, account: AdAccount, edge: str) -> dict[str, Any]:
+        node_type, getters = objects.NODE_TYPES[edge]
+        fields = objects.requested_fields(call.params, ("id",))
+        items = objects.list_objects(account, edge, call.params)
+        return self._paged(call, [objects.render(obj, fields, getters, node_type) for obj in items])
+
+    def _submit_job(self, call: Call, account: AdAccount, now: datetime) -> dict[str, Any]:
+        query = self._parse(call, account, now)
+        size = len(account.ads) * query.ad_days
+        duration = self.config.async_base_s + self.config.async_s_per_1000_ad_days * size / 1000.0
+        outcome = COMPLETED
+        draw = self.draw()
+        if draw < self.faults.async_fail_rate:
+            outcome = FAILED
+        elif draw < self.faults.async_fail_rate + self.faults.async_skip_rate:
+            outcome = SKIPPED
+        job = self.jobs.submit(
+            account.id, call.params, query, now=now.timestamp(), duration=duration, outcome=outcome
+        )
+        return {"report_run_id": job.id}
+
+    def _job_status(self, call: Call, job: ReportRun, now: datetime) -> dict[str, Any]:
+        body = job.describe(now.timestamp())
+        fields = call.params.get("fields")
+        if fields:
+            wanted = {f.strip() for f in fields.split(",")} | {"id"}
+            body = {k: v for k, v in body.items() if k in wanted}
+        return body
+
+    def _job_results(self, call: Call, job: ReportRun) -> dict[str, Any]:
+        status, percent = job.status(self.clock.now().timestamp())
+        if status != COMPLETED or percent != 100:
+            raise errors.report_not_ready(job.id)
+        account = self.world.account(job.account_id)
+        assert account is not None
+        # The results are paged with the GET's own ``limit``; everything else is the submitted query.
+        query = replace(job.query, limit=self._limit(call))
+        completed = datetime.fromtimestamp(job.completed_at, tz=timezone.utc)
+        return self._insights_page(call, account, query, completed)
+
+    def _limit(self, call: Call) -> int:
+        try:
+            limit = int(call.params.get("limit", self.config.default_page_size))
+        except ValueError:
+            raise errors.invalid_param("param limit must be an integer") from None
+        if limit < 1:
+            raise errors.invalid_param("param limit must be a positive integer")
+        return limit
+
+    def _debug_token(self, call: Call, now: datetime) -> dict[str, Any]:
+        target = call.params.get("input_token")
+        if not target:
+            raise errors.invalid_param("The parameter input_token is required")
+        info = self.tokens.lookup(target)
+        if info is None:
+            return {
+                "data": {
+                    "error": {
+                        "code": 190,
+                        "message": "Invalid OAuth access token - Cannot parse access token",
+                    },
+                    "is_valid": False,
+                    "scopes": [],
+                }
+            }
+        expires = int(info.expires_at.timestamp()) if info.expires_at else 0
+        data: dict[str, Any] = {
+            "app_id": info.app_id,
+            "type": info.type,
+            "application": next((a.name for a in self.tokens.apps if a.id == info.app_id), ""),
+            "data_access_expires_at": int(now.timestamp()) + 90 * 86400 if info.valid else 0,
+            "expires_at": expires,
+            "is_valid": info.valid,
+            "scopes": list(info.scopes),
+            "user_id": info.user_id,
+        }
+        if not info.valid:
+            data["error"] = {"code": 190, "message": "Error validating access token", "subcode": info.subcode}
+        return {"data": data}

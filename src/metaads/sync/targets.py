@@ -1,0 +1,155 @@
+"""The analytics target tables (``graph_ads``, ``graph_ads_actions``): definition, creation, validation.
+
+The targets are built from the warehouse's own column factories, so the view, the account tables
+and the targets always agree. Dialect variants give SQL Server its natural types (NVARCHAR names,
+DECIMAL money, DATE, DATETIME2 in UTC) and MariaDB microsecond timestamps. On SQL Server the
+clustered index is (account_id, date), the order slices are replaced in, and the primary key on the
+random MD5 ``unique_id`` stays nonclustered (a clustered MD5 key would split pages on every insert).
+
+Every statement here also runs on SQL Server, so catalog reads use ``INFORMATION_SCHEMA`` with bound
+parameters instead of dialect-specific inspection queries (SQLite, which lacks it, uses PRAGMA via
+the inspector).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mssql, mysql
+
+from metaads.errors import SchemaMismatchError
+from metaads.warehouse.schema import ACTIONS_VIEW, ADS_VIEW, actions_columns, ads_columns
+
+log = logging.getLogger("metaads.sync")
+
+ADS_TARGET = "graph_ads"
+ACTIONS_TARGET = "graph_ads_actions"
+
+SCHEMA_EXISTS_SQL = sa.text(
+    "SELECT SCHEMA_NAME FROM INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = :schema"
+)
+COLUMNS_SQL = sa.text(
+    "SELECT COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = :schema AND TABLE_NAME = :table"
+)
+
+
+@dataclass(frozen=True)
+class TargetPair:
+    """One warehouse view and the analytics table it is copied into."""
+
+    view: str
+    table: sa.Table
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.table.columns.keys())
+
+
+def _target_type(column: sa.Column[object]) -> sa.types.TypeEngine[Any]:
+    kind: sa.types.TypeEngine[Any] = column.type
+    if isinstance(kind, sa.DateTime):
+        # SQL Server DATETIMEOFFSET would be the literal translation, but BI tools handle DATETIME2
+        # better; values are written in UTC. MariaDB's DATETIME would drop the microseconds.
+        datetime2 = mssql.DATETIME2()  # type: ignore[no-untyped-call]
+        return kind.with_variant(datetime2, "mssql").with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+    if isinstance(kind, sa.Date):
+        # Explicit: without a known server version SQLAlchemy's mssql dialect falls back to DATETIME.
+        return kind.with_variant(mssql.DATE(), "mssql")
+    if isinstance(kind, sa.Numeric):
+        return kind.with_variant(mssql.DECIMAL(kind.precision, kind.scale), "mssql")
+    return kind
+
+
+def _target_table(metadata: sa.MetaData, name: str, columns: list[sa.Column[object]],
+                  schema: str | None) -> sa.Table:
+    keys = [column.name for column in columns if column.primary_key]
+    for column in columns:
+        column.type = _target_type(column)
+        column.comment = None  # comments live in the warehouse; SQL Server would need extended properties
+        column.primary_key = False  # declared below, so it can be nonclustered on SQL Server
+    return sa.Table(
+        name, metadata, *columns,
+        sa.PrimaryKeyConstraint(*keys, name=f"pk_{name}", mssql_clustered=False),
+        sa.Index(f"ix_{name}_account_date", "account_id", "date", mssql_clustered=True),
+        schema=schema,
+    )
+
+
+def analytics_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[TargetPair, TargetPair]:
+    """The (ads, actions) target tables with the views they are copied from."""
+    return (
+        TargetPair(ADS_VIEW, _target_table(metadata, ADS_TARGET, ads_columns(), schema)),
+        TargetPair(ACTIONS_VIEW, _target_table(metadata, ACTIONS_TARGET, actions_columns(), schema)),
+    )
+
+
+def schema_for(engine: sa.Engine, schema: str | None) -> str | None:
+    """The schema to use on ``engine``: SQLite has none, so it is ignored there (the warehouse's rule)."""
+    return None if engine.dialect.name == "sqlite" else schema
+
+
+def existing_columns(conn: sa.Connection, table: sa.Table) -> set[str]:
+    """Column names of ``table`` in the database (empty when it does not exist)."""
+    if conn.dialect.name == "sqlite":
+        inspector = sa.inspect(conn)
+        if not inspector.has_table(table.name, schema=table.schema):
+            return set()
+        return {column["name"] for column in inspector.get_columns(table.name, schema=table.schema)}
+    schema = table.schema if table.schema is not None else sa.inspect(conn).default_schema_name
+    rows = conn.execute(COLUMNS_SQL, {"schema": schema, "table": table.name})
+    # Catalogs may report names in another case (SQL Server, MariaDB are case-insensitive here).
+    return {str(row[0]).lower() for row in rows}
+
+
+def _ensure_schema(conn: sa.Connection, schema: str | None) -> None:
+    if schema is None:
+        return
+    if conn.execute(SCHEMA_EXISTS_SQL, {"schema": schema}).first() is None:
+        # No IF NOT EXISTS: SQL Server has none; a concurrent creator makes this fail loudly instead.
+        conn.execute(sa.schema.CreateSchema(schema))
+        log.info("created analytics schema %s", schema)
+
+
+def add_column_sql(dialect: sa.Dialect, table: sa.Table, column: sa.Column[object]) -> str:
+    """``ALTER TABLE t ADD c type NULL`` for the dialect (nullable: existing rows have no value yet)."""
+    preparer = dialect.identifier_preparer
+    kind = column.type.compile(dialect=dialect)
+    return f"ALTER TABLE {preparer.format_table(table)} ADD {preparer.format_column(column)} {kind} NULL"
+
+
+def ensure_targets(conn: sa.Connection, pairs: Sequence[TargetPair], *, evolve: bool) -> list[str]:
+    """Create the schema and missing tables, check existing ones; return the columns added (``t.c``).
+
+    Raises:
+        SchemaMismatchError: an existing table lacks columns and ``evolve`` is False.
+    """
+    tables = [pair.table for pair in pairs]
+    _ensure_schema(conn, tables[0].schema)
+    added: list[str] = []
+    missing_by_table: dict[str, list[str]] = {}
+    for table in tables:
+        have = existing_columns(conn, table)
+        if not have:
+            table.create(conn)
+            log.info("created analytics table %s", table.fullname)
+            continue
+        missing = [column.name for column in table.columns if column.name.lower() not in have]
+        if missing:
+            missing_by_table[table.fullname] = missing
+    if missing_by_table and not evolve:
+        described = "; ".join(f"{name} lacks {', '.join(cols)}" for name, cols in missing_by_table.items())
+        raise SchemaMismatchError(
+            f"analytics tables are missing columns the warehouse views have: {described}. "
+            "Run `metaads sync --evolve` to add them (then the whole window is re-copied), "
+            "or add them yourself."
+        )
+    for table in tables:
+        for name in missing_by_table.get(table.fullname, []):
+            conn.exec_driver_sql(add_column_sql(conn.dialect, table, table.c[name]))
+            added.append(f"{table.name}.{name}")
+            log.warning("added column %s to analytics table %s (--evolve)", name, table.fullname)
+    return added

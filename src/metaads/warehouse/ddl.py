@@ -1,0 +1,123 @@
+"""Creating the warehouse: schema, per-account tables and indexes, the run ledger and the union views.
+
+Everything is generated from :mod:`metaads.warehouse.schema` for the connection's dialect. Views are
+only rewritten when the set of tables they cover differs from the configured accounts, so a run does
+not wait on readers of an unchanged view (``CREATE OR REPLACE VIEW`` takes an exclusive lock).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from metaads.errors import WarehouseError
+from metaads.warehouse.schema import ACTIONS_COLUMNS, ACTIONS_SUFFIX, ACTIONS_VIEW, ADS_COLUMNS, ADS_VIEW
+
+log = logging.getLogger("metaads.warehouse")
+
+
+def check_columns(conn: sa.Connection, tables: Sequence[sa.Table]) -> None:
+    """Fail when an existing account table lacks a column of the current schema (no silent drift)."""
+    inspector = sa.inspect(conn)
+    by_schema: dict[str | None, list[sa.Table]] = {}
+    for table in tables:
+        by_schema.setdefault(table.schema, []).append(table)
+    for schema, group in by_schema.items():
+        existing = inspector.get_multi_columns(schema=schema, filter_names=[t.name for t in group])
+        for table in group:
+            have = {column["name"] for column in existing.get((schema, table.name), [])}
+            missing = [column.name for column in table.columns if column.name not in have]
+            if missing:
+                raise WarehouseError(
+                    f"table {table.fullname} exists but lacks columns {missing}; "
+                    "migrate it (or drop it to have it recreated) before loading"
+                )
+
+
+def warn_orphans(conn: sa.Connection, schema: str | None, configured: set[str]) -> list[str]:
+    """Log a warning for each account table pair no longer configured; return their names."""
+    names = set(sa.inspect(conn).get_table_names(schema=schema))
+    orphans = sorted(
+        name for name in names
+        if name not in configured and not name.endswith(ACTIONS_SUFFIX) and f"{name}{ACTIONS_SUFFIX}" in names
+    )
+    for name in orphans:
+        log.warning(
+            "table %s and %s%s belong to no configured account: left untouched and excluded from %s/%s",
+            name, name, ACTIONS_SUFFIX, ADS_VIEW, ACTIONS_VIEW,
+        )
+    return orphans
+
+
+def _view_select(tables: Sequence[sa.Table], columns: Sequence[str]) -> sa.Select[tuple[object, ...]] | \
+        sa.CompoundSelect[tuple[object, ...]]:
+    selects = [sa.select(*(table.c[name] for name in columns)) for table in tables]
+    return selects[0] if len(selects) == 1 else sa.union_all(*selects)
+
+
+def _view_name(conn: sa.Connection, name: str, schema: str | None) -> str:
+    preparer = conn.dialect.identifier_preparer
+    quoted = preparer.quote(name)
+    return f"{preparer.quote_schema(schema)}.{quoted}" if schema else quoted
+
+
+def _view_tables(conn: sa.Connection, name: str, schema: str | None) -> set[str] | None:
+    """The tables a view reads, or None when it does not exist (or the dialect cannot say)."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        exists = conn.execute(
+            sa.text("SELECT 1 FROM information_schema.views WHERE table_schema = :s AND table_name = :v"),
+            {"s": schema or "public", "v": name},
+        ).first()
+        if exists is None:
+            return None
+        rows = conn.execute(
+            sa.text("SELECT table_name FROM information_schema.view_table_usage "
+                    "WHERE view_schema = :s AND view_name = :v"),
+            {"s": schema or "public", "v": name},
+        )
+        return {row[0] for row in rows}
+    return None
+
+
+def ensure_view(conn: sa.Connection, name: str, schema: str | None, tables: Sequence[sa.Table],
+                columns: Sequence[str]) -> bool:
+    """(Re)create view ``name`` as UNION ALL of ``columns`` over ``tables``; True when it was written."""
+    wanted = {table.name for table in tables}
+    body = str(_view_select(tables, columns).compile(dialect=conn.dialect,
+                                                     compile_kwargs={"literal_binds": True}))
+    target = _view_name(conn, name, schema)
+    if conn.dialect.name == "sqlite":
+        current = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = :v"),
+                               {"v": name}).scalar()
+        statement = f"CREATE VIEW {target} AS {body}"
+        if current == statement:
+            return False
+        conn.exec_driver_sql(f"DROP VIEW IF EXISTS {target}")
+        conn.exec_driver_sql(statement)
+        return True
+    if _view_tables(conn, name, schema) == wanted:
+        return False
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"CREATE OR REPLACE VIEW {target} AS {body}")
+    else:
+        conn.exec_driver_sql(f"DROP VIEW IF EXISTS {target}")
+        conn.exec_driver_sql(f"CREATE VIEW {target} AS {body}")
+    return True
+
+
+def create_all(conn: sa.Connection, metadata: sa.MetaData, schema: str | None,
+               ads: Sequence[sa.Table], actions: Sequence[sa.Table], ledger: Sequence[sa.Table]) -> None:
+    """Create missing tables and indexes, check existing ones, warn about orphans, refresh the views."""
+    if not ads:
+        raise WarehouseError("no accounts configured: nothing to create")
+    if schema is not None:
+        conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
+    metadata.create_all(conn, tables=[*ads, *actions, *ledger], checkfirst=True)
+    check_columns(conn, [*ads, *actions])
+    warn_orphans(conn, schema, {table.name for table in ads})
+    for view, tables, columns in ((ADS_VIEW, ads, ADS_COLUMNS), (ACTIONS_VIEW, actions, ACTIONS_COLUMNS)):
+        if ensure_view(conn, view, schema, tables, columns):
+            log.info("view %s now covers %d account tables", view, len(tables))

@@ -1,0 +1,185 @@
+"""The :class:`Warehouse`: the one object the pipeline uses to create, load and record into the warehouse.
+
+On SQLite there are no schemas: ``schema`` is ignored and everything lives in the database file
+(the embedded default and the demo use one file per warehouse). Money is exact NUMERIC on
+PostgreSQL; SQLite stores it as REAL (15 significant digits), which is why PostgreSQL is the
+production warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from datetime import date
+
+import sqlalchemy as sa
+
+from metaads.clock import Clock, SystemClock
+from metaads.config.accounts import Account
+from metaads.errors import LoadError, WarehouseError
+from metaads.warehouse import ddl, ledger
+from metaads.warehouse.dberrors import DRIVER_ERRORS, translate
+from metaads.warehouse.load import LoadResult, Row, replace_rows
+from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, write_transaction
+from metaads.warehouse.schema import actions_table, ads_table, ledger_tables
+from metaads.warehouse.writers import DEFAULT_BATCH_ROWS, supports_copy
+
+log = logging.getLogger("metaads.warehouse")
+
+_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class Warehouse:
+    """Per-account tables, union views and the run ledger in one database.
+
+    Args:
+        engine: where the warehouse lives (``postgresql+psycopg://...`` or ``sqlite:///...``).
+        schema: PostgreSQL schema (ignored on SQLite).
+        clock: source of ``started_at``/``finished_at`` and durations.
+        use_copy: force (True) or forbid (False) the PostgreSQL COPY path; None picks COPY when the
+            driver is psycopg 3.
+        batch_rows: rows per executemany batch on the portable path.
+        busy_timeout_s: how long a SQLite writer waits for another one.
+    """
+
+    def __init__(self, engine: sa.Engine, schema: str | None = "meta_ads", *, clock: Clock | None = None,
+                 use_copy: bool | None = None, batch_rows: int = DEFAULT_BATCH_ROWS,
+                 busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> None:
+        if schema is not None and not _SCHEMA_RE.match(schema):
+            raise WarehouseError(f"WAREHOUSE_SCHEMA {schema!r} must match ^[a-z_][a-z0-9_]{{0,62}}$")
+        if batch_rows < 1:
+            raise ValueError("batch_rows must be at least 1")
+        self.engine = engine
+        self.schema = None if engine.dialect.name == "sqlite" else schema
+        self.clock: Clock = clock or SystemClock()
+        self.batch_rows = batch_rows
+        self.busy_timeout_s = busy_timeout_s
+        self._use_copy = use_copy
+        self._metadata = sa.MetaData()
+        self._lock = threading.Lock()
+        self._tables: dict[str, tuple[sa.Table, sa.Table]] = {}
+        self.runs, self.account_runs, self.syncs = ledger_tables(self._metadata, schema=self.schema)
+
+    def __repr__(self) -> str:
+        url = self.engine.url.render_as_string(hide_password=True)
+        return f"Warehouse({url!r}, schema={self.schema!r})"
+
+    # ------------------------------------------------------------------ schema
+
+    def tables(self, account: Account) -> tuple[sa.Table, sa.Table]:
+        """The account's (ads, actions) tables."""
+        with self._lock:
+            pair = self._tables.get(account.table)
+            if pair is None:
+                pair = (ads_table(self._metadata, account.table, schema=self.schema),
+                        actions_table(self._metadata, account.actions_table, schema=self.schema))
+                self._tables[account.table] = pair
+            return pair
+
+    def init(self, accounts: Sequence[Account]) -> None:
+        """Create schema, tables, indexes, ledger and views for ``accounts``; harmless to repeat.
+
+        Tables of accounts no longer configured are left as they are (a warning names them) and the
+        views are rewritten to cover exactly ``accounts``.
+
+        Raises:
+            WarehouseError: the database failed, or an existing table lacks a column.
+        """
+        pairs = [self.tables(account) for account in accounts]
+        try:
+            self._enable_wal()
+            with write_transaction(self.engine, "init", self.schema or "",
+                                   busy_timeout_s=self.busy_timeout_s) as conn:
+                ddl.create_all(conn, self._metadata, self.schema, [ads for ads, _ in pairs],
+                               [actions for _, actions in pairs], [self.runs, self.account_runs, self.syncs])
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, "creating the warehouse", self.engine) from exc
+
+    def _enable_wal(self) -> None:
+        # WAL lets readers (the sync, people's queries) read the last committed data while a load
+        # writes. It is persistent in the file and must be set outside a transaction.
+        if self.engine.dialect.name != "sqlite" or self.engine.url.database in (None, "", ":memory:"):
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+
+    # ------------------------------------------------------------------ loading
+
+    def replace_range(self, account: Account, since: date, until: date, ads_rows: Iterable[Row],
+                      actions_rows: Iterable[Row], *,
+                      before_commit: Callable[[], None] | None = None) -> LoadResult:
+        """Replace the account's rows dated ``since``..``until`` (inclusive) in one transaction.
+
+        ``ads_rows`` / ``actions_rows`` are tuples in ``ADS_COLUMNS`` / ``ACTIONS_COLUMNS`` order
+        (:func:`metaads.transform.to_ads_rows` / ``to_actions_rows``), consumed lazily inside the
+        transaction, ads first. ``before_commit`` runs after the inserts, just before the commit
+        (tests inject failures there). Exceptions from the iterators or the hook propagate unchanged
+        after the rollback.
+
+        Raises:
+            LoadError: the database failed or a row is outside the range; the previous rows are intact.
+        """
+        if since > until:
+            raise LoadError(f"{account.table}: empty range {since}..{until}")
+        ads, actions = self.tables(account)
+        started = self.clock.monotonic()
+        try:
+            with write_transaction(self.engine, self.schema or "", account.table,
+                                   busy_timeout_s=self.busy_timeout_s) as conn:
+                use_copy = supports_copy(conn) if self._use_copy is None else self._use_copy
+                counts = replace_rows(conn, ads, actions, account_id=account.id, since=since, until=until,
+                                      ads_rows=ads_rows, actions_rows=actions_rows, use_copy=use_copy,
+                                      batch_rows=self.batch_rows, before_commit=before_commit)
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, f"loading {account.table} {since}..{until}", self.engine, LoadError) from exc
+        duration = self.clock.monotonic() - started
+        log.debug("loaded %s %s..%s: %d ads rows, %d actions rows in %.3fs", account.table, since, until,
+                  counts[0], counts[1], duration)
+        return LoadResult(ads_rows=counts[0], actions_rows=counts[1], duration_s=duration,
+                          deleted_ads_rows=counts[2], deleted_actions_rows=counts[3])
+
+    # ------------------------------------------------------------------ run ledger
+
+    def _ledger_transaction(self) -> AbstractContextManager[sa.Connection]:
+        # Serialised ledger writes commit in id order, so a sync that remembers the highest id it has
+        # seen (its watermark) never skips a row committed later with a lower id. On SQLite this also
+        # waits for a running load instead of failing after pysqlite's 5 s default.
+        return write_transaction(self.engine, "ledger", self.schema or "", busy_timeout_s=self.busy_timeout_s)
+
+    def start_run(self, trigger: str, accounts: int) -> str:
+        """Record a new run as ``running``; return its id."""
+        try:
+            with self._ledger_transaction() as conn:
+                return ledger.insert_run(conn, self.runs, trigger=trigger, accounts=accounts,
+                                         now=self.clock.now())
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, "recording a run start", self.engine) from exc
+
+    def record_account_run(self, run_id: str, account: Account, since: date, until: date, status: str,
+                           ads_rows: int = 0, actions_rows: int = 0, api_calls: int = 0,
+                           throttled_s: float = 0.0, duration_s: float = 0.0,
+                           error: str | None = None) -> int:
+        """Record what one account's range did (``loaded``/``failed``/...); return the ledger row id."""
+        entry = ledger.AccountRun(run_id, account, since, until, status, ads_rows, actions_rows, api_calls,
+                                  throttled_s, duration_s, error)
+        try:
+            with self._ledger_transaction() as conn:
+                return ledger.insert_account_run(conn, self.account_runs, entry, now=self.clock.now())
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, f"recording the run of {account.table}", self.engine) from exc
+
+    def finish_run(self, run_id: str, status: str, accounts_failed: int) -> None:
+        """Close a run with its final status (``success`` | ``partial`` | ``failed``)."""
+        if status not in ledger.RUN_STATUSES:
+            raise ValueError(f"unknown run status {status!r}")
+        try:
+            with self._ledger_transaction() as conn:
+                found = ledger.update_run(conn, self.runs, run_id, status=status,
+                                          accounts_failed=accounts_failed, now=self.clock.now())
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, "recording a run end", self.engine) from exc
+        if not found:
+            raise WarehouseError(f"no run {run_id!r} in the ledger")

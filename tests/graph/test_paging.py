@@ -1,0 +1,167 @@
+"""Paging: every row exactly once, empty pages followed, loops detected, ``limit`` halved on code 1."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import orjson
+import pytest
+
+from metaads.clock import FakeClock
+from metaads.config.accounts import Account
+from metaads.errors import DataTooLargeError
+from metaads.graph import ClientPolicy, PagingError
+from metaads.graph.session import split_url
+from metaads.simulator import Simulator
+from tests.graph.conftest import ClientFactory, Scripted, ScriptedTransport, all_rows, by_key, row_key, truth
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_paging_thousands_of_rows_over_http_equals_ground_truth_row_for_row(
+        sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
+    account = accounts[0]
+    with sim.serve(port=0) as server:
+        client = make_client(base_url=server.base_url, policy=ClientPolicy(page_size=200))
+        since, until = client.lookback_range(account, 200)
+        rows = all_rows(client.insights(account, since, until, mode="sync"))
+    expected = truth(sim, account, since, until)
+    assert len(rows) > 2000
+    assert len({row_key(r) for r in rows}) == len(rows), "a row came twice"
+    assert by_key(rows) == expected
+    stats = client.stats(account)
+    assert stats.rows == len(rows)
+    assert stats.pages == -(-len(rows) // 200)
+
+
+def test_empty_pages_that_have_next_do_not_end_paging(sim: Simulator, accounts: list[Account],
+                                                      make_client: ClientFactory) -> None:
+    sim.faults.empty_page_rate = 0.4
+    client = make_client(policy=ClientPolicy(page_size=50))
+    since, until = client.lookback_range(accounts[1], 20)
+    rows = all_rows(client.insights(accounts[1], since, until))
+    expected = truth(sim, accounts[1], since, until)
+    assert by_key(rows) == expected
+    assert client.stats(accounts[1]).pages > -(-len(rows) // 50), "no empty page was served"
+
+
+class RepeatingNextTransport(httpx.BaseTransport):
+    """The simulator, except that from the second page on ``paging.next`` points back to page two."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.first_next: str | None = None
+        self.pages = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        response.read()
+        body = orjson.loads(response.content)
+        if "paging" not in body or "next" not in body["paging"]:
+            return response
+        self.pages += 1
+        if self.first_next is None:
+            self.first_next = body["paging"]["next"]
+        else:
+            body["paging"]["next"] = self.first_next
+        return httpx.Response(response.status_code, json=body, headers=dict(response.headers))
+
+
+def test_a_next_link_seen_before_is_a_paging_loop_error(sim: Simulator, accounts: list[Account],
+                                                         make_client: ClientFactory) -> None:
+    transport = RepeatingNextTransport(sim.transport())
+    client = make_client(transport=transport, policy=ClientPolicy(page_size=25))
+    since, until = client.lookback_range(accounts[0], 10)
+    with pytest.raises(PagingError, match="paging loop") as caught:
+        all_rows(client.insights(accounts[0], since, until))
+    assert caught.value.account_id == accounts[0].id
+    assert transport.pages == 2, "the loop must be caught at its first repeat"
+
+
+def test_reduce_the_amount_of_data_halves_limit_until_the_page_fits(
+        sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
+    sim.faults.max_rows_per_response = 100
+    client = make_client(policy=ClientPolicy(page_size=500, min_page_size=25))
+    since, until = client.lookback_range(accounts[2], 15)
+    rows = all_rows(client.insights(accounts[2], since, until))
+    expected = truth(sim, accounts[2], since, until)
+    assert by_key(rows) == expected
+    stats = client.stats(accounts[2])
+    assert stats.limit_halvings == 3  # 500 -> 250 -> 125 -> 62
+    assert stats.retries == 0
+
+
+def _days_in(request: httpx.Request) -> int:
+    raw = request.url.params.get("time_range")
+    if raw is None:
+        return 0
+    span = orjson.loads(raw)
+    from datetime import date
+
+    return (date.fromisoformat(span["until"]) - date.fromisoformat(span["since"])).days + 1
+
+
+def test_too_much_data_at_smallest_limit_splits_the_date_range(sim: Simulator, accounts: list[Account],
+                                                               make_client: ClientFactory) -> None:
+    # The real API answers code 1 for heavy ranges whatever the limit: script that for ranges > 4 days.
+    reduce = {"error": {"message": "Please reduce the amount of data you're asking for, then retry your "
+                                   "request", "type": "OAuthException", "code": 1, "fbtrace_id": "Ax1"}}
+    transport = ScriptedTransport(sim.transport(), [
+        Scripted(500, reduce, times=1000, match=lambda r: _days_in(r) > 4)])
+    client = make_client(transport=transport, policy=ClientPolicy(page_size=100, min_page_size=50))
+    since, until = client.lookback_range(accounts[0], 16)
+    rows = all_rows(client.insights(accounts[0], since, until))
+    expected = truth(sim, accounts[0], since, until)
+    assert by_key(rows) == expected
+    stats = client.stats(accounts[0])
+    assert stats.range_splits == 3  # 16 days -> 8 + 8 -> 4 + 4 + 4 + 4
+    assert stats.limit_halvings == 3  # once per range that was too big: 100 -> 50, then at the floor
+
+
+def test_too_much_data_for_a_single_day_is_raised(sim: Simulator, accounts: list[Account],
+                                                  make_client: ClientFactory, clock: FakeClock) -> None:
+    sim.faults.max_rows_per_response = 10
+    client = make_client(policy=ClientPolicy(page_size=100, min_page_size=50))
+    today = client.local_today(accounts[0])
+    with pytest.raises(DataTooLargeError) as caught:
+        all_rows(client.insights(accounts[0], today - timedelta(days=1), today - timedelta(days=1)))
+    assert caught.value.code == 1
+    assert caught.value.account_id == accounts[0].id
+
+
+class TokenInNextTransport(httpx.BaseTransport):
+    """The simulator, with ``paging.next`` carrying the token in the URL as Meta's does."""
+
+    def __init__(self, inner: httpx.BaseTransport, token: str) -> None:
+        self.inner = inner
+        self.token = token
+        self.urls: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.urls.append(str(request.url))
+        response = self.inner.handle_request(request)
+        response.read()
+        body = orjson.loads(response.content)
+        if "next" not in body.get("paging", {}):
+            return response
+        body["paging"]["next"] += f"&access_token={self.token}&appsecret_proof=abc123"
+        return httpx.Response(response.status_code, json=body, headers=dict(response.headers))
+
+
+def test_token_in_a_next_link_is_stripped_and_never_sent_in_a_url(
+        sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
+    transport = TokenInNextTransport(sim.transport(), sim.tokens[0])
+    client = make_client(transport=transport, policy=ClientPolicy(page_size=25))
+    since, until = client.lookback_range(accounts[0], 10)
+    rows = all_rows(client.insights(accounts[0], since, until))
+    assert by_key(rows) == truth(sim, accounts[0], since, until)
+    assert len(transport.urls) > 3
+    assert not any("access_token" in url or "appsecret_proof" in url for url in transport.urls)
+
+
+def test_split_url_keeps_the_path_below_the_version_and_drops_credentials() -> None:
+    path, params = split_url("https://graph.facebook.com/v27.0/act_1/insights?level=ad&limit=25"
+                             "&access_token=EAAtoken&appsecret_proof=abc&after=MjQZD")
+    assert path == "act_1/insights"
+    assert params == {"level": "ad", "limit": "25", "after": "MjQZD"}
