@@ -12,6 +12,7 @@ import pytest
 
 from metaads.clock import FakeClock
 from metaads.config.accounts import Account
+from metaads.dates import oldest_available_day
 from metaads.errors import (
     BadRequestError,
     ConfigError,
@@ -21,7 +22,6 @@ from metaads.errors import (
     PermissionDeniedError,
 )
 from metaads.graph import ClientPolicy
-from metaads.graph.account import oldest_available_day
 from metaads.simulator import Simulator
 from tests.graph.conftest import ClientFactory, Scripted, ScriptedTransport, all_rows, by_key, truth
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -52,7 +53,8 @@ def test_rerun_changes_nothing_and_next_day_replaces_restated_values(
     # rows older than the new window were not touched by the load (same loaded_at)
     assert third.results[0].range is not None
     older = [k for k in before if k[1] < third.results[0].range.since.isoformat()]
-    assert older and all(after[k]["loaded_at"] == before[k]["loaded_at"] for k in older)
+    assert older
+    assert all(after[k]["loaded_at"] == before[k]["loaded_at"] for k in older)
 
 
 def test_two_concurrent_runs_for_one_account_leave_no_duplicates(
@@ -89,7 +91,8 @@ def test_unreadable_account_fails_alone_and_is_reported(
     statuses = {r.account.id: r.status for r in summary.results}
     assert statuses == {accounts[0]: "loaded", accounts[1]: "failed", accounts[2]: "loaded"}
     failed = summary.failed[0]
-    assert failed.error and "permission" in failed.error.lower()
+    assert failed.error
+    assert "permission" in failed.error.lower()
     for token in tokens:
         assert token not in failed.error
     ledger = sa.Table("metaads_account_runs", sa.MetaData(),
@@ -121,10 +124,9 @@ def test_backfill_is_loaded_in_chunks(world: World, make_pipeline: Callable[...,
     pipeline = make_pipeline(BACKFILL_CHUNK_DAYS=chunk_days)
     account = pipeline.settings.accounts[0]
     today = world.sim.account_today(account.id)
-    from datetime import timedelta
-
     result = pipeline.extract_and_load(account, since=today - timedelta(days=13), until=today)
     assert result.ok
     assert [c.range.days for c in result.chunks] == [4, 4, 4, 2]
     truth = truth_ads(world.sim, account.id, today - timedelta(days=13), today)
-    assert set(warehouse_ads(pipeline.warehouse_engine, pipeline.settings.warehouse_schema, account.table)) == set(truth)
+    loaded = warehouse_ads(pipeline.warehouse_engine, pipeline.settings.warehouse_schema, account.table)
+    assert set(loaded) == set(truth)

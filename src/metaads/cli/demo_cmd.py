@@ -18,6 +18,7 @@ from metaads.pipeline import Pipeline
 DEMO_ACCOUNTS = 10
 DEMO_TOKENS = 5
 
+TRY_QUERY = "SELECT account_name, date, ROUND(SUM(spend), 2) FROM vw_graph_ads GROUP BY 1, 2 ORDER BY 2 DESC LIMIT 10"
 EXAMPLE_QUERY = """SELECT account_name, currency, date, ROUND(SUM(spend), 2) AS spend, SUM(clicks) AS clicks,
 SUM(impressions) AS impressions FROM vw_graph_ads GROUP BY account_name, currency, date
 ORDER BY date DESC, account_name LIMIT 10"""
@@ -63,8 +64,7 @@ def demo(
     console.print(key_value_table("where the data is", {
         "warehouse (SQLite)": warehouse_db,
         "analytics (SQLite)": analytics_db,
-        "try": f'sqlite3 {warehouse_db} "SELECT account_name, date, ROUND(SUM(spend), 2) FROM vw_graph_ads '
-               'GROUP BY 1, 2 ORDER BY 2 DESC LIMIT 10"',
+        "try": f"sqlite3 {warehouse_db} {TRY_QUERY!r}",
     }))
     if not summary.ok:
         err_console.print("[red]some demo accounts failed[/]")

@@ -9,7 +9,8 @@ Public API::
 
 from __future__ import annotations
 
-from metaads.graph.account import AccountInfo, oldest_available_day
+from metaads.dates import oldest_available_day
+from metaads.graph.account import AccountInfo
 from metaads.graph.async_reports import AsyncJobFailedError, AsyncJobTimeoutError
 from metaads.graph.classify import classify
 from metaads.graph.client import (

@@ -5,18 +5,17 @@ Insights days are in the ad account's time zone, so "today" and the look-back wi
 
 from __future__ import annotations
 
-import calendar
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from metaads.dates import resolve_range
 
 logger = logging.getLogger(__name__)
 
 ACCOUNT_FIELDS = ("id", "account_id", "name", "currency", "timezone_name", "timezone_offset_hours_utc",
                   "account_status")
-# The Insights API keeps 37 months of history; older start dates get error 3018.
-HISTORY_MONTHS = 37
 
 ACCOUNT_STATUSES = {
     1: "ACTIVE", 2: "DISABLED", 3: "UNSETTLED", 7: "PENDING_RISK_REVIEW", 8: "PENDING_SETTLEMENT",
@@ -76,12 +75,7 @@ class AccountInfo:
         """The last ``days`` days up to and including the account's today, within the history limit."""
         if days < 1:
             raise ValueError("days must be at least 1")
-        today = self.local_today(now)
-        return max(today - timedelta(days=days - 1), oldest_available_day(today)), today
+        window = resolve_range(self.local_today(now), lookback_days=days)
+        return window.since, window.until
 
 
-def oldest_available_day(today: date) -> date:
-    """First day safely inside the 37-month insights history (one day of margin)."""
-    year, month0 = divmod(today.year * 12 + today.month - 1 - HISTORY_MONTHS, 12)
-    day = min(today.day, calendar.monthrange(year, month0 + 1)[1])
-    return date(year, month0 + 1, day) + timedelta(days=1)

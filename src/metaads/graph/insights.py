@@ -21,8 +21,8 @@ from typing import Literal
 import orjson
 
 from metaads.config.accounts import Account
+from metaads.dates import oldest_available_day
 from metaads.errors import DataTooLargeError, DateRangeTooOldError
-from metaads.graph.account import oldest_available_day
 from metaads.graph.async_reports import AsyncJobFailedError, AsyncJobTimeoutError, run_report
 from metaads.graph.paging import iter_pages
 from metaads.graph.session import GraphSession

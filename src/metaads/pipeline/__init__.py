@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metaads.pipeline.dates import DateRange
+from metaads.dates import DateRange
 from metaads.pipeline.job import Pipeline, new_run_id
 from metaads.pipeline.results import AccountResult, ChunkResult, ProgressListener, RunSummary
 

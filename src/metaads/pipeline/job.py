@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from metaads.clock import Clock, SystemClock
 from metaads.config.accounts import Account
 from metaads.config.settings import Settings
+from metaads.dates import DateRange, chunk_range, local_today, resolve_range
 from metaads.errors import (
     ConfigError,
     MetaAdsError,
@@ -28,7 +29,6 @@ from metaads.errors import (
     TokenInvalidError,
 )
 from metaads.graph import GraphClient
-from metaads.pipeline.dates import DateRange, chunk_range, local_today, resolve_range
 from metaads.pipeline.engines import create_engine_for, describe_url
 from metaads.pipeline.results import (
     FAILED,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from metaads.config.accounts import Account
-from metaads.pipeline.dates import DateRange
+from metaads.dates import DateRange
 
 LOADED = "loaded"
 PARTIAL = "partial"

@@ -61,6 +61,11 @@ def _target_type(column: sa.Column[object]) -> sa.types.TypeEngine[Any]:
         return kind.with_variant(mssql.DATE(), "mssql")
     if isinstance(kind, sa.Numeric):
         return kind.with_variant(mssql.DECIMAL(kind.precision, kind.scale), "mssql")
+    if type(kind) is sa.String and kind.length is not None:
+        # Ids, enums and MD5 keys are ASCII (SQL Server: VARCHAR too). In a utf8mb4 database MariaDB
+        # would reserve 4 bytes a character in every index entry; ascii_bin keys are a quarter the size.
+        return kind.with_variant(mysql.VARCHAR(kind.length, charset="ascii", collation="ascii_bin"),
+                                 "mysql", "mariadb")
     return kind
 
 

@@ -1,4 +1,4 @@
-"""Which days to fetch: per-account local "today", the look-back window, backfill chunks. Pure."""
+"""Which days to fetch: per-account local "today", the 37-month history, look-back window, chunks. Pure."""
 
 from __future__ import annotations
 
