@@ -34,7 +34,7 @@ ENV_FILE_VARIABLE = "METAADS_ENV_FILE"
 WAREHOUSE_CONNECTION = "metaads_warehouse"
 ANALYTICS_CONNECTION = "metaads_analytics"
 TOKENS_VARIABLE = "metaads_graph_api_tokens"
-APP_SECRET_VARIABLE = "metaads_graph_api_app_secret"
+APP_SECRET_VARIABLE = "metaads_graph_api_app_secret"  # noqa: S105 - a Variable name, not a secret
 
 # Airflow connection types -> SQLAlchemy drivers metaads installs (``metaads[postgres|mssql|mysql]``).
 _DRIVERS = {
@@ -152,7 +152,7 @@ def _mask_in_airflow_logs(settings: Settings) -> None:
     try:
         from airflow.sdk.log import mask_secret
     except ImportError:  # Airflow 3.1 and 3.2 kept it here
-        from airflow.sdk.execution_time.secrets_masker import mask_secret
+        from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
 
     for token in settings.tokens:
         mask_secret(token)

@@ -1,0 +1,99 @@
+"""The `metaads` command as a user runs it: a real process, real HTTP to the simulator, real databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import World
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def metaads(*args: str, env: dict[str, str], cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    # A clean environment: only what the test sets (plus what Python needs), no developer .env.
+    base = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"}}
+    return subprocess.run([sys.executable, "-m", "metaads", *args], env={**base, **env}, cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_config_check_shows_accounts_groups_and_only_token_tails(world: World, tmp_path: Path) -> None:
+    env = {**world.base_env, "ACCOUNT_GROUP_SIZE": "2"}
+    done = metaads("config", "check", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for account_id in world.sim.account_ids:
+        assert f"act_{account_id}" in done.stdout
+    for token in world.sim.tokens:
+        assert token not in done.stdout + done.stderr
+        assert token[-4:] in done.stdout
+    assert "configuration OK" in done.stdout
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("META_ACCOUNTS", "123,12x", "META_ACCOUNTS: entry 2: '12x' is not an ad account id"),
+    ("LOOKBACK_DAYS", "-1", "LOOKBACK_DAYS"),
+    ("GRAPH_API_TOKENS", "", "GRAPH_API_TOKENS: at least one access token is required"),
+], ids=["bad-account-id", "negative-lookback", "no-tokens"])
+def test_malformed_config_exits_2_naming_the_variable(world: World, tmp_path: Path, variable: str, value: str,
+                                                      message: str) -> None:
+    done = metaads("config", "check", env={**world.base_env, variable: value}, cwd=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_run_exits_nonzero_when_one_account_fails_while_the_others_load(world: World, tmp_path: Path) -> None:
+    accounts = world.sim.account_ids
+    tokens = [world.sim.add_token(accounts=[accounts[0], accounts[2]]) for _ in range(2)]
+    warehouse = tmp_path / "wh.db"
+    env = {**world.base_env, "GRAPH_API_TOKENS": ",".join(tokens), "WAREHOUSE_URL": f"sqlite:///{warehouse}",
+           "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"}
+    done = metaads("run", env=env, cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 account(s) failed" in done.stderr
+    with sqlite3.connect(warehouse) as db:
+        counts = {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("bm_01", "bm_02", "bm_03")}
+    assert counts["bm_01"] > 0
+    assert counts["bm_03"] > 0
+    assert counts["bm_02"] == 0
+    # one JSON log line per account, with counts and timings; never a token, even at DEBUG
+    lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    per_account = [line for line in lines if line.get("logger") == "metaads.pipeline" and "ads_rows" in line]
+    assert sorted(line["account_id"] for line in per_account) == sorted(accounts)
+    assert {line["status"] for line in per_account} == {"loaded", "failed"}
+    assert all("duration_s" in line and "api_calls" in line for line in per_account)
+    for token in [*tokens, *world.sim.tokens]:
+        assert token not in done.stdout
+        assert token not in done.stderr
+
+
+def test_demo_from_a_fresh_clone_leaves_queryable_data(tmp_path: Path) -> None:
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.fail("the demo test needs git and a git checkout to clone")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
+    # The clone's own sources, not the installed package, with this interpreter's dependencies.
+    env = {"PYTHONPATH": str(clone / "src")}
+    done = metaads("demo", "--dir", "demo-data", env=env, cwd=clone, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "where the data is" in done.stdout
+    warehouse = clone / "demo-data" / "warehouse.db"
+    analytics = clone / "demo-data" / "analytics.db"
+    with sqlite3.connect(warehouse) as db:
+        accounts, rows, spend = db.execute(
+            "SELECT COUNT(DISTINCT account_id), COUNT(*), SUM(spend) FROM vw_graph_ads").fetchone()
+        actions = db.execute("SELECT COUNT(*) FROM vw_graph_ads_actions").fetchone()[0]
+    assert accounts == 10
+    assert rows > 500
+    assert spend > 0
+    assert actions > rows
+    with sqlite3.connect(analytics) as db:
+        synced = db.execute("SELECT COUNT(*) FROM graph_ads").fetchone()[0]
+    assert synced == rows
