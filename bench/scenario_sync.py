@@ -44,7 +44,7 @@ from metaads.warehouse.schema import ACTIONS_VIEW, ADS_VIEW
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-DEFAULT_MYSQL_URL = "mysql+pymysql://root:@127.0.0.1:3306/test?charset=utf8mb4"
+DEFAULT_MYSQL_URL = "mysql+pymysql://root:@127.0.0.1:3306/test?charset=utf8mb4&local_infile=1"
 TODAY = date(2026, 11, 20)
 DAYS = 90
 N_ACCOUNTS = 10
@@ -132,13 +132,16 @@ def checksum(engine: sa.Engine, schema: str | None, names: tuple[str, str], star
     preparer = engine.dialect.identifier_preparer
 
     def name(table: str) -> str:
-        return preparer.quote(table) if schema is None else f"{preparer.quote_schema(schema)}.{preparer.quote(table)}"
+        quoted = preparer.quote(table)
+        return quoted if schema is None else f"{preparer.quote_schema(schema)}.{quoted}"
 
     with engine.connect() as conn:
-        ads = conn.execute(sa.text(f"SELECT count(*), sum(spend), sum(clicks), sum(reach), count(DISTINCT unique_id) "
-                                   f"FROM {name(names[0])} WHERE date >= :start"), {"start": start}).one()
-        actions = conn.execute(sa.text(f"SELECT count(*), sum(value), sum(action_value) FROM {name(names[1])} "
-                                       f"WHERE date >= :start"), {"start": start}).one()
+        ads = conn.execute(sa.text(
+            "SELECT count(*), sum(spend), sum(clicks), sum(reach), count(DISTINCT unique_id) "
+            f"FROM {name(names[0])} WHERE date >= :start"), {"start": start}).one()
+        actions = conn.execute(sa.text(
+            f"SELECT count(*), sum(value), sum(action_value) FROM {name(names[1])} WHERE date >= :start"),
+            {"start": start}).one()
     return {"ads": [int(ads[0]), f"{ads[1]:.2f}", int(ads[2]), int(ads[3]), int(ads[4])],
             "actions": [int(actions[0]), f"{actions[1]:.2f}", f"{actions[2]:.2f}"]}
 
@@ -242,7 +245,8 @@ def measure(kind: str, source_url: str, source_schema: str, target_url: str, ret
     finally:
         _drop(engine, schema)
     if expected is not None and result["checksum"] != expected:
-        raise RuntimeError(f"{kind} into {target_url} copied different data: {result['checksum']} != {expected}")
+        raise RuntimeError(f"{kind} into {target_url} copied different data: "
+                           f"{result['checksum']} != {expected}")
     rows = result["ads_rows"] + result["actions_rows"]
     result["rows_per_s"] = round(rows / result["seconds"])
     result["ads_rows_per_s"] = round(result["ads_rows"] / result["seconds"])
@@ -266,7 +270,8 @@ def run(rows: int = 1_000_000, quick: bool = False, pandas_rows: int | None = No
             source, source_schema, (ADS_VIEW, ACTIONS_VIEW), window_start(TODAY, pandas_days))
         for name, url in target_urls.items():
             results[f"metaads_{name}"] = measure("metaads", source_url, source_schema, url, DAYS, full)
-            results[f"pandas_{name}"] = measure("pandas", source_url, source_schema, url, pandas_days, partial)
+            results[f"pandas_{name}"] = measure("pandas", source_url, source_schema, url, pandas_days,
+                                                partial)
             results[f"vs_pandas_{name}"] = round(results[f"metaads_{name}"]["rows_per_s"]
                                                  / results[f"pandas_{name}"]["rows_per_s"], 1)
     finally:

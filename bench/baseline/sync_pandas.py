@@ -35,9 +35,12 @@ def sync_table(source: sa.Engine, source_schema: str | None, target: sa.Engine, 
                view: str, table: sa.Table, start: date, *, threads: int = 8, chunksize: int = 1000) -> int:
     """Copy one view into one table the original way; return the rows inserted."""
     preparer = source.dialect.identifier_preparer
-    name = preparer.quote(view) if source_schema is None else f"{preparer.quote_schema(source_schema)}.{preparer.quote(view)}"
+    name = preparer.quote(view)
+    if source_schema is not None:
+        name = f"{preparer.quote_schema(source_schema)}.{name}"
     # 1. the whole retention window in memory
-    frame = pd.read_sql(sa.text(f"SELECT * FROM {name} WHERE date >= :start"), source, params={"start": start})
+    frame = pd.read_sql(sa.text(f"SELECT * FROM {name} WHERE date >= :start"), source,
+                        params={"start": start})
     # 2. JSON serialisation of nested values (object columns only)
     for column in frame.columns:
         if frame[column].dtype == object:
@@ -69,6 +72,6 @@ def sync_pandas(source: sa.Engine, source_schema: str | None, target: sa.Engine,
     target_schema = schema_for(target, target_schema)
     counts: dict[str, int] = {}
     for pair in analytics_tables(sa.MetaData(), schema=target_schema):
-        counts[pair.table.name] = sync_table(source, source_schema, target, target_schema, pair.view, pair.table,
-                                             start, threads=threads, chunksize=chunksize)
+        counts[pair.table.name] = sync_table(source, source_schema, target, target_schema, pair.view,
+                                             pair.table, start, threads=threads, chunksize=chunksize)
     return counts

@@ -30,9 +30,11 @@ def test_config_check_shows_accounts_groups_and_only_token_tails(world: World, t
     assert done.returncode == 0, done.stderr
     for account_id in world.sim.account_ids:
         assert f"act_{account_id}" in done.stdout
-    for token in world.sim.tokens:
+    tokens = world.sim.tokens
+    for index in range(len(world.sim.account_ids)):  # account i shows the tail of token i mod T
+        assert tokens[index % len(tokens)][-4:] in done.stdout
+    for token in tokens:
         assert token not in done.stdout + done.stderr
-        assert token[-4:] in done.stdout
     assert "configuration OK" in done.stdout
 
 
@@ -51,7 +53,9 @@ def test_malformed_config_exits_2_naming_the_variable(world: World, tmp_path: Pa
 
 def test_run_exits_nonzero_when_one_account_fails_while_the_others_load(world: World, tmp_path: Path) -> None:
     accounts = world.sim.account_ids
-    tokens = [world.sim.add_token(accounts=[accounts[0], accounts[2]]) for _ in range(2)]
+    tokens = [world.sim.add_token(accounts=[accounts[0], accounts[2]]) for _ in range(3)]
+    world.sim.invalidate_token(tokens[0])  # 190: fail-over to the next token, logged
+    world.sim.faults.error_500_rate = 0.15  # transient errors: retried, logged
     warehouse = tmp_path / "wh.db"
     env = {**world.base_env, "GRAPH_API_TOKENS": ",".join(tokens), "WAREHOUSE_URL": f"sqlite:///{warehouse}",
            "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"}

@@ -188,7 +188,7 @@ def pipe_pg_copy(source: sa.Connection, select: sa.Select[Any], target: sa.Conne
 
 
 def mysql_local_infile(conn: sa.Connection) -> bool:
-    """True when a pymysql connection may send files (``local_infile=1`` in the URL) and the server allows it."""
+    """True when pymysql may send files (``local_infile=1`` in the URL) and the server allows it."""
     if conn.dialect.name not in ("mysql", "mariadb") or conn.dialect.driver != "pymysql":
         return False
     from pymysql.constants import CLIENT
