@@ -72,10 +72,10 @@ class E2EConfig:
 PROFILES = {
     "full": E2EConfig(),
     # Quotas scaled to a quarter (score max 15) so that the small accounts still hit them.
-    "quick": E2EConfig(accounts=4, ads_per_account=1500, days=7, concurrency=2, quota_scale=0.25,
-                       time_factor=40.0),
-    "smoke": E2EConfig(accounts=2, ads_per_account=200, days=3, concurrency=1, page_size=100,
-                       quota_scale=0.05, time_factor=200.0),
+    "quick": E2EConfig(accounts=4, ads_per_account=1500, days=7, concurrency=2, page_size=250,
+                       quota_scale=0.25, time_factor=40.0),
+    "smoke": E2EConfig(accounts=2, ads_per_account=200, days=3, concurrency=2, page_size=100,
+                       quota_scale=0.05, time_factor=300.0),
 }
 
 
@@ -326,11 +326,13 @@ def run_pipeline(kind: str, cfg: E2EConfig, url: str) -> dict[str, Any]:
 
 
 def run(quick: bool = False, *, profile: str | None = None, factor: float | None = None,
-        url: str | None = None) -> dict[str, Any]:
+        concurrency: int | None = None, url: str | None = None) -> dict[str, Any]:
     """Run both pipelines, two days each; return the figures (durations in simulated seconds)."""
     cfg = PROFILES[profile or ("quick" if quick else "full")]
     if factor:
         cfg = replace(cfg, time_factor=factor)
+    if concurrency:
+        cfg = replace(cfg, concurrency=concurrency)
     url = url or pg_url()
     results: dict[str, Any] = {"config": asdict(cfg)}
     for kind in KINDS:
@@ -381,13 +383,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="4 small accounts, quotas scaled down")
     parser.add_argument("--profile", choices=sorted(PROFILES), help=argparse.SUPPRESS)
     parser.add_argument("--factor", type=float, default=None, help="simulated seconds per real second")
+    parser.add_argument("--concurrency", type=int, default=None, help="accounts at a time (both pipelines)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         _child(args.child)
         return 0
-    results = run(args.quick, profile=args.profile, factor=args.factor)
+    results = run(args.quick, profile=args.profile, factor=args.factor, concurrency=args.concurrency)
     print(json.dumps(results, indent=2, default=str) if args.json else report(results))
     return 0
 

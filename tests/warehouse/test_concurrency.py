@@ -34,7 +34,7 @@ def _second_writer_is_waiting(warehouse: Warehouse, account: Account) -> Callabl
         # SQLite shows no lock queue; give the second writer time to reach BEGIN IMMEDIATE.
         deadline = time.monotonic() + 0.3
         return lambda: time.monotonic() > deadline
-    key = lock_key(warehouse.schema or "", account.table) & 0xFFFFFFFFFFFFFFFF
+    key = lock_key("load", warehouse.schema or "", account.table) & 0xFFFFFFFFFFFFFFFF
     query = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
                     "AND classid = :hi AND objid = :lo AND objsubid = 1")
 

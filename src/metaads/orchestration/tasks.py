@@ -64,7 +64,7 @@ class AccountOutcome:
                    status=result.status, ads_rows=result.ads_rows, actions_rows=result.actions_rows,
                    api_calls=result.api_calls, throttled_s=round(result.throttled_s, 3),
                    error=redact_text(result.error) if result.error else None,
-                   retryable=_result_retryable(result))
+                   retryable=result.retryable)
 
     def to_xcom(self) -> dict[str, Any]:
         return asdict(self)
@@ -192,9 +192,3 @@ def _failure_message(failed: Sequence[AccountTask], outcomes: Mapping[str, Accou
     if not sync_ok:
         parts.append("the analytics sync failed (see the log of task sync_analytics)")
     return ". ".join(parts) + "."
-
-
-def _result_retryable(result: AccountResult) -> bool:
-    # The pipeline keeps the failure's kind on the result when it knows it (see AccountResult).
-    flag = getattr(result, "retryable", None)
-    return True if flag is None else bool(flag)

@@ -126,9 +126,11 @@ class Pipeline:
                 result.chunks.append(chunk_result)
                 self._record(run_id, account, chunk_result, result, started)
                 if chunk_result.status != LOADED and chunk_result.error and _is_fatal_text(chunk_result):
+                    result.retryable = False
                     break
         except MetaAdsError as exc:
             result.error = redact_text(str(exc))
+            result.retryable = not isinstance(exc, _ACCOUNT_FATAL)
             if result.range is None:  # failed before the account's time zone was known: use UTC
                 result.range = resolve_range(local_today(self.clock.now(), None),
                                              lookback_days=lookback or self.settings.lookback_days,

@@ -36,6 +36,8 @@ class AccountResult:
     throttled_s: float = 0.0
     duration_s: float = 0.0
     error: str | None = None
+    #: False when retrying later cannot help (token, permission or configuration must be fixed first).
+    retryable: bool = True
 
     @property
     def ads_rows(self) -> int:

@@ -184,8 +184,8 @@ def sync_analytics(
         batch_rows: rows fetched and written per batch.
         clock: time source (``today`` defaults to its UTC date).
         today: last day of the retention window.
-        write_method: force a writer (``pg_pipe``, ``pg_copy``, ``executemany``, ``multivalues``,
-            ``sqlalchemy``); None picks the fastest for the drivers.
+        write_method: force a writer (``pg_pipe``, ``pg_copy``, ``mysql_load``, ``executemany``,
+            ``multivalues``, ``sqlalchemy``); None picks the fastest the drivers allow.
         slice_days: longest date range replaced in one transaction.
         before_commit: called inside each slice's transaction just before its commit (tests inject
             failures here).
@@ -201,7 +201,7 @@ def sync_analytics(
     start = window_start(today, retention_days)
     source_schema = schema_for(warehouse_engine, warehouse_schema)
     target_schema = schema_for(analytics_engine, analytics_schema)
-    pairs = analytics_tables(sa.MetaData(), schema=target_schema)
+    pairs = analytics_tables(sa.MetaData(), schema=target_schema, dialect=analytics_engine.dialect.name)
     _, account_runs, syncs = ledger_tables(sa.MetaData(), schema=source_schema)
     target = ledger.describe_target(analytics_engine, target_schema)
     if write_method is not None and write_method not in METHODS:

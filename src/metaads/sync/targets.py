@@ -70,12 +70,17 @@ def _target_type(column: sa.Column[object]) -> sa.types.TypeEngine[Any]:
 
 
 def _target_table(metadata: sa.MetaData, name: str, columns: list[sa.Column[object]],
-                  schema: str | None) -> sa.Table:
+                  schema: str | None, dialect: str | None = None) -> sa.Table:
     keys = [column.name for column in columns if column.primary_key]
     for column in columns:
         column.type = _target_type(column)
         column.comment = None  # comments live in the warehouse; SQL Server would need extended properties
         column.primary_key = False  # declared below, so it can be nonclustered on SQL Server
+    import os
+    if dialect in ("mysql", "mariadb") and os.environ.get("EXP_PK"):
+        extra = [sa.Index(f"ix_{name}_unique_id", "unique_id")] if os.environ["EXP_PK"] == "B" else []
+        return sa.Table(name, metadata, *columns,
+                        sa.PrimaryKeyConstraint("account_id", "date", *keys, name=f"pk_{name}"), *extra, schema=schema)
     return sa.Table(
         name, metadata, *columns,
         sa.PrimaryKeyConstraint(*keys, name=f"pk_{name}", mssql_clustered=False),
@@ -84,11 +89,11 @@ def _target_table(metadata: sa.MetaData, name: str, columns: list[sa.Column[obje
     )
 
 
-def analytics_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[TargetPair, TargetPair]:
+def analytics_tables(metadata: sa.MetaData, *, schema: str | None = None, dialect: str | None = None) -> tuple[TargetPair, TargetPair]:
     """The (ads, actions) target tables with the views they are copied from."""
     return (
-        TargetPair(ADS_VIEW, _target_table(metadata, ADS_TARGET, ads_columns(), schema)),
-        TargetPair(ACTIONS_VIEW, _target_table(metadata, ACTIONS_TARGET, actions_columns(), schema)),
+        TargetPair(ADS_VIEW, _target_table(metadata, ADS_TARGET, ads_columns(), schema, dialect)),
+        TargetPair(ACTIONS_VIEW, _target_table(metadata, ACTIONS_TARGET, actions_columns(), schema, dialect)),
     )
 
 

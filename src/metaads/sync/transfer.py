@@ -21,7 +21,9 @@ from metaads.sync.targets import TargetPair
 from metaads.sync.writers import PIPES, WRITERS, Row
 
 # Clustered index of the target tables per dialect (see metaads.sync.targets); heaps need no order.
-CLUSTERED_BY: dict[str, tuple[str, ...]] = {"mysql": ("unique_id",), "mariadb": ("unique_id",),
+import os
+_K = ("account_id", "date", "unique_id") if os.environ.get("EXP_PK") else ("unique_id",)
+CLUSTERED_BY: dict[str, tuple[str, ...]] = {"mysql": _K, "mariadb": _K,
                                            "mssql": ("account_id", "date")}
 
 

@@ -127,7 +127,7 @@ class Warehouse:
         ads, actions = self.tables(account)
         started = self.clock.monotonic()
         try:
-            with write_transaction(self.engine, self.schema or "", account.table,
+            with write_transaction(self.engine, "load", self.schema or "", account.table,
                                    busy_timeout_s=self.busy_timeout_s) as conn:
                 use_copy = supports_copy(conn) if self._use_copy is None else self._use_copy
                 counts = replace_rows(conn, ads, actions, account_id=account.id, since=since, until=until,
