@@ -51,7 +51,6 @@ def _rows_of(r: dict[str, Any]) -> str:
 
 
 def _e2e_rows(e2e: dict[str, Any]) -> list[Row]:
-    cfg = e2e["config"]
     rows: list[Row] = []
     for day, label in (("day1", "1. end to end"), ("day2", "5. re-run, next day")):
         m, b, i = e2e["metaads"][day], e2e["baseline"][day], e2e[f"ideal_{day}"]
@@ -72,7 +71,6 @@ def _e2e_rows(e2e: dict[str, Any]) -> list[Row]:
                         _n(b["waited_s"]), _better(m["waited_s"], b["waited_s"], higher_is_better=False), "—"))
         rows.append(Row(f"{label}: rows loaded (ads + actions)", _n(m["ads_rows"] + m["actions_rows"]),
                         _n(b["ads_rows"] + b["actions_rows"]), "—", "same rows expected"))
-    del cfg
     return rows
 
 
@@ -226,7 +224,7 @@ From the repository root, with PostgreSQL at 127.0.0.1:5432 (database `test`) an
 
 ```bash
 .venv/bin/python -m bench            # everything; ~20 minutes on 2 cores; rewrites docs/benchmarks.md
-.venv/bin/python -m bench --quick    # small sizes, a few minutes; writes bench/results/benchmarks-quick.md
+.venv/bin/python -m bench --quick    # small sizes, 2-4 minutes; writes bench/results/benchmarks-quick.md
 .venv/bin/python -m bench --only e2e --only load   # some scenarios (extract, e2e, load, sync, memory)
 ```
 

@@ -7,10 +7,10 @@ the DAG from there, exactly as a deployment's DAG processor would.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 STARLETTE_HTTPX_WARNING = "ignore:Using `httpx` with `starlette.testclient` is deprecated:UserWarning"
 
 _HOME = Path(tempfile.mkdtemp(prefix="metaads-airflow-"))
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 os.environ.update({
     "AIRFLOW_HOME": str(_HOME),
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME / 'airflow.db'}",
@@ -52,14 +53,13 @@ def _require_airflow() -> None:
 
 
 @pytest.fixture(scope="session")
-def airflow_db() -> Iterator[Path]:
+def airflow_db() -> Path:
     """Airflow's metadata database, created once per session."""
     _require_airflow()
     from airflow.utils import db
 
     db.initdb()
-    yield _HOME
-    shutil.rmtree(_HOME, ignore_errors=True)
+    return _HOME
 
 
 @pytest.fixture

@@ -126,6 +126,11 @@ def test_scheduled_run_loads_the_api_ground_truth_and_syncs_it(deployment: Deplo
     assert deployment.analytics_keys() == expected_keys
     (run,) = deployment.ledger("metaads_runs")
     assert (run["trigger"], run["status"], run["accounts"], run["accounts_failed"]) == ("airflow", "success", 3, 0)
+    # The tasks paced their calls through the throttle state shared in the warehouse (no tokens in it).
+    shared = deployment.ledger("metaads_throttle")
+    assert {r["key"].split(":")[0] for r in shared} >= {"account"}
+    assert {r["key"].rsplit(":", 1)[-1] for r in shared if r["key"].startswith("account:")} == set(ids)
+    assert not any(token in r["key"] for r in shared for token in deployment.sim.tokens)
 
 
 def test_unreadable_account_fails_alone_sync_runs_and_the_dag_run_fails_naming_it(

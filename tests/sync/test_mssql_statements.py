@@ -23,7 +23,7 @@ from sqlglot import exp
 from metaads.sync import Slice, analytics_tables
 from metaads.sync.plan import END_OF_TIME, accounts_in
 from metaads.sync.targets import COLUMNS_SQL, SCHEMA_EXISTS_SQL, TargetPair, add_column_sql
-from metaads.sync.transfer import CLUSTERED_BY, delete_slice
+from metaads.sync.transfer import CLUSTERED, delete_slice, source_select
 from metaads.sync.writers import (
     EXECUTEMANY,
     MULTIVALUES,
@@ -75,7 +75,7 @@ def ddl_statements(table: sa.Table, dialect: sa.Dialect) -> list[str]:
     """What ``table.create(conn)`` (the sync's creation step) emits, in order."""
     captured: list[str] = []
     engine = sa.create_mock_engine("mssql+pyodbc://", lambda sql, *a, **k: captured.append(compiled(sql, dialect)))
-    table.create(engine, checkfirst=False)  # type: ignore[arg-type]
+    table.create(engine, checkfirst=False)
     return captured
 
 
@@ -86,16 +86,15 @@ def test_target_tables_use_sql_server_types_and_parse_as_tsql(pairs: tuple[Targe
     ads_ddl = ddl_statements(pairs[0].table, dialect)
     actions_ddl = ddl_statements(pairs[1].table, dialect)
 
-    assert [type(tsql(s)) for s in ads_ddl + actions_ddl] == [exp.Create] * 4
+    assert [type(tsql(s)) for s in ads_ddl + actions_ddl] == [exp.Create] * 2  # the key is the only index
     create_ads = ads_ddl[0]
     for declaration in ("account_name NVARCHAR(512) NULL", "ad_name NVARCHAR(512) NULL",
                         "spend DECIMAL(20, 6) NOT NULL", "clicks BIGINT NOT NULL", "date DATE NOT NULL",
                         "loaded_at DATETIME2 NOT NULL", "unique_id VARCHAR(32) NOT NULL",
-                        "PRIMARY KEY NONCLUSTERED (unique_id)"):
+                        "CONSTRAINT pk_graph_ads PRIMARY KEY CLUSTERED (account_id, date, unique_id)"):
         assert declaration in create_ads
     assert "action_value DECIMAL(20, 6) NULL" in actions_ddl[0]
-    assert ads_ddl[1].strip() == ("CREATE CLUSTERED INDEX ix_graph_ads_account_date "
-                                  "ON graph.graph_ads (account_id, date)")
+    assert "PRIMARY KEY CLUSTERED (account_id, date, unique_id)" in actions_ddl[0]
     table = tsql(create_ads).find(exp.Table)
     assert table is not None
     assert (table.db, table.name) == ("graph", "graph_ads")
@@ -199,7 +198,7 @@ def test_a_batch_for_pymssql_is_split_into_statements_under_2100_parameters(
            1, 1, 1, None, "EUR", date(2026, 11, 1), None)
     conn = RecordingConnection(dialect)
 
-    written = write_multivalues(conn, table, [[row] * 5000])  # type: ignore[arg-type]
+    written = write_multivalues(conn, table, [[row] * 5000])
 
     assert written == 5000
     assert sum(len(params) // len(row) for _, params in conn.sent) == 5000
@@ -220,7 +219,7 @@ def test_reading_target_accounts_for_a_full_sync_is_tsql(pairs: tuple[TargetPair
             captured.append(compiled(statement, dialect))
             return []
 
-    accounts_in(Capture(), pairs[0].table, date(2026, 8, 23))  # type: ignore[arg-type]
+    accounts_in(Capture(), pairs[0].table, date(2026, 8, 23))
 
     parsed = tsql(captured[0])
     assert isinstance(parsed, exp.Select)
@@ -229,9 +228,15 @@ def test_reading_target_accounts_for_a_full_sync_is_tsql(pairs: tuple[TargetPair
 
 
 @pytest.mark.parametrize(("driver", "method"), [("pyodbc", EXECUTEMANY), ("pymssql", MULTIVALUES)])
-def test_sql_server_gets_its_fast_path_and_rows_in_clustered_order(driver: str, method: str) -> None:
+def test_sql_server_gets_its_fast_path_and_rows_in_clustered_key_order(pairs: tuple[TargetPair, TargetPair],
+                                                                       driver: str, method: str) -> None:
     class Target:
         dialect = mssql(driver)
 
-    assert choose_method(sa.create_engine("sqlite://").dialect, Target()) == method  # type: ignore[arg-type]
-    assert CLUSTERED_BY["mssql"] == ("account_id", "date")
+    source = sa.create_engine("sqlite://").dialect
+    select = source_select(pairs[0], None, Slice("1", date(2026, 11, 1), END_OF_TIME), source=source,
+                           target=Target.dialect)
+
+    assert choose_method(source, Target()) == method
+    assert "mssql" in CLUSTERED
+    assert [c.name for c in select._order_by_clauses] == ["account_id", "date", "unique_id"]

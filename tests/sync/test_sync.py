@@ -45,6 +45,7 @@ def test_first_sync_copies_the_retention_window_of_both_views(warehouse: Warehou
     assert target_rows(target.engine, target.schema) == expected
     assert (result.ads_rows, result.actions_rows) == (len(expected["graph_ads"]), len(expected["graph_ads_actions"]))
     assert result.ads_rows == (29 + 10 + 5) * 3  # A from Oct 22, B and C whole
+    assert result.summary()["graph_ads"].startswith(f"{result.ads_rows:,} rows (")
     ad_names = {row[9] for row in expected["graph_ads"]}
     assert all(any(name in ad_name for ad_name in ad_names) for name in TRICKY_NAMES if name)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
@@ -14,6 +16,7 @@ from metaads.errors import SyncError
 from metaads.sync import FULL, INCREMENTAL, sync_analytics
 from metaads.sync.ledger import describe_target
 from metaads.warehouse import Warehouse
+from metaads.warehouse.locking import lock_key
 from tests.sync.conftest import Target
 from tests.sync.data import TODAY, Loader, accounts, syncs
 
@@ -84,8 +87,8 @@ def test_bad_arguments_are_refused_before_touching_a_database(tmp_path: object, 
     never = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # connecting would fail
 
     with pytest.raises(SyncError, match=message):
-        sync_analytics(never, options.pop("warehouse_schema"), never, options.pop("analytics_schema"),  # type: ignore[arg-type]
-                       today=TODAY, **options)  # type: ignore[arg-type]
+        sync_analytics(never, options.pop("warehouse_schema"), never, options.pop("analytics_schema"),
+                       today=TODAY, **options)
 
 
 @pytest.mark.postgres
@@ -100,3 +103,38 @@ def test_an_unreachable_target_fails_the_sync_without_leaking_its_password(wareh
     assert status == "failed"
     assert "s3cr3t-pw" not in error
     assert "127.0.0.1:1" in error
+
+
+@pytest.mark.postgres
+def test_a_second_sync_to_the_same_target_waits_for_the_first(warehouse: Warehouse, loader: Loader,
+                                                              pg_target: Target) -> None:
+    loader.load(A, date(2026, 11, 1), date(2026, 11, 2))
+    key = lock_key("sync", describe_target(pg_target.engine, pg_target.schema))
+    outcome: list[object] = []
+
+    def second() -> None:
+        outcome.append(sync_analytics(warehouse.engine, warehouse.schema, pg_target.engine, pg_target.schema,
+                                      today=TODAY))
+
+    with warehouse.engine.connect() as first:  # plays the first sync, holding the target's lock
+        first.execute(sa.select(sa.func.pg_advisory_lock(key)))
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        with warehouse.engine.connect() as probe:
+            waiting = False
+            for _ in range(200):  # until the second sync queues on the lock (a few ms)
+                waiting = bool(probe.execute(sa.text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                    "AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1"),
+                    {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF}).scalar())
+                if waiting:
+                    break
+                time.sleep(0.01)
+        assert waiting
+        assert outcome == []
+        first.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+        first.commit()
+    waiter.join(timeout=30)
+
+    assert len(outcome) == 1
+    assert syncs(warehouse.engine, warehouse.schema, ["status"]) == [("success",)]

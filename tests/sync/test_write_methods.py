@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from metaads.errors import SyncError
-from metaads.sync import sync_analytics
+from metaads.sync import analytics_tables, sync_analytics
 from metaads.sync.plan import window_start
+from metaads.sync.targets import ensure_targets
 from metaads.warehouse import Warehouse
 from tests.sync.conftest import Target
 from tests.sync.data import TODAY, Loader, accounts, target_rows, view_rows
@@ -78,3 +79,47 @@ def test_a_write_method_the_databases_cannot_use_is_refused(tmp_path: object, me
 
     with pytest.raises(SyncError, match=message.replace("(", r"\(").replace(")", r"\)")):
         sync_analytics(warehouse.engine, None, analytics, None, today=TODAY, write_method=method)
+
+
+@pytest.mark.postgres
+def test_rows_stream_from_a_server_side_cursor_in_batches(warehouse: Warehouse, loader: Loader,
+                                                          pg_target: Target) -> None:
+    load(loader)
+    cursors: list[str] = []
+    batches: list[int] = []
+
+    def watch(conn: object, cursor: object, statement: str, parameters: object, context: object,
+              executemany: bool) -> None:
+        if "vw_graph_ads" in statement and "DISTINCT" not in statement:  # not the full plan's account list
+            cursors.append(type(cursor).__name__)
+        if statement.startswith(f"INSERT INTO {pg_target.schema}."):  # a one-row batch is a plain execute
+            batches.append(len(parameters) if executemany else 1)  # type: ignore[arg-type]
+
+    engine = warehouse.engine  # the target schema lives on the same server (and engine)
+    sa.event.listen(engine, "before_cursor_execute", watch)
+    try:
+        result = sync_analytics(engine, warehouse.schema, pg_target.engine, pg_target.schema, today=TODAY,
+                                threads=2, batch_rows=5, write_method="executemany")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", watch)
+
+    assert set(cursors) == {"ServerCursor"}  # psycopg's named (server-side) cursor
+    assert len(cursors) == 2 * len(result.slices)
+    assert max(batches) == 5
+    assert sum(batches) == result.rows == 88 + 176
+
+
+@pytest.mark.mysql
+def test_load_data_warnings_fail_the_slice_instead_of_keeping_altered_rows(
+        warehouse: Warehouse, loader: Loader, mariadb_target: Target) -> None:
+    load(loader)
+    with mariadb_target.engine.begin() as conn:
+        ensure_targets(conn, analytics_tables(sa.MetaData(), schema=mariadb_target.schema), evolve=False)
+        # A narrower column than the names: LOAD DATA LOCAL would truncate them with mere warnings.
+        conn.exec_driver_sql(f"ALTER TABLE `{mariadb_target.schema}`.graph_ads MODIFY ad_name VARCHAR(5)")
+
+    with pytest.raises(SyncError, match=r"replacing slice .*LOAD DATA into .*graph_ads reported warnings"):
+        sync_analytics(warehouse.engine, warehouse.schema, mariadb_target.engine, mariadb_target.schema,
+                       today=TODAY, threads=1, write_method="mysql_load")
+
+    assert target_rows(mariadb_target.engine, mariadb_target.schema) == {"graph_ads": [], "graph_ads_actions": []}

@@ -9,6 +9,7 @@
     extract_account(settings, account_id, run_id) -> AccountOutcome   (AccountFailedError otherwise)
     sync_analytics(settings) -> dict
     finish_run(settings, run_id, plan.tasks, outcomes, sync_summary)  (RunFailedError names accounts)
+    WarehouseThrottleStore(engine, schema)     # rate-limit state shared by all workers (metaads_throttle)
 """
 
 from __future__ import annotations
@@ -48,9 +49,12 @@ from metaads.orchestration.tasks import (
     extract_account,
     finish_run,
     is_retryable,
+    pipeline_for_workers,
+    shared_throttle_store,
     start_run,
     sync_analytics,
 )
+from metaads.orchestration.throttle_store import WarehouseThrottleStore
 
 __all__ = [
     "ANALYTICS_CONNECTION",
@@ -74,13 +78,16 @@ __all__ = [
     "DagPlan",
     "RunFailedError",
     "RunReport",
+    "WarehouseThrottleStore",
     "account_task_ids",
     "connection_url",
     "dag_settings",
     "extract_account",
     "finish_run",
     "is_retryable",
+    "pipeline_for_workers",
     "plan_from_settings",
+    "shared_throttle_store",
     "start_run",
     "sync_analytics",
     "task_settings",

@@ -11,6 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import sqlalchemy as sa
+
+from metaads.clock import SystemClock
 from metaads.config.settings import Settings
 from metaads.errors import (
     BadRequestError,
@@ -22,7 +25,9 @@ from metaads.errors import (
     TokenInvalidError,
 )
 from metaads.orchestration.plan import AccountTask
+from metaads.orchestration.throttle_store import WarehouseThrottleStore
 from metaads.pipeline import AccountResult, Pipeline
+from metaads.pipeline.engines import build_client, create_engine_for
 from metaads.redact import redact_text
 
 TRIGGER = "airflow"
@@ -102,10 +107,32 @@ def is_retryable(exc: BaseException) -> bool:
 
 
 def start_run(settings: Settings) -> str:
-    """Create the warehouse tables and views for the configured accounts; open a ledger run; return its id."""
+    """Create the warehouse tables, views and shared throttle table; open a ledger run; return its id."""
     with Pipeline.from_settings(settings) as pipeline:
         pipeline.init_warehouse()
+        store = shared_throttle_store(pipeline.warehouse_engine, settings)
+        if store is not None:
+            store.create()
         return pipeline.warehouse.start_run(trigger=TRIGGER, accounts=len(settings.accounts))
+
+
+def shared_throttle_store(engine: sa.Engine, settings: Settings) -> WarehouseThrottleStore | None:
+    """The rate-limit state shared by all workers, kept in the warehouse; None on a SQLite warehouse.
+
+    SQLite has one writer at a time and a load holds it for its whole transaction: throttle updates
+    after every API call would queue behind loads. A SQLite warehouse means one machine anyway.
+    """
+    if engine.dialect.name == "sqlite":
+        return None
+    return WarehouseThrottleStore(engine, settings.warehouse_schema)
+
+
+def pipeline_for_workers(settings: Settings) -> Pipeline:
+    """A pipeline whose Graph client paces itself with the throttle state shared across workers."""
+    engine = create_engine_for(settings.warehouse_url, pool_size=settings.account_group_size + 2)
+    clock = SystemClock()
+    client = build_client(settings, clock=clock, throttle_store=shared_throttle_store(engine, settings))
+    return Pipeline(settings, client=client, warehouse_engine=engine, clock=clock)
 
 
 def extract_account(settings: Settings, account_id: str, run_id: str) -> AccountOutcome:
@@ -117,7 +144,7 @@ def extract_account(settings: Settings, account_id: str, run_id: str) -> Account
         ConfigError: the account is no longer configured.
     """
     account = settings.select_accounts([account_id])[0]
-    with Pipeline.from_settings(settings) as pipeline:
+    with pipeline_for_workers(settings) as pipeline:
         result = pipeline.extract_and_load(account, run_id=run_id)
     outcome = AccountOutcome.from_result(result)
     if not outcome.ok:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from metaads.clock import Clock
 from metaads.config.settings import Settings
 from metaads.errors import ConfigError
-from metaads.graph import ClientPolicy, GraphClient, TokenPool
+from metaads.graph import ClientPolicy, GraphClient, ThrottleStore, TokenPool
 
 
 def describe_url(url: str) -> str:
@@ -46,10 +46,11 @@ def create_engine_for(url: str, *, pool_size: int = 5) -> sa.Engine:
     return sa.create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
-def build_client(settings: Settings, *, clock: Clock, transport: httpx.BaseTransport | None = None
-                 ) -> GraphClient:
-    """The Graph API client configured from settings."""
+def build_client(settings: Settings, *, clock: Clock, transport: httpx.BaseTransport | None = None,
+                 throttle_store: ThrottleStore | None = None) -> GraphClient:
+    """The Graph API client configured from settings (rate-limit state in ``throttle_store``, else memory)."""
     policy = ClientPolicy.from_settings(settings)
     tokens = TokenPool(settings.tokens, app_secret=settings.app_secret)
     return GraphClient(base_url=settings.graph_api_base_url, version=settings.graph_api_version,
-                       tokens=tokens, policy=policy, clock=clock, transport=transport)
+                       tokens=tokens, policy=policy, clock=clock, transport=transport,
+                       throttle_store=throttle_store)

@@ -125,6 +125,8 @@ def _run_slices(job: SliceJob, slices: Sequence[Slice], threads: int) -> SliceCo
         except DRIVER_ERRORS as exc:
             raise SyncError(redact_text(f"replacing slice {item} ({source} -> {target}) failed: "
                                         f"{driver_message(exc)}")) from exc
+        except SyncError as exc:
+            raise SyncError(f"replacing slice {item} ({source} -> {target}) failed: {exc}") from exc
 
     if not slices:
         return totals
@@ -201,7 +203,7 @@ def sync_analytics(
     start = window_start(today, retention_days)
     source_schema = schema_for(warehouse_engine, warehouse_schema)
     target_schema = schema_for(analytics_engine, analytics_schema)
-    pairs = analytics_tables(sa.MetaData(), schema=target_schema, dialect=analytics_engine.dialect.name)
+    pairs = analytics_tables(sa.MetaData(), schema=target_schema)
     _, account_runs, syncs = ledger_tables(sa.MetaData(), schema=source_schema)
     target = ledger.describe_target(analytics_engine, target_schema)
     if write_method is not None and write_method not in METHODS:

@@ -2,9 +2,8 @@
 
 The targets are built from the warehouse's own column factories, so the view, the account tables
 and the targets always agree. Dialect variants give SQL Server its natural types (NVARCHAR names,
-DECIMAL money, DATE, DATETIME2 in UTC) and MariaDB microsecond timestamps. On SQL Server the
-clustered index is (account_id, date), the order slices are replaced in, and the primary key on the
-random MD5 ``unique_id`` stays nonclustered (a clustered MD5 key would split pages on every insert).
+DECIMAL money, DATE, DATETIME2 in UTC) and MariaDB microsecond timestamps and compact ASCII keys.
+The key is (account_id, date, unique_id), clustered on SQL Server and InnoDB: see :data:`TARGET_KEY`.
 
 Every statement here also runs on SQL Server, so catalog reads use ``INFORMATION_SCHEMA`` with bound
 parameters instead of dialect-specific inspection queries (SQLite, which lacks it, uses PRAGMA via
@@ -26,6 +25,12 @@ from metaads.warehouse.schema import ACTIONS_VIEW, ADS_VIEW, actions_columns, ad
 
 log = logging.getLogger("metaads.sync")
 
+# The targets' primary key, clustered where the database clusters (SQL Server, InnoDB): a slice is one
+# contiguous key range, deleted and inserted sequentially, and BI queries by account and day read
+# neighbouring pages. unique_id hashes account, ad and day (plus breakdowns), so it stays unique; a key
+# on unique_id alone (the warehouse's) would scatter every insert at random across the table.
+TARGET_KEY = ("account_id", "date", "unique_id")
+
 ADS_TARGET = "graph_ads"
 ACTIONS_TARGET = "graph_ads_actions"
 
@@ -43,10 +48,6 @@ class TargetPair:
 
     view: str
     table: sa.Table
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return tuple(self.table.columns.keys())
 
 
 def _target_type(column: sa.Column[object]) -> sa.types.TypeEngine[Any]:
@@ -70,30 +71,23 @@ def _target_type(column: sa.Column[object]) -> sa.types.TypeEngine[Any]:
 
 
 def _target_table(metadata: sa.MetaData, name: str, columns: list[sa.Column[object]],
-                  schema: str | None, dialect: str | None = None) -> sa.Table:
-    keys = [column.name for column in columns if column.primary_key]
+                  schema: str | None) -> sa.Table:
     for column in columns:
         column.type = _target_type(column)
         column.comment = None  # comments live in the warehouse; SQL Server would need extended properties
-        column.primary_key = False  # declared below, so it can be nonclustered on SQL Server
-    import os
-    if dialect in ("mysql", "mariadb") and os.environ.get("EXP_PK"):
-        extra = [sa.Index(f"ix_{name}_unique_id", "unique_id")] if os.environ["EXP_PK"] == "B" else []
-        return sa.Table(name, metadata, *columns,
-                        sa.PrimaryKeyConstraint("account_id", "date", *keys, name=f"pk_{name}"), *extra, schema=schema)
+        column.primary_key = False  # the target's key is declared below
     return sa.Table(
         name, metadata, *columns,
-        sa.PrimaryKeyConstraint(*keys, name=f"pk_{name}", mssql_clustered=False),
-        sa.Index(f"ix_{name}_account_date", "account_id", "date", mssql_clustered=True),
+        sa.PrimaryKeyConstraint(*TARGET_KEY, name=f"pk_{name}", mssql_clustered=True),
         schema=schema,
     )
 
 
-def analytics_tables(metadata: sa.MetaData, *, schema: str | None = None, dialect: str | None = None) -> tuple[TargetPair, TargetPair]:
+def analytics_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[TargetPair, TargetPair]:
     """The (ads, actions) target tables with the views they are copied from."""
     return (
-        TargetPair(ADS_VIEW, _target_table(metadata, ADS_TARGET, ads_columns(), schema, dialect)),
-        TargetPair(ACTIONS_VIEW, _target_table(metadata, ACTIONS_TARGET, actions_columns(), schema, dialect)),
+        TargetPair(ADS_VIEW, _target_table(metadata, ADS_TARGET, ads_columns(), schema)),
+        TargetPair(ACTIONS_VIEW, _target_table(metadata, ACTIONS_TARGET, actions_columns(), schema)),
     )
 
 

@@ -17,14 +17,12 @@ import sqlalchemy as sa
 
 from metaads.clock import Clock
 from metaads.sync.plan import END_OF_TIME, Slice
-from metaads.sync.targets import TargetPair
+from metaads.sync.targets import TARGET_KEY, TargetPair
 from metaads.sync.writers import PIPES, WRITERS, Row
 
-# Clustered index of the target tables per dialect (see metaads.sync.targets); heaps need no order.
-import os
-_K = ("account_id", "date", "unique_id") if os.environ.get("EXP_PK") else ("unique_id",)
-CLUSTERED_BY: dict[str, tuple[str, ...]] = {"mysql": _K, "mariadb": _K,
-                                           "mssql": ("account_id", "date")}
+# Databases that store the target tables in primary key order (see metaads.sync.targets); rows sorted
+# by the source arrive in that order. PostgreSQL and SQLite keep heaps: no sort needed.
+CLUSTERED = frozenset({"mssql", "mysql", "mariadb"})
 
 
 class SyncAborted(Exception):  # noqa: N818 - an internal signal, not an error reported to anyone
@@ -88,10 +86,8 @@ def source_select(pair: TargetPair, schema: str | None, item: Slice, *, source: 
             expression = sa.func.timezone("UTC", expression, type_=sa.DateTime()).label(column.name)
         columns.append(expression)
     select = sa.select(*columns).where(*_in_slice(view.c, item))
-    clustered = CLUSTERED_BY.get(target.name)
-    # Rows arriving in the target's clustered-index order fill pages sequentially instead of splitting
-    # them at random (InnoDB clusters by the MD5 primary key); the source sorts one slice cheaply.
-    return select.order_by(*(view.c[name] for name in clustered)) if clustered else select
+    # Rows in the target's clustered key order fill pages sequentially; the source sorts a slice cheaply.
+    return select.order_by(*(view.c[name] for name in TARGET_KEY)) if target.name in CLUSTERED else select
 
 
 def delete_slice(table: sa.Table, item: Slice) -> sa.Delete:

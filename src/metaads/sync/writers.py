@@ -24,6 +24,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from metaads.errors import SyncError
+
 Row = Sequence[object]
 Batches = Iterable[Sequence[Row]]
 Writer = Callable[[sa.Connection, sa.Table, Batches], int]
@@ -203,8 +205,11 @@ def pipe_mysql_load(source: sa.Connection, select: sa.Select[Any], target: sa.Co
     """PostgreSQL ``COPY ... TO STDOUT (FORMAT csv)`` into a temporary file, then ``LOAD DATA LOCAL``.
 
     Both servers parse and format the values in C; Python only moves bytes. CSV rather than text
-    format: MariaDB's escapes differ from PostgreSQL's (``\f``, ``\v``), while both read quoted CSV
+    format: the two escape form feeds and vertical tabs differently, while both read quoted CSV
     fields, doubled quotes and an unquoted ``NULL`` the same way.
+
+    With ``LOCAL`` the server turns data errors (and duplicate keys) into warnings and goes on, as it
+    cannot stop the client's upload: any warning fails the slice instead of keeping altered data.
     """
     from psycopg import sql
 
@@ -222,7 +227,12 @@ def pipe_mysql_load(source: sa.Connection, select: sa.Select[Any], target: sa.Co
             f"LOAD DATA LOCAL INFILE {path} INTO TABLE {preparer.format_table(table)} CHARACTER SET utf8mb4 "
             "FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' "
             f"LINES TERMINATED BY '\\n' ({columns})")
-        return int(result.rowcount)
+        loaded = int(result.rowcount)
+    warnings = target.exec_driver_sql("SHOW WARNINGS LIMIT 3").all()
+    if warnings:
+        shown = "; ".join(f"{level} {code}: {message}" for level, code, message in warnings)
+        raise SyncError(f"LOAD DATA into {table.fullname} reported warnings (nothing kept): {shown}")
+    return loaded
 
 
 WRITERS: dict[str, Writer] = {
