@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -128,6 +130,37 @@ def _memory(profile: Profile, results: dict[str, Any], args: argparse.Namespace)
 RUNNERS: dict[str, Callable[[Profile, dict[str, Any], argparse.Namespace], dict[str, Any]]] = {
     "e2e": _e2e, "extract": _extract, "load": _load, "sync": _sync, "memory": _memory,
 }
+_MARK = "BENCH-RESULT "
+
+
+def run_scenario(name: str, profile: Profile, results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """Run one scenario in a fresh interpreter and return its figures.
+
+    Measurements report their subprocess's peak RSS, and on Linux a child's ``ru_maxrss`` starts at its
+    parent's RSS: a suite process grown by earlier scenarios would inflate every later figure. A fresh,
+    small process per scenario keeps them what the scenario scripts report when run alone.
+    """
+    with tempfile.TemporaryDirectory(prefix="metaads-bench-") as folder:
+        prior = Path(folder) / "prior.json"
+        prior.write_text(json.dumps(results, default=str), encoding="utf-8")
+        command = [sys.executable, "-m", "bench", "--scenario-child", name, "--prior", str(prior),
+                   "--profile", profile.name]
+        if args.factor:
+            command += ["--factor", str(args.factor)]
+        completed = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
+    lines = [line for line in completed.stdout.splitlines() if line.startswith(_MARK)]
+    if completed.returncode != 0 or not lines:
+        raise RuntimeError(f"scenario {name} exited with status {completed.returncode}: "
+                           f"{completed.stdout[-2000:]}")
+    figures: dict[str, Any] = json.loads(lines[-1][len(_MARK):])
+    return figures
+
+
+def _scenario_child(name: str, profile: Profile, prior: Path, args: argparse.Namespace) -> int:
+    results = json.loads(prior.read_text(encoding="utf-8"))
+    figures = RUNNERS[name](profile, results, args)
+    print(_MARK + json.dumps(figures, default=str), flush=True)
+    return 0
 
 
 # ---------------------------------------------------------------------------- details
@@ -232,12 +265,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where to write the raw JSON")
     parser.add_argument("--factor", type=float, default=None,
                         help="e2e time compression: simulated seconds per real second")
+    parser.add_argument("--scenario-child", choices=SCENARIOS, help=argparse.SUPPRESS)
+    parser.add_argument("--prior", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     profile = PROFILES[args.profile or ("quick" if args.quick else "full")]
+    if args.scenario_child:
+        return _scenario_child(args.scenario_child, profile, args.prior, args)
     chosen = [s for s in SCENARIOS if not args.only or s in args.only]
     complete = chosen == list(SCENARIOS)
     output = args.output or (DOCS if profile.name == "full" and complete else
@@ -250,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {name} ({profile.name}) ...", flush=True)
         began = time.perf_counter()
         try:
-            results[name] = RUNNERS[name](profile, results, args)
+            results[name] = run_scenario(name, profile, results, args)
         except Exception:  # noqa: BLE001 - one broken scenario must not hide the others' figures
             results["errors"][name] = traceback.format_exc()
             print(results["errors"][name], file=sys.stderr, flush=True)
