@@ -18,7 +18,6 @@ Requires Apache Airflow 3.1+ (``pip install "metaads[airflow]"``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any, TypeVar
 
 import pendulum
@@ -32,7 +31,6 @@ from metaads.orchestration import (
     GRAPH_API_POOL,
     OUTCOME_XCOM_KEY,
     RETRIES,
-    RETRY_DELAY_MINUTES,
     SCHEDULE,
     START_TASK_ID,
     SYNC_TASK_ID,
@@ -42,6 +40,7 @@ from metaads.orchestration import (
     finish_run,
     is_retryable,
     plan_from_settings,
+    retry_delay,
     start_run,
     sync_analytics,
     task_settings,
@@ -75,7 +74,7 @@ def _run(step: Callable[[], T]) -> T:
     default_args={
         "owner": "metaads",
         "retries": RETRIES,
-        "retry_delay": timedelta(minutes=RETRY_DELAY_MINUTES),
+        "retry_delay": retry_delay(),
     },
     tags=["metaads", "meta-ads"],
     doc_md=__doc__,

@@ -77,6 +77,8 @@ def deployment(airflow_db: Path, pg_engine: sa.Engine, pg_url: str, pg_schema: s
             "GRAPH_API_BASE_URL": server.base_url,
             "GRAPH_API_PAGE_SIZE": "100",
             "LOOKBACK_DAYS": str(LOOKBACK_DAYS),
+            # dag.test() waits out retry delays in real time: keep a transient hiccup from costing minutes.
+            "METAADS_RETRY_DELAY_S": "2",
             "WAREHOUSE_SCHEMA": pg_schema,
             "ANALYTICS_URL": f"sqlite:///{tmp_path / 'analytics.db'}",
             "AIRFLOW_CONN_METAADS_WAREHOUSE": warehouse_conn,

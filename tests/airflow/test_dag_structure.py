@@ -131,13 +131,19 @@ def test_only_graph_api_tasks_take_a_slot_in_the_pool(dag: Any) -> None:
     ({"META_ACCOUNTS": ""}, "META_ACCOUNTS"),
     ({"META_ACCOUNTS": "act_1", "PIPELINE_TIMEZONE": "Mars/Olympus"}, "PIPELINE_TIMEZONE"),
     ({"META_ACCOUNTS": "act_1", "ACCOUNT_GROUP_SIZE": "0"}, "ACCOUNT_GROUP_SIZE"),
-], ids=["bad-account-id", "no-accounts", "unknown-time-zone", "zero-group-size"])
+    ({"META_ACCOUNTS": "act_1", "METAADS_RETRY_DELAY_S": "soon"}, "METAADS_RETRY_DELAY_S"),
+], ids=["bad-account-id", "no-accounts", "unknown-time-zone", "zero-group-size", "bad-retry-delay"])
 def test_bad_configuration_is_an_import_error_naming_the_variable(
         airflow_db: Path, metaads_env: Any, env: dict[str, str], named: str) -> None:
     bag = parse(metaads_env, **env)
     assert DAG_ID not in bag.dags
     (error,) = bag.import_errors.values()
     assert named in error
+
+
+def test_retry_delay_can_be_shortened_for_impatient_environments(airflow_db: Path, metaads_env: Any) -> None:
+    bag = parse(metaads_env, META_ACCOUNTS="act_1", METAADS_RETRY_DELAY_S="30")
+    assert bag.dags[DAG_ID].default_args["retry_delay"] == timedelta(seconds=30)
 
 
 def test_no_secret_is_needed_to_parse_the_dag(airflow_db: Path, metaads_env: Any) -> None:

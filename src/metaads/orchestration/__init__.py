@@ -18,10 +18,12 @@ from metaads.orchestration.airflow_settings import (
     ANALYTICS_CONNECTION,
     APP_SECRET_VARIABLE,
     ENV_FILE_VARIABLE,
+    RETRY_DELAY_VARIABLE,
     TOKENS_VARIABLE,
     WAREHOUSE_CONNECTION,
     connection_url,
     dag_settings,
+    retry_delay,
     task_settings,
 )
 from metaads.orchestration.plan import (
@@ -66,6 +68,7 @@ __all__ = [
     "OUTCOME_XCOM_KEY",
     "RETRIES",
     "RETRY_DELAY_MINUTES",
+    "RETRY_DELAY_VARIABLE",
     "SCHEDULE",
     "START_TASK_ID",
     "SYNC_TASK_ID",
@@ -87,6 +90,7 @@ __all__ = [
     "is_retryable",
     "pipeline_for_workers",
     "plan_from_settings",
+    "retry_delay",
     "shared_throttle_store",
     "start_run",
     "sync_analytics",

@@ -14,12 +14,14 @@ Variable ``metaads_graph_api_app_secret`` ``GRAPH_API_APP_SECRET``
 
 Laying out the DAG (parse time) needs only ``META_ACCOUNTS``, ``ACCOUNT_GROUP_SIZE`` and
 ``PIPELINE_TIMEZONE``; it reads no Connection or Variable, so parsing stays fast and never needs secrets.
-``METAADS_ENV_FILE`` names the ``.env`` file (default ``.env`` in the working directory).
+``METAADS_ENV_FILE`` names the ``.env`` file (default ``.env`` in the working directory);
+``METAADS_RETRY_DELAY_S`` changes the wait between a task's tries (default 5 minutes).
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +30,11 @@ from pydantic import ValidationError
 
 from metaads.config.settings import Settings, load_settings
 from metaads.errors import ConfigError
+from metaads.orchestration.plan import RETRY_DELAY_MINUTES
 from metaads.redact import register_secret
 
 ENV_FILE_VARIABLE = "METAADS_ENV_FILE"
+RETRY_DELAY_VARIABLE = "METAADS_RETRY_DELAY_S"
 WAREHOUSE_CONNECTION = "metaads_warehouse"
 ANALYTICS_CONNECTION = "metaads_analytics"
 TOKENS_VARIABLE = "metaads_graph_api_tokens"
@@ -52,6 +56,20 @@ _POSTGRES_EXTRAS = frozenset({"sslmode", "sslrootcert", "sslcert", "sslkey", "ap
 def env_file() -> str:
     """The ``.env`` file shared with the CLI: ``METAADS_ENV_FILE``, else ``.env``."""
     return os.environ.get(ENV_FILE_VARIABLE) or ".env"
+
+
+def retry_delay() -> timedelta:
+    """Wait between an extraction task's tries: ``METAADS_RETRY_DELAY_S`` seconds, default 5 minutes."""
+    raw = os.environ.get(RETRY_DELAY_VARIABLE, "").strip()
+    if not raw:
+        return timedelta(minutes=RETRY_DELAY_MINUTES)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 86_400:
+        raise ConfigError(f"{raw!r} is not a number of seconds between 0 and 86400", variable=RETRY_DELAY_VARIABLE)
+    return timedelta(seconds=seconds)
 
 
 def dag_settings(env_path: str | Path | None = None) -> Settings:
