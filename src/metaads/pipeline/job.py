@@ -125,7 +125,7 @@ class Pipeline:
                 chunk_result = self._load_chunk(account, chunk, statuses, info.currency, listener)
                 result.chunks.append(chunk_result)
                 self._record(run_id, account, chunk_result, result, started)
-                if chunk_result.status != LOADED and chunk_result.error and _is_fatal_text(chunk_result):
+                if chunk_result.fatal:
                     result.retryable = False
                     break
         except MetaAdsError as exc:
@@ -156,7 +156,7 @@ class Pipeline:
                     spool.extend(page)
                     listener.rows_fetched(account, len(page))
             except _ACCOUNT_FATAL as exc:
-                return ChunkResult(chunk, FAILED, error=_fatal_marker(exc))
+                return ChunkResult(chunk, FAILED, error=_FATAL_PREFIX + redact_text(str(exc)), fatal=True)
             except MetaAdsError as exc:
                 return ChunkResult(chunk, FAILED, error=redact_text(str(exc)))
             loaded_at = self.clock.now()
@@ -242,14 +242,6 @@ def new_run_id() -> str:
 
 
 _FATAL_PREFIX = "account unusable: "
-
-
-def _fatal_marker(exc: BaseException) -> str:
-    return _FATAL_PREFIX + redact_text(str(exc))
-
-
-def _is_fatal_text(chunk: ChunkResult) -> bool:
-    return bool(chunk.error and chunk.error.startswith(_FATAL_PREFIX))
 
 
 def _status_of(result: AccountResult) -> str:

@@ -22,6 +22,8 @@ class ChunkResult:
     ads_rows: int = 0
     actions_rows: int = 0
     error: str | None = None
+    #: The account itself is unusable (no permission, no valid token): later chunks cannot succeed.
+    fatal: bool = False
 
 
 @dataclass
