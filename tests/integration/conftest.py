@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from metaads.clock import FakeClock
+from metaads.clock import Clock, FakeClock, SystemClock
 from metaads.config.settings import Settings, settings_from_mapping
 from metaads.graph import DEFAULT_INSIGHTS_FIELDS
 from metaads.pipeline import Pipeline, RunSummary
@@ -25,16 +25,14 @@ class World:
 
     sim: Simulator
     server: SimulatorServer
-    clock: FakeClock
+    clock: Clock
     base_env: dict[str, str]
 
     def settings(self, **overrides: str) -> Settings:
         return settings_from_mapping({**self.base_env, **overrides})
 
 
-@pytest.fixture
-def world() -> Iterator[World]:
-    clock = FakeClock()
+def _world(clock: Clock) -> Iterator[World]:
     sim = Simulator(SimulatorConfig(seed=11, n_accounts=3, ads_per_account=25), clock=clock)
     with sim.serve(port=0) as server:
         yield World(sim=sim, server=server, clock=clock, base_env={
@@ -44,6 +42,22 @@ def world() -> Iterator[World]:
             "GRAPH_API_PAGE_SIZE": "50",
             "LOOKBACK_DAYS": "10",
         })
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    """The simulator on a fake clock, shared with every pipeline the test builds in-process."""
+    yield from _world(FakeClock())
+
+
+@pytest.fixture
+def live_world() -> Iterator[World]:
+    """The simulator on the real clock, for tests that run ``metaads`` as a separate process.
+
+    A process cannot share a fake clock, so both sides read the real one: the simulator's "today"
+    and the pipeline's are the same day whatever the date the suite runs on.
+    """
+    yield from _world(SystemClock())
 
 
 @pytest.fixture(params=["postgres", "sqlite"])

@@ -24,14 +24,14 @@ def metaads(*args: str, env: dict[str, str], cwd: Path, timeout: float = 240) ->
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def test_config_check_shows_accounts_groups_and_only_token_tails(world: World, tmp_path: Path) -> None:
-    env = {**world.base_env, "ACCOUNT_GROUP_SIZE": "2"}
+def test_config_check_shows_accounts_groups_and_only_token_tails(live_world: World, tmp_path: Path) -> None:
+    env = {**live_world.base_env, "ACCOUNT_GROUP_SIZE": "2"}
     done = metaads("config", "check", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    for account_id in world.sim.account_ids:
+    for account_id in live_world.sim.account_ids:
         assert f"act_{account_id}" in done.stdout
-    tokens = world.sim.tokens
-    for index in range(len(world.sim.account_ids)):  # account i shows the tail of token i mod T
+    tokens = live_world.sim.tokens
+    for index in range(len(live_world.sim.account_ids)):  # account i shows the tail of token i mod T
         assert tokens[index % len(tokens)][-4:] in done.stdout
     for token in tokens:
         assert token not in done.stdout + done.stderr
@@ -43,21 +43,21 @@ def test_config_check_shows_accounts_groups_and_only_token_tails(world: World, t
     ("LOOKBACK_DAYS", "-1", "LOOKBACK_DAYS"),
     ("GRAPH_API_TOKENS", "", "GRAPH_API_TOKENS: at least one access token is required"),
 ], ids=["bad-account-id", "negative-lookback", "no-tokens"])
-def test_malformed_config_exits_2_naming_the_variable(world: World, tmp_path: Path, variable: str, value: str,
+def test_malformed_config_exits_2_naming_the_variable(live_world: World, tmp_path: Path, variable: str, value: str,
                                                       message: str) -> None:
-    done = metaads("config", "check", env={**world.base_env, variable: value}, cwd=tmp_path)
+    done = metaads("config", "check", env={**live_world.base_env, variable: value}, cwd=tmp_path)
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
 
 
-def test_run_exits_nonzero_when_one_account_fails_while_the_others_load(world: World, tmp_path: Path) -> None:
-    accounts = world.sim.account_ids
-    tokens = [world.sim.add_token(accounts=[accounts[0], accounts[2]]) for _ in range(3)]
-    world.sim.invalidate_token(tokens[0])  # 190: fail-over to the next token, logged
-    world.sim.faults.error_500_rate = 0.15  # transient errors: retried, logged
+def test_run_exits_nonzero_when_one_account_fails_while_the_others_load(live_world: World, tmp_path: Path) -> None:
+    accounts = live_world.sim.account_ids
+    tokens = [live_world.sim.add_token(accounts=[accounts[0], accounts[2]]) for _ in range(3)]
+    live_world.sim.invalidate_token(tokens[0])  # 190: fail-over to the next token, logged
+    live_world.sim.faults.error_500_rate = 0.15  # transient errors: retried, logged
     warehouse = tmp_path / "wh.db"
-    env = {**world.base_env, "GRAPH_API_TOKENS": ",".join(tokens), "WAREHOUSE_URL": f"sqlite:///{warehouse}",
+    env = {**live_world.base_env, "GRAPH_API_TOKENS": ",".join(tokens), "WAREHOUSE_URL": f"sqlite:///{warehouse}",
            "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"}
     done = metaads("run", env=env, cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
@@ -73,7 +73,7 @@ def test_run_exits_nonzero_when_one_account_fails_while_the_others_load(world: W
     assert sorted(line["account_id"] for line in per_account) == sorted(accounts)
     assert {line["status"] for line in per_account} == {"loaded", "failed"}
     assert all("duration_s" in line and "api_calls" in line for line in per_account)
-    for token in [*tokens, *world.sim.tokens]:
+    for token in [*tokens, *live_world.sim.tokens]:
         assert token not in done.stdout
         assert token not in done.stderr
 
