@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from metaads.clock import Clock
-from metaads.simulator import errors, objects
+from metaads.simulator import catalog, errors, objects
 from metaads.simulator.auth import TokenInfo, TokenRegistry
 from metaads.simulator.config import Faults, SimulatorConfig
 from metaads.simulator.insights import InsightsQuery, View, iter_rows, json_list, parse_query
@@ -482,10 +482,13 @@ class GraphApp:
 
     def _job_status(self, call: Call, job: ReportRun, now: datetime) -> dict[str, Any]:
         body = job.describe(now.timestamp())
-        fields = call.params.get("fields")
-        if fields:
-            wanted = {f.strip() for f in fields.split(",")} | {"id"}
-            body = {k: v for k, v in body.items() if k in wanted}
+        if call.params.get("fields"):
+            wanted = objects.requested_fields(call.params, ("id",))
+            known = catalog.NODE_FIELDS["AdReportRun"]
+            for name in wanted:
+                if name not in known:
+                    raise errors.unknown_path("AdReportRun", name)
+            body = {k: v for k, v in body.items() if k in {*wanted, "id"}}
         return body
 
     def _job_results(self, call: Call, job: ReportRun) -> dict[str, Any]:
