@@ -185,4 +185,6 @@ def _config_error(exc: ValidationError) -> ConfigError:
     shown = "" if "token" in variable or "secret" in variable or "url" in variable.lower() else (
         f" (got {given!r})" if isinstance(given, (str, int, float)) else "")
     extra = f" and {len(exc.errors()) - 1} more problem(s)" if len(exc.errors()) > 1 else ""
-    return ConfigError(f"{first.get('msg', 'invalid value')}{shown}{extra}", variable=variable)
+    # pydantic prefixes our validators' messages with "Value error, "; people need only the message.
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    return ConfigError(f"{message}{shown}{extra}", variable=variable)
