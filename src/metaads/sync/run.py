@@ -21,7 +21,14 @@ from datetime import date
 import sqlalchemy as sa
 
 from metaads.clock import Clock, SystemClock
-from metaads.database import DRIVER_ERRORS, describe_url, driver_message, failure_message, is_identifier
+from metaads.database import (
+    DRIVER_ERRORS,
+    IDENTIFIER_PATTERN,
+    describe_url,
+    driver_message,
+    failure_message,
+    is_identifier,
+)
 from metaads.errors import SyncError
 from metaads.redact import redact_text
 from metaads.sync import ledger
@@ -68,7 +75,7 @@ def _check_arguments(warehouse_schema: str | None, analytics_schema: str | None,
                      threads: int, batch_rows: int, slice_days: int) -> None:
     for name, value in (("warehouse_schema", warehouse_schema), ("analytics_schema", analytics_schema)):
         if value is not None and not is_identifier(value):
-            raise SyncError(f"{name} {value!r} is not a valid schema name")
+            raise SyncError(f"{name} {value!r} must match {IDENTIFIER_PATTERN}")
     for name, number in (("retention_days", retention_days), ("threads", threads),
                          ("batch_rows", batch_rows), ("slice_days", slice_days)):
         if number < 1:

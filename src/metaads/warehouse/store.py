@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
-from metaads.database import DRIVER_ERRORS, describe_url, is_identifier, translate
+from metaads.database import DRIVER_ERRORS, IDENTIFIER_PATTERN, describe_url, is_identifier, translate
 from metaads.errors import LoadError, WarehouseError
 from metaads.warehouse import ddl, ledger
 from metaads.warehouse.load import LoadResult, Row, replace_rows
@@ -46,7 +46,7 @@ class Warehouse:
                  use_copy: bool | None = None, batch_rows: int = DEFAULT_BATCH_ROWS,
                  busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> None:
         if schema is not None and not is_identifier(schema):
-            raise WarehouseError(f"WAREHOUSE_SCHEMA {schema!r} is not a valid schema name")
+            raise WarehouseError(f"WAREHOUSE_SCHEMA {schema!r} must match {IDENTIFIER_PATTERN}")
         if batch_rows < 1:
             raise ValueError("batch_rows must be at least 1")
         self.engine = engine
