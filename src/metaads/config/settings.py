@@ -17,9 +17,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from metaads.accounts import Account
 from metaads.config.accounts import group_accounts, parse_accounts, parse_tokens
+from metaads.config.reports import parse_reports
 from metaads.database import DatabaseURL, check_identifier, check_url, describe_url
 from metaads.errors import ConfigError
 from metaads.redact import register_secret
+from metaads.transform.report_spec import ReportSpec
 
 # Marketing API versions live about a year; v27.0 (2026-11-04) is the newest and lasts the longest.
 DEFAULT_GRAPH_API_VERSION = "v27.0"
@@ -55,6 +57,7 @@ class Settings(BaseSettings):
     lookback_days: int = Field(15, ge=1, le=MAX_LOOKBACK_DAYS)
     backfill_chunk_days: int = Field(31, ge=1, le=MAX_LOOKBACK_DAYS)
     account_group_size: int = Field(5, ge=1, le=1000)
+    insights_reports: str = Field("", description="extra reports: a TOML/YAML/JSON file path or inline JSON")
 
     # --- warehouse
     warehouse_url: DatabaseUrl = Field(f"sqlite:///{DEFAULT_DATA_DIR}/warehouse.db", validate_default=True)
@@ -110,6 +113,11 @@ class Settings(BaseSettings):
     def accounts(self) -> list[Account]:
         return parse_accounts(self.meta_accounts)
 
+    @cached_property
+    def reports(self) -> tuple[ReportSpec, ...]:
+        """The extra insights reports of ``INSIGHTS_REPORTS``, validated (empty: the default report only)."""
+        return parse_reports(self.insights_reports, [account.table for account in self.accounts])
+
     @property
     def tokens(self) -> list[str]:
         tokens = parse_tokens(self.graph_api_tokens.get_secret_value())
@@ -142,7 +150,7 @@ class Settings(BaseSettings):
 
     def validate_all(self) -> None:
         """Parse everything lazily parsed, so errors surface now rather than mid-run."""
-        _ = self.accounts, self.tokens
+        _ = self.accounts, self.tokens, self.reports
         # Unknown dialects and missing drivers surface now, naming the variable and the extra to install.
         check_url(self.warehouse_url, variable="WAREHOUSE_URL")
         if self.analytics_url:

@@ -130,7 +130,9 @@ class GraphClient:
                  action_attribution_windows: Sequence[str] = (),
                  filtering: Sequence[Mapping[str, object]] = (), include_archived: bool = True,
                  page_size: int | None = None,
-                 mode: Mode = "auto", estimated_ads: int | None = None) -> Iterator[Page]:
+                 mode: Mode = "auto", estimated_ads: int | None = None,
+                 action_breakdowns: Sequence[str] = (), action_report_time: str | None = None,
+                 time_increment: int = 1) -> Iterator[Page]:
         """Yield pages of daily insights rows of ``account`` for ``since``..``until`` (account time zone).
 
         Archived and deleted objects are included (their past spend is real) unless
@@ -144,7 +146,9 @@ class GraphClient:
         """
         query = InsightsQuery(level=level, fields=tuple(fields), breakdowns=tuple(breakdowns),
                               action_attribution_windows=tuple(action_attribution_windows),
-                              filtering=tuple(filtering), include_archived=include_archived)
+                              filtering=tuple(filtering), include_archived=include_archived,
+                              action_breakdowns=tuple(action_breakdowns), action_report_time=action_report_time,
+                              time_increment=time_increment)
         return self._insights.fetch(account, since, until, query,
                                     page_size=page_size or self.policy.page_size, mode=mode,
                                     estimated_ads=estimated_ads)

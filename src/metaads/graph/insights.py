@@ -56,6 +56,9 @@ class InsightsQuery:
     breakdowns: tuple[str, ...] = ()
     action_attribution_windows: tuple[str, ...] = ()
     filtering: tuple[Mapping[str, object], ...] = field(default=())
+    action_breakdowns: tuple[str, ...] = ()
+    action_report_time: str | None = None
+    time_increment: int = 1
     # Add a filter on ``<level>.effective_status`` listing every status, so archived and deleted
     # objects are included (unless ``filtering`` already filters on an effective status).
     include_archived: bool = True
@@ -81,12 +84,16 @@ class InsightsQuery:
             "level": self.level,
             "fields": ",".join(self.fields),
             "time_range": _json({"since": since.isoformat(), "until": until.isoformat()}),
-            "time_increment": "1",
+            "time_increment": str(self.time_increment),
         }
         if self.breakdowns:
             params["breakdowns"] = ",".join(self.breakdowns)
         if self.action_attribution_windows:
             params["action_attribution_windows"] = _json(list(self.action_attribution_windows))
+        if self.action_breakdowns:
+            params["action_breakdowns"] = ",".join(self.action_breakdowns)
+        if self.action_report_time is not None:
+            params["action_report_time"] = self.action_report_time
         filtering = self.effective_filtering()
         if filtering:
             params["filtering"] = _json(filtering)

@@ -30,6 +30,7 @@ from metaads.errors import (
     TokenInvalidError,
 )
 from metaads.graph import GraphClient
+from metaads.pipeline.reports import load_reports
 from metaads.pipeline.results import (
     FAILED,
     LOADED,
@@ -65,7 +66,8 @@ class Pipeline:
         self.client = client
         self.clock: Clock = clock or SystemClock()
         self.warehouse_engine = warehouse_engine
-        self.warehouse = Warehouse(warehouse_engine, settings.warehouse_schema, clock=self.clock)
+        self.warehouse = Warehouse(warehouse_engine, settings.warehouse_schema, clock=self.clock,
+                                   reports=settings.reports)
         self._initialised = False
 
     @classmethod
@@ -128,6 +130,12 @@ class Pipeline:
                 if chunk_result.fatal:
                     result.retryable = False
                     break
+            if self.settings.reports and result.retryable:
+                result.reports = load_reports(
+                    self.client, self.warehouse, self.clock, account, self.settings.reports, today=today,
+                    default_lookback=lookback or self.settings.lookback_days,
+                    chunk_days=self.settings.backfill_chunk_days, since=since, until=until, run_id=run_id,
+                    started=started, on_rows=lambda rows: listener.rows_fetched(account, rows))
         except MetaAdsError as exc:
             result.error = redact_text(str(exc))
             result.retryable = not isinstance(exc, _ACCOUNT_FATAL)
@@ -247,6 +255,10 @@ _FATAL_PREFIX = "account unusable: "
 def _status_of(result: AccountResult) -> str:
     loaded = [c for c in result.chunks if c.status == LOADED]
     if result.error is None and result.chunks and len(loaded) == len(result.chunks):
+        failed_reports = [c for c in result.reports if c.status != LOADED]
+        if failed_reports:
+            result.error = f"report {failed_reports[0].report} {failed_reports[0].range}: {failed_reports[0].error}"
+            return PARTIAL
         return LOADED
     if loaded:
         return PARTIAL

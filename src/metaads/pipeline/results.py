@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from metaads.accounts import Account
 from metaads.dates import DateRange
+
+if TYPE_CHECKING:
+    from metaads.pipeline.reports import ReportChunk
 
 LOADED = "loaded"
 PARTIAL = "partial"
@@ -40,6 +43,8 @@ class AccountResult:
     error: str | None = None
     #: False when retrying later cannot help (token, permission or configuration must be fixed first).
     retryable: bool = True
+    #: The extra reports' chunks (``INSIGHTS_REPORTS``), after the default report's.
+    reports: list[ReportChunk] = field(default_factory=list)
 
     @property
     def ads_rows(self) -> int:

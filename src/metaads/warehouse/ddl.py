@@ -122,3 +122,40 @@ def create_all(conn: sa.Connection, metadata: sa.MetaData, schema: str | None,
     for view, tables, columns in ((ADS_VIEW, ads, ADS_COLUMNS), (ACTIONS_VIEW, actions, ACTIONS_COLUMNS)):
         if ensure_view(conn, view, schema, tables, columns):
             log.info("view %s now covers %d account tables", view, len(tables))
+
+
+def add_ledger_columns(conn: sa.Connection, tables: Sequence[sa.Table], columns: Sequence[str]) -> list[str]:
+    """Add ``columns`` (nullable) to ledger tables created before they existed; return ``table.column`` added.
+
+    Only for bookkeeping columns whose NULL means "as before" (``metaads_account_runs.report``: NULL is
+    the default report), so a warehouse created by an older metaads keeps working unchanged.
+    """
+    added: list[str] = []
+    inspector = sa.inspect(conn)
+    preparer = conn.dialect.identifier_preparer
+    for table in tables:
+        have = {column["name"] for column in inspector.get_columns(table.name, schema=table.schema)}
+        for name in columns:
+            if name in table.c and name not in have:
+                kind = table.c[name].type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {preparer.format_table(table)} "
+                                     f"ADD {preparer.format_column(table.c[name])} {kind} NULL")
+                added.append(f"{table.name}.{name}")
+                log.info("added column %s to %s", name, table.fullname)
+    return added
+
+
+def create_report_tables(conn: sa.Connection, metadata: sa.MetaData, schema: str | None,
+                         reports: Sequence[tuple[str, str, Sequence[sa.Table], Sequence[sa.Table]]]) -> None:
+    """Create the extra reports' tables and their union views.
+
+    ``reports``: per report its view name, its lists view name, and every account's (report, lists)
+    tables. Existing tables are checked like the default report's (a missing column fails loudly).
+    """
+    for view, lists_view, mains, lists in reports:
+        metadata.create_all(conn, tables=[*mains, *lists], checkfirst=True)
+        check_columns(conn, [*mains, *lists])
+        for name, tables in ((view, mains), (lists_view, lists)):
+            columns = [column.name for column in tables[0].columns]
+            if ensure_view(conn, name, schema, tables, columns):
+                log.info("view %s now covers %d account tables", name, len(tables))

@@ -34,6 +34,7 @@ class AccountRun:
     throttled_s: float = 0.0
     duration_s: float = 0.0
     error: str | None = None
+    report: str | None = None  # an INSIGHTS_REPORTS report's name; None: the default report
 
 
 def safe_error(error: str | None) -> str | None:
@@ -56,7 +57,9 @@ def insert_account_run(conn: sa.Connection, account_runs: sa.Table, entry: Accou
                        now: datetime) -> int:
     """Insert one account-range row; return its id (the sync's watermark moves over these ids)."""
     result = conn.execute(account_runs.insert().values(
-        run_id=entry.run_id, account_id=entry.account.id, table_name=entry.account.table,
+        run_id=entry.run_id, account_id=entry.account.id,
+        table_name=entry.account.table if entry.report is None else f"{entry.account.table}__{entry.report}",
+        report=entry.report,
         since=entry.since, until=entry.until, status=entry.status, ads_rows=entry.ads_rows,
         actions_rows=entry.actions_rows, api_calls=entry.api_calls, throttled_s=entry.throttled_s,
         duration_s=entry.duration_s, error=safe_error(entry.error), finished_at=now,

@@ -18,8 +18,6 @@ from metaads.warehouse.writers import copy_rows, insert_rows
 
 Row = Sequence[object]
 _ACCOUNT = ADS_COLUMNS.index("account_id")
-_ADS_DATE = ADS_COLUMNS.index("date")
-_ACTIONS_DATE = ACTIONS_COLUMNS.index("date")
 if ACTIONS_COLUMNS.index("account_id") != _ACCOUNT:  # pragma: no cover - schema contract
     raise RuntimeError("account_id must sit at the same position in both tables")
 
@@ -35,15 +33,17 @@ class LoadResult:
     deleted_actions_rows: int = 0
 
 
-def _in_range(rows: Iterable[Row], table: sa.Table, account_id: str, since: date, until: date,
-              date_index: int) -> Iterator[Row]:
+def _in_range(rows: Iterable[Row], table: sa.Table, account_id: str, since: date, until: date) -> Iterator[Row]:
     # A row outside the replaced range would survive the next replacement of its own range as a
-    # duplicate key: refuse it instead of loading it.
+    # duplicate key: refuse it instead of loading it. Positions come from the table (the extra
+    # reports' tables have their own column order).
+    names = list(table.c.keys())
+    account_index, date_index = names.index("account_id"), names.index("date")
     for row in rows:
         day = row[date_index]
-        if row[_ACCOUNT] != account_id or not since <= day <= until:  # type: ignore[operator]
+        if row[account_index] != account_id or not since <= day <= until:  # type: ignore[operator]
             raise LoadError(
-                f"{table.name}: row for account {row[_ACCOUNT]!r} on {day!r} is outside the range "
+                f"{table.name}: row for account {row[account_index]!r} on {day!r} is outside the range "
                 f"being replaced (account {account_id}, {since}..{until})"
             )
         yield row
@@ -62,8 +62,8 @@ def replace_rows(conn: sa.Connection, ads: sa.Table, actions: sa.Table, *, accou
         result = conn.execute(sa.delete(table).where(table.c.account_id == account_id,
                                                      table.c.date.between(since, until)))
         deleted.append(result.rowcount)
-    checked_ads = _in_range(ads_rows, ads, account_id, since, until, _ADS_DATE)
-    checked_actions = _in_range(actions_rows, actions, account_id, since, until, _ACTIONS_DATE)
+    checked_ads = _in_range(ads_rows, ads, account_id, since, until)
+    checked_actions = _in_range(actions_rows, actions, account_id, since, until)
     if use_copy:
         n_ads = copy_rows(conn, ads, checked_ads)
         n_actions = copy_rows(conn, actions, checked_actions)

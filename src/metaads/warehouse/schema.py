@@ -141,6 +141,9 @@ def ledger_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[
         sa.Column("duration_s", sa.Float, nullable=False, default=0.0),
         sa.Column("error", sa.Text, comment="never contains secrets"),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("report", sa.String(31),
+                  comment="the INSIGHTS_REPORTS report loaded (rows: report rows, actions_rows: its list rows); "
+                          "NULL: the default report"),
         schema=schema,
     )
     syncs = sa.Table(

@@ -20,9 +20,11 @@ from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
 from metaads.database import DRIVER_ERRORS, IDENTIFIER_PATTERN, describe_url, is_identifier, translate
 from metaads.errors import LoadError, WarehouseError
+from metaads.transform.report_spec import ReportLayout, ReportSpec, layout
 from metaads.warehouse import ddl, ledger
 from metaads.warehouse.load import LoadResult, Row, replace_rows
 from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, write_transaction
+from metaads.warehouse.report_tables import report_tables
 from metaads.warehouse.schema import actions_table, ads_table, ledger_tables
 from metaads.warehouse.writers import DEFAULT_BATCH_ROWS, supports_copy
 
@@ -40,11 +42,12 @@ class Warehouse:
             driver is psycopg 3.
         batch_rows: rows per executemany batch on the portable path.
         busy_timeout_s: how long a SQLite writer waits for another one.
+        reports: the extra reports (``INSIGHTS_REPORTS``), each with its own tables and views.
     """
 
     def __init__(self, engine: sa.Engine, schema: str | None = "meta_ads", *, clock: Clock | None = None,
                  use_copy: bool | None = None, batch_rows: int = DEFAULT_BATCH_ROWS,
-                 busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> None:
+                 busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, reports: Sequence[ReportSpec] = ()) -> None:
         if schema is not None and not is_identifier(schema):
             raise WarehouseError(f"WAREHOUSE_SCHEMA {schema!r} must match {IDENTIFIER_PATTERN}")
         if batch_rows < 1:
@@ -58,6 +61,7 @@ class Warehouse:
         self._metadata = sa.MetaData()
         self._lock = threading.Lock()
         self._tables: dict[str, tuple[sa.Table, sa.Table]] = {}
+        self.reports: dict[str, ReportLayout] = {spec.name: layout(spec) for spec in reports}
         self.runs, self.account_runs, self.syncs = ledger_tables(self._metadata, schema=self.schema)
 
     def __repr__(self) -> str:
@@ -73,6 +77,16 @@ class Warehouse:
                 pair = (ads_table(self._metadata, account.table, schema=self.schema),
                         actions_table(self._metadata, account.actions_table, schema=self.schema))
                 self._tables[account.table] = pair
+            return pair
+
+    def report_tables(self, account: Account, report: str) -> tuple[sa.Table, sa.Table]:
+        """The account's (report, lists) tables of extra report ``report``."""
+        with self._lock:
+            key = f"{account.table}\0{report}"
+            pair = self._tables.get(key)
+            if pair is None:
+                pair = report_tables(self._metadata, self.reports[report], account.table, schema=self.schema)
+                self._tables[key] = pair
             return pair
 
     def init(self, accounts: Sequence[Account]) -> None:
@@ -91,6 +105,11 @@ class Warehouse:
                                    busy_timeout_s=self.busy_timeout_s) as conn:
                 ddl.create_all(conn, self._metadata, self.schema, [ads for ads, _ in pairs],
                                [actions for _, actions in pairs], [self.runs, self.account_runs, self.syncs])
+                ddl.add_ledger_columns(conn, [self.account_runs], ["report"])
+                ddl.create_report_tables(conn, self._metadata, self.schema, [
+                    (item.spec.view, item.spec.lists_view, [self.report_tables(a, name)[0] for a in accounts],
+                     [self.report_tables(a, name)[1] for a in accounts])
+                    for name, item in self.reports.items()])
         except DRIVER_ERRORS as exc:
             raise translate(exc, "creating the warehouse", self.engine) from exc
 
@@ -106,33 +125,35 @@ class Warehouse:
 
     def replace_range(self, account: Account, since: date, until: date, ads_rows: Iterable[Row],
                       actions_rows: Iterable[Row], *,
-                      before_commit: Callable[[], None] | None = None) -> LoadResult:
+                      before_commit: Callable[[], None] | None = None, report: str | None = None) -> LoadResult:
         """Replace the account's rows dated ``since``..``until`` (inclusive) in one transaction.
 
         ``ads_rows`` / ``actions_rows`` are tuples in ``ADS_COLUMNS`` / ``ACTIONS_COLUMNS`` order
         (:func:`metaads.transform.to_ads_rows` / ``to_actions_rows``), consumed lazily inside the
         transaction, ads first. ``before_commit`` runs after the inserts, just before the commit
         (tests inject failures there). Exceptions from the iterators or the hook propagate unchanged
-        after the rollback.
+        after the rollback. With ``report`` (an extra report's name) the rows are that report's main
+        and list rows (:func:`metaads.transform.to_report_rows` / ``to_report_list_rows``), replaced in
+        its own tables the same way.
 
         Raises:
             LoadError: the database failed or a row is outside the range; the previous rows are intact.
         """
         if since > until:
             raise LoadError(f"{account.table}: empty range {since}..{until}")
-        ads, actions = self.tables(account)
+        ads, actions = self.tables(account) if report is None else self.report_tables(account, report)
         started = self.clock.monotonic()
         try:
-            with write_transaction(self.engine, "load", self.schema or "", account.table,
+            with write_transaction(self.engine, "load", self.schema or "", ads.name,
                                    busy_timeout_s=self.busy_timeout_s) as conn:
                 use_copy = supports_copy(conn) if self._use_copy is None else self._use_copy
                 counts = replace_rows(conn, ads, actions, account_id=account.id, since=since, until=until,
                                       ads_rows=ads_rows, actions_rows=actions_rows, use_copy=use_copy,
                                       batch_rows=self.batch_rows, before_commit=before_commit)
         except DRIVER_ERRORS as exc:
-            raise translate(exc, f"loading {account.table} {since}..{until}", self.engine, LoadError) from exc
+            raise translate(exc, f"loading {ads.name} {since}..{until}", self.engine, LoadError) from exc
         duration = self.clock.monotonic() - started
-        log.debug("loaded %s %s..%s: %d ads rows, %d actions rows in %.3fs", account.table, since, until,
+        log.debug("loaded %s %s..%s: %d ads rows, %d actions rows in %.3fs", ads.name, since, until,
                   counts[0], counts[1], duration)
         return LoadResult(ads_rows=counts[0], actions_rows=counts[1], duration_s=duration,
                           deleted_ads_rows=counts[2], deleted_actions_rows=counts[3])
@@ -157,10 +178,13 @@ class Warehouse:
     def record_account_run(self, run_id: str, account: Account, since: date, until: date, status: str,
                            ads_rows: int = 0, actions_rows: int = 0, api_calls: int = 0,
                            throttled_s: float = 0.0, duration_s: float = 0.0,
-                           error: str | None = None) -> int:
-        """Record what one account's range did (``loaded``/``failed``/...); return the ledger row id."""
+                           error: str | None = None, report: str | None = None) -> int:
+        """Record what one account's range did (``loaded``/``failed``/...); return the ledger row id.
+
+        ``report``: the extra report the row is about (None: the default report).
+        """
         entry = ledger.AccountRun(run_id, account, since, until, status, ads_rows, actions_rows, api_calls,
-                                  throttled_s, duration_s, error)
+                                  throttled_s, duration_s, error, report)
         try:
             with self._ledger_transaction() as conn:
                 return ledger.insert_account_run(conn, self.account_runs, entry, now=self.clock.now())

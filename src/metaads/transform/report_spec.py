@@ -1,0 +1,221 @@
+"""Extra insights reports (``INSIGHTS_REPORTS``): what each asks Meta for and the columns it stores.
+
+A :class:`ReportSpec` is one configured report; :func:`check_report` validates it against the field
+catalogue (:mod:`metaads.graph.fields`) and Meta's breakdown rules before any call, and
+:func:`layout` derives its two tables' columns: the main table (one row per object, day and
+breakdown combination; scalar fields typed from the catalogue) and the ``_lists`` child table (one
+row per list-valued field item: field name, action type, action-breakdown values, value and one value
+per attribution window).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from metaads.errors import ConfigError
+from metaads.graph.breakdowns import breakdown_problem
+from metaads.graph.fields import ACTION_BREAKDOWNS, ACTION_REPORT_TIMES, ATTRIBUTION_WINDOWS, INSIGHTS_FIELDS
+
+REPORT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+REPORT_VARIABLE = "INSIGHTS_REPORTS"
+REPORT_LEVELS = ("account", "campaign", "adset", "ad")
+#: Levels from coarse to fine: a field needing level L is available at L and every finer level.
+_DEPTH = {level: depth for depth, level in enumerate(REPORT_LEVELS)}
+LEVEL_ID = {"account": "account_id", "campaign": "campaign_id", "adset": "adset_id", "ad": "ad_id"}
+#: Columns every report table has; a breakdown or field may not take these names.
+RESERVED_COLUMNS = frozenset({"unique_id", "parent_id", "date", "loaded_at", "field", "action_type", "value"})
+#: Table-name separator between the account's table and the report (``bm_01__age_gender``).
+REPORT_SEPARATOR = "__"
+LISTS_SUFFIX = "_lists"
+MAX_TABLE_NAME = 63  # PostgreSQL's identifier limit (longer names are silently truncated)
+MAX_TIME_INCREMENT = 90
+#: Names whose views would be the default report's (``vw_graph_ads``, ``vw_graph_ads_actions``).
+TAKEN_NAMES = frozenset({"ads", "ads_actions"})
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """One extra insights report, validated (see :func:`check_report`)."""
+
+    name: str
+    level: str = "ad"
+    fields: tuple[str, ...] = ("spend", "impressions", "clicks")
+    breakdowns: tuple[str, ...] = ()
+    action_breakdowns: tuple[str, ...] = ()
+    action_attribution_windows: tuple[str, ...] = ()
+    action_report_time: str | None = None
+    time_increment: int = 1
+    lookback_days: int | None = None
+
+    def table(self, account_table: str) -> str:
+        """The report's table of one account: ``<account table>__<report>``."""
+        return f"{account_table}{REPORT_SEPARATOR}{self.name}"
+
+    def lists_table(self, account_table: str) -> str:
+        return f"{self.table(account_table)}{LISTS_SUFFIX}"
+
+    @property
+    def view(self) -> str:
+        return f"vw_graph_{self.name}"
+
+    @property
+    def lists_view(self) -> str:
+        return f"vw_graph_{self.name}{LISTS_SUFFIX}"
+
+    @property
+    def target(self) -> str:
+        """The analytics table (``graph_<report>``)."""
+        return f"graph_{self.name}"
+
+    @property
+    def lists_target(self) -> str:
+        return f"graph_{self.name}{LISTS_SUFFIX}"
+
+    @property
+    def level_id(self) -> str:
+        return LEVEL_ID[self.level]
+
+    def request_fields(self) -> tuple[str, ...]:
+        """The ``fields`` parameter: the configured fields plus the ids and dates the rows are keyed by."""
+        needed = ("account_id", self.level_id, *self.fields, "date_start", "date_stop")
+        return tuple(dict.fromkeys(needed))
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a report table: name and storage kind (``id``, ``text``, ``integer``, ...)."""
+
+    name: str
+    kind: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class ReportLayout:
+    """A report's two tables' columns, in row order, and what fills them."""
+
+    spec: ReportSpec
+    columns: tuple[Column, ...]
+    list_columns: tuple[Column, ...]
+    scalar_fields: tuple[str, ...] = field(default=())
+    list_fields: tuple[str, ...] = field(default=())
+    item_breakdowns: tuple[str, ...] = field(default=())
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def list_column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.list_columns)
+
+
+def window_column(window: str) -> str:
+    """The lists column of one attribution window (``7d_click`` -> ``value_7d_click``)."""
+    return f"value_{window}"
+
+
+def layout(spec: ReportSpec) -> ReportLayout:
+    """The columns of ``spec``'s tables (the row contract of :mod:`metaads.transform.reports`)."""
+    keys = ["account_id"] if spec.level == "account" else ["account_id", spec.level_id]
+    fixed = {"account_id", spec.level_id, "date_start", "date_stop"}
+    scalars = tuple(f for f in spec.fields if f not in fixed and INSIGHTS_FIELDS[f].storage != "list")
+    lists = tuple(f for f in spec.fields if INSIGHTS_FIELDS[f].storage == "list")
+    columns = [Column("unique_id", "key", False), *(Column(k, "id", False) for k in keys),
+               Column("date", "date", False)]
+    if spec.time_increment != 1:
+        columns.append(Column("date_stop", "date", False))
+    columns += [Column(b, "breakdown") for b in spec.breakdowns]
+    columns += [Column(f, INSIGHTS_FIELDS[f].storage) for f in scalars]
+    columns.append(Column("loaded_at", "timestamp", False))
+    item_breakdowns = tuple(b for b in spec.action_breakdowns if b != "action_type")
+    list_columns = [Column("unique_id", "key", False), Column("parent_id", "key", False),
+                    *(Column(k, "id", False) for k in keys), Column("date", "date", False),
+                    Column("field", "name", False), Column("action_type", "action_type", False),
+                    *(Column(b, "breakdown") for b in item_breakdowns),
+                    Column("value", "decimal"),
+                    *(Column(window_column(w), "decimal") for w in spec.action_attribution_windows),
+                    Column("loaded_at", "timestamp", False)]
+    return ReportLayout(spec, tuple(columns), tuple(list_columns), scalars, lists, item_breakdowns)
+
+
+def _fail(spec_name: str, item: str, message: str) -> ConfigError:
+    return ConfigError(f"report {spec_name!r}, {item}: {message}", variable=REPORT_VARIABLE)
+
+
+def _check_list(name: str, item: str, values: tuple[str, ...], allowed: tuple[str, ...], what: str) -> None:
+    for value in values:
+        if value not in allowed:
+            raise _fail(name, item, f"unknown {what} {value!r} (not in the Marketing API's list)")
+    if len(set(values)) != len(values):
+        raise _fail(name, item, f"a {what} is listed twice")
+
+
+def check_report(spec: ReportSpec) -> None:
+    """Validate ``spec`` the way Meta would, before any call.
+
+    Raises:
+        ConfigError: naming ``INSIGHTS_REPORTS``, the report and the field at fault.
+    """
+    name = spec.name
+    if not REPORT_NAME.match(name):
+        raise _fail(name, "name", f"must match {REPORT_NAME.pattern} (lower case, at most 31 characters)")
+    if name in TAKEN_NAMES:
+        raise _fail(name, "name", f"{name!r} is taken by the default report's views and tables")
+    if spec.level not in REPORT_LEVELS:
+        raise _fail(name, "level", f"{spec.level!r} is not one of {', '.join(REPORT_LEVELS)}")
+    if not spec.fields:
+        raise _fail(name, "fields", "list at least one insights field")
+    for item in spec.fields:
+        known = INSIGHTS_FIELDS.get(item)
+        if known is None:
+            raise _fail(name, "fields", f"unknown field {item!r} (not an AdsInsights field)")
+        if _DEPTH[known.level] > _DEPTH[spec.level]:
+            raise _fail(name, "fields", f"{item!r} is not available at level {spec.level!r} "
+                                        f"(it needs level {known.level} or finer)")
+    if len(set(spec.fields)) != len(spec.fields):
+        raise _fail(name, "fields", "a field is listed twice")
+    problem = breakdown_problem(spec.breakdowns)
+    if problem is not None:
+        raise _fail(name, "breakdowns", problem)
+    for breakdown in spec.breakdowns:
+        if breakdown in RESERVED_COLUMNS or breakdown in spec.fields or breakdown in LEVEL_ID.values():
+            raise _fail(name, "breakdowns", f"{breakdown!r} would clash with a column of the same name")
+    _check_list(name, "action_breakdowns", spec.action_breakdowns, ACTION_BREAKDOWNS, "action breakdown")
+    _check_list(name, "action_attribution_windows", spec.action_attribution_windows, ATTRIBUTION_WINDOWS,
+                "attribution window")
+    if spec.action_report_time is not None and spec.action_report_time not in ACTION_REPORT_TIMES:
+        raise _fail(name, "action_report_time",
+                    f"{spec.action_report_time!r} is not one of {', '.join(ACTION_REPORT_TIMES)}")
+    if (spec.action_breakdowns or spec.action_attribution_windows) and not any(
+            INSIGHTS_FIELDS[f].storage == "list" for f in spec.fields):
+        raise _fail(name, "action_breakdowns",
+                    "action breakdowns and attribution windows shape list fields (actions, action_values, "
+                    "...): add one to fields")
+    if not 1 <= spec.time_increment <= MAX_TIME_INCREMENT:
+        raise _fail(name, "time_increment", f"must be a number of days from 1 to {MAX_TIME_INCREMENT}")
+    if spec.lookback_days is not None and spec.lookback_days < 1:
+        raise _fail(name, "lookback_days", "must be at least 1")
+
+
+def check_table_names(specs: tuple[ReportSpec, ...], account_tables: list[str]) -> None:
+    """Every report table name fits PostgreSQL's 63 characters and none repeats a report name.
+
+    Raises:
+        ConfigError: naming the report (and the account table) whose table name is too long.
+    """
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            raise _fail(spec.name, "name", "two reports have this name")
+        seen.add(spec.name)
+        if spec.name.endswith(LISTS_SUFFIX) and spec.name.removesuffix(LISTS_SUFFIX) in {s.name for s in specs}:
+            raise _fail(spec.name, "name", f"its tables would be those of report "
+                                           f"{spec.name.removesuffix(LISTS_SUFFIX)!r}'s {LISTS_SUFFIX}")
+        for table in account_tables:
+            longest = spec.lists_table(table)
+            if len(longest) > MAX_TABLE_NAME:
+                raise _fail(spec.name, "name",
+                            f"table {longest!r} would be {len(longest)} characters, over PostgreSQL's "
+                            f"{MAX_TABLE_NAME}: shorten the report name or the account's table name")
