@@ -11,6 +11,7 @@ from rich.table import Table
 from metaads.cli.app import app, state
 from metaads.cli.render import RichProgress, console, err_console, key_value_table, summary_table
 from metaads.config.accounts import token_index_for
+from metaads.config.settings import Settings
 from metaads.errors import ConfigError, MetaAdsError
 from metaads.pipeline import Pipeline
 from metaads.redact import token_hint
@@ -42,7 +43,29 @@ def config_check() -> None:
         "analytics": (_describe(settings.analytics_url) + f" schema {settings.analytics_schema}"
                       if settings.analytics_url else "not set (no sync)"),
     }))
+    _print_reports(settings)
     console.print("[green]configuration OK[/]")
+
+
+def _print_reports(settings: Settings) -> None:
+    """The default report and every INSIGHTS_REPORTS report: what each asks for and where it lands."""
+    table = Table(title=f"{1 + len(settings.reports)} insights reports")
+    for column in ("report", "level", "fields", "breakdowns", "action breakdowns / windows", "look-back",
+                   "tables (first account)", "view / analytics table"):
+        table.add_column(column)
+    first = settings.accounts[0].table if settings.accounts else "<table>"
+    table.add_row("(default)", "ad", "spend, clicks, impressions, reach, actions, ...", "", "",
+                  str(settings.lookback_days),
+                  f"{first}, {first}_actions", "vw_graph_ads / graph_ads (+ _actions)")
+    for spec in settings.reports:
+        shaping = ", ".join(spec.action_breakdowns) + (" / " if spec.action_breakdowns else "") + \
+            ", ".join(spec.action_attribution_windows)
+        if spec.action_report_time:
+            shaping += f" ({spec.action_report_time})"
+        table.add_row(spec.name, spec.level, ", ".join(spec.fields), ", ".join(spec.breakdowns), shaping,
+                      str(spec.lookback_days or settings.lookback_days),
+                      f"{spec.table(first)}, {spec.lists_table(first)}", f"{spec.view} / {spec.target} (+ _lists)")
+    console.print(table)
 
 
 def _describe(url: str) -> str:

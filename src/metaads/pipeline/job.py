@@ -231,7 +231,7 @@ class Pipeline:
                 self.warehouse_engine, self.settings.warehouse_schema, target,
                 self.settings.analytics_schema, full=full, evolve=evolve,
                 retention_days=self.settings.retention_days, threads=self.settings.sync_threads,
-                batch_rows=self.settings.sync_batch_rows, clock=self.clock,
+                batch_rows=self.settings.sync_batch_rows, clock=self.clock, reports=self.settings.reports,
             )
         finally:
             target.dispose()

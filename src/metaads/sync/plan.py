@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 import sqlalchemy as sa
 
@@ -93,12 +94,20 @@ def full_slices(accounts: Iterable[str], start: date) -> list[Slice]:
     return [Slice(account, start, END_OF_TIME) for account in sorted(set(accounts))]
 
 
-def ledger_slices(conn: sa.Connection, account_runs: sa.Table, after: int, upto: int) -> list[Slice]:
-    """Ranges loaded by account runs with ``after < id <= upto``."""
-    rows = conn.execute(
-        sa.select(account_runs.c.account_id, account_runs.c.since, account_runs.c.until)
-        .where(account_runs.c.status == "loaded", account_runs.c.id > after, account_runs.c.id <= upto)
-    )
+def ledger_slices(conn: sa.Connection, account_runs: sa.Table, after: int, upto: int,
+                  report: str | None | Literal[False] = False) -> list[Slice]:
+    """Ranges loaded by account runs with ``after < id <= upto``.
+
+    ``report``: only the rows of that extra report (None: the default report's; False: every row,
+    for ledgers older than the ``report`` column).
+    """
+    query = (sa.select(account_runs.c.account_id, account_runs.c.since, account_runs.c.until)
+             .where(account_runs.c.status == "loaded", account_runs.c.id > after, account_runs.c.id <= upto))
+    if report is None:
+        query = query.where(account_runs.c.report.is_(None))
+    elif report is not False:
+        query = query.where(account_runs.c.report == report)
+    rows = conn.execute(query)
     return [Slice(str(account), since, until) for account, since, until in rows]
 
 

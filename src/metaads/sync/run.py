@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from datetime import date
+from typing import Literal
 
 import sqlalchemy as sa
 
@@ -45,7 +46,14 @@ from metaads.sync.plan import (
     window_start,
 )
 from metaads.sync.result import SyncResult, TableSync
-from metaads.sync.targets import TargetPair, analytics_tables, ensure_targets, schema_for
+from metaads.sync.targets import (
+    TargetPair,
+    analytics_tables,
+    ensure_targets,
+    existing_columns,
+    report_targets,
+    schema_for,
+)
 from metaads.sync.transfer import SliceCounts, SliceJob, SyncAborted, replace_slice, source_view
 from metaads.sync.writers import (
     MYSQL_LOAD,
@@ -56,6 +64,7 @@ from metaads.sync.writers import (
     choose_method,
     mysql_local_infile,
 )
+from metaads.transform.report_spec import ReportSpec, layout
 from metaads.warehouse.schema import ledger_tables
 
 log = logging.getLogger("metaads.sync")
@@ -99,10 +108,10 @@ def _method_for(warehouse: sa.Engine, target: sa.Connection, wanted: str | None)
 
 def _plan(control: sa.Connection, warehouse: sa.Engine, warehouse_schema: str | None, analytics: sa.Engine,
           pairs: Sequence[TargetPair], account_runs: sa.Table, *, mode: str, previous: int | None,
-          start: date, today: date, slice_days: int) -> Plan:
+          start: date, today: date, slice_days: int, report: str | None | Literal[False] = False) -> Plan:
     with _translated("reading the run ledger", warehouse):
         watermark = max_account_run_id(control, account_runs)
-        ranges = ledger_slices(control, account_runs, previous, watermark) if previous is not None else []
+        ranges = ledger_slices(control, account_runs, previous, watermark, report) if previous is not None else []
         control.commit()
     if mode == INCREMENTAL:
         return build_plan(INCREMENTAL, start, watermark, incremental=ranges, slice_days=slice_days,
@@ -175,8 +184,12 @@ def sync_analytics(
     write_method: str | None = None,
     slice_days: int = DEFAULT_SLICE_DAYS,
     before_commit: Callable[[Slice], None] | None = None,
+    reports: Sequence[ReportSpec] = (),
 ) -> SyncResult:
     """Copy ``vw_graph_ads``/``vw_graph_ads_actions`` into ``graph_ads``/``graph_ads_actions``.
+
+    Each extra report (``reports``) is copied the same way, ``vw_graph_<report>`` (and ``_lists``) into
+    ``graph_<report>`` (and ``_lists``), its slices planned from its own ledger rows.
 
     Args:
         warehouse_engine: the warehouse (PostgreSQL or SQLite) holding the views and the run ledger.
@@ -195,6 +208,7 @@ def sync_analytics(
         slice_days: longest date range replaced in one transaction.
         before_commit: called inside each slice's transaction just before its commit (tests inject
             failures here).
+        reports: the extra reports (``INSIGHTS_REPORTS``) whose views are copied too.
 
     Raises:
         SchemaMismatchError: a target table lacks columns and ``evolve`` is False.
@@ -207,7 +221,12 @@ def sync_analytics(
     start = window_start(today, retention_days)
     source_schema = schema_for(warehouse_engine, warehouse_schema)
     target_schema = schema_for(analytics_engine, analytics_schema)
-    pairs = analytics_tables(sa.MetaData(), schema=target_schema)
+    metadata = sa.MetaData()
+    pairs = analytics_tables(metadata, schema=target_schema)
+    # The default report first (its counts are the ledger's ads_rows/actions_rows), then each extra report.
+    groups: list[tuple[str | None, tuple[TargetPair, ...]]] = [(None, tuple(pairs))]
+    groups += [(spec.name, report_targets(metadata, layout(spec), schema=target_schema)) for spec in reports]
+    all_pairs = [pair for _, group in groups for pair in group]
     _, account_runs, syncs = ledger_tables(sa.MetaData(), schema=source_schema)
     target = ledger.describe_target(analytics_engine, target_schema)
     if write_method is not None and write_method not in METHODS:
@@ -230,26 +249,44 @@ def sync_analytics(
             try:
                 with _translated("creating or checking the analytics tables", analytics_engine), \
                         analytics_engine.begin() as conn:
-                    added = ensure_targets(conn, pairs, evolve=evolve)
+                    created = {pair.table.name for pair in all_pairs if not existing_columns(conn, pair.table)}
+                    added = ensure_targets(conn, all_pairs, evolve=evolve)
                     method = _method_for(warehouse_engine, conn, write_method)
                 if previous is None or added:
                     mode = FULL
-                plan = _plan(control, warehouse_engine, source_schema, analytics_engine, pairs, account_runs,
-                             mode=mode, previous=previous, start=start, today=today, slice_days=slice_days)
-                log.info("sync to %s: %s, %d slices, window from %s, %s x %d", target, plan.mode,
-                         len(plan.slices), start, method, workers)
-                job = SliceJob(source=warehouse_engine, source_schema=source_schema, target=analytics_engine,
-                               pairs=pairs, method=method, batch_rows=batch_rows, clock=clock,
-                               abort=threading.Event(), before_commit=before_commit)
-                totals = _run_slices(job, plan.slices, workers)
-                pruned = _prune(analytics_engine, pairs, start)
+                with _translated("reading the run ledger", warehouse_engine):
+                    # Ledgers written before extra reports existed have no report column: every row is
+                    # the default report's.
+                    by_report = "report" in {c["name"] for c in sa.inspect(control).get_columns(
+                        account_runs.name, schema=account_runs.schema)}
+                    control.commit()
+                totals = SliceCounts()
+                plans: list[Plan] = []
+                for report, group in groups:
+                    # A report whose target table is new gets its whole window (its rows predate the table).
+                    group_mode = FULL if mode == FULL or any(p.table.name in created for p in group) else mode
+                    group_plan = _plan(control, warehouse_engine, source_schema, analytics_engine, group,
+                                       account_runs, mode=group_mode, previous=previous, start=start,
+                                       today=today, slice_days=slice_days,
+                                       report=report if by_report else False)
+                    plans.append(group_plan)
+                    log.info("sync to %s%s: %s, %d slices, window from %s, %s x %d", target,
+                             f" (report {report})" if report else "", group_plan.mode, len(group_plan.slices),
+                             start, method, workers)
+                    job = SliceJob(source=warehouse_engine, source_schema=source_schema, target=analytics_engine,
+                                   pairs=group, method=method, batch_rows=batch_rows, clock=clock,
+                                   abort=threading.Event(), before_commit=before_commit)
+                    totals.add(_run_slices(job, group_plan.slices, workers))
+                plan = Plan(mode=plans[0].mode, window_start=start, watermark=plans[0].watermark,
+                            slices=tuple(item for p in plans for item in p.slices))
+                pruned = _prune(analytics_engine, all_pairs, start)
             except BaseException as exc:
                 _record_failure(control, syncs, sync_id, mode, clock, started, exc)
                 raise
             tables = tuple(TableSync(name=name, rows=totals.inserted.get(name, 0),
                                      deleted=totals.deleted.get(name, 0), pruned=pruned[name],
                                      copy_s=totals.seconds.get(name, 0.0))
-                           for name in (pair.table.name for pair in pairs))
+                           for name in (pair.table.name for pair in all_pairs))
             duration = clock.monotonic() - started
             with _translated("recording the sync result", warehouse_engine):
                 ledger.finish_sync(control, syncs, sync_id, status=ledger.SUCCESS, mode=plan.mode,

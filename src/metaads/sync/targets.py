@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mssql, mysql
 
 from metaads.errors import SchemaMismatchError
+from metaads.transform.report_spec import ReportLayout
+from metaads.warehouse.report_tables import report_columns, report_list_columns
 from metaads.warehouse.schema import ACTIONS_VIEW, ADS_VIEW, actions_columns, ads_columns
 
 log = logging.getLogger("metaads.sync")
@@ -157,3 +159,13 @@ def ensure_targets(conn: sa.Connection, pairs: Sequence[TargetPair], *, evolve: 
             added.append(f"{table.name}.{name}")
             log.warning("added column %s to analytics table %s (--evolve)", name, table.fullname)
     return added
+
+
+def report_targets(metadata: sa.MetaData, layout: ReportLayout, *, schema: str | None = None,
+                   ) -> tuple[TargetPair, TargetPair]:
+    """An extra report's (``graph_<report>``, ``graph_<report>_lists``) targets with their views."""
+    spec = layout.spec
+    return (
+        TargetPair(spec.view, _target_table(metadata, spec.target, report_columns(layout), schema)),
+        TargetPair(spec.lists_view, _target_table(metadata, spec.lists_target, report_list_columns(layout), schema)),
+    )
