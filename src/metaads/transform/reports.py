@@ -91,7 +91,7 @@ def to_report_rows(insight_rows: Iterable[Mapping[str, Any]], layout: ReportLayo
         values: list[object] = [keyed.unique_id, *keyed.ids, keyed.day]
         if spec.time_increment != 1:
             values.append(_day(row, "date_stop"))
-        values.extend(breakdown_suffix(row, spec.breakdowns) if spec.breakdowns else ())
+        values.extend(_text(row.get(name)) for name in spec.breakdowns)
         values.extend(_scalar(kind, row.get(name), name) for name, kind in kinds)
         values.append(loaded_at)
         yield tuple(values)
@@ -122,18 +122,20 @@ def to_report_list_rows(insight_rows: Iterable[Mapping[str, Any]], layout: Repor
             if not isinstance(items, list):
                 raise InsightRowError(f"{field}: expected a list of {{action_type, value}}, got "
                                       f"{type(items).__name__}")
-            merged: dict[tuple[str, ...], list[Decimal | None]] = {}
+            merged: dict[tuple[str | None, ...], list[Decimal | None]] = {}
             for item in items:
                 action_type = item.get("action_type") if isinstance(item, Mapping) else None
                 if not action_type or type(action_type) is not str:
                     raise InsightRowError(f"{field}: item without action_type: {item!r}")
-                key = (action_type, *("" if item.get(b) is None else str(item[b]) for b in extras))
+                key = (action_type, *(_text(item.get(b)) for b in extras))
                 figures = [_optional_decimal(item.get(name), f"{field}[{action_type}]")
                            for name in ("value", *windows)]
                 previous = merged.get(key)
                 merged[key] = figures if previous is None else [
                     b if a is None else a if b is None else a + b for a, b in zip(previous, figures, strict=True)]
             for key, figures in merged.items():
-                yield (key_id(keyed.unique_id, field, *key), keyed.unique_id, *keyed.ids, keyed.day, field,
+                # An absent action-breakdown value is NULL in its column and "" in the key.
+                yield (key_id(keyed.unique_id, field, *(part or "" for part in key)), keyed.unique_id, *keyed.ids,
+                       keyed.day, field,
                        *key, *figures, loaded_at)
 
