@@ -4,7 +4,8 @@
 
 Scenarios, in the order they run: ``e2e`` (1 and 5: end to end at the original design's scale, then
 the next day's re-run), ``extract`` (1a: extraction only, vs the latency-bound ideal), ``load`` (2),
-``sync`` (3), ``memory`` (4: gathers the peak RSS of the others, plus one pandas load at 10x fewer
+``sync`` (3), ``reports`` (the default report alone, with two extra reports in one run, and the
+three one after another), ``memory`` (4: gathers the peak RSS of the others, plus one pandas load at 10x fewer
 rows). The full run writes ``docs/benchmarks.md``; ``--quick`` (small sizes, a few minutes) and
 partial runs write ``bench/results/benchmarks-<profile>.md`` unless ``--output`` says otherwise.
 Raw figures go to ``bench/results/suite-<profile>.json``. Exit status 1 when a scenario failed.
@@ -31,7 +32,7 @@ from bench import report
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DOCS = ROOT / "docs" / "benchmarks.md"
-SCENARIOS = ("e2e", "extract", "load", "sync", "memory")
+SCENARIOS = ("e2e", "extract", "load", "sync", "reports", "memory")
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,12 @@ def _sync(profile: Profile, results: dict[str, Any], args: argparse.Namespace) -
                     lambda r: {k: r[k]["rows_per_s"] for k in keys})
 
 
+def _reports(profile: Profile, results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    from bench import scenario_reports
+
+    return scenario_reports.run(profile=profile.e2e)
+
+
 def _memory(profile: Profile, results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     from bench import memory
 
@@ -128,7 +135,7 @@ def _memory(profile: Profile, results: dict[str, Any], args: argparse.Namespace)
 
 
 RUNNERS: dict[str, Callable[[Profile, dict[str, Any], argparse.Namespace], dict[str, Any]]] = {
-    "e2e": _e2e, "extract": _extract, "load": _load, "sync": _sync, "memory": _memory,
+    "e2e": _e2e, "extract": _extract, "load": _load, "sync": _sync, "reports": _reports, "memory": _memory,
 }
 _MARK = "BENCH-RESULT "
 
@@ -220,6 +227,11 @@ def _details(results: dict[str, Any]) -> str:
                 parts.append(f"metaads incremental sync to {target} after a 15-day re-load: {inc['slices']:.0f} "
                              f"slices, {inc['ads_rows'] + inc['actions_rows']:,.0f} rows in {inc['seconds']:.1f} s.")
         parts.append("")
+    if "reports" in results:
+        from bench import scenario_reports
+
+        parts += ["### Extra insights reports: one run vs one after another", "",
+                  scenario_reports.report(results["reports"]), ""]
     return "\n".join(parts)
 
 
