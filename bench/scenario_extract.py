@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from metaads.config.accounts import Account, parse_accounts
+from metaads.dates import resolve_range
 from metaads.graph import CallStats, ClientPolicy, GraphClient, TokenPool
 from metaads.simulator import Simulator, SimulatorConfig
 
@@ -43,7 +44,8 @@ class AccountResult:
 
 def _extract(client: GraphClient, account: Account, days: int) -> AccountResult:
     started = time.perf_counter()
-    since, until = client.lookback_range(account, days)
+    window = resolve_range(client.local_today(account), lookback_days=days)
+    since, until = window.since, window.until
     campaigns = sum(1 for _ in client.campaigns(account))
     rows = sum(len(page) for page in client.insights(account, since, until))
     return AccountResult(account, rows, campaigns, time.perf_counter() - started)

@@ -35,7 +35,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from metaads.config.accounts import Account, parse_accounts
-from metaads.sync import sync_analytics
+from metaads.sync import SyncOptions, sync_analytics
 from metaads.sync.plan import window_start
 from metaads.sync.targets import analytics_tables, ensure_targets
 from metaads.warehouse import Warehouse
@@ -165,13 +165,13 @@ def measure_metaads(source_url: str, source_schema: str, target_url: str, target
     source = sa.create_engine(source_url, pool_size=THREADS + 2, max_overflow=THREADS)
     target = sa.create_engine(target_url, pool_size=THREADS + 1, max_overflow=THREADS)
     started = time.perf_counter()
-    result = sync_analytics(source, source_schema, target, target_schema, full=True, threads=THREADS,
-                            retention_days=retention_days, today=TODAY)
+    result = sync_analytics(source, source_schema, target, target_schema,
+                            SyncOptions(full=True, threads=THREADS, retention_days=retention_days, today=TODAY))
     seconds = time.perf_counter() - started
     _reload_ledger(source, source_schema)
     started = time.perf_counter()
-    incremental = sync_analytics(source, source_schema, target, target_schema, threads=THREADS,
-                                 retention_days=retention_days, today=TODAY)
+    incremental = sync_analytics(source, source_schema, target, target_schema,
+                                 SyncOptions(threads=THREADS, retention_days=retention_days, today=TODAY))
     incremental_s = time.perf_counter() - started
     source.dispose()
     target.dispose()

@@ -94,7 +94,7 @@ def meta_graph_api_pipeline() -> None:
                 return extract_account(task_settings(), account_id, ledger_run).to_xcom()
             except AccountFailedError as exc:
                 # finish_run reads this to name the account and say why it failed.
-                get_current_context()["ti"].xcom_push(key=OUTCOME_XCOM_KEY, value=exc.outcome.to_xcom())
+                get_current_context()["ti"].xcom_push(key=OUTCOME_XCOM_KEY, value=exc.result.to_xcom())
                 raise
 
         return _run(step)

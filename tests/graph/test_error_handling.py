@@ -24,6 +24,7 @@ from metaads.errors import (
 from metaads.graph import ClientPolicy
 from metaads.simulator import Simulator
 from tests.graph.conftest import ClientFactory, Scripted, ScriptedTransport, all_rows, by_key, truth
+from tests.graph.windows import lookback
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -94,7 +95,7 @@ def test_graph_error_is_handled_as_the_spec_table_says(
     transport = ScriptedTransport(sim.transport(), [
         Scripted(status, body, headers, match=lambda r: r.url.path.endswith("/insights"))])
     client = make_client(transport=transport, policy=POLICY)
-    since, until = client.lookback_range(account, 10)
+    since, until = lookback(client, account, 10)
     insights_calls = lambda: sum(1 for _, path, _ in transport.requests if path.endswith("/insights"))  # noqa: E731
 
     if behaviour in ("skip", "fix-request", "config"):
@@ -175,6 +176,6 @@ def test_3018_inside_the_history_window_is_raised_not_clamped(
                                           "months from the current date"),
                  match=lambda r: r.url.path.endswith("/insights"))])
     client = make_client(transport=transport, policy=POLICY)
-    since, until = client.lookback_range(accounts[0], 5)
+    since, until = lookback(client, accounts[0], 5)
     with pytest.raises(DateRangeTooOldError):
         all_rows(client.insights(accounts[0], since, until))

@@ -10,7 +10,9 @@ from rich.table import Table
 
 from metaads.cli.app import app, state
 from metaads.cli.render import RichProgress, console, err_console, key_value_table, summary_table
+from metaads.clock import SystemClock
 from metaads.config.accounts import token_index_for
+from metaads.dates import check_bounds, today_bounds
 from metaads.errors import ConfigError, MetaAdsError
 from metaads.pipeline import Pipeline
 from metaads.redact import token_hint
@@ -82,6 +84,8 @@ def run_command(
     settings = state.settings()
     chosen = settings.select_accounts(accounts.split(",") if accounts else None)
     first, last = _parse_date(since, "--since"), _parse_date(until, "--until")
+    earliest, latest = today_bounds(SystemClock().now())
+    check_bounds(latest, since=first, until=last, earliest_today=earliest)
     with Pipeline.from_settings(settings) as pipeline, \
             RichProgress(chosen, enabled=state.interactive) as progress:
         summary = pipeline.run(chosen, since=first, until=last, lookback=lookback, listener=progress)

@@ -17,10 +17,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from metaads.config.accounts import Account, group_accounts, parse_accounts, parse_tokens
 from metaads.errors import ConfigError
+from metaads.graph_api import DEFAULT_BASE_URL, DEFAULT_VERSION
 from metaads.redact import register_secret
 
-# Marketing API versions live about a year; v27.0 (2026-11-04) is the newest and lasts the longest.
-DEFAULT_GRAPH_API_VERSION = "v27.0"
+DEFAULT_GRAPH_API_VERSION = DEFAULT_VERSION
 DEFAULT_DATA_DIR = "metaads-data"
 # 37 months of history is all the Insights API keeps (error 3018 beyond).
 MAX_LOOKBACK_DAYS = 37 * 31
@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     meta_accounts: str = Field("", description="ACCOUNT_ID[:TABLE[:LABEL]],... or a JSON list")
     graph_api_tokens: SecretStr = Field(SecretStr(""), description="comma-separated access tokens")
     graph_api_app_secret: SecretStr | None = None
-    graph_api_base_url: str = "https://graph.facebook.com"
+    graph_api_base_url: str = DEFAULT_BASE_URL
     graph_api_version: str = DEFAULT_GRAPH_API_VERSION
     graph_api_page_size: int = Field(500, ge=1, le=5000)
     graph_api_timeout_s: float = Field(120.0, gt=0, le=3600)

@@ -14,8 +14,9 @@ import sqlalchemy as sa
 
 from metaads.config.accounts import Account
 from metaads.redact import redact_text
+from metaads.statuses import AccountStatus, RunStatus
 
-RUN_STATUSES = frozenset({"running", "success", "partial", "failed"})
+RUN_STATUSES = frozenset(status.value for status in RunStatus)
 MAX_ERROR_CHARS = 4000
 
 
@@ -27,7 +28,7 @@ class AccountRun:
     account: Account
     since: date
     until: date
-    status: str
+    status: AccountStatus
     ads_rows: int = 0
     actions_rows: int = 0
     api_calls: int = 0
@@ -47,7 +48,7 @@ def safe_error(error: str | None) -> str | None:
 def insert_run(conn: sa.Connection, runs: sa.Table, *, trigger: str, accounts: int, now: datetime) -> str:
     """Insert a ``running`` run; return its new id."""
     run_id = str(uuid.uuid4())
-    conn.execute(runs.insert().values(run_id=run_id, started_at=now, status="running", trigger=trigger,
+    conn.execute(runs.insert().values(run_id=run_id, started_at=now, status=RunStatus.RUNNING.value, trigger=trigger,
                                       accounts=accounts, accounts_failed=0))
     return run_id
 
@@ -57,7 +58,7 @@ def insert_account_run(conn: sa.Connection, account_runs: sa.Table, entry: Accou
     """Insert one account-range row; return its id (the sync's watermark moves over these ids)."""
     result = conn.execute(account_runs.insert().values(
         run_id=entry.run_id, account_id=entry.account.id, table_name=entry.account.table,
-        since=entry.since, until=entry.until, status=entry.status, ads_rows=entry.ads_rows,
+        since=entry.since, until=entry.until, status=AccountStatus(entry.status).value, ads_rows=entry.ads_rows,
         actions_rows=entry.actions_rows, api_calls=entry.api_calls, throttled_s=entry.throttled_s,
         duration_s=entry.duration_s, error=safe_error(entry.error), finished_at=now,
     ))
@@ -67,9 +68,9 @@ def insert_account_run(conn: sa.Connection, account_runs: sa.Table, entry: Accou
     return int(key[0])
 
 
-def update_run(conn: sa.Connection, runs: sa.Table, run_id: str, *, status: str, accounts_failed: int,
+def update_run(conn: sa.Connection, runs: sa.Table, run_id: str, *, status: RunStatus, accounts_failed: int,
                now: datetime) -> bool:
     """Close a run; False when no run has that id."""
     result = conn.execute(runs.update().where(runs.c.run_id == run_id).values(
-        status=status, accounts_failed=accounts_failed, finished_at=now))
+        status=RunStatus(status).value, accounts_failed=accounts_failed, finished_at=now))
     return bool(result.rowcount)

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from metaads.clock import Clock, SystemClock
 from metaads.config.accounts import Account
-from metaads.errors import LoadError, WarehouseError
+from metaads.errors import LoadError, RowRejectedError, WarehouseError
+from metaads.statuses import AccountStatus, RunStatus
 from metaads.warehouse import ddl, ledger
 from metaads.warehouse.dberrors import DRIVER_ERRORS, translate
 from metaads.warehouse.load import LoadResult, Row, replace_rows
@@ -29,6 +30,22 @@ from metaads.warehouse.writers import DEFAULT_BATCH_ROWS, supports_copy
 
 log = logging.getLogger("metaads.warehouse")
 
+
+
+def _data_errors() -> tuple[type[BaseException], ...]:
+    """A value its column cannot hold: the drivers' DataError, or (psycopg's binary COPY) an integer
+    too large for its column's type, which psycopg reports as a plain OverflowError before sending it."""
+    errors: list[type[BaseException]] = [sa.exc.DataError, OverflowError]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - only without the postgres extra
+        pass
+    else:
+        errors.append(psycopg.DataError)
+    return tuple(errors)
+
+
+DATA_ERRORS = _data_errors()
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -133,6 +150,8 @@ class Warehouse:
                 counts = replace_rows(conn, ads, actions, account_id=account.id, since=since, until=until,
                                       ads_rows=ads_rows, actions_rows=actions_rows, use_copy=use_copy,
                                       batch_rows=self.batch_rows, before_commit=before_commit)
+        except DATA_ERRORS as exc:  # the database refused a value: a data problem, not worth retrying as is
+            raise translate(exc, f"loading {account.table} {since}..{until}", self.engine, RowRejectedError) from exc
         except DRIVER_ERRORS as exc:
             raise translate(exc, f"loading {account.table} {since}..{until}", self.engine, LoadError) from exc
         duration = self.clock.monotonic() - started
@@ -158,26 +177,29 @@ class Warehouse:
         except DRIVER_ERRORS as exc:
             raise translate(exc, "recording a run start", self.engine) from exc
 
-    def record_account_run(self, run_id: str, account: Account, since: date, until: date, status: str,
+    def record_account_run(self, run_id: str, account: Account, since: date, until: date,
+                           status: AccountStatus | str,
                            ads_rows: int = 0, actions_rows: int = 0, api_calls: int = 0,
                            throttled_s: float = 0.0, duration_s: float = 0.0,
                            error: str | None = None) -> int:
         """Record what one account's range did (``loaded``/``failed``/...); return the ledger row id."""
-        entry = ledger.AccountRun(run_id, account, since, until, status, ads_rows, actions_rows, api_calls,
-                                  throttled_s, duration_s, error)
+        entry = ledger.AccountRun(run_id, account, since, until, AccountStatus(status), ads_rows, actions_rows,
+                                  api_calls, throttled_s, duration_s, error)
         try:
             with self._ledger_transaction() as conn:
                 return ledger.insert_account_run(conn, self.account_runs, entry, now=self.clock.now())
         except DRIVER_ERRORS as exc:
             raise translate(exc, f"recording the run of {account.table}", self.engine) from exc
 
-    def finish_run(self, run_id: str, status: str, accounts_failed: int) -> None:
+    def finish_run(self, run_id: str, status: RunStatus | str, accounts_failed: int) -> None:
         """Close a run with its final status (``success`` | ``partial`` | ``failed``)."""
-        if status not in ledger.RUN_STATUSES:
-            raise ValueError(f"unknown run status {status!r}")
+        try:
+            final = RunStatus(status)
+        except ValueError:
+            raise ValueError(f"unknown run status {status!r}") from None
         try:
             with self._ledger_transaction() as conn:
-                found = ledger.update_run(conn, self.runs, run_id, status=status,
+                found = ledger.update_run(conn, self.runs, run_id, status=final,
                                           accounts_failed=accounts_failed, now=self.clock.now())
         except DRIVER_ERRORS as exc:
             raise translate(exc, "recording a run end", self.engine) from exc
