@@ -143,6 +143,19 @@ def test_transient_error_backs_off_exponentially_with_jitter_then_gives_up(
     assert clock.slept == pytest.approx(stats.backoff_s)
 
 
+def test_transient_retry_waits_at_least_as_long_as_the_server_says(
+        sim: Simulator, accounts: list[Account], make_client: ClientFactory, clock: FakeClock) -> None:
+    transport = ScriptedTransport(sim.transport(), [Scripted(
+        503, {"error": {"message": "Service temporarily unavailable", "code": 2, "is_transient": True}},
+        headers={"Retry-After": "45"}, times=2)])
+    client = make_client(transport=transport, policy=ClientPolicy(max_retries=3, backoff_base_s=1.0))
+    assert client.account_info(accounts[0]).id == accounts[0].id
+    stats = client.stats(accounts[0])
+    assert (stats.transient_errors, stats.retries, stats.api_calls) == (2, 2, 3)
+    assert stats.backoff_s == pytest.approx(90.0)  # the header's 45 s twice, not 1-2 s of back-off
+    assert clock.slept == pytest.approx(90.0)
+
+
 def test_start_date_beyond_37_months_is_clamped_to_the_history_window(
         sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
     account = accounts[1]

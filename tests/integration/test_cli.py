@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,27 @@ def test_malformed_config_exits_2_naming_the_variable(live_world: World, tmp_pat
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+_TODAY = datetime.now(timezone.utc).date()  # the real clock, which simulator and process both read
+
+
+@pytest.mark.parametrize(("bounds", "message"), [
+    ({"--since": _TODAY + timedelta(days=3)}, "--since: "),
+    ({"--since": _TODAY - timedelta(days=5), "--until": _TODAY - timedelta(days=6)}, "--until: "),
+    ({"--since": _TODAY - timedelta(days=2000), "--until": _TODAY - timedelta(days=1500)}, "--until: "),
+], ids=["since-in-the-future", "until-before-since", "range-older-than-37-months"])
+def test_impossible_date_range_exits_2_naming_the_option(live_world: World, tmp_path: Path,
+                                                         bounds: dict[str, object], message: str) -> None:
+    warehouse = tmp_path / "wh.db"
+    args = [part for option, day in bounds.items() for part in (option, str(day))]
+    done = metaads("run", *args, env={**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{warehouse}"},
+                   cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not warehouse.exists(), "refused before touching the warehouse"
+    assert live_world.sim.stats.calls == 0, "refused before calling the API"
 
 
 def test_run_exits_nonzero_when_one_account_fails_while_the_others_load(live_world: World, tmp_path: Path) -> None:

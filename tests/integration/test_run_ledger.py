@@ -1,0 +1,30 @@
+"""The run ledger row of each chunk carries that chunk's own figures, not the account's running totals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from metaads.pipeline import Pipeline
+from tests.integration.conftest import World
+
+
+def test_each_chunk_ledger_row_counts_only_that_chunk(make_pipeline: Callable[..., Pipeline], world: World) -> None:
+    pipeline = make_pipeline(LOOKBACK_DAYS="12", BACKFILL_CHUNK_DAYS="4")
+    account = pipeline.settings.accounts[0]
+    summary = pipeline.run([account])
+    (result,) = summary.results
+    assert result.ok, result.error
+    assert len(result.chunks) == 3
+
+    runs = pipeline.warehouse.account_runs
+    with pipeline.warehouse_engine.connect() as conn:
+        rows = conn.execute(sa.select(runs.c.since, runs.c.api_calls, runs.c.ads_rows)
+                            .where(runs.c.account_id == account.id).order_by(runs.c.since)).all()
+    assert [(r.since, r.api_calls, r.ads_rows) for r in rows] == [
+        (c.range.since, c.api_calls, c.ads_rows) for c in result.chunks]
+    assert all(r.api_calls >= 1 for r in rows)
+    # The account's total also counts its account-info and campaigns calls, made before any chunk.
+    assert sum(r.api_calls for r in rows) < result.api_calls
+    assert result.api_calls == pipeline.client.stats(account).api_calls
