@@ -35,6 +35,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from metaads.config.accounts import Account, parse_accounts
+from metaads.dates import DateRange
+from metaads.outcomes import ChunkResult
+from metaads.statuses import AccountStatus
 from metaads.sync import SyncOptions, sync_analytics
 from metaads.sync.plan import window_start
 from metaads.sync.targets import analytics_tables, ensure_targets
@@ -119,7 +122,7 @@ def fill_warehouse(engine: sa.Engine, schema: str, rows: int) -> dict[str, int]:
                          {"account": account.id, "account_name": account.label, "since": since,
                           "until": until, "ads": ads_per_day, "loaded_at": LOADED_AT})
             conn.execute(sa.text(_ACTIONS_SQL.format(table=ads, actions=actions)))
-        warehouse.record_account_run(run_id, account, since, until, status="loaded")
+        warehouse.record_account_run(run_id, account, ChunkResult(DateRange(since, until), AccountStatus.LOADED))
     warehouse.finish_run(run_id, status="success", accounts_failed=0)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("ANALYZE")
@@ -155,8 +158,8 @@ def _reload_ledger(engine: sa.Engine, schema: str) -> None:
     accounts = bench_accounts()
     run_id = warehouse.start_run(trigger="bench", accounts=len(accounts))
     for account in accounts:
-        warehouse.record_account_run(run_id, account, TODAY - timedelta(days=INCREMENTAL_DAYS - 1), TODAY,
-                                     status="loaded")
+        warehouse.record_account_run(run_id, account, ChunkResult(
+            DateRange(TODAY - timedelta(days=INCREMENTAL_DAYS - 1), TODAY), AccountStatus.LOADED))
     warehouse.finish_run(run_id, status="success", accounts_failed=0)
 
 

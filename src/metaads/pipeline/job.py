@@ -23,13 +23,13 @@ from metaads.config.settings import Settings
 from metaads.dates import DateRange, chunk_range, local_today, resolve_range
 from metaads.errors import Action, MetaAdsError, is_retryable
 from metaads.graph import CallStats, GraphClient
+from metaads.outcomes import ChunkResult
 from metaads.pipeline.engines import create_engine_for, describe_url
 from metaads.pipeline.results import (
     FAILED,
     LOADED,
     PARTIAL,
     AccountResult,
-    ChunkResult,
     NullListener,
     ProgressListener,
     RunSummary,
@@ -183,11 +183,7 @@ class Pipeline:
     def _record(self, run_id: str, account: Account, chunk: ChunkResult) -> None:
         """One ledger row per chunk, with that chunk's own figures."""
         try:
-            self.warehouse.record_account_run(
-                run_id, account, chunk.range.since, chunk.range.until, status=chunk.status,
-                ads_rows=chunk.ads_rows, actions_rows=chunk.actions_rows, api_calls=chunk.api_calls,
-                throttled_s=chunk.throttled_s, duration_s=chunk.duration_s, error=chunk.error,
-            )
+            self.warehouse.record_account_run(run_id, account, chunk)
         except MetaAdsError as exc:  # the ledger is bookkeeping: report, do not lose the load
             log.error("account %s: could not write the run ledger: %s", account.display_name, exc)
 

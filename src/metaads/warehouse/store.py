@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from metaads.clock import Clock, SystemClock
 from metaads.config.accounts import Account
 from metaads.errors import LoadError, RowRejectedError, WarehouseError
-from metaads.statuses import AccountStatus, RunStatus
+from metaads.outcomes import ChunkResult
+from metaads.statuses import RunStatus
 from metaads.warehouse import ddl, ledger
 from metaads.warehouse.dberrors import DRIVER_ERRORS, translate
 from metaads.warehouse.load import LoadResult, Row, replace_rows
@@ -177,17 +178,11 @@ class Warehouse:
         except DRIVER_ERRORS as exc:
             raise translate(exc, "recording a run start", self.engine) from exc
 
-    def record_account_run(self, run_id: str, account: Account, since: date, until: date,
-                           status: AccountStatus | str,
-                           ads_rows: int = 0, actions_rows: int = 0, api_calls: int = 0,
-                           throttled_s: float = 0.0, duration_s: float = 0.0,
-                           error: str | None = None) -> int:
-        """Record what one account's range did (``loaded``/``failed``/...); return the ledger row id."""
-        entry = ledger.AccountRun(run_id, account, since, until, AccountStatus(status), ads_rows, actions_rows,
-                                  api_calls, throttled_s, duration_s, error)
+    def record_account_run(self, run_id: str, account: Account, chunk: ChunkResult) -> int:
+        """Record what one account's range did (a ``metaads_account_runs`` row); return the ledger row id."""
         try:
             with self._ledger_transaction() as conn:
-                return ledger.insert_account_run(conn, self.account_runs, entry, now=self.clock.now())
+                return ledger.insert_account_run(conn, self.account_runs, run_id, account, chunk, now=self.clock.now())
         except DRIVER_ERRORS as exc:
             raise translate(exc, f"recording the run of {account.table}", self.engine) from exc
 
