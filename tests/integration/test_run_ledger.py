@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -28,3 +29,19 @@ def test_each_chunk_ledger_row_counts_only_that_chunk(make_pipeline: Callable[..
     # The account's total also counts its account-info and campaigns calls, made before any chunk.
     assert sum(r.api_calls for r in rows) < result.api_calls
     assert result.api_calls == pipeline.client.stats(account).api_calls
+
+
+def test_bounds_impossible_for_the_accounts_fail_them_without_stopping_the_run(
+        make_pipeline: Callable[..., Pipeline], world: World) -> None:
+    pipeline = make_pipeline()
+    future = world.clock.now().date() + timedelta(days=3)  # after today in every time zone
+    summary = pipeline.run(since=future)
+
+    assert [r.status for r in summary.results] == ["failed"] * len(world.sim.account_ids)
+    assert all("--since" in (r.error or "") and not r.retryable for r in summary.results)
+    runs, account_runs = pipeline.warehouse.runs, pipeline.warehouse.account_runs
+    with pipeline.warehouse_engine.connect() as conn:
+        (status,) = conn.execute(sa.select(runs.c.status)).one()
+        recorded = conn.execute(sa.select(account_runs.c.account_id, account_runs.c.status)).all()
+    assert status == "failed"
+    assert sorted(recorded) == sorted((i, "failed") for i in world.sim.account_ids)

@@ -129,9 +129,8 @@ class Pipeline:
             result.retryable = is_retryable(exc)
             if not isinstance(exc, MetaAdsError):
                 log.error("account %s: unexpected fault", account.display_name, exc_info=exc)
-            if result.range is None:  # failed before the account's time zone was known: use UTC
-                result.range = resolve_range(local_today(self.clock.now(), None), lookback_days=lookback,
-                                             since=since, until=until)
+            if result.range is None:  # failed before the range was known: name the one asked for, in UTC
+                result.range = _requested_range(local_today(self.clock.now(), None), lookback, since, until)
         finally:
             spent = _stats_since(self.client.stats(account), before)
             result.api_calls = spent.api_calls
@@ -263,6 +262,15 @@ def shared_throttle_store(engine: sa.Engine, settings: Settings) -> WarehouseThr
     from metaads.orchestration.throttle_store import WarehouseThrottleStore
 
     return WarehouseThrottleStore(engine, settings.warehouse_schema)
+
+
+def _requested_range(today: date, lookback: int, since: date | None, until: date | None) -> DateRange:
+    """The range a failed account is reported missing for (even when the bounds themselves were at fault)."""
+    try:
+        return resolve_range(today, lookback_days=lookback, since=since, until=until)
+    except MetaAdsError:
+        first = since or until or today
+        return DateRange(min(first, until or first), max(first, until or first))
 
 
 def _error_text(exc: BaseException) -> str:
