@@ -34,11 +34,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from metaads.config.accounts import Account, parse_accounts
+from metaads import Account, sync_analytics
+from metaads.config.accounts import parse_accounts
 from metaads.dates import DateRange
 from metaads.outcomes import ChunkResult
 from metaads.statuses import AccountStatus
-from metaads.sync import SyncOptions, sync_analytics
+from metaads.sync import SyncOptions
 from metaads.sync.plan import window_start
 from metaads.sync.targets import analytics_tables, ensure_targets
 from metaads.warehouse import Warehouse

@@ -38,10 +38,26 @@ Every message is safe to log: tokens never appear in them (see :mod:`metaads.red
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 if TYPE_CHECKING:
-    from metaads.pipeline.results import AccountResult
+    from metaads.accounts import Account
+
+
+class AccountOutcome(Protocol):
+    """What :class:`AccountFailedError` reads of an account's result (:class:`metaads.pipeline.AccountResult`)."""
+
+    @property
+    def account(self) -> Account: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+    @property
+    def retryable(self) -> bool: ...
 
 
 class Action(str, Enum):
@@ -313,7 +329,7 @@ class SyncAborted(MetaAdsError):  # noqa: N818 - an internal signal, not an erro
 class AccountFailedError(MetaAdsError):
     """An Airflow task's account did not load completely; ``result`` says what happened and whether to retry."""
 
-    def __init__(self, result: AccountResult) -> None:
+    def __init__(self, result: AccountOutcome) -> None:
         self.result = result
         account = result.account
         super().__init__(f"account {account.display_name} ({account.act_id}) {result.status}: "

@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
-from metaads.config.accounts import Account
-from metaads.config.settings import settings_from_mapping
+from metaads import settings_from_mapping
+from metaads.accounts import Account
 from metaads.dates import DateRange
 from metaads.errors import (
     AsyncJobFailedError,

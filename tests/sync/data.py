@@ -11,7 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from metaads.config.accounts import Account, parse_accounts
+from metaads.accounts import Account
+from metaads.config.accounts import parse_accounts
 from metaads.dates import DateRange
 from metaads.outcomes import ChunkResult
 from metaads.statuses import AccountStatus

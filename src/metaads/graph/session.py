@@ -20,8 +20,8 @@ import httpx
 import orjson
 import tenacity
 
+from metaads.accounts import Account
 from metaads.clock import Clock
-from metaads.config.accounts import Account
 from metaads.errors import (
     GraphAPIError,
     NoUsableTokenError,

@@ -51,8 +51,8 @@ from metaads.orchestration.tasks import (
     start_run,
     sync_analytics,
 )
-from metaads.orchestration.throttle_store import WarehouseThrottleStore
 from metaads.pipeline.job import shared_throttle_store
+from metaads.warehouse.throttle import WarehouseThrottleStore
 
 __all__ = [
     "ANALYTICS_CONNECTION",

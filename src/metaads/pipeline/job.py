@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import sqlalchemy as sa
 
+from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
-from metaads.config.accounts import Account
 from metaads.config.settings import Settings
+from metaads.database import create_engine_for, describe_url
 from metaads.dates import DateRange, chunk_range, local_today, resolve_range
 from metaads.errors import Action, MetaAdsError, is_retryable
 from metaads.graph import CallStats, GraphClient
 from metaads.outcomes import ChunkResult
-from metaads.pipeline.engines import create_engine_for, describe_url
 from metaads.pipeline.results import (
     FAILED,
     LOADED,
@@ -41,8 +41,8 @@ from metaads.transform import campaign_status_map, to_actions_rows, to_ads_rows
 from metaads.warehouse import Warehouse
 
 if TYPE_CHECKING:
-    from metaads.orchestration.throttle_store import WarehouseThrottleStore
     from metaads.sync import SyncResult
+    from metaads.warehouse.throttle import WarehouseThrottleStore
 
 log = logging.getLogger("metaads.pipeline")
 
@@ -223,7 +223,7 @@ class Pipeline:
         url = analytics_url or self.settings.analytics_url
         if not url:
             return None
-        target = create_engine_for(url, pool_size=self.settings.sync_threads + 1)
+        target = create_engine_for(url, pool_size=self.settings.sync_threads + 1, variable="ANALYTICS_URL")
         try:
             options = SyncOptions(full=full, evolve=evolve, retention_days=self.settings.retention_days,
                                   threads=self.settings.sync_threads, batch_rows=self.settings.sync_batch_rows)
@@ -259,7 +259,7 @@ def shared_throttle_store(engine: sa.Engine, settings: Settings) -> WarehouseThr
     """
     if engine.dialect.name == "sqlite":
         return None
-    from metaads.orchestration.throttle_store import WarehouseThrottleStore
+    from metaads.warehouse.throttle import WarehouseThrottleStore
 
     return WarehouseThrottleStore(engine, settings.warehouse_schema)
 

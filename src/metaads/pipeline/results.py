@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.dates import DateRange
 from metaads.outcomes import ChunkResult
 from metaads.redact import redact_text

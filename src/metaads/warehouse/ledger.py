@@ -11,7 +11,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.outcomes import ChunkResult
 from metaads.redact import redact_text
 from metaads.statuses import AccountStatus, RunStatus
