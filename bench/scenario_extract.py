@@ -62,7 +62,7 @@ def run(quick: bool = False, *, concurrency: int = DEFAULT_CONCURRENCY, latency_
     pool = TokenPool(sim.tokens, app_ids=[sim.token_app(t) for t in sim.tokens])
     policy = ClientPolicy(max_connections=max(concurrency, 1) * 2)
     with sim.serve(port=0) as server, \
-            GraphClient(base_url=server.base_url, version="v25.0", tokens=pool, policy=policy) as client:
+            GraphClient(base_url=server.base_url, tokens=pool, policy=policy) as client:
         server_calls_before = sim.stats.calls
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=concurrency) as workers:

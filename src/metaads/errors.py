@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from metaads.accounts import Account
 
 
-class AccountOutcome(Protocol):
+class AccountReport(Protocol):
     """What :class:`AccountFailedError` reads of an account's result (:class:`metaads.pipeline.AccountResult`)."""
 
     @property
@@ -329,7 +329,7 @@ class SyncAborted(MetaAdsError):  # noqa: N818 - an internal signal, not an erro
 class AccountFailedError(MetaAdsError):
     """An Airflow task's account did not load completely; ``result`` says what happened and whether to retry."""
 
-    def __init__(self, result: AccountOutcome) -> None:
+    def __init__(self, result: AccountReport) -> None:
         self.result = result
         account = result.account
         super().__init__(f"account {account.display_name} ({account.act_id}) {result.status}: "
