@@ -100,8 +100,10 @@ class Pipeline:
         """Fetch one account's insights for its look-back window (or since/until) and load them.
 
         Each chunk of ``BACKFILL_CHUNK_DAYS`` is fetched completely, then replaces its date range in one
-        transaction. A chunk whose fetch fails is not touched and is reported as missing. Never raises
-        for API or load failures: they are in the returned result (and the ledger).
+        transaction. A chunk whose fetch fails is not touched and is reported as missing. This is the
+        account boundary: no failure of the account, an unforeseen one included, leaves it; each is in the
+        returned result and the ledger (type and message, redacted), so the other accounts, the run's
+        summary and the sync go on.
         """
         listener = listener or NullListener()
         if not self._initialised:
