@@ -361,7 +361,7 @@ class GraphApp:
                 {c.id: c for c in account.campaigns},
                 {s.id: s for s in account.adsets},
             )
-        created = self.faults.account_created_days_ago.get(account.id)
+        created = self._created_days_ago(account)
         created_time = None
         if created is not None:
             day = date.fromordinal(self.world.anchor.toordinal() - created)
@@ -398,7 +398,7 @@ class GraphApp:
 
     def view(self, account: AdAccount, as_of: datetime, hide_archived: bool, *, faults: bool = True) -> View:
         """How ``account``'s data looks at ``as_of``: restatement, its creation day, missing-row faults."""
-        created = self.faults.account_created_days_ago.get(account.id)
+        created = self._created_days_ago(account)
         return View(
             today=self._today(account, as_of).toordinal(),
             restatement_days=self.config.restatement_days,
@@ -430,6 +430,11 @@ class GraphApp:
         empty = "after" not in call.params and self._empty_answer()
         return self._insights_page(call, account, query, now, hide_archived=hide, empty=empty)
 
+    def _created_days_ago(self, account: AdAccount) -> int | None:
+        """``Faults.account_created_days_ago`` for the account (keys with or without ``act_``)."""
+        ages = self.faults.account_created_days_ago
+        return ages.get(account.id, ages.get(f"act_{account.id}"))
+
     def _empty_answer(self) -> bool:
         """Whether this answer is one of the ``Faults.empty_answer_rate`` share answered empty."""
         rate = self.faults.empty_answer_rate
@@ -457,7 +462,8 @@ class GraphApp:
         empty: bool = False,
     ) -> dict[str, Any]:
         self._check_size(query)
-        if empty or account.id in self.faults.empty_answer_accounts:
+        broken = self.faults.empty_answer_accounts
+        if empty or account.id in broken or f"act_{account.id}" in broken:
             return {"data": []}  # the data fault: an answer empty although the range has spend
         after = call.params.get("after")
         start = decode_cursor(after, 3) if after else (0, 0, 0)
