@@ -24,7 +24,7 @@ from metaads.simulator.auth import TokenInfo, TokenRegistry
 from metaads.simulator.config import Faults, SimulatorConfig
 from metaads.simulator.insights import InsightsQuery, View, iter_rows, json_list, parse_query
 from metaads.simulator.jobs import COMPLETED, FAILED, SKIPPED, ReportRun, ReportRuns
-from metaads.simulator.metrics import mix
+from metaads.simulator.metrics import SPEND, ad_day, mix
 from metaads.simulator.paging import decode_cursor, encode_cursor, next_url, page
 from metaads.simulator.protocol import Response, bearer_token, dumps, merge_params, split_version
 from metaads.simulator.ratelimit import INSIGHTS, MANAGEMENT, RateLimiter
@@ -95,6 +95,7 @@ class GraphApp:
         self.assets = Assets()
         self._derived: dict[str, tuple[AdAccount, Any]] | None = None
         self._maps: dict[str, tuple[dict[str, Campaign], dict[str, AdSet]]] = {}
+        self._spent: dict[tuple[str, int, int | None], int] = {}
         self.groups_cache: dict[Any, list[Any]] = {}
 
     # ------------------------------------------------------------------ entry points
@@ -373,7 +374,25 @@ class GraphApp:
             campaigns=maps[0],
             adsets=maps[1],
             created_time=created_time,
+            amount_spent=lambda: self._amount_spent(account, now),
         )
+
+    def _amount_spent(self, account: AdAccount, now: datetime) -> int:
+        """Lifetime spend in minor units as of ``now`` (``amount_spent``), cached per account and day."""
+        view = self.view(account, now, False, faults=False)
+        key = (account.id, view.today, view.first_day)
+        total = self._spent.get(key)
+        if total is None:
+            total = 0
+            for ad in account.ads:
+                first = ad.first_day if view.first_day is None else max(ad.first_day, view.first_day)
+                last = view.today if ad.last_day is None else min(ad.last_day, view.today)
+                for day in range(first, last + 1):
+                    rec = ad_day(ad, day, view.today - day, view.restatement_days, view.restatement_scale)
+                    if rec is not None:
+                        total += rec[SPEND]
+            self._spent[key] = total
+        return total
 
     def _render_list(
         self, call: Call, items: list[Any], now: datetime, default: tuple[str, ...]

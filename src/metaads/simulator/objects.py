@@ -44,6 +44,7 @@ class Context:
     campaigns: Mapping[str, Campaign]
     adsets: Mapping[str, AdSet]
     created_time: datetime | None = None  # Faults.account_created_days_ago
+    amount_spent: Callable[[], int] | None = None  # the account's lifetime spend in minor units (lazy)
 
 
 # --------------------------------------------------------------------------- updates on the clock
@@ -137,6 +138,7 @@ _ACCOUNT: dict[str, Getter] = {
     "created_time": lambda a, ctx: graph_time(_account_created(a, ctx)),
     "age": lambda a, ctx: round((ctx.now - _account_created(a, ctx)).total_seconds() / 86400, 6),
     "spend_cap": lambda a, ctx: "0",
+    "amount_spent": lambda a, ctx: None if ctx.amount_spent is None else str(ctx.amount_spent()),
     "balance": lambda a, ctx: "0",
     "min_daily_budget": lambda a, ctx: 100,
     "min_campaign_group_spend_cap": lambda a, ctx: str(10000 if a.exponent else 1000),
