@@ -268,3 +268,35 @@ def test_amount_spent_is_the_accounts_lifetime_spend_in_minor_units(sim: Simulat
     )
     spent = get(client, f"act_{account}", sim.tokens[0], fields="amount_spent").json()["amount_spent"]
     assert spent == total["spend"].replace(".", "")  # USD: cents, as a string
+
+
+def test_activities_log_the_edits_that_move_updated_time(
+    sim: Simulator, client: httpx.Client, fake_clock: FakeClock
+) -> None:
+    account = sim.account_ids[0]
+    watermark = int(fake_clock.now().timestamp())
+    fake_clock.advance(3 * 86400)
+    log = follow(
+        client,
+        get(
+            client,
+            f"act_{account}/activities",
+            sim.tokens[0],
+            since=str(watermark),
+            fields="event_type,event_time,object_id,object_type",
+            limit=10,
+        ),
+    )
+    assert log
+    assert [_seconds(e["event_time"]) for e in log] == sorted((_seconds(e["event_time"]) for e in log), reverse=True)
+    edited = {
+        o["id"]
+        for edge in ("campaigns", "adsets", "ads")
+        for o in _list(client, sim, edge, fields="updated_time")
+        if _seconds(o["updated_time"]) > watermark
+    }
+    assert {e["object_id"] for e in log} == edited
+    bad = get(client, f"act_{account}/activities", sim.tokens[0], fields="colour")
+    assert (
+        bad.json()["error"]["message"] == "(#100) Tried accessing nonexisting field (colour) on node type (AdActivity)"
+    )

@@ -19,6 +19,7 @@ import orjson
 
 from metaads.clock import Clock
 from metaads.simulator import catalog, errors, listing, objects
+from metaads.simulator.activities import activities
 from metaads.simulator.assets import Assets, Creative, CustomAudience, CustomConversion, Video
 from metaads.simulator.auth import TokenInfo, TokenRegistry
 from metaads.simulator.config import Faults, SimulatorConfig
@@ -234,6 +235,8 @@ class GraphApp:
             edge = seg[1]
             if len(seg) == 2 and edge == "insights":
                 return Route("act/insights", account, INSIGHTS, lambda: self._insights(call, account, now))
+            if len(seg) == 2 and edge == "activities" and method == "GET":
+                return Route("act/activities", account, MANAGEMENT, lambda: self._activities(call, account, now))
             if len(seg) == 2 and edge in listing.EDGES and method == "GET":
                 return Route(
                     f"act/{edge}", account, MANAGEMENT, lambda: self._object_list(call, account, edge, now)
@@ -543,6 +546,15 @@ class GraphApp:
         if call.params.get("summary") in ("true", "1", "True"):
             body["summary"] = {"total_count": len(items)}
         return body
+
+    def _activities(self, call: Call, account: AdAccount, now: datetime) -> dict[str, Any]:
+        fields = objects.requested_fields(call.params, ("event_type", "event_time", "object_id"))
+        known = catalog.NODE_FIELDS["AdActivity"]
+        for name in fields:
+            if name not in known:
+                raise errors.unknown_path("AdActivity", name)
+        entries = activities(call.params, self._ctx(account, now))
+        return self._paged(call, [{k: e[k] for k in fields if k in e} for e in entries])
 
     def _object_list(
         self, call: Call, account: AdAccount, edge: str, now: datetime, parent: Any = None

@@ -50,7 +50,7 @@ class Context:
 # --------------------------------------------------------------------------- updates on the clock
 
 
-def _schedule(obj: Campaign | AdSet | Ad) -> tuple[float, float]:
+def schedule(obj: Campaign | AdSet | Ad) -> tuple[float, float]:
     """(period, phase) in seconds of the object's edits: every 2-14 days, at a fixed time of day."""
     h = mix(int(obj.id) ^ 0x5EED)
     period = 86400.0 * (2 + h % 13)
@@ -61,7 +61,7 @@ def update_count(obj: Campaign | AdSet | Ad, now: datetime) -> int:
     """How many scheduled edits a live object has had after its stored ``updated_time`` by ``now``."""
     if obj.effective_status not in _LIVE:
         return 0
-    period, phase = _schedule(obj)
+    period, phase = schedule(obj)
     elapsed = now.timestamp() - obj.updated_time.timestamp() - phase
     return 0 if elapsed < 0 else int(elapsed // period) + 1
 
@@ -71,7 +71,7 @@ def updated_time(obj: Campaign | AdSet | Ad, now: datetime) -> datetime:
     count = update_count(obj, now)
     if not count:
         return obj.updated_time
-    period, phase = _schedule(obj)
+    period, phase = schedule(obj)
     return obj.updated_time + timedelta(seconds=phase + (count - 1) * period)
 
 
