@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     sync_threads: int = Field(8, ge=1, le=64)
     sync_batch_rows: int = Field(5000, ge=1, le=1_000_000)
 
+    # --- monitoring (Prometheus)
+    metrics_textfile: Path | None = Field(None, description="node_exporter textfile written after each run")
+    metrics_pushgateway_url: str | None = Field(None, description="Pushgateway the run's metrics are pushed to")
+
     # --- orchestration / logging
     pipeline_timezone: str = "UTC"
     log_level: str = "INFO"
@@ -95,7 +99,7 @@ class Settings(BaseSettings):
     def _empty_is_embedded(cls, value: object) -> object:
         return DEFAULT_WAREHOUSE_URL if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("analytics_url", mode="before")
+    @field_validator("analytics_url", "metrics_textfile", "metrics_pushgateway_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
