@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.errors import MetaAdsError
 from metaads.graph import GraphClient
 from metaads.graph.throttle import token_fingerprint
