@@ -21,8 +21,9 @@ The tree (the action in brackets; *retryable* ones may succeed when run again la
     ├── InsightRowError                [data problem]  a malformed insights row (also a ValueError)
     ├── UnexpectedError                [investigate]  a fault nobody foresaw, caught at an account's boundary
     ├── WarehouseError                 [retry later]  the warehouse database failed; data intact
-    │   └── LoadError                  [retry later]  a range's load was rolled back
-    │       └── RowRejectedError       [data problem]  the database refused a row (e.g. out of range)
+    │   ├── LoadError                  [retry later]  a range's load was rolled back
+    │   │   └── RowRejectedError       [data problem]  the database refused a row (e.g. out of range)
+    │   └── EmbeddedPostgresError      [investigate]  the embedded PostgreSQL could not start or stop
     ├── SyncError                      [retry later]  copying to the analytics database failed
     │   └── SchemaMismatchError        [fix configuration]  a target table lacks columns (``--evolve``)
     ├── SyncAborted                    [retry later]  internal: another slice failed, stop this one
@@ -303,6 +304,16 @@ class RowRejectedError(LoadError):
     """The database refused a row (a value out of its column's range, bad data): the load rolled back."""
 
     action = Action.DATA_PROBLEM
+
+
+class EmbeddedPostgresError(WarehouseError):
+    """The embedded PostgreSQL server (``WAREHOUSE_URL`` unset) could not start or stop.
+
+    The message names the data folder and its server log; fix what it says, or point ``WAREHOUSE_URL``
+    at a real server.
+    """
+
+    action = Action.INVESTIGATE
 
 
 class SyncError(MetaAdsError):

@@ -167,7 +167,7 @@ def test_a_database_error_names_the_slice_and_rolls_it_back(warehouse: Warehouse
 
 
 def test_sqlite_warehouse_syncs_to_a_sqlite_analytics_file(tmp_path: Any) -> None:
-    """The embedded default and the demo: both sides SQLite files, schemas ignored."""
+    """An explicit sqlite:/// warehouse and a SQLite analytics file (the demo's side): schemas ignored."""
     engine = sa.create_engine(f"sqlite:///{tmp_path}/warehouse.db")
     wh = Warehouse(engine, "meta_ads")
     wh.init(accounts())

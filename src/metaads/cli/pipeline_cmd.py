@@ -14,7 +14,7 @@ from metaads.clock import SystemClock
 from metaads.config.accounts import token_index_for
 from metaads.dates import check_bounds, today_bounds
 from metaads.errors import ConfigError, MetaAdsError
-from metaads.pipeline import Pipeline
+from metaads.pipeline import Pipeline, RunSummary
 from metaads.redact import token_hint
 
 config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
@@ -89,6 +89,7 @@ def run_command(
     with Pipeline.from_settings(settings) as pipeline, \
             RichProgress(chosen, enabled=state.interactive) as progress:
         summary = pipeline.run(chosen, since=first, until=last, lookback=lookback, listener=progress)
+        _publish_metrics(pipeline, summary)
     console.print(summary_table(summary))
     if sync and settings.analytics_url:
         _run_sync(pipeline, full=False, evolve=False)
@@ -96,6 +97,18 @@ def run_command(
         names = ", ".join(r.account.display_name for r in summary.failed)
         err_console.print(f"[red]{len(summary.failed)} account(s) failed: {names}[/]")
         raise typer.Exit(1)
+
+
+def _publish_metrics(pipeline: Pipeline, summary: RunSummary) -> None:
+    """METRICS_TEXTFILE / METRICS_PUSHGATEWAY_URL: the run's Prometheus metrics (a failure is logged only)."""
+    settings = pipeline.settings
+    if settings.metrics_textfile is None and not settings.metrics_pushgateway_url:
+        return
+    from metaads.observability.run_metrics import publish_after_run
+
+    publish_after_run(summary, warehouse=pipeline.warehouse, client=pipeline.client, tokens=settings.tokens,
+                      finished_at=pipeline.clock.now(), textfile=settings.metrics_textfile,
+                      pushgateway=settings.metrics_pushgateway_url)
 
 
 @app.command("sync")

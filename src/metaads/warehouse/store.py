@@ -1,7 +1,7 @@
 """The :class:`Warehouse`: the one object the pipeline uses to create, load and record into the warehouse.
 
 On SQLite there are no schemas: ``schema`` is ignored and everything lives in the database file
-(the embedded default and the demo use one file per warehouse). Money is exact NUMERIC on
+(one file per warehouse). Money is exact NUMERIC on
 PostgreSQL; SQLite stores it as REAL (15 significant digits), which is why PostgreSQL is the
 production warehouse.
 """
