@@ -146,3 +146,10 @@ class SyncError(MetaAdsError):
 
 class SchemaMismatchError(SyncError):
     """The analytics target table lacks columns the warehouse view has."""
+
+
+# --------------------------------------------------------------------------- operations
+
+
+class AlertError(MetaAdsError):
+    """An alert could not be delivered to any ``ALERT_URLS`` target; the run's data is unaffected."""

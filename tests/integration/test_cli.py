@@ -101,3 +101,29 @@ def test_demo_from_a_fresh_clone_leaves_queryable_data(tmp_path: Path) -> None:
     with sqlite3.connect(analytics) as db:
         synced = db.execute("SELECT COUNT(*) FROM graph_ads").fetchone()[0]
     assert synced == rows
+
+
+def test_tokens_check_exits_3_naming_each_token_that_needs_a_person(live_world: World, tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    sim = live_world.sim
+    healthy = sim.tokens[0]
+    expiring = sim.add_token(expires_at=datetime.now(timezone.utc) + timedelta(days=3))
+    scopeless = sim.add_token(scopes=["pages_show_list"])
+    invalid = sim.add_token()
+    sim.invalidate_token(invalid)
+    env = {**live_world.base_env, "GRAPH_API_TOKENS": ",".join([healthy, expiring, scopeless, invalid])}
+    done = metaads("tokens", "check", "--json", env=env, cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    report = {item["token"]: item for item in json.loads(done.stdout)}
+    assert report[f"…{healthy[-4:]}"]["problems"] == []
+    assert report[f"…{healthy[-4:]}"]["type"] == "SYSTEM_USER"
+    assert "expires on" in report[f"…{expiring[-4:]}"]["problems"][0]
+    assert not report[f"…{scopeless[-4:]}"]["has_ads_read"]
+    assert report[f"…{invalid[-4:]}"]["valid"] is False
+    for token in (healthy, expiring, scopeless, invalid):
+        assert token not in done.stdout + done.stderr
+
+    healthy_only = metaads("tokens", "check", env={**live_world.base_env, "GRAPH_API_TOKENS": healthy}, cwd=tmp_path)
+    assert healthy_only.returncode == 0, healthy_only.stdout + healthy_only.stderr
+    assert "ok" in healthy_only.stdout

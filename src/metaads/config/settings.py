@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     sync_threads: int = Field(8, ge=1, le=64)
     sync_batch_rows: int = Field(5000, ge=1, le=1_000_000)
 
+    # --- operations: alerts and token health
+    alert_urls: SecretStr | None = Field(None, description="Apprise URLs, comma or space separated")
+    # Runs happen Monday to Saturday: Saturday 20:00 to Monday 08:00 is 36 h without a run, so the
+    # default leaves a margin over the longest planned gap instead of alerting every Monday morning.
+    stale_after_hours: float = Field(40.0, gt=0, le=24 * 366)
+    token_expiry_warn_days: int = Field(14, ge=0, le=366)
+
     # --- orchestration / logging
     pipeline_timezone: str = "UTC"
     log_level: str = "INFO"
@@ -111,6 +118,13 @@ class Settings(BaseSettings):
             return None
         return self.graph_api_app_secret.get_secret_value()
 
+    def alert_targets(self) -> list[str]:
+        """The parsed ``ALERT_URLS`` (empty when unset); not cached, so no copy of them sits in ``vars()``."""
+        from metaads.observability.alerts import parse_alert_urls
+
+        raw = self.alert_urls.get_secret_value() if self.alert_urls is not None else ""
+        return parse_alert_urls(raw) if raw.strip() else []
+
     def account_groups(self) -> list[list[Account]]:
         return group_accounts(self.accounts, self.account_group_size)
 
@@ -131,6 +145,7 @@ class Settings(BaseSettings):
     def validate_all(self) -> None:
         """Parse everything lazily parsed, so errors surface now rather than mid-run."""
         _ = self.accounts, self.tokens
+        self.alert_targets()
         secret = self.app_secret
         if secret:
             register_secret(secret)

@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -29,6 +29,7 @@ from metaads.errors import (
     TokenInvalidError,
 )
 from metaads.graph import GraphClient
+from metaads.graph.token_health import TokenHealth
 from metaads.pipeline.engines import create_engine_for, describe_url
 from metaads.pipeline.results import (
     FAILED,
@@ -40,6 +41,7 @@ from metaads.pipeline.results import (
     ProgressListener,
     RunSummary,
 )
+from metaads.pipeline.attention import alert_run, daily_token_check
 from metaads.pipeline.spool import RowSpool
 from metaads.redact import redact_text
 from metaads.transform import campaign_status_map, to_actions_rows, to_ads_rows
@@ -194,6 +196,7 @@ class Pipeline:
         self.init_warehouse()
         started = self.clock.monotonic()
         run_id = self.warehouse.start_run(trigger=trigger, accounts=len(chosen))
+        tokens = self.check_tokens_daily()
         results: list[AccountResult] = []
         workers = max(1, min(self.settings.account_group_size, len(chosen)))
         # A pool rather than strict groups: a slow account does not hold back the next group's
@@ -205,7 +208,30 @@ class Pipeline:
         failed = sum(1 for r in results if not r.ok)
         status = "success" if not failed else ("failed" if failed == len(results) else "partial")
         self.warehouse.finish_run(run_id, status=status, accounts_failed=failed)
-        return RunSummary(run_id=run_id, results=results, duration_s=self.clock.monotonic() - started)
+        summary = RunSummary(run_id=run_id, results=results, duration_s=self.clock.monotonic() - started,
+                             token_checks=tokens or [])
+        self.alert(f"run {run_id[:8]} ({trigger})", results, tokens or [])
+        return summary
+
+    # ------------------------------------------------------------------ operations
+
+    def check_tokens_daily(self) -> list[TokenHealth] | None:
+        """The first run of each UTC day checks every token (``debug_token``) and records it; else None.
+
+        A failing check is logged, never fatal: the run itself will show what the tokens can do.
+        """
+        try:
+            return daily_token_check(self.client, self.warehouse, self.settings.accounts, now=self.clock.now(),
+                                     warn_days=self.settings.token_expiry_warn_days)
+        except MetaAdsError as exc:
+            log.error("token health check failed: %s", exc)
+            return None
+
+    def alert(self, label: str, results: Sequence[AccountResult], tokens: Sequence[TokenHealth]) -> bool:
+        """Send the one message listing what needs a person to ``ALERT_URLS`` (if set and needed)."""
+        return alert_run(self.settings.alert_targets(), label, results=results, tokens=tokens,
+                         warehouse=self.warehouse, accounts=self.settings.accounts, now=self.clock.now(),
+                         stale_after=timedelta(hours=self.settings.stale_after_hours))
 
     # ------------------------------------------------------------------ analytics
 

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from metaads.config.accounts import Account
 from metaads.dates import DateRange
+from metaads.graph.token_health import TokenHealth
 
 LOADED = "loaded"
 PARTIAL = "partial"
@@ -66,6 +67,8 @@ class RunSummary:
     run_id: str
     results: list[AccountResult]
     duration_s: float
+    #: The day's token health check, when this run did it (the first run of each UTC day does).
+    token_checks: list[TokenHealth] = field(default_factory=list)
 
     @property
     def failed(self) -> list[AccountResult]:

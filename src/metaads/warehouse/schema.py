@@ -145,3 +145,27 @@ def ledger_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[
         schema=schema,
     )
     return runs, account_runs, syncs
+
+
+TOKEN_CHECKS = "metaads_token_checks"
+
+
+def token_checks_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
+    """``metaads_token_checks``: one row per token per daily health check (tokens only by fingerprint)."""
+    return sa.Table(
+        TOKEN_CHECKS, metadata,
+        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False, index=True),
+        sa.Column("fingerprint", sa.String(16), nullable=False, comment="short hash of the token, never the token"),
+        sa.Column("hint", sa.String(8), nullable=False, comment="last 4 characters of the token"),
+        sa.Column("valid", sa.Boolean, nullable=False),
+        sa.Column("app_id", sa.String(32)),
+        sa.Column("token_type", sa.String(32), comment="SYSTEM_USER | USER | PAGE | APP"),
+        sa.Column("has_ads_read", sa.Boolean, nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), comment="NULL: never expires"),
+        sa.Column("data_access_expires_at", sa.DateTime(timezone=True)),
+        sa.Column("accounts_readable", sa.Integer, nullable=False),
+        sa.Column("accounts_unreadable", sa.Integer, nullable=False),
+        sa.Column("problems", sa.Text, comment="what a person must fix, one per line; empty when healthy"),
+        schema=schema,
+    )

@@ -1,0 +1,1 @@
+"""Watching metaads run: alerts and metrics."""

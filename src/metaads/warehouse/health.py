@@ -1,0 +1,58 @@
+"""What the warehouse knows about the health of the pipeline: token checks and per-account freshness."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from metaads.graph.token_health import TokenHealth
+from metaads.warehouse.dberrors import DRIVER_ERRORS, translate
+
+
+def record_token_checks(engine: sa.Engine, table: sa.Table, checks: Sequence[TokenHealth], *,
+                        now: datetime) -> None:
+    """Store one row per token (fingerprint and last 4 characters only)."""
+    rows = [{
+        "checked_at": now, "fingerprint": c.fingerprint, "hint": c.hint[-4:], "valid": c.valid,
+        "app_id": c.app_id, "token_type": c.type, "has_ads_read": c.has_ads_read,
+        "expires_at": c.expires_at, "data_access_expires_at": c.data_access_expires_at,
+        "accounts_readable": len(c.readable_accounts), "accounts_unreadable": len(c.unreadable_accounts),
+        "problems": "\n".join(c.problems) or None,
+    } for c in checks]
+    if not rows:
+        return
+    try:
+        with engine.begin() as conn:
+            conn.execute(table.insert(), rows)
+    except DRIVER_ERRORS as exc:
+        raise translate(exc, "recording token checks", engine) from exc
+
+
+def last_token_check(engine: sa.Engine, table: sa.Table) -> datetime | None:
+    """When tokens were last checked (None: never)."""
+    try:
+        with engine.connect() as conn:
+            return _aware(conn.execute(sa.select(sa.func.max(table.c.checked_at))).scalar())
+    except DRIVER_ERRORS as exc:
+        raise translate(exc, "reading token checks", engine) from exc
+
+
+def last_success_by_account(engine: sa.Engine, account_runs: sa.Table) -> dict[str, datetime]:
+    """Per account id, when a range of it last loaded (``status = 'loaded'``)."""
+    query = (sa.select(account_runs.c.account_id, sa.func.max(account_runs.c.finished_at))
+             .where(account_runs.c.status == "loaded").group_by(account_runs.c.account_id))
+    try:
+        with engine.connect() as conn:
+            return {str(account): moment for account, when in conn.execute(query)
+                    if (moment := _aware(when)) is not None}
+    except DRIVER_ERRORS as exc:
+        raise translate(exc, "reading the run ledger", engine) from exc
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything metaads stores is UTC.
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
