@@ -28,15 +28,22 @@ def test_each_kind_of_bad_token_is_reported_with_what_to_do(sim: Simulator, cloc
     by_hint = {c.hint: c for c in checks}
     assert [c.slot for c in checks] == [0, 1, 2, 3, 4, 5]
     ok = by_hint[f"…{healthy[-4:]}"]
-    assert ok.ok and ok.valid and ok.has_ads_read and ok.type == "SYSTEM_USER" and ok.expires_at is None
+    assert ok.ok
+    assert ok.valid
+    assert ok.has_ads_read
+    assert ok.type == "SYSTEM_USER"
+    assert ok.expires_at is None
     assert ok.readable_accounts == tuple(accounts)
     soon = by_hint[f"…{expiring[-4:]}"]
-    assert soon.type == "USER" and soon.expires_at is not None
+    assert soon.type == "USER"
+    assert soon.expires_at is not None
     assert any("expires on" in p and "within 14 days" in p for p in soon.problems)
     assert by_hint[f"…{far[-4:]}"].ok, "an expiry beyond the warning horizon needs nobody"
     assert any("lacks the ads_read permission" in p for p in by_hint[f"…{scopeless[-4:]}"].problems)
     bad = by_hint[f"…{invalid[-4:]}"]
-    assert not bad.valid and bad.problems[0].startswith("invalid") and "GRAPH_API_TOKENS" in bad.problems[0]
+    assert not bad.valid
+    assert bad.problems[0].startswith("invalid")
+    assert "GRAPH_API_TOKENS" in bad.problems[0]
     narrow = by_hint[f"…{partial[-4:]}"]
     assert narrow.readable_accounts == (accounts[0],)
     assert any(f"cannot read {len(accounts) - 1} configured account(s)" in p for p in narrow.problems)

@@ -64,10 +64,13 @@ def test_failed_account_and_expiring_token_reach_the_webhook_in_one_message(
     assert len(webhook.received) == 1
     message = webhook.received[0]
     title, body = str(message["title"]), str(message["message"])
-    assert "1 account failed" in title and "token needs attention" in title
+    assert "1 account failed" in title
+    assert "token needs attention" in title
     assert f"Shop 3 (act_{accounts[2]})" in body
-    assert "(#200)" in body and "a retry cannot help" in body
-    assert f"token …{expiring[-4:]}" in body and "expires on" in body
+    assert "(#200)" in body
+    assert "a retry cannot help" in body
+    assert f"token …{expiring[-4:]}" in body
+    assert "expires on" in body
     for token in (readable, expiring):
         assert token not in json.dumps(message)
     assert {c.hint for c in summary.token_checks} == {f"…{readable[-4:]}", f"…{expiring[-4:]}"}
@@ -77,7 +80,8 @@ def test_tokens_are_checked_once_a_day_and_a_clean_run_sends_nothing(
         world: World, make_pipeline: Callable[..., Pipeline], webhook: Webhook) -> None:
     pipeline = make_pipeline(ALERT_URLS=webhook.url)
     first = pipeline.run()
-    assert first.ok and len(first.token_checks) == len(world.sim.tokens)
+    assert first.ok
+    assert len(first.token_checks) == len(world.sim.tokens)
     world.clock.advance(3600)
     second = pipeline.run()
     assert second.ok and second.token_checks == [], "already checked today"
@@ -99,5 +103,7 @@ def test_an_account_that_stopped_loading_is_reported_stale(
     later = make_pipeline(ALERT_URLS=webhook.url, STALE_AFTER_HOURS="30", GRAPH_API_TOKENS=fresh)
     later.run()
     body = str(webhook.received[-1]["message"])
-    assert "account stale" in body and f"(act_{accounts[0]})" in body and "31 h ago" in body
+    assert "account stale" in body
+    assert f"(act_{accounts[0]})" in body
+    assert "31 h ago" in body
     assert f"(act_{accounts[1]})" not in body.split("account stale")[1]

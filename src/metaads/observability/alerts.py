@@ -22,7 +22,7 @@ log = logging.getLogger("metaads.alerts")
 
 ACCOUNT_FAILED = "account failed"
 MISMATCH = "reconciliation mismatch"
-TOKEN = "token needs attention"
+TOKEN = "token needs attention"  # noqa: S105 - an alert kind, not a secret
 STALE = "account stale"
 #: The order items appear in: what stops data first.
 KIND_ORDER = (ACCOUNT_FAILED, TOKEN, MISMATCH, STALE)

@@ -30,6 +30,7 @@ from metaads.errors import (
 )
 from metaads.graph import GraphClient
 from metaads.graph.token_health import TokenHealth
+from metaads.pipeline.attention import alert_run, daily_token_check
 from metaads.pipeline.engines import create_engine_for, describe_url
 from metaads.pipeline.results import (
     FAILED,
@@ -41,7 +42,6 @@ from metaads.pipeline.results import (
     ProgressListener,
     RunSummary,
 )
-from metaads.pipeline.attention import alert_run, daily_token_check
 from metaads.pipeline.spool import RowSpool
 from metaads.redact import redact_text
 from metaads.transform import campaign_status_map, to_actions_rows, to_ads_rows

@@ -147,7 +147,7 @@ def ledger_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[
     return runs, account_runs, syncs
 
 
-TOKEN_CHECKS = "metaads_token_checks"
+TOKEN_CHECKS = "metaads_token_checks"  # noqa: S105 - a table name
 
 
 def token_checks_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:

@@ -95,7 +95,8 @@ class Warehouse:
             with write_transaction(self.engine, "init", self.schema or "",
                                    busy_timeout_s=self.busy_timeout_s) as conn:
                 ddl.create_all(conn, self._metadata, self.schema, [ads for ads, _ in pairs],
-                               [actions for _, actions in pairs], [self.runs, self.account_runs, self.syncs, self.token_checks])
+                               [actions for _, actions in pairs],
+                               [self.runs, self.account_runs, self.syncs, self.token_checks])
         except DRIVER_ERRORS as exc:
             raise translate(exc, "creating the warehouse", self.engine) from exc
 
