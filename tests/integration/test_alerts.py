@@ -84,7 +84,8 @@ def test_tokens_are_checked_once_a_day_and_a_clean_run_sends_nothing(
     assert len(first.token_checks) == len(world.sim.tokens)
     world.clock.advance(3600)
     second = pipeline.run()
-    assert second.ok and second.token_checks == [], "already checked today"
+    assert second.ok
+    assert second.token_checks == [], "already checked today"
     world.clock.advance(24 * 3600)
     third = pipeline.run()
     assert len(third.token_checks) == len(world.sim.tokens), "a new UTC day checks again"
