@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
 
@@ -56,3 +57,54 @@ def _aware(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class AccountFreshness:
+    """What the ledger says about one account (None where nothing of that kind happened yet)."""
+
+    account_id: str
+    last_loaded_day: date | None = None
+    last_success_at: datetime | None = None
+    last_error_at: datetime | None = None
+    last_error: str | None = None
+    last_mismatch_at: datetime | None = None
+
+
+def account_freshness(engine: sa.Engine, account_runs: sa.Table) -> dict[str, AccountFreshness]:
+    """Per account id: last loaded day and success, last error (with its text), last mismatch."""
+    t = account_runs
+    loaded = t.c.status == "loaded"
+    summary = (sa.select(t.c.account_id,
+                         sa.func.max(sa.case((loaded, t.c.until))).label("last_day"),
+                         sa.func.max(sa.case((loaded, t.c.finished_at))).label("last_success"),
+                         sa.func.max(sa.case((t.c.status == "mismatch", t.c.finished_at))).label("last_mismatch"))
+               .group_by(t.c.account_id))
+    newest_error = (sa.select(t.c.account_id, t.c.finished_at, t.c.error)
+                    .where(t.c.status.not_in(("loaded", "mismatch")))
+                    .order_by(t.c.account_id, t.c.finished_at.desc(), t.c.id.desc()))
+    try:
+        with engine.connect() as conn:
+            found = {str(row.account_id): AccountFreshness(
+                str(row.account_id), row.last_day, _aware(row.last_success), last_mismatch_at=_aware(row.last_mismatch))
+                for row in conn.execute(summary)}
+            for account_id, when, error in conn.execute(newest_error):
+                current = found.get(str(account_id))
+                if current is not None and current.last_error_at is None:
+                    found[str(account_id)] = replace(current, last_error_at=_aware(when), last_error=error)
+    except DRIVER_ERRORS as exc:
+        raise translate(exc, "reading the run ledger", engine) from exc
+    return found
+
+
+def latest_token_checks(engine: sa.Engine, table: sa.Table) -> list[dict[str, object]]:
+    """The rows of the most recent token check (one per token)."""
+    try:
+        with engine.connect() as conn:
+            newest = conn.execute(sa.select(sa.func.max(table.c.checked_at))).scalar()
+            if newest is None:
+                return []
+            rows = conn.execute(sa.select(table).where(table.c.checked_at == newest).order_by(table.c.id))
+            return [dict(row._mapping) for row in rows]
+    except DRIVER_ERRORS as exc:
+        raise translate(exc, "reading token checks", engine) from exc
