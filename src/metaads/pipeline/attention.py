@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.errors import MetaAdsError
 from metaads.graph import GraphClient
 from metaads.graph.token_health import TokenHealth, check_tokens

@@ -8,8 +8,8 @@ from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
 
+from metaads.database import DRIVER_ERRORS, translate
 from metaads.graph.token_health import TokenHealth
-from metaads.warehouse.dberrors import DRIVER_ERRORS, translate
 
 
 def record_token_checks(engine: sa.Engine, table: sa.Table, checks: Sequence[TokenHealth], *,
