@@ -66,6 +66,11 @@ class Warehouse:
 
     # ------------------------------------------------------------------ schema
 
+    @property
+    def metadata(self) -> sa.MetaData:
+        """Every table this warehouse defines so far (ledger tables, and account tables asked for)."""
+        return self._metadata
+
     def tables(self, account: Account) -> tuple[sa.Table, sa.Table]:
         """The account's (ads, actions) tables."""
         with self._lock:
