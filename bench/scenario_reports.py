@@ -75,11 +75,11 @@ def _report_only(pipeline: Pipeline, clock: ScaledClock, run_id: str) -> dict[st
         return load_reports(pipeline.client, pipeline.warehouse, clock, account, settings.reports,
                             today=local_today(clock.now(), info.timezone_name),
                             default_lookback=settings.lookback_days, chunk_days=settings.backfill_chunk_days,
-                            since=None, until=None, run_id=run_id, started=clock.monotonic())
+                            since=None, until=None, run_id=run_id)
 
     with ThreadPoolExecutor(max_workers=settings.account_group_size) as pool:
         chunks = [c for done in pool.map(one, settings.accounts) for c in done]
-    failed = [c.error for c in chunks if c.status != "loaded"]
+    failed = [c.error for c in chunks if not c.ok]
     if failed:
         raise RuntimeError(f"report run failed: {failed[0]}")
     name = chunks[0].report

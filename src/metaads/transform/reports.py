@@ -17,8 +17,9 @@ from typing import Any
 
 import orjson
 
+from metaads.errors import InsightRowError
 from metaads.transform.keys import breakdown_suffix, key_id, required_id
-from metaads.transform.numbers import InsightRowError, parse_decimal, parse_optional_count
+from metaads.transform.numbers import parse_decimal, parse_optional_count
 from metaads.transform.report_spec import ReportLayout
 
 Row = tuple[object, ...]

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from metaads.errors import WarehouseError
 from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS
+from metaads.warehouse.dictionary import apply_comments
 from metaads.warehouse.schema import ACTIONS_SUFFIX, ACTIONS_VIEW, ADS_VIEW
 
 log = logging.getLogger("metaads.warehouse")
@@ -122,27 +123,24 @@ def create_all(conn: sa.Connection, metadata: sa.MetaData, schema: str | None,
     for view, tables, columns in ((ADS_VIEW, ads, ADS_COLUMNS), (ACTIONS_VIEW, actions, ACTIONS_COLUMNS)):
         if ensure_view(conn, view, schema, tables, columns):
             log.info("view %s now covers %d account tables", view, len(tables))
+    apply_comments(conn, [*ads, *actions, *ledger], schema)
 
 
-def add_ledger_columns(conn: sa.Connection, tables: Sequence[sa.Table], columns: Sequence[str]) -> list[str]:
-    """Add ``columns`` (nullable) to ledger tables created before they existed; return ``table.column`` added.
+def add_report_column(conn: sa.Connection, account_runs: sa.Table) -> bool:
+    """Add ``metaads_account_runs.report`` to a ledger created before extra reports; True when added.
 
-    Only for bookkeeping columns whose NULL means "as before" (``metaads_account_runs.report``: NULL is
-    the default report), so a warehouse created by an older metaads keeps working unchanged.
+    NULL means "the default report", so every older row keeps its meaning and older warehouses keep
+    working unchanged.
     """
-    added: list[str] = []
-    inspector = sa.inspect(conn)
+    have = {c["name"] for c in sa.inspect(conn).get_columns(account_runs.name, schema=account_runs.schema)}
+    if "report" in have:
+        return False
     preparer = conn.dialect.identifier_preparer
-    for table in tables:
-        have = {column["name"] for column in inspector.get_columns(table.name, schema=table.schema)}
-        for name in columns:
-            if name in table.c and name not in have:
-                kind = table.c[name].type.compile(dialect=conn.dialect)
-                conn.exec_driver_sql(f"ALTER TABLE {preparer.format_table(table)} "
-                                     f"ADD {preparer.format_column(table.c[name])} {kind} NULL")
-                added.append(f"{table.name}.{name}")
-                log.info("added column %s to %s", name, table.fullname)
-    return added
+    column = account_runs.c.report
+    conn.exec_driver_sql(f"ALTER TABLE {preparer.format_table(account_runs)} "
+                         f"ADD {preparer.format_column(column)} {column.type.compile(dialect=conn.dialect)} NULL")
+    log.info("added column report to %s", account_runs.fullname)
+    return True
 
 
 def create_report_tables(conn: sa.Connection, metadata: sa.MetaData, schema: str | None,
