@@ -66,6 +66,7 @@ class AccountResult:
             "ads_rows": self.ads_rows, "actions_rows": self.actions_rows, "api_calls": self.api_calls,
             "throttled_s": round(self.throttled_s, 3), "duration_s": round(self.duration_s, 3),
             "error": redact_text(self.error) if self.error else None, "retryable": self.retryable,
+            "reports": [{"report": r.report, **r.outcome.to_xcom()} for r in self.reports],
         }
 
     @classmethod
@@ -73,13 +74,16 @@ class AccountResult:
         """The result :meth:`to_xcom` wrote, for ``account`` (the configured account of that id)."""
         if value.get("account_id") != account.id:
             raise ValueError(f"XCom is about account {value.get('account_id')!r}, not {account.id!r}")
+        from metaads.pipeline.reports import ReportChunk
+
         bounds = value.get("range")
         return cls(account=account, status=AccountStatus(value["status"]),
                    range=DateRange(date.fromisoformat(bounds[0]), date.fromisoformat(bounds[1])) if bounds else None,
                    chunks=[ChunkResult.from_xcom(c) for c in value.get("chunks", [])],
                    api_calls=int(value.get("api_calls", 0)), throttled_s=float(value.get("throttled_s", 0.0)),
                    duration_s=float(value.get("duration_s", 0.0)), error=value.get("error"),
-                   retryable=bool(value.get("retryable", True)))
+                   retryable=bool(value.get("retryable", True)),
+                   reports=[ReportChunk(str(r["report"]), ChunkResult.from_xcom(r)) for r in value.get("reports", [])])
 
 
 @dataclass
