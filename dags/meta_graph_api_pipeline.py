@@ -40,10 +40,12 @@ from metaads.orchestration import (
     is_retryable,
     plan_from_settings,
     retry_delay,
+    run_alert_message,
     start_run,
     sync_analytics,
     task_settings,
 )
+from metaads.orchestration.notifier import ALERT_XCOM_KEY, MetaadsAlertNotifier
 from metaads.redact import redact_text
 
 T = TypeVar("T")
@@ -110,8 +112,10 @@ def meta_graph_api_pipeline() -> None:
         return _run(lambda: sync_analytics(task_settings()))
 
     # Judging the run is not worth retrying: its inputs will not change.
+    # Its message (what needs a person) goes out through Airflow's notifier mechanism, win or lose.
     @task(task_id=FINISH_TASK_ID, task_display_name="Close run and report failed accounts",
-          trigger_rule=TriggerRule.ALL_DONE, retries=0)
+          trigger_rule=TriggerRule.ALL_DONE, retries=0,
+          on_success_callback=MetaadsAlertNotifier(), on_failure_callback=MetaadsAlertNotifier())
     def close_run(ledger_run: str | None) -> dict[str, Any]:
         ti = get_current_context()["ti"]
         ids = [t.full_task_id for t in PLAN.tasks]
@@ -119,6 +123,9 @@ def meta_graph_api_pipeline() -> None:
         failed = ti.xcom_pull(task_ids=ids, key=OUTCOME_XCOM_KEY) if ids else []
         outcomes = {t.account.id: ok or bad for t, ok, bad in zip(PLAN.tasks, returned, failed, strict=True)}
         sync_summary = ti.xcom_pull(task_ids=SYNC_TASK_ID)
+        message = _run(lambda: run_alert_message(task_settings(), ledger_run, PLAN.tasks, outcomes))
+        if message is not None:
+            ti.xcom_push(key=ALERT_XCOM_KEY, value=message)
         report = _run(lambda: finish_run(task_settings(), ledger_run, PLAN.tasks, outcomes, sync_summary))
         return {"status": report.status, "accounts": len(report.outcomes)}
 

@@ -48,6 +48,7 @@ from metaads.orchestration.tasks import (
     RunReport,
     extract_account,
     finish_run,
+    run_alert_message,
     start_run,
     sync_analytics,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "dag_settings",
     "extract_account",
     "finish_run",
+    "run_alert_message",
     "is_retryable",
     "plan_from_settings",
     "retry_delay",
