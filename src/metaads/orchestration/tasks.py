@@ -113,7 +113,8 @@ def start_run(settings: Settings) -> str:
         store = shared_throttle_store(pipeline.warehouse_engine, settings)
         if store is not None:
             store.create()
-        return pipeline.warehouse.start_run(trigger=TRIGGER, accounts=len(settings.accounts))
+        # The run spans many worker processes: no single owner, judged by its heartbeat.
+        return pipeline.warehouse.start_run(trigger=TRIGGER, accounts=len(settings.accounts), owned=False)
 
 
 def shared_throttle_store(engine: sa.Engine, settings: Settings) -> WarehouseThrottleStore | None:

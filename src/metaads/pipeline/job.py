@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from metaads.errors import (
 )
 from metaads.graph import GraphClient
 from metaads.pipeline.engines import create_engine_for, describe_url
+from metaads.pipeline.chunk import ChunkLoader
 from metaads.pipeline.results import (
     FAILED,
     LOADED,
@@ -40,10 +42,10 @@ from metaads.pipeline.results import (
     ProgressListener,
     RunSummary,
 )
-from metaads.pipeline.spool import RowSpool
 from metaads.redact import redact_text
-from metaads.transform import campaign_status_map, to_actions_rows, to_ads_rows
+from metaads.transform import campaign_status_map
 from metaads.warehouse import Warehouse
+from metaads.warehouse.ledger import AccountRun
 
 if TYPE_CHECKING:
     from metaads.sync import SyncResult
@@ -122,9 +124,10 @@ class Pipeline:
             listener.account_started(account, whole)
             statuses = campaign_status_map(self.client.campaigns(account))
             for chunk in chunk_range(whole, self.settings.backfill_chunk_days):
-                chunk_result = self._load_chunk(account, chunk, statuses, info.currency, listener)
+                chunk_result = self._load_chunk(account, chunk, statuses, info.currency, listener, run_id, started)
                 result.chunks.append(chunk_result)
-                self._record(run_id, account, chunk_result, result, started)
+                if not chunk_result.recorded:
+                    self._record(run_id, account, chunk_result, result, started)
                 if chunk_result.fatal:
                     result.retryable = False
                     break
@@ -149,27 +152,23 @@ class Pipeline:
         return result
 
     def _load_chunk(self, account: Account, chunk: DateRange, statuses: dict[str, str],
-                    currency: str | None, listener: ProgressListener) -> ChunkResult:
-        with RowSpool() as spool:
-            try:
-                for page in self.client.insights(account, chunk.since, chunk.until):
-                    spool.extend(page)
-                    listener.rows_fetched(account, len(page))
-            except _ACCOUNT_FATAL as exc:
-                return ChunkResult(chunk, FAILED, error=_FATAL_PREFIX + redact_text(str(exc)), fatal=True)
-            except MetaAdsError as exc:
-                return ChunkResult(chunk, FAILED, error=redact_text(str(exc)))
-            loaded_at = self.clock.now()
-            try:
-                load = self.warehouse.replace_range(
-                    account, chunk.since, chunk.until,
-                    to_ads_rows(spool.rows(), campaign_status=statuses, currency=currency,
-                                loaded_at=loaded_at),
-                    to_actions_rows(spool.rows(), loaded_at=loaded_at),
-                )
-            except MetaAdsError as exc:
-                return ChunkResult(chunk, FAILED, error=redact_text(str(exc)))
-        return ChunkResult(chunk, LOADED, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
+                    currency: str | None, listener: ProgressListener, run_id: str, started: float) -> ChunkResult:
+        # Fetch, reconciliation and the in-transaction ledger write live in pipeline/chunk.py.
+        loader = ChunkLoader(self.client, self.warehouse, self.clock, mode=self.settings.reconcile,
+                             relative_tolerance=self.settings.reconcile_tolerance)
+
+        def entry_for(status: str, ads_rows: int, actions_rows: int, error: str | None) -> AccountRun:
+            stats = self.client.stats(account)
+            return AccountRun(run_id, account, chunk.since, chunk.until, status, ads_rows, actions_rows,
+                              stats.api_calls, stats.throttled_s, self.clock.monotonic() - started, error)
+
+        try:
+            loaded = loader.load(account, chunk, statuses, currency, listener, entry_for)
+        except _ACCOUNT_FATAL as exc:
+            return ChunkResult(chunk, FAILED, error=_FATAL_PREFIX + redact_text(str(exc)), fatal=True)
+        except MetaAdsError as exc:
+            return ChunkResult(chunk, FAILED, error=redact_text(str(exc)))
+        return replace(loaded, recorded=True)
 
     def _record(self, run_id: str, account: Account, chunk: ChunkResult, result: AccountResult,
                 started: float) -> None:
@@ -245,7 +244,14 @@ _FATAL_PREFIX = "account unusable: "
 
 
 def _status_of(result: AccountResult) -> str:
-    loaded = [c for c in result.chunks if c.status == LOADED]
+    blocking = [c for c in result.chunks if c.blocking]
+    if blocking:  # RECONCILE=strict: rows that differ from Meta's totals fail the account; retrying now
+        # gives the same answer (the chunk was already fetched twice), so it is not retryable.
+        result.retryable = False
+        if result.error is None:
+            result.error = "; ".join(f"{c.range}: {c.error}" for c in blocking)
+        return FAILED
+    loaded = [c for c in result.chunks if c.ok]
     if result.error is None and result.chunks and len(loaded) == len(result.chunks):
         return LOADED
     if loaded:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from metaads.config.accounts import Account
 from metaads.dates import DateRange
 
+if TYPE_CHECKING:
+    from metaads.reconcile.compare import ChunkCheck
+
 LOADED = "loaded"
 PARTIAL = "partial"
 FAILED = "failed"
+#: Loaded, but the ad rows' sums differ from Meta's account-level totals (see docs/reconciliation.md).
+MISMATCH = "mismatch"
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,17 @@ class ChunkResult:
     error: str | None = None
     #: The account itself is unusable (no permission, no valid token): later chunks cannot succeed.
     fatal: bool = False
+    #: Reconciliation against Meta's account-level totals (None when ``RECONCILE=off`` or not loaded).
+    check: ChunkCheck | None = None
+    #: A ``mismatch`` under ``RECONCILE=strict``: the account counts as failed.
+    blocking: bool = False
+    #: The ledger row was written in the load's transaction (the pipeline must not record it again).
+    recorded: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Loaded, or a mismatch the configuration accepts (``RECONCILE=warn``)."""
+        return self.status == LOADED or (self.status == MISMATCH and not self.blocking)
 
 
 @dataclass
@@ -55,8 +71,13 @@ class AccountResult:
 
     @property
     def missing(self) -> list[DateRange]:
-        """Ranges that were not loaded (their previous data is untouched)."""
+        """Ranges that were not loaded (their previous data is untouched) or not reconciled."""
         return [c.range for c in self.chunks if c.status != LOADED]
+
+    @property
+    def mismatches(self) -> list[ChunkResult]:
+        """Chunks whose rows differ from Meta's account-level totals."""
+        return [c for c in self.chunks if c.status == MISMATCH]
 
 
 @dataclass

@@ -7,6 +7,8 @@ column factories, so the three always agree.
 
 The run ledger (``metaads_runs``, ``metaads_account_runs``, ``metaads_syncs``) records what every run
 loaded; the incremental sync reads it to know which (account, date range) slices changed.
+``metaads_chunk_days`` keeps, per loaded chunk and day, Meta's account-level totals next to what the
+warehouse holds after the load (reconciliation); ``metaads_quality`` the data-quality checks of each run.
 """
 
 from __future__ import annotations
@@ -104,10 +106,12 @@ def ledger_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[
         sa.Column("run_id", sa.String(36), primary_key=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True)),
-        sa.Column("status", sa.String(16), nullable=False, comment="running | success | partial | failed"),
+        sa.Column("status", sa.String(16), nullable=False,
+                  comment="running | success | partial | failed | abandoned"),
         sa.Column("trigger", sa.String(32), comment="cli | airflow | demo | bench"),
         sa.Column("accounts", sa.Integer),
         sa.Column("accounts_failed", sa.Integer),
+        *_owner_columns(),
         schema=schema,
     )
     account_runs = sa.Table(
@@ -118,7 +122,7 @@ def ledger_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[
         sa.Column("table_name", sa.String(63), nullable=False),
         sa.Column("since", sa.Date, nullable=False),
         sa.Column("until", sa.Date, nullable=False),
-        sa.Column("status", sa.String(16), nullable=False, comment="loaded | failed | skipped"),
+        sa.Column("status", sa.String(16), nullable=False, comment="loaded | mismatch | failed | skipped"),
         sa.Column("ads_rows", sa.BigInteger, nullable=False, default=0),
         sa.Column("actions_rows", sa.BigInteger, nullable=False, default=0),
         sa.Column("api_calls", sa.Integer, nullable=False, default=0),
@@ -133,7 +137,7 @@ def ledger_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[
         sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True)),
-        sa.Column("status", sa.String(16), nullable=False, comment="running | success | failed"),
+        sa.Column("status", sa.String(16), nullable=False, comment="running | success | failed | abandoned"),
         sa.Column("mode", sa.String(16), nullable=False, comment="incremental | full"),
         sa.Column("target", sa.String(200), comment="analytics URL without password"),
         sa.Column("watermark", sa.Integer,
@@ -142,6 +146,62 @@ def ledger_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[
         sa.Column("actions_rows", sa.BigInteger),
         sa.Column("duration_s", sa.Float),
         sa.Column("error", sa.Text),
+        *_owner_columns(),
         schema=schema,
     )
     return runs, account_runs, syncs
+
+
+def _owner_columns() -> list[sa.Column[object]]:
+    # Who runs a ``running`` row: a later run or sync (or ``verify``) marks it ``abandoned`` when that
+    # process is gone (same host) or its heartbeat is stale (another host). Nullable: added to old ledgers.
+    return [
+        sa.Column("owner_host", sa.String(255)),
+        sa.Column("owner_pid", sa.Integer),
+        sa.Column("owner_started", sa.String(64), comment="the owner process's start time (pid reuse check)"),
+        sa.Column("heartbeat_at", sa.DateTime(timezone=True)),
+    ]
+
+
+def chunk_days_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
+    """``metaads_chunk_days``: per loaded chunk (a ``metaads_account_runs`` row) and day, Meta's account-level
+    totals (``api_*``) and the warehouse's sums after the load (``loaded_*``).
+
+    Written in the chunk's load transaction, so ``SELECT matches ... WHERE account_id = X AND date = D
+    ORDER BY ledger_id DESC`` answers "did account X match on day D" for the last load of that day.
+    """
+    columns: list[sa.Column[object]] = [
+        sa.Column("ledger_id", sa.Integer, primary_key=True, comment="metaads_account_runs.id"),
+        sa.Column("date", sa.Date, primary_key=True),
+        sa.Column("account_id", ID, nullable=False),
+    ]
+    for prefix in ("api", "loaded"):
+        columns += [
+            sa.Column(f"{prefix}_spend", MONEY, nullable=False),
+            sa.Column(f"{prefix}_impressions", sa.BigInteger, nullable=False),
+            sa.Column(f"{prefix}_clicks", sa.BigInteger, nullable=False),
+            sa.Column(f"{prefix}_inline_link_clicks", sa.BigInteger, nullable=False),
+        ]
+    columns += [
+        sa.Column("loaded_rows", sa.BigInteger, nullable=False),
+        sa.Column("replaced", sa.Boolean, nullable=False, comment="false: the stored rows were kept"),
+        sa.Column("matches", sa.Boolean, nullable=False),
+    ]
+    return sa.Table("metaads_chunk_days", metadata, *columns,
+                    sa.Index("ix_metaads_chunk_days_account_date", "account_id", "date"), schema=schema)
+
+
+def quality_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
+    """``metaads_quality``: one row per data-quality check and account, after each run (and ``verify``)."""
+    return sa.Table(
+        "metaads_quality", metadata,
+        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+        sa.Column("run_id", sa.String(36), comment="the run checked; NULL for metaads verify"),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("check_name", sa.String(64), nullable=False),
+        sa.Column("account_id", ID, comment="NULL for checks over all accounts"),
+        sa.Column("value", sa.BigInteger, comment="count of offending rows/days"),
+        sa.Column("detail", sa.Text),
+        sa.Column("ok", sa.Boolean, nullable=False),
+        schema=schema,
+    )

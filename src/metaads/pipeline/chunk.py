@@ -1,0 +1,173 @@
+"""Fetching, reconciling and loading one chunk (an account's date range), recorded in the same transaction.
+
+``RECONCILE`` (docs/reconciliation.md):
+
+- ``off``: fetch the ad rows, replace the range.
+- ``warn``: also ask Meta for the account-level daily totals of the range and compare them with the
+  ad rows' sums (taken while the rows enter the spool). A mismatch is loaded and recorded as
+  ``mismatch``; only days the answer leaves empty while rows are stored and Meta's totals are not empty
+  keep their rows.
+- ``strict``: on a mismatch re-fetch once; if it still differs, replace only the days where the new
+  answer is at least as close to Meta's totals as the stored rows (no day gets worse), record
+  ``mismatch`` and fail the account.
+
+In every mode the chunk's ledger row (and, when reconciling, its per-day totals) is written inside the
+load's transaction: data and record commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from metaads.clock import Clock
+from metaads.config.accounts import Account
+from metaads.dates import DateRange
+from metaads.graph import GraphClient
+from metaads.pipeline.results import LOADED, MISMATCH, ChunkResult, ProgressListener
+from metaads.pipeline.spool import RowSpool
+from metaads.reconcile.compare import (
+    OFF,
+    STRICT,
+    ChunkCheck,
+    Tolerance,
+    check_days,
+    days_not_confirmed_empty,
+    days_to_replace,
+    merged,
+)
+from metaads.reconcile.fetch import account_totals
+from metaads.reconcile.totals import DayTotals, TotalsByDay
+from metaads.transform import to_actions_rows, to_ads_rows
+from metaads.warehouse import Warehouse
+from metaads.warehouse.ledger import AccountRun
+from metaads.warehouse.load import LoadResult
+
+log = logging.getLogger("metaads.pipeline")
+
+#: Builds the chunk's ledger entry at record time: (status, ads rows, actions rows, error) -> entry.
+EntryFactory = Callable[[str, int, int, "str | None"], AccountRun]
+
+
+@dataclass
+class _Fetched:
+    spool: RowSpool
+    sums: TotalsByDay
+
+
+def chunk_days(chunk: DateRange) -> list[date]:
+    return [chunk.since + timedelta(days=i) for i in range(chunk.days)]
+
+
+class ChunkLoader:
+    """Loads chunks of one run with one reconciliation mode and tolerance."""
+
+    def __init__(self, client: GraphClient, warehouse: Warehouse, clock: Clock, *, mode: str,
+                 relative_tolerance: str = "0.001") -> None:
+        self.client = client
+        self.warehouse = warehouse
+        self.clock = clock
+        self.mode = mode
+        self.relative_tolerance = relative_tolerance
+
+    def _fetch(self, stack: ExitStack, account: Account, chunk: DateRange, listener: ProgressListener) -> _Fetched:
+        spool = stack.enter_context(RowSpool())
+        sums = TotalsByDay()
+        for page in self.client.insights(account, chunk.since, chunk.until):
+            spool.extend(sums.watch(page))
+            listener.rows_fetched(account, len(page))
+        return _Fetched(spool, sums)
+
+    def load(self, account: Account, chunk: DateRange, statuses: dict[str, str], currency: str | None,
+             listener: ProgressListener, entry_for: EntryFactory) -> ChunkResult:
+        """Fetch, (reconcile,) load and record one chunk.
+
+        Raises:
+            MetaAdsError: a fetch or the load failed; nothing of the chunk was written or recorded.
+        """
+        with ExitStack() as stack:
+            fetched = self._fetch(stack, account, chunk, listener)
+            if self.mode == OFF:
+                load = self._write(account, chunk, fetched, statuses, currency, None, None, LOADED, entry_for)
+                return ChunkResult(chunk, LOADED, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
+            days = chunk_days(chunk)
+            tolerance = Tolerance.for_currency(currency, self.relative_tolerance)
+            api = account_totals(self.client, account, chunk.since, chunk.until)
+            first = check_days(days, api, fetched.sums.days, tolerance)
+            if not first.ok and self.mode == STRICT:
+                log.warning("account %s %s: ad rows differ from Meta's account totals (%s); fetching again",
+                            account.display_name, chunk, first.summary())
+                fetched = self._fetch(stack, account, chunk, listener)
+                api = account_totals(self.client, account, chunk.since, chunk.until)
+                first = check_days(days, api, fetched.sums.days, tolerance)
+            new = fetched.sums.days
+            if first.ok:
+                status = LOADED
+
+                def choose(stored: dict[date, DayTotals]) -> set[date] | None:
+                    return None
+            elif self.mode == STRICT:
+                status = MISMATCH
+
+                def choose(stored: dict[date, DayTotals]) -> set[date] | None:
+                    return days_to_replace(days, api, new, stored, tolerance)
+            else:
+                status = MISMATCH
+
+                def choose(stored: dict[date, DayTotals]) -> set[date] | None:
+                    return set(days) - days_not_confirmed_empty(days, api, new, stored)
+            outcome: list[ChunkCheck] = []
+            load = self._write(account, chunk, fetched, statuses, currency, _Choice(choose), (days, api, tolerance),
+                               status, entry_for, outcome)
+        check = outcome[0]
+        if status == LOADED:
+            return ChunkResult(chunk, LOADED, ads_rows=load.ads_rows, actions_rows=load.actions_rows, check=check)
+        error = f"reconciliation: ad-level rows differ from Meta's account totals: {check.summary()}"
+        log.warning("account %s %s: %s", account.display_name, chunk, error)
+        return ChunkResult(chunk, MISMATCH, ads_rows=load.ads_rows, actions_rows=load.actions_rows, error=error,
+                           check=check, blocking=self.mode == STRICT)
+
+    def _write(self, account: Account, chunk: DateRange, fetched: _Fetched, statuses: dict[str, str],
+               currency: str | None, choice: _Choice | None,
+               reconcile: tuple[list[date], dict[date, DayTotals], Tolerance] | None, status: str,
+               entry_for: EntryFactory, outcome: list[ChunkCheck] | None = None) -> LoadResult:
+        loaded_at = self.clock.now()
+
+        def record(conn: sa.Connection, load: LoadResult) -> int:
+            check = None
+            if reconcile is not None and choice is not None:
+                days, api, tolerance = reconcile
+                replaced = set(days) if load.replaced_days is None else set(load.replaced_days)
+                after = merged(days, replaced, fetched.sums.days, choice.stored)
+                check = check_days(days, api, after, tolerance, replaced)
+                if outcome is not None:
+                    outcome.append(check)
+            error = None if status == LOADED or check is None else (
+                f"reconciliation: ad-level rows differ from Meta's account totals: {check.summary()}")
+            entry = entry_for(status, load.ads_rows, load.actions_rows, error)
+            return self.warehouse.record_chunk(conn, entry, check)
+
+        rows = fetched.spool.rows
+        return self.warehouse.replace_range(
+            account, chunk.since, chunk.until,
+            to_ads_rows(rows(), campaign_status=statuses, currency=currency, loaded_at=loaded_at),
+            to_actions_rows(rows(), loaded_at=loaded_at),
+            choose_days=choice, record=record,
+        )
+
+
+class _Choice:
+    """The day chooser handed to the warehouse; keeps the stored sums it was shown for the record."""
+
+    def __init__(self, choose: Callable[[dict[date, DayTotals]], set[date] | None]) -> None:
+        self._choose = choose
+        self.stored: dict[date, DayTotals] = {}
+
+    def __call__(self, stored: dict[date, DayTotals]) -> set[date] | None:
+        self.stored = stored
+        return self._choose(stored)
