@@ -31,6 +31,7 @@ from metaads.simulator.metrics import (
     action_list,
     action_total,
     ad_day,
+    dropped,
     is_empty,
     money,
     ratio,
@@ -354,45 +355,60 @@ def _groups(account: AdAccount, query: InsightsQuery, hide_archived: bool) -> li
     return groups
 
 
+@dataclass(frozen=True)
+class View:
+    """How the data looks to one request: the account's local day, restatement and data faults."""
+
+    today: int  # the account's local day ordinal "now"
+    restatement_days: int = 28
+    restatement_scale: float = 1.0
+    hide_archived: bool = True
+    missing_rows_rate: float = 0.0  # ad-days missing below account level (Faults.missing_rows_rate)
+    first_day: int | None = None  # the account's first day with data (Faults.account_created_days_ago)
+
+
 def iter_rows(
     account: AdAccount,
     query: InsightsQuery,
+    view: View,
     *,
-    today: int,
-    restatement_days: int,
-    hide_archived: bool,
     start: Position = (0, 0, 0),
     cache: dict[Any, list[Any]] | None = None,
 ) -> Iterator[tuple[Position, dict[str, Any]]]:
-    """Rows of ``query`` as seen on local day ``today``, from position ``start`` on.
+    """Rows of ``query`` as seen through ``view``, from position ``start`` on.
 
     ``cache`` (any dict kept by the caller) saves re-selecting the objects for every page.
     """
-    key = (account.id, query.level, query.filters, hide_archived)
+    today = view.today
+    key = (account.id, query.level, query.filters, view.hide_archived)
     groups = cache.get(key) if cache is not None else None
     if groups is None:
-        groups = _groups(account, query, hide_archived)
+        groups = _groups(account, query, view.hide_archived)
         if cache is not None:
             if len(cache) > 256:
                 cache.clear()
             cache[key] = groups
     combos = buckets(account, query.breakdowns) if query.breakdowns else None
     windows = bool(query.windows)
+    drop = view.missing_rows_rate if query.level != "account" else 0.0
     p0, o0, b0 = start
     for p_index in range(p0, len(query.periods)):
         first, last = query.periods[p_index]
         if first > today:
             return
         last_delivery = min(last, today)
+        first_delivery = first if view.first_day is None else max(first, view.first_day)
         start_iso, stop_iso = date.fromordinal(first).isoformat(), date.fromordinal(last).isoformat()
         for o_index in range(o0 if p_index == p0 else 0, len(groups)):
             group = groups[o_index]
             records: list[Record] = []
-            for day in range(first, last_delivery + 1):
+            for day in range(first_delivery, last_delivery + 1):
                 age = today - day
                 for ad in group.ads:
                     if ad.first_day <= day and (ad.last_day is None or day <= ad.last_day):
-                        rec = ad_day(ad, day, age, restatement_days)
+                        if drop and dropped(ad, day, drop):
+                            continue
+                        rec = ad_day(ad, day, age, view.restatement_days, view.restatement_scale)
                         if rec is not None:
                             records.append(rec)
                             if combos is not None:

@@ -55,8 +55,11 @@ def windows_of(tenths: int) -> list[int]:
     return [tenths, click1, click7, click7 + tenths // 20, view1, view7, view7 + tenths // 25]
 
 
-def ad_day(ad: Ad, ordinal: int, age: int, restatement_days: int) -> Record | None:
-    """The figures of ``ad`` on local day ``ordinal`` as seen ``age`` days later; None = no delivery."""
+def ad_day(ad: Ad, ordinal: int, age: int, restatement_days: int, scale: float = 1.0) -> Record | None:
+    """The figures of ``ad`` on local day ``ordinal`` as seen ``age`` days later; None = no delivery.
+
+    Days younger than ``restatement_days`` are restated: ``scale`` sizes the changes (0 = none).
+    """
     h = mix(ad.seed ^ (ordinal * _DAY_KEY & _M64))
     if (h & 0xFFFF) * _U16 >= ad.p_deliver:
         return None
@@ -76,9 +79,9 @@ def ad_day(ad: Ad, ordinal: int, age: int, restatement_days: int) -> Record | No
     reach = max(1, int(impressions / (1.0 + 0.6 * u7)))
 
     settle = 0.0
-    if age < restatement_days:
+    if age < restatement_days and scale > 0:
         # Attribution settles: young figures are smaller and move a little every day until 28 days.
-        settle = (restatement_days - age) / restatement_days
+        settle = scale * (restatement_days - age) / restatement_days
         h3 = mix(h ^ (age * _AGE_KEY & _M64))
         r1 = (h3 & 0xFFFF) * _U16 - 0.5
         r2 = ((h3 >> 16) & 0xFFFF) * _U16 - 0.5
@@ -97,7 +100,7 @@ def ad_day(ad: Ad, ordinal: int, age: int, restatement_days: int) -> Record | No
         v2 = ((h4 >> 16) & 0xFFFF) * _U16
         v3 = ((h4 >> 32) & 0xFFFF) * _U16
         v4 = ((h4 >> 48) & 0xFFFF) * _U16
-        settled = 1.0 - 0.3 * settle * v4
+        settled = max(0.0, 1.0 - 0.3 * settle * v4)
         counts: dict[str, int] = {}
         if inline:
             counts["link_click"] = inline * 10
@@ -257,6 +260,11 @@ def action_total(part: dict[str, Any] | None, kind: str) -> int:
         return 0
     value = part[kind]
     return value if isinstance(value, int) else int(value[0])
+
+
+def dropped(ad: Ad, ordinal: int, rate: float) -> bool:
+    """Whether the ad-day is one of the ``rate`` share silently missing below account level (stable)."""
+    return (mix(ad.seed ^ 0x6A09E667F3BCC909 ^ (ordinal * _DAY_KEY & _M64)) & 0xFFFF) * _U16 < rate
 
 
 def is_empty(rec: Record) -> bool:
