@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +30,8 @@ from metaads.errors import (
     TokenInvalidError,
 )
 from metaads.graph import GraphClient
-from metaads.pipeline.engines import create_engine_for, describe_url
 from metaads.pipeline.chunk import ChunkLoader
+from metaads.pipeline.engines import create_engine_for, describe_url
 from metaads.pipeline.results import (
     FAILED,
     LOADED,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -69,7 +69,7 @@ def _aware(moment: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes for timezone-aware columns; they were written in UTC.
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=UTC)
+    return moment.replace(tzinfo=timezone.utc)
 
 
 def is_abandoned(row: sa.Row[tuple[object, ...]] | dict[str, object], now: datetime,
