@@ -122,12 +122,15 @@ class ChunkLoader:
                 def choose(stored: dict[date, DayTotals]) -> set[date] | None:
                     return set(days) - days_not_confirmed_empty(days, api, new, stored)
             outcome: list[ChunkCheck] = []
+            error = f"reconciliation: ad-level rows differ from Meta's account totals: {first.summary()}"
             load = self._write(account, chunk, fetched, statuses, currency, _Choice(choose), (days, api, tolerance),
-                               status, entry_for, outcome)
+                               status, entry_for, error, outcome)
         check = outcome[0]
         if status == LOADED:
             return ChunkResult(chunk, LOADED, ads_rows=load.ads_rows, actions_rows=load.actions_rows, check=check)
-        error = f"reconciliation: ad-level rows differ from Meta's account totals: {check.summary()}"
+        kept = [d.day.isoformat() for d in check.days if not d.replaced]
+        if kept:
+            error += f" (stored rows kept on {len(kept)} days: {', '.join(kept[:5])}{'...' if len(kept) > 5 else ''})"
         log.warning("account %s %s: %s", account.display_name, chunk, error)
         return ChunkResult(chunk, MISMATCH, ads_rows=load.ads_rows, actions_rows=load.actions_rows, error=error,
                            check=check, blocking=self.mode == STRICT)
@@ -135,7 +138,8 @@ class ChunkLoader:
     def _write(self, account: Account, chunk: DateRange, fetched: _Fetched, statuses: dict[str, str],
                currency: str | None, choice: _Choice | None,
                reconcile: tuple[list[date], dict[date, DayTotals], Tolerance] | None, status: str,
-               entry_for: EntryFactory, outcome: list[ChunkCheck] | None = None) -> LoadResult:
+               entry_for: EntryFactory, mismatch_error: str | None = None,
+               outcome: list[ChunkCheck] | None = None) -> LoadResult:
         loaded_at = self.clock.now()
 
         def record(conn: sa.Connection, load: LoadResult) -> int:
@@ -144,11 +148,11 @@ class ChunkLoader:
                 days, api, tolerance = reconcile
                 replaced = set(days) if load.replaced_days is None else set(load.replaced_days)
                 after = merged(days, replaced, fetched.sums.days, choice.stored)
-                check = check_days(days, api, after, tolerance, replaced)
+                check = check_days(days, api, after, tolerance, replaced, answer=fetched.sums.days)
                 if outcome is not None:
                     outcome.append(check)
-            error = None if status == LOADED or check is None else (
-                f"reconciliation: ad-level rows differ from Meta's account totals: {check.summary()}")
+            error = None if status == LOADED else mismatch_error
+
             entry = entry_for(status, load.ads_rows, load.actions_rows, error)
             return self.warehouse.record_chunk(conn, entry, check)
 

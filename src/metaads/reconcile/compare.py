@@ -71,6 +71,12 @@ class DayCheck:
     loaded: DayTotals
     ok: bool
     replaced: bool = True
+    #: The sums of Meta's ad-level answer (what ``loaded`` would be had the day been replaced).
+    answer: DayTotals | None = None
+
+    @property
+    def answered(self) -> DayTotals:
+        return self.loaded if self.answer is None else self.answer
 
     def differences(self) -> dict[str, str]:
         """Metric -> loaded minus API, only for metrics that differ."""
@@ -108,14 +114,19 @@ class ChunkCheck:
 
 
 def check_days(days: Iterable[date], api: Mapping[date, DayTotals], loaded: Mapping[date, DayTotals],
-               tolerance: Tolerance, replaced: Iterable[date] | None = None) -> ChunkCheck:
-    """Compare ``loaded`` with ``api`` on every day of ``days`` (a missing day counts as zero)."""
+               tolerance: Tolerance, replaced: Iterable[date] | None = None,
+               answer: Mapping[date, DayTotals] | None = None) -> ChunkCheck:
+    """Compare ``loaded`` with ``api`` on every day of ``days`` (a missing day counts as zero).
+
+    ``answer``: the ad-level answer's sums when ``loaded`` is not (only) the answer.
+    """
     chosen = None if replaced is None else set(replaced)
     checks = []
     for day in sorted(days):
         want, have = api.get(day, EMPTY), loaded.get(day, EMPTY)
         checks.append(DayCheck(day, want, have, tolerance.matches(want, have),
-                               replaced=chosen is None or day in chosen))
+                               replaced=chosen is None or day in chosen,
+                               answer=None if answer is None else answer.get(day, EMPTY)))
     return ChunkCheck(tuple(checks))
 
 

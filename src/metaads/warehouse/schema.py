@@ -165,7 +165,8 @@ def _owner_columns() -> list[sa.Column[object]]:
 
 def chunk_days_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
     """``metaads_chunk_days``: per loaded chunk (a ``metaads_account_runs`` row) and day, Meta's account-level
-    totals (``api_*``) and the warehouse's sums after the load (``loaded_*``).
+    totals (``api_*``), the sums of Meta's ad-level answer (``answer_*``) and the warehouse's sums after
+    the load (``loaded_*``: the answer where it replaced the day, else the rows kept).
 
     Written in the chunk's load transaction, so ``SELECT matches ... WHERE account_id = X AND date = D
     ORDER BY ledger_id DESC`` answers "did account X match on day D" for the last load of that day.
@@ -175,7 +176,7 @@ def chunk_days_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.
         sa.Column("date", sa.Date, primary_key=True),
         sa.Column("account_id", ID, nullable=False),
     ]
-    for prefix in ("api", "loaded"):
+    for prefix in ("api", "answer", "loaded"):
         columns += [
             sa.Column(f"{prefix}_spend", MONEY, nullable=False),
             sa.Column(f"{prefix}_impressions", sa.BigInteger, nullable=False),
@@ -183,9 +184,10 @@ def chunk_days_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.
             sa.Column(f"{prefix}_inline_link_clicks", sa.BigInteger, nullable=False),
         ]
     columns += [
+        sa.Column("answer_rows", sa.BigInteger, nullable=False),
         sa.Column("loaded_rows", sa.BigInteger, nullable=False),
         sa.Column("replaced", sa.Boolean, nullable=False, comment="false: the stored rows were kept"),
-        sa.Column("matches", sa.Boolean, nullable=False),
+        sa.Column("matches", sa.Boolean, nullable=False, comment="loaded_* equal api_* within the tolerance"),
     ]
     return sa.Table("metaads_chunk_days", metadata, *columns,
                     sa.Index("ix_metaads_chunk_days_account_date", "account_id", "date"), schema=schema)
