@@ -48,6 +48,7 @@ from metaads.warehouse import Warehouse
 from metaads.warehouse.ledger import AccountRun
 
 if TYPE_CHECKING:
+    from metaads.reconcile.verify import VerifyReport
     from metaads.sync import SyncResult
 
 log = logging.getLogger("metaads.pipeline")
@@ -204,7 +205,37 @@ class Pipeline:
         failed = sum(1 for r in results if not r.ok)
         status = "success" if not failed else ("failed" if failed == len(results) else "partial")
         self.warehouse.finish_run(run_id, status=status, accounts_failed=failed)
+        self.record_quality(run_id, chosen)
         return RunSummary(run_id=run_id, results=results, duration_s=self.clock.monotonic() - started)
+
+    # ------------------------------------------------------------------ data quality (reconcile/)
+
+    def record_quality(self, run_id: str, accounts: Sequence[Account] | None = None) -> None:
+        """Run and record the data-quality checks after a run; a failure is logged, never fails the run."""
+        from metaads.reconcile.verify import record_run_quality
+
+        try:
+            record_run_quality(self.warehouse, list(accounts or self.settings.accounts), run_id, self.clock)
+        except MetaAdsError as exc:
+            log.error("data-quality checks after run %s: %s", run_id, exc)
+
+    def verify(self, accounts: Sequence[Account] | None = None, *, since: date | None = None,
+               until: date | None = None) -> VerifyReport:
+        """``metaads verify``: Meta's account-level totals against the warehouse (and analytics) tables."""
+        from metaads.reconcile.verify import verify
+
+        if not self._initialised:
+            self.init_warehouse()
+        chosen = list(accounts) if accounts is not None else list(self.settings.accounts)
+        url = self.settings.analytics_url
+        target = create_engine_for(url, pool_size=2) if url else None
+        try:
+            return verify(self.client, self.warehouse, chosen, clock=self.clock, since=since, until=until,
+                          relative_tolerance=self.settings.reconcile_tolerance,
+                          analytics=(target, self.settings.analytics_schema) if target else None)
+        finally:
+            if target is not None:
+                target.dispose()
 
     # ------------------------------------------------------------------ analytics
 
