@@ -209,3 +209,22 @@ def test_each_run_records_its_data_quality_checks(world: World, make_pipeline: C
         value, ok = conn.execute(sa.select(t.c.value, t.c.ok).where(
             t.c.run_id == again.run_id, t.c.check_name == "api_spend_no_rows")).one()
     assert (value, ok) == (1, False)
+
+
+def test_airflow_task_of_a_strict_mismatch_fails_without_retries(live_world: World,
+                                                                 warehouse_env: dict[str, str]) -> None:
+    from metaads.orchestration.tasks import AccountFailedError, extract_account, is_retryable, start_run
+
+    settings = live_world.settings(**warehouse_env, RECONCILE="strict")
+    run_id = start_run(settings)
+    account = settings.accounts[0]
+    live_world.sim.faults.missing_rows_rate = 0.2
+    try:
+        with pytest.raises(AccountFailedError) as failed:
+            extract_account(settings, account.id, run_id)
+    finally:
+        live_world.sim.faults.missing_rows_rate = 0.0
+    assert failed.value.outcome.status == "failed"
+    assert not is_retryable(failed.value), "the chunk was fetched twice already: retrying now gives the same"
+    # The next scheduled run, with Meta's data complete again, loads it.
+    assert extract_account(settings, account.id, run_id).ok
