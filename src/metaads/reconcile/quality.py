@@ -52,12 +52,17 @@ def _date(value: object) -> date | None:
 
 
 def warehouse_checks(conn: sa.Connection, schema: str | None, account_ids: Iterable[str],
-                     today: date) -> list[QualityResult]:
-    """The checks that need only the warehouse, for ``account_ids``."""
+                     today: date, since: date, until: date | None = None) -> list[QualityResult]:
+    """The checks that need only the warehouse, for ``account_ids`` over ``since``..``until``.
+
+    Limited to a window (a run's look-back, verify's range) so the checks stay cheap on a warehouse of
+    years; freshness looks at the same window ("no rows since ..." when it is empty).
+    """
     wanted = sorted(set(account_ids))
     ads = _view(ADS_VIEW, ads_columns(), schema)
     actions = _view(ACTIONS_VIEW, actions_columns(), schema)
-    in_accounts = ads.c.account_id.in_(wanted)
+    last_day = until or date.max
+    in_accounts = sa.and_(ads.c.account_id.in_(wanted), ads.c.date.between(since, last_day))
     per_account: dict[str, dict[Any, Any]] = {
         DUPLICATES: dict(conn.execute(
             sa.select(ads.c.account_id, sa.func.count() - sa.func.count(sa.distinct(ads.c.unique_id)))
@@ -69,7 +74,7 @@ def warehouse_checks(conn: sa.Connection, schema: str | None, account_ids: Itera
             .group_by(ads.c.account_id)).all()),
         ORPHANS: dict(conn.execute(
             sa.select(actions.c.account_id, sa.func.count())
-            .where(actions.c.account_id.in_(wanted), ~sa.exists().where(
+            .where(actions.c.account_id.in_(wanted), actions.c.date.between(since, last_day), ~sa.exists().where(
                 ads.c.account_id == actions.c.account_id, ads.c.ad_id == actions.c.ad_id,
                 ads.c.date == actions.c.date))
             .group_by(actions.c.account_id)).all()),
@@ -83,7 +88,7 @@ def warehouse_checks(conn: sa.Connection, schema: str | None, account_ids: Itera
             out.append(QualityResult(check, account, value, value == 0))
         day = last.get(account)
         out.append(QualityResult(FRESHNESS, account, -1 if day is None else (today - day).days, True,
-                                 f"last loaded day {day}" if day else "no rows"))
+                                 f"last loaded day {day}" if day else f"no rows since {since}"))
     return out
 
 

@@ -164,7 +164,10 @@ def verify(client: GraphClient, warehouse: Warehouse, accounts: Sequence[Account
             if source.source == WAREHOUSE:
                 spend_days.append(quality.spend_without_rows(
                     account.id, [d for d in days if not api.get(d, _EMPTY).empty and held.get(d, _EMPTY).rows == 0]))
-    report.quality = _quality(warehouse, accounts, clock, spend_days, report)
+    windows = [c.range for c in report.checks if c.range is not None]
+    start = min((w.since for w in windows), default=clock.now().date() - timedelta(days=DEFAULT_DAYS - 1))
+    end = max((w.until for w in windows), default=None)
+    report.quality = _quality(warehouse, accounts, clock, spend_days, report, start, end)
     if record and report.quality:
         try:
             with warehouse.engine.begin() as conn:
@@ -175,10 +178,12 @@ def verify(client: GraphClient, warehouse: Warehouse, accounts: Sequence[Account
 
 
 def _quality(warehouse: Warehouse, accounts: Sequence[Account], clock: Clock,
-             spend_days: list[quality.QualityResult], report: VerifyReport) -> list[quality.QualityResult]:
+             spend_days: list[quality.QualityResult], report: VerifyReport, since: date,
+             until: date | None) -> list[quality.QualityResult]:
     try:
         with warehouse.engine.connect() as conn:
-            results = quality.warehouse_checks(conn, warehouse.schema, [a.id for a in accounts], clock.now().date())
+            results = quality.warehouse_checks(conn, warehouse.schema, [a.id for a in accounts], clock.now().date(),
+                                               since, until)
     except DRIVER_ERRORS as exc:
         report.errors.append(redact_text(f"data-quality checks failed: {driver_message(exc)}"))
         return spend_days
@@ -193,12 +198,12 @@ def record_run_quality(warehouse: Warehouse, accounts: Sequence[Account], run_id
         WarehouseError: the checks or the record failed (the caller logs it; the run's data is unaffected).
     """
     today = clock.now().date()
+    since = today - timedelta(days=lookback_days)
     ids = [a.id for a in accounts]
     try:
         with warehouse.engine.begin() as conn:
-            results = quality.warehouse_checks(conn, warehouse.schema, ids, today)
-            results += quality.ledger_spend_without_rows(conn, warehouse.chunk_days, ids,
-                                                         today - timedelta(days=lookback_days))
+            results = quality.warehouse_checks(conn, warehouse.schema, ids, today, since)
+            results += quality.ledger_spend_without_rows(conn, warehouse.chunk_days, ids, since)
             quality.record(conn, warehouse.quality, results, run_id=run_id, now=clock.now())
     except DRIVER_ERRORS as exc:
         raise WarehouseError(f"data-quality checks failed: {driver_message(exc)}") from exc
