@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.sync import sync_analytics
 from metaads.warehouse import Warehouse
 from metaads.warehouse.ledger import AccountRun

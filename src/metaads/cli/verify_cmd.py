@@ -13,7 +13,7 @@ from metaads.cli.app import app, state
 from metaads.cli.pipeline_cmd import _parse_date
 from metaads.cli.render import console
 from metaads.pipeline import Pipeline
-from metaads.reconcile.verify import VerifyReport
+from metaads.pipeline.verify import VerifyReport
 
 
 @app.command("verify")

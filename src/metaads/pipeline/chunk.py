@@ -26,7 +26,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from metaads.clock import Clock
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.dates import DateRange
 from metaads.graph import GraphClient
 from metaads.pipeline.results import LOADED, MISMATCH, ChunkResult, ProgressListener

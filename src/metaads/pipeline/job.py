@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import sqlalchemy as sa
 
+from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
-from metaads.config.accounts import Account
 from metaads.config.settings import Settings
+from metaads.database import create_engine_for, describe_url
 from metaads.dates import DateRange, chunk_range, local_today, resolve_range
 from metaads.errors import (
     ConfigError,
@@ -31,7 +32,6 @@ from metaads.errors import (
 )
 from metaads.graph import GraphClient
 from metaads.pipeline.chunk import ChunkLoader
-from metaads.pipeline.engines import create_engine_for, describe_url
 from metaads.pipeline.results import (
     FAILED,
     LOADED,
@@ -48,7 +48,7 @@ from metaads.warehouse import Warehouse
 from metaads.warehouse.ledger import AccountRun
 
 if TYPE_CHECKING:
-    from metaads.reconcile.verify import VerifyReport
+    from metaads.pipeline.verify import VerifyReport
     from metaads.sync import SyncResult
 
 log = logging.getLogger("metaads.pipeline")
@@ -212,7 +212,7 @@ class Pipeline:
 
     def record_quality(self, run_id: str, accounts: Sequence[Account] | None = None) -> None:
         """Run and record the data-quality checks after a run; a failure is logged, never fails the run."""
-        from metaads.reconcile.verify import record_run_quality
+        from metaads.pipeline.verify import record_run_quality
 
         try:
             record_run_quality(self.warehouse, list(accounts or self.settings.accounts), run_id, self.clock)
@@ -222,7 +222,7 @@ class Pipeline:
     def verify(self, accounts: Sequence[Account] | None = None, *, since: date | None = None,
                until: date | None = None) -> VerifyReport:
         """``metaads verify``: Meta's account-level totals against the warehouse (and analytics) tables."""
-        from metaads.reconcile.verify import verify
+        from metaads.pipeline.verify import verify
 
         if not self._initialised:
             self.init_warehouse()
@@ -247,7 +247,7 @@ class Pipeline:
         url = analytics_url or self.settings.analytics_url
         if not url:
             return None
-        target = create_engine_for(url, pool_size=self.settings.sync_threads + 1)
+        target = create_engine_for(url, pool_size=self.settings.sync_threads + 1, variable="ANALYTICS_URL")
         try:
             return sync_analytics(
                 self.warehouse_engine, self.settings.warehouse_schema, target,

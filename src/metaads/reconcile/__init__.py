@@ -5,7 +5,7 @@
 - :mod:`~metaads.reconcile.compare`: the tolerance, per-day comparison and the "no day gets worse"
   choice of which days a load may replace (pure).
 - :mod:`~metaads.reconcile.fetch`: the account-level request (``level=account``, ``time_increment=1``).
-- :mod:`~metaads.reconcile.verify` / :mod:`~metaads.reconcile.quality`: ``metaads verify`` and the
+- :mod:`~metaads.pipeline.verify` / :mod:`~metaads.warehouse.quality`: ``metaads verify`` and the
   data-quality checks recorded after each run.
 """
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.graph import GraphClient
 from metaads.reconcile.totals import DayTotals, TotalsByDay
 

@@ -3,7 +3,7 @@
 For each account: the account-level totals over the range (default: the last 28 days, Meta's restatement
 window, ending on the account's local today), one call; the per-day sums of ``vw_graph_ads`` and, when an
 analytics database is given, of ``graph_ads``; the tolerance of :mod:`metaads.reconcile.compare`. Plus
-the data-quality checks of :mod:`metaads.reconcile.quality`, recorded in ``metaads_quality``, and runs or
+the data-quality checks of :mod:`metaads.warehouse.quality`, recorded in ``metaads_quality``, and runs or
 syncs left ``running`` by a dead process recorded as ``abandoned``.
 
 Exit codes: 0 everything matches, 3 a day differs (or a quality check fails), 1 an error prevented a check.
@@ -20,18 +20,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from metaads.clock import Clock
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.dates import DateRange, local_today
 from metaads.errors import MetaAdsError, WarehouseError
 from metaads.graph import GraphClient
-from metaads.reconcile import quality
+from metaads.warehouse import quality
 from metaads.reconcile.compare import ChunkCheck, DayCheck, Tolerance, check_days
 from metaads.reconcile.fetch import account_totals
 from metaads.reconcile.totals import EMPTY as _EMPTY
 from metaads.redact import redact_text
 from metaads.warehouse import Warehouse
 from metaads.warehouse.day_totals import stored_totals
-from metaads.warehouse.dberrors import DRIVER_ERRORS, driver_message
+from metaads.database import DRIVER_ERRORS, driver_message
 from metaads.warehouse.schema import ADS_VIEW, ads_columns
 
 log = logging.getLogger("metaads.verify")
