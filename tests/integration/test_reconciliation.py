@@ -228,3 +228,24 @@ def test_airflow_task_of_a_strict_mismatch_fails_without_retries(live_world: Wor
     assert not is_retryable(failed.value), "the chunk was fetched twice already: retrying now gives the same"
     # The next scheduled run, with Meta's data complete again, loads it.
     assert extract_account(settings, account.id, run_id).ok
+
+
+@pytest.mark.parametrize("mode", ["warn", "strict"])
+def test_deleting_stored_rows_takes_two_empty_answers_at_both_levels(
+        world: World, make_pipeline: Callable[..., Pipeline], mode: str) -> None:
+    pipeline = make_pipeline(RECONCILE=mode)
+    account = pipeline.settings.accounts[0]
+    first = pipeline.extract_and_load(account)
+    assert first.ok
+    rerun = pipeline.extract_and_load(account)  # the client's call counters are cumulative
+    normal_calls = rerun.api_calls - first.api_calls
+    # Every answer for this account is empty, at ad and at account level: Meta says nothing happened.
+    world.sim.faults.empty_answer_accounts.add(account.id)
+    try:
+        emptied = pipeline.extract_and_load(account)
+    finally:
+        world.sim.faults.empty_answer_accounts.discard(account.id)
+    assert emptied.ok
+    assert warehouse_ads(pipeline.warehouse_engine, pipeline.settings.warehouse_schema, account.table) == {}
+    # Ad level and account level asked a second time before deleting.
+    assert emptied.api_calls - rerun.api_calls == normal_calls + 2

@@ -25,8 +25,8 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from metaads.clock import Clock
 from metaads.accounts import Account
+from metaads.clock import Clock
 from metaads.dates import DateRange
 from metaads.graph import GraphClient
 from metaads.pipeline.results import LOADED, MISMATCH, ChunkResult, ProgressListener
@@ -42,7 +42,7 @@ from metaads.reconcile.compare import (
     merged,
 )
 from metaads.reconcile.fetch import account_totals
-from metaads.reconcile.totals import DayTotals, TotalsByDay
+from metaads.reconcile.totals import EMPTY, DayTotals, TotalsByDay
 from metaads.transform import to_actions_rows, to_ads_rows
 from metaads.warehouse import Warehouse
 from metaads.warehouse.ledger import AccountRun
@@ -99,9 +99,15 @@ class ChunkLoader:
             tolerance = Tolerance.for_currency(currency, self.relative_tolerance)
             api = account_totals(self.client, account, chunk.since, chunk.until)
             first = check_days(days, api, fetched.sums.days, tolerance)
+            again = None
             if not first.ok and self.mode == STRICT:
-                log.warning("account %s %s: ad rows differ from Meta's account totals (%s); fetching again",
-                            account.display_name, chunk, first.summary())
+                again = f"ad rows differ from Meta's account totals ({first.summary()})"
+            elif first.ok and self._would_empty(account, chunk, days, fetched.sums.days):
+                # Both levels answered "nothing" for days that have rows; an empty answer can be a fault at
+                # either level, so deleting stored rows takes a second answer saying the same.
+                again = "Meta's answers are empty for days with stored rows"
+            if again is not None:
+                log.warning("account %s %s: %s; fetching again", account.display_name, chunk, again)
                 fetched = self._fetch(stack, account, chunk, listener)
                 api = account_totals(self.client, account, chunk.since, chunk.until)
                 first = check_days(days, api, fetched.sums.days, tolerance)
@@ -134,6 +140,15 @@ class ChunkLoader:
         log.warning("account %s %s: %s", account.display_name, chunk, error)
         return ChunkResult(chunk, MISMATCH, ads_rows=load.ads_rows, actions_rows=load.actions_rows, error=error,
                            check=check, blocking=self.mode == STRICT)
+
+    def _would_empty(self, account: Account, chunk: DateRange, days: list[date],
+                     new: dict[date, DayTotals]) -> bool:
+        """Whether loading ``new`` would delete stored rows (days without rows in the answer that have some)."""
+        empty = [day for day in days if new.get(day, EMPTY).rows == 0]
+        if not empty:
+            return False
+        stored = self.warehouse.stored_totals(account, chunk.since, chunk.until)
+        return any(stored.get(day, EMPTY).rows > 0 for day in empty)
 
     def _write(self, account: Account, chunk: DateRange, fetched: _Fetched, statuses: dict[str, str],
                currency: str | None, choice: _Choice | None,

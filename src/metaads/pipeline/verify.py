@@ -19,19 +19,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from metaads.clock import Clock
 from metaads.accounts import Account
+from metaads.clock import Clock
+from metaads.database import DRIVER_ERRORS, driver_message
 from metaads.dates import DateRange, local_today
 from metaads.errors import MetaAdsError, WarehouseError
 from metaads.graph import GraphClient
-from metaads.warehouse import quality
 from metaads.reconcile.compare import ChunkCheck, DayCheck, Tolerance, check_days
 from metaads.reconcile.fetch import account_totals
 from metaads.reconcile.totals import EMPTY as _EMPTY
 from metaads.redact import redact_text
-from metaads.warehouse import Warehouse
+from metaads.warehouse import Warehouse, quality
 from metaads.warehouse.day_totals import stored_totals
-from metaads.database import DRIVER_ERRORS, driver_message
 from metaads.warehouse.schema import ADS_VIEW, ads_columns
 
 log = logging.getLogger("metaads.verify")
