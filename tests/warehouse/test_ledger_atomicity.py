@@ -15,9 +15,11 @@ import pytest
 import sqlalchemy as sa
 
 from metaads.accounts import Account
-from metaads.sync import sync_analytics
+from metaads.dates import DateRange
+from metaads.outcomes import ChunkResult
+from metaads.statuses import AccountStatus
+from metaads.sync import SyncOptions, sync_analytics
 from metaads.warehouse import Warehouse
-from metaads.warehouse.ledger import AccountRun
 from tests.warehouse.insights import DAY, days, grid, load
 
 pytestmark = pytest.mark.postgres
@@ -25,7 +27,7 @@ pytestmark = pytest.mark.postgres
 
 def _record(wh: Warehouse, account: Account, since: date, until: date):  # type: ignore[no-untyped-def]
     def record(conn: sa.Connection, result: object) -> int:
-        return wh.record_chunk(conn, AccountRun("run-1", account, since, until, "loaded", 1, 1))
+        return wh.record_chunk(conn, "run-1", account, ChunkResult(DateRange(since, until), AccountStatus.LOADED, 1, 1))
     return record
 
 
@@ -75,8 +77,8 @@ def test_sync_watermark_never_passes_an_uncommitted_ledger_row(
     b = threading.Thread(target=fast_second)
     b.start()
     _wait_for_waiters(pg_engine, 1)  # the second load cannot take a ledger id before the first commits
-    c = threading.Thread(target=lambda: synced.append(sync_analytics(pg_engine, pg_schema, target, "graph",
-                                                                     retention_days=3650, today=DAY)))
+    options = SyncOptions(retention_days=3650, today=DAY)
+    c = threading.Thread(target=lambda: synced.append(sync_analytics(pg_engine, pg_schema, target, "graph", options)))
     c.start()
     _wait_for_waiters(pg_engine, 2)  # nor can the sync read its watermark
     release.set()
@@ -110,7 +112,7 @@ def test_a_failed_ledger_write_rolls_the_load_back(pg_engine: sa.Engine, pg_sche
     dates = days(DAY, 2)
 
     def broken(conn: sa.Connection, result: object) -> int:
-        wh.record_chunk(conn, AccountRun("run-1", account, dates[0], dates[-1], "loaded"))
+        wh.record_chunk(conn, "run-1", account, ChunkResult(DateRange(dates[0], dates[-1]), AccountStatus.LOADED))
         raise sa.exc.OperationalError("INSERT INTO metaads_chunk_days", {}, Exception("disk full"))
 
     with pytest.raises(Exception, match="disk full"):

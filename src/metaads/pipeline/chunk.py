@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -29,7 +29,8 @@ from metaads.accounts import Account
 from metaads.clock import Clock
 from metaads.dates import DateRange
 from metaads.graph import GraphClient
-from metaads.pipeline.results import LOADED, MISMATCH, ChunkResult, ProgressListener
+from metaads.outcomes import ChunkResult
+from metaads.pipeline.results import LOADED, MISMATCH, ProgressListener
 from metaads.pipeline.spool import RowSpool
 from metaads.reconcile.compare import (
     OFF,
@@ -45,13 +46,12 @@ from metaads.reconcile.fetch import account_totals
 from metaads.reconcile.totals import EMPTY, DayTotals, TotalsByDay
 from metaads.transform import to_actions_rows, to_ads_rows
 from metaads.warehouse import Warehouse
-from metaads.warehouse.ledger import AccountRun
 from metaads.warehouse.load import LoadResult
 
 log = logging.getLogger("metaads.pipeline")
 
-#: Builds the chunk's ledger entry at record time: (status, ads rows, actions rows, error) -> entry.
-EntryFactory = Callable[[str, int, int, "str | None"], AccountRun]
+#: Completes the chunk's record at record time with what the chunk cost so far (API calls, time).
+Costed = Callable[[ChunkResult], ChunkResult]
 
 
 @dataclass
@@ -84,7 +84,7 @@ class ChunkLoader:
         return _Fetched(spool, sums)
 
     def load(self, account: Account, chunk: DateRange, statuses: dict[str, str], currency: str | None,
-             listener: ProgressListener, entry_for: EntryFactory) -> ChunkResult:
+             listener: ProgressListener, run_id: str, costed: Costed) -> ChunkResult:
         """Fetch, (reconcile,) load and record one chunk.
 
         Raises:
@@ -93,8 +93,9 @@ class ChunkLoader:
         with ExitStack() as stack:
             fetched = self._fetch(stack, account, chunk, listener)
             if self.mode == OFF:
-                load = self._write(account, chunk, fetched, statuses, currency, None, None, LOADED, entry_for)
-                return ChunkResult(chunk, LOADED, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
+                base = ChunkResult(chunk, LOADED)
+                load = self._write(account, chunk, fetched, statuses, currency, None, None, base, run_id, costed)
+                return replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
             days = chunk_days(chunk)
             tolerance = Tolerance.for_currency(currency, self.relative_tolerance)
             api = account_totals(self.client, account, chunk.since, chunk.until)
@@ -128,18 +129,25 @@ class ChunkLoader:
                 def choose(stored: dict[date, DayTotals]) -> set[date] | None:
                     return set(days) - days_not_confirmed_empty(days, api, new, stored)
             outcome: list[ChunkCheck] = []
-            error = f"reconciliation: ad-level rows differ from Meta's account totals: {first.summary()}"
+            if status == LOADED:
+                base = ChunkResult(chunk, LOADED)
+            else:
+                blocking = self.mode == STRICT  # fetched twice already: retrying now gives the same answer
+                base = ChunkResult(chunk, MISMATCH, mismatch_days=len(first.bad_days), blocking=blocking,
+                                   retryable=not blocking,
+                                   error=f"reconciliation: ad-level rows differ from Meta's account totals: "
+                                         f"{first.summary()}")
             load = self._write(account, chunk, fetched, statuses, currency, _Choice(choose), (days, api, tolerance),
-                               status, entry_for, error, outcome)
-        check = outcome[0]
+                               base, run_id, costed, outcome)
+        result = replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
         if status == LOADED:
-            return ChunkResult(chunk, LOADED, ads_rows=load.ads_rows, actions_rows=load.actions_rows, check=check)
-        kept = [d.day.isoformat() for d in check.days if not d.replaced]
+            return result
+        kept = [d.day.isoformat() for d in outcome[0].days if not d.replaced]
         if kept:
-            error += f" (stored rows kept on {len(kept)} days: {', '.join(kept[:5])}{'...' if len(kept) > 5 else ''})"
-        log.warning("account %s %s: %s", account.display_name, chunk, error)
-        return ChunkResult(chunk, MISMATCH, ads_rows=load.ads_rows, actions_rows=load.actions_rows, error=error,
-                           check=check, blocking=self.mode == STRICT)
+            shown = ", ".join(kept[:5]) + ("..." if len(kept) > 5 else "")
+            result = replace(result, error=f"{result.error} (stored rows kept on {len(kept)} days: {shown})")
+        log.warning("account %s %s: %s", account.display_name, chunk, result.error)
+        return result
 
     def _would_empty(self, account: Account, chunk: DateRange, days: list[date],
                      new: dict[date, DayTotals]) -> bool:
@@ -152,9 +160,8 @@ class ChunkLoader:
 
     def _write(self, account: Account, chunk: DateRange, fetched: _Fetched, statuses: dict[str, str],
                currency: str | None, choice: _Choice | None,
-               reconcile: tuple[list[date], dict[date, DayTotals], Tolerance] | None, status: str,
-               entry_for: EntryFactory, mismatch_error: str | None = None,
-               outcome: list[ChunkCheck] | None = None) -> LoadResult:
+               reconcile: tuple[list[date], dict[date, DayTotals], Tolerance] | None, base: ChunkResult,
+               run_id: str, costed: Costed, outcome: list[ChunkCheck] | None = None) -> LoadResult:
         loaded_at = self.clock.now()
 
         def record(conn: sa.Connection, load: LoadResult) -> int:
@@ -166,10 +173,8 @@ class ChunkLoader:
                 check = check_days(days, api, after, tolerance, replaced, answer=fetched.sums.days)
                 if outcome is not None:
                     outcome.append(check)
-            error = None if status == LOADED else mismatch_error
-
-            entry = entry_for(status, load.ads_rows, load.actions_rows, error)
-            return self.warehouse.record_chunk(conn, entry, check)
+            entry = costed(replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows))
+            return self.warehouse.record_chunk(conn, run_id, account, entry, check)
 
         rows = fetched.spool.rows
         return self.warehouse.replace_range(

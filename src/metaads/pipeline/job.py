@@ -23,40 +23,32 @@ from metaads.clock import Clock, SystemClock
 from metaads.config.settings import Settings
 from metaads.database import create_engine_for, describe_url
 from metaads.dates import DateRange, chunk_range, local_today, resolve_range
-from metaads.errors import (
-    ConfigError,
-    MetaAdsError,
-    NoUsableTokenError,
-    PermissionDeniedError,
-    TokenInvalidError,
-)
-from metaads.graph import GraphClient
+from metaads.errors import Action, MetaAdsError, is_retryable
+from metaads.graph import CallStats, GraphClient
+from metaads.graph.token_health import TokenHealth
+from metaads.outcomes import ChunkResult
 from metaads.pipeline.chunk import ChunkLoader
 from metaads.pipeline.results import (
     FAILED,
     LOADED,
     PARTIAL,
     AccountResult,
-    ChunkResult,
     NullListener,
     ProgressListener,
     RunSummary,
 )
+from metaads.pipeline.token_check import daily_token_check
 from metaads.redact import redact_text
+from metaads.statuses import AccountStatus, RunStatus
 from metaads.transform import campaign_status_map
 from metaads.warehouse import Warehouse
-from metaads.warehouse.ledger import AccountRun
 
 if TYPE_CHECKING:
     from metaads.pipeline.verify import VerifyReport
     from metaads.sync import SyncResult
+    from metaads.warehouse.throttle import WarehouseThrottleStore
 
 log = logging.getLogger("metaads.pipeline")
-
-# Errors after which no other range of the account can succeed in this run.
-_ACCOUNT_FATAL: tuple[type[BaseException], ...] = (
-    PermissionDeniedError, NoUsableTokenError, TokenInvalidError, ConfigError,
-)
 
 
 class Pipeline:
@@ -73,13 +65,18 @@ class Pipeline:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None,
-                      transport: httpx.BaseTransport | None = None) -> Pipeline:
-        """Build the Graph client and the warehouse engine from settings."""
+                      transport: httpx.BaseTransport | None = None, shared_throttle: bool = False) -> Pipeline:
+        """Build the Graph client and the warehouse engine from settings: the one pipeline builder.
+
+        ``shared_throttle`` keeps the client's rate-limit state in the warehouse, shared with every
+        other worker (Airflow tasks); otherwise it lives in this process's memory.
+        """
         from metaads.pipeline.engines import build_client
 
         clock = clock or SystemClock()
-        client = build_client(settings, clock=clock, transport=transport)
         engine = create_engine_for(settings.warehouse_url, pool_size=settings.account_group_size + 2)
+        store = shared_throttle_store(engine, settings) if shared_throttle else None
+        client = build_client(settings, clock=clock, transport=transport, throttle_store=store)
         return cls(settings, client=client, warehouse_engine=engine, clock=clock)
 
     # ------------------------------------------------------------------ lifecycle
@@ -107,80 +104,85 @@ class Pipeline:
         """Fetch one account's insights for its look-back window (or since/until) and load them.
 
         Each chunk of ``BACKFILL_CHUNK_DAYS`` is fetched completely, then replaces its date range in one
-        transaction. A chunk whose fetch fails is not touched and is reported as missing. Never raises
-        for API or load failures: they are in the returned result (and the ledger).
+        transaction. A chunk whose fetch fails is not touched and is reported as missing. This is the
+        account boundary: no failure of the account, an unforeseen one included, leaves it; each is in the
+        returned result and the ledger (type and message, redacted), so the other accounts, the run's
+        summary and the sync go on.
         """
         listener = listener or NullListener()
         if not self._initialised:
             self.init_warehouse()
         run_id = run_id or new_run_id()
         started = self.clock.monotonic()
+        before = self.client.stats(account)
+        lookback = lookback or self.settings.lookback_days
         result = AccountResult(account=account, status=FAILED)
         try:
             info = self.client.account_info(account)
-            today = local_today(self.clock.now(), info.timezone_name)
-            whole = resolve_range(today, lookback_days=lookback or self.settings.lookback_days,
-                                  since=since, until=until)
-            result.range = whole
-            listener.account_started(account, whole)
+            result.range = resolve_range(local_today(self.clock.now(), info.timezone_name),
+                                         lookback_days=lookback, since=since, until=until)
+            listener.account_started(account, result.range)
             statuses = campaign_status_map(self.client.campaigns(account))
-            for chunk in chunk_range(whole, self.settings.backfill_chunk_days):
-                chunk_result = self._load_chunk(account, chunk, statuses, info.currency, listener, run_id, started)
+            for chunk in chunk_range(result.range, self.settings.backfill_chunk_days):
+                chunk_result = self._load_chunk(account, chunk, statuses, info.currency, listener, run_id)
                 result.chunks.append(chunk_result)
-                if not chunk_result.recorded:
-                    self._record(run_id, account, chunk_result, result, started)
+                if not chunk_result.recorded:  # loads record themselves, in their own transaction
+                    self._record(run_id, account, chunk_result)
+                result.retryable = result.retryable and chunk_result.retryable
                 if chunk_result.fatal:
-                    result.retryable = False
                     break
-        except MetaAdsError as exc:
-            result.error = redact_text(str(exc))
-            result.retryable = not isinstance(exc, _ACCOUNT_FATAL)
-            if result.range is None:  # failed before the account's time zone was known: use UTC
-                result.range = resolve_range(local_today(self.clock.now(), None),
-                                             lookback_days=lookback or self.settings.lookback_days,
-                                             since=since, until=until)
+        except Exception as exc:  # noqa: BLE001 - the account boundary: one account's fault stays its own
+            result.error = _error_text(exc)
+            result.retryable = is_retryable(exc)
+            if not isinstance(exc, MetaAdsError):
+                log.error("account %s: unexpected fault", account.display_name, exc_info=exc)
+            if result.range is None:  # failed before the range was known: name the one asked for, in UTC
+                result.range = _requested_range(local_today(self.clock.now(), None), lookback, since, until)
         finally:
-            stats = self.client.stats(account)
-            result.api_calls = stats.api_calls
-            result.throttled_s = stats.throttled_s
+            spent = _stats_since(self.client.stats(account), before)
+            result.api_calls = spent.api_calls
+            result.throttled_s = spent.throttled_s
             result.duration_s = self.clock.monotonic() - started
-        if result.range is not None and not result.chunks:  # failed before any chunk: all of it is missing
-            result.chunks.append(ChunkResult(result.range, FAILED, error=result.error))
-            self._record(run_id, account, result.chunks[0], result, started)
+        if not result.chunks:  # failed before any chunk: all of it is missing
+            result.chunks.append(ChunkResult(result.range, FAILED, error=result.error, fatal=True,
+                                             api_calls=result.api_calls, throttled_s=result.throttled_s,
+                                             duration_s=result.duration_s))
+            self._record(run_id, account, result.chunks[0])
         result.status = _status_of(result)
         listener.account_finished(result)
         _log_result(result)
         return result
 
     def _load_chunk(self, account: Account, chunk: DateRange, statuses: dict[str, str],
-                    currency: str | None, listener: ProgressListener, run_id: str, started: float) -> ChunkResult:
-        # Fetch, reconciliation and the in-transaction ledger write live in pipeline/chunk.py.
+                    currency: str | None, listener: ProgressListener, run_id: str) -> ChunkResult:
+        """Fetch, reconcile and load one chunk; its result carries what this chunk alone cost.
+
+        Fetch, reconciliation (``RECONCILE``) and the ledger row written in the load's own transaction
+        live in :mod:`metaads.pipeline.chunk`.
+        """
+        started, before = self.clock.monotonic(), self.client.stats(account)
         loader = ChunkLoader(self.client, self.warehouse, self.clock, mode=self.settings.reconcile,
                              relative_tolerance=self.settings.reconcile_tolerance)
 
-        def entry_for(status: str, ads_rows: int, actions_rows: int, error: str | None) -> AccountRun:
-            stats = self.client.stats(account)
-            return AccountRun(run_id, account, chunk.since, chunk.until, status, ads_rows, actions_rows,
-                              stats.api_calls, stats.throttled_s, self.clock.monotonic() - started, error)
+        def costed(outcome: ChunkResult) -> ChunkResult:
+            spent = _stats_since(self.client.stats(account), before)
+            return replace(outcome, api_calls=spent.api_calls, throttled_s=spent.throttled_s,
+                           duration_s=self.clock.monotonic() - started)
 
         try:
-            loaded = loader.load(account, chunk, statuses, currency, listener, entry_for)
-        except _ACCOUNT_FATAL as exc:
-            return ChunkResult(chunk, FAILED, error=_FATAL_PREFIX + redact_text(str(exc)), fatal=True)
-        except MetaAdsError as exc:
-            return ChunkResult(chunk, FAILED, error=redact_text(str(exc)))
-        return replace(loaded, recorded=True)
+            loaded = loader.load(account, chunk, statuses, currency, listener, run_id, costed)
+        except Exception as exc:  # noqa: BLE001 - recorded as this chunk's failure
+            if not isinstance(exc, MetaAdsError):
+                log.error("account %s %s: unexpected fault", account.display_name, chunk, exc_info=exc)
+            fatal = isinstance(exc, MetaAdsError) and exc.action in _ACCOUNT_UNUSABLE
+            error = (_FATAL_PREFIX if fatal else "") + _error_text(exc)
+            return costed(ChunkResult(chunk, FAILED, error=error, fatal=fatal, retryable=is_retryable(exc)))
+        return costed(replace(loaded, recorded=True))
 
-    def _record(self, run_id: str, account: Account, chunk: ChunkResult, result: AccountResult,
-                started: float) -> None:
-        stats = self.client.stats(account)
+    def _record(self, run_id: str, account: Account, chunk: ChunkResult) -> None:
+        """One ledger row per chunk, with that chunk's own figures."""
         try:
-            self.warehouse.record_account_run(
-                run_id, account, chunk.range.since, chunk.range.until, status=chunk.status,
-                ads_rows=chunk.ads_rows, actions_rows=chunk.actions_rows, api_calls=stats.api_calls,
-                throttled_s=stats.throttled_s, duration_s=self.clock.monotonic() - started,
-                error=chunk.error,
-            )
+            self.warehouse.record_account_run(run_id, account, chunk)
         except MetaAdsError as exc:  # the ledger is bookkeeping: report, do not lose the load
             log.error("account %s: could not write the run ledger: %s", account.display_name, exc)
 
@@ -194,21 +196,27 @@ class Pipeline:
         self.init_warehouse()
         started = self.clock.monotonic()
         run_id = self.warehouse.start_run(trigger=trigger, accounts=len(chosen))
+        tokens = self.check_tokens_daily()
         results: list[AccountResult] = []
         workers = max(1, min(self.settings.account_group_size, len(chosen)))
-        # A pool rather than strict groups: a slow account does not hold back the next group's
-        # accounts, while concurrency stays bounded exactly as the original design's groups bound it.
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="metaads-account") as pool:
-            futures = [pool.submit(self.extract_and_load, a, run_id=run_id, since=since, until=until,
-                                   lookback=lookback, listener=listener) for a in chosen]
-            results = [f.result() for f in futures]
+        try:
+            # A pool rather than strict groups: a slow account does not hold back the next group's
+            # accounts, while concurrency stays bounded exactly as the original design's groups bound it.
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="metaads-account") as pool:
+                futures = [pool.submit(self.extract_and_load, a, run_id=run_id, since=since, until=until,
+                                       lookback=lookback, listener=listener) for a in chosen]
+                results = [f.result() for f in futures]
+        except BaseException:
+            # Never leave the run "running": what did not report counts as failed.
+            self.warehouse.finish_run(run_id, status=RunStatus.FAILED, accounts_failed=len(chosen))
+            raise
         failed = sum(1 for r in results if not r.ok)
-        status = "success" if not failed else ("failed" if failed == len(results) else "partial")
-        self.warehouse.finish_run(run_id, status=status, accounts_failed=failed)
+        self.warehouse.finish_run(run_id, status=RunStatus.of(failed, results), accounts_failed=failed)
         self.record_quality(run_id, chosen)
-        return RunSummary(run_id=run_id, results=results, duration_s=self.clock.monotonic() - started)
+        return RunSummary(run_id=run_id, results=results, duration_s=self.clock.monotonic() - started,
+                          token_checks=tokens or [])
 
-    # ------------------------------------------------------------------ data quality (reconcile/)
+    # ------------------------------------------------------------------ data quality and verify (issue 10)
 
     def record_quality(self, run_id: str, accounts: Sequence[Account] | None = None) -> None:
         """Run and record the data-quality checks after a run; a failure is logged, never fails the run."""
@@ -228,7 +236,7 @@ class Pipeline:
             self.init_warehouse()
         chosen = list(accounts) if accounts is not None else list(self.settings.accounts)
         url = self.settings.analytics_url
-        target = create_engine_for(url, pool_size=2) if url else None
+        target = create_engine_for(url, pool_size=2, variable="ANALYTICS_URL") if url else None
         try:
             return verify(self.client, self.warehouse, chosen, clock=self.clock, since=since, until=until,
                           relative_tolerance=self.settings.reconcile_tolerance,
@@ -237,24 +245,36 @@ class Pipeline:
             if target is not None:
                 target.dispose()
 
+    # ------------------------------------------------------------------ operations
+
+    def check_tokens_daily(self) -> list[TokenHealth] | None:
+        """The first run of each UTC day checks every token (``debug_token``) and records it; else None.
+
+        A failing check is logged, never fatal: the run itself will show what the tokens can do.
+        """
+        try:
+            return daily_token_check(self.client, self.warehouse, self.settings.accounts, now=self.clock.now(),
+                                     warn_days=self.settings.token_expiry_warn_days)
+        except MetaAdsError as exc:
+            log.error("token health check failed: %s", exc)
+            return None
+
     # ------------------------------------------------------------------ analytics
 
     def sync(self, *, full: bool = False, evolve: bool = False,
              analytics_url: str | None = None) -> SyncResult | None:
         """Copy the warehouse views to the analytics database; None when ANALYTICS_URL is unset."""
-        from metaads.sync import sync_analytics
+        from metaads.sync import SyncOptions, sync_analytics
 
         url = analytics_url or self.settings.analytics_url
         if not url:
             return None
         target = create_engine_for(url, pool_size=self.settings.sync_threads + 1, variable="ANALYTICS_URL")
         try:
-            return sync_analytics(
-                self.warehouse_engine, self.settings.warehouse_schema, target,
-                self.settings.analytics_schema, full=full, evolve=evolve,
-                retention_days=self.settings.retention_days, threads=self.settings.sync_threads,
-                batch_rows=self.settings.sync_batch_rows, clock=self.clock,
-            )
+            options = SyncOptions(full=full, evolve=evolve, retention_days=self.settings.retention_days,
+                                  threads=self.settings.sync_threads, batch_rows=self.settings.sync_batch_rows)
+            return sync_analytics(self.warehouse_engine, self.settings.warehouse_schema, target,
+                                  self.settings.analytics_schema, options, clock=self.clock)
         finally:
             target.dispose()
 
@@ -272,9 +292,46 @@ def new_run_id() -> str:
 
 
 _FATAL_PREFIX = "account unusable: "
+# After these no other range of the account can succeed in this run (a data problem in one range, or a
+# transient failure, leaves the next ranges worth trying).
+_ACCOUNT_UNUSABLE = frozenset({Action.FIX_CONFIGURATION, Action.FIX_TOKEN, Action.SKIP_ACCOUNT, Action.FIX_REQUEST})
 
 
-def _status_of(result: AccountResult) -> str:
+def shared_throttle_store(engine: sa.Engine, settings: Settings) -> WarehouseThrottleStore | None:
+    """The rate-limit state shared by all workers, kept in the warehouse; None on a SQLite warehouse.
+
+    SQLite has one writer at a time and a load holds it for its whole transaction: throttle updates
+    after every API call would queue behind loads. A SQLite warehouse means one machine anyway.
+    """
+    if engine.dialect.name == "sqlite":
+        return None
+    from metaads.warehouse.throttle import WarehouseThrottleStore
+
+    return WarehouseThrottleStore(engine, settings.warehouse_schema)
+
+
+def _requested_range(today: date, lookback: int, since: date | None, until: date | None) -> DateRange:
+    """The range a failed account is reported missing for (even when the bounds themselves were at fault)."""
+    try:
+        return resolve_range(today, lookback_days=lookback, since=since, until=until)
+    except MetaAdsError:
+        first = since or until or today
+        return DateRange(min(first, until or first), max(first, until or first))
+
+
+def _error_text(exc: BaseException) -> str:
+    """An error as the ledger, logs and XComs show it: redacted; unforeseen faults name their type."""
+    if isinstance(exc, MetaAdsError):
+        return redact_text(str(exc))
+    return redact_text(f"unexpected {type(exc).__name__}: {exc}")
+
+
+def _stats_since(now: CallStats, before: CallStats) -> CallStats:
+    """What was spent between two snapshots of one account's counters."""
+    return CallStats(api_calls=now.api_calls - before.api_calls, throttled_s=now.throttled_s - before.throttled_s)
+
+
+def _status_of(result: AccountResult) -> AccountStatus:
     blocking = [c for c in result.chunks if c.blocking]
     if blocking:  # RECONCILE=strict: rows that differ from Meta's totals fail the account; retrying now
         # gives the same answer (the chunk was already fetched twice), so it is not retryable.

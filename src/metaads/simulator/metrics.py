@@ -134,6 +134,48 @@ def ad_day(ad: Ad, ordinal: int, age: int, restatement_days: int, scale: float =
     return [impressions, reach, clicks, inline, spend, outbound, actions, values]
 
 
+#: Action types whose counts (and values) can be reported on a later day with action_report_time=conversion.
+CONVERSION_TYPES = (*_SALES_TYPES, "add_to_cart", "landing_page_view")
+
+
+def _shift_share(ad: Ad, ordinal: int) -> float:
+    """The share of the ad-day's conversions that happen (are reported) the next day, 0.15-0.55."""
+    return 0.15 + 0.4 * (mix(ad.seed ^ 0x3C6EF372FE94F82B ^ (ordinal * _DAY_KEY & _M64)) & 0xFFFF) * _U16
+
+
+def _moved(rec: Record | None, share: float) -> tuple[dict[str, int], dict[str, int]]:
+    if rec is None:
+        return {}, {}
+    out: list[dict[str, int]] = []
+    for slot in (ACTIONS, VALUES):
+        part = rec[slot] or {}
+        out.append({k: int(part[k] * share) for k in CONVERSION_TYPES if k in part and int(part[k] * share)})
+    return out[0], out[1]
+
+
+def at_conversion_time(
+    ad: Ad, ordinal: int, rec: Record | None, previous: Record | None, *, moves_out: bool, moves_in: bool
+) -> Record | None:
+    """The ad-day with ``action_report_time=conversion``: part of its conversions move to the next day.
+
+    ``moves_out``: the next day is in the request's range (so totals over the range are preserved);
+    ``moves_in``: the previous day is, and its moved conversions arrive here (``previous`` is its record).
+    """
+    out_actions, out_values = _moved(rec, _shift_share(ad, ordinal)) if moves_out else ({}, {})
+    in_actions, in_values = _moved(previous, _shift_share(ad, ordinal - 1)) if moves_in else ({}, {})
+    if not (out_actions or out_values or in_actions or in_values):
+        return rec
+    result: Record = list(rec) if rec is not None else [0, 0, 0, 0, 0, 0, None, None]
+    for slot, minus, plus in ((ACTIONS, out_actions, in_actions), (VALUES, out_values, in_values)):
+        part = dict(result[slot] or {})
+        for kind, value in minus.items():
+            part[kind] -= value
+        for kind, value in plus.items():
+            part[kind] = part.get(kind, 0) + value
+        result[slot] = {k: v for k, v in part.items() if v} or None
+    return result
+
+
 def sum_records(records: Sequence[Record], *, windows: bool = False) -> Record:
     """Sum figures; reach is not additive, so it gets a plausible overlap-discounted value.
 

@@ -107,10 +107,16 @@ class Simulator:
         expired: bool = False,
         accounts: Iterable[str] | None = None,
         expires_at: datetime | None = None,
+        scopes: Iterable[str] | None = None,
     ) -> str:
-        """Register a token; ``accounts`` limits it to those accounts (others answer code 200)."""
+        """Register a token; ``accounts`` limits it to those accounts (others answer code 200).
+
+        ``expires_at`` makes it a user token that expires (code 190/463 afterwards); ``scopes``
+        replaces the default permissions (``debug_token`` reports them).
+        """
         return self._tokens.add(
-            token, app_id=app_id, valid=valid, expired=expired, accounts=accounts, expires_at=expires_at
+            token, app_id=app_id, valid=valid, expired=expired, accounts=accounts, expires_at=expires_at,
+            scopes=scopes,
         )
 
     def invalidate_token(self, token: str, subcode: int = 463) -> None:
@@ -160,6 +166,8 @@ class Simulator:
         filtering: Sequence[Mapping[str, Any]] | None = None,
         time_increment: str | int = 1,
         action_attribution_windows: Sequence[str] = (),
+        action_breakdowns: Sequence[str] = (),
+        action_report_time: str | None = None,
         apply_faults: bool = True,
     ) -> list[dict[str, Any]]:
         """Exactly the rows ``/act_{id}/insights`` would return now for these parameters, in API order.
@@ -183,6 +191,10 @@ class Simulator:
             params["filtering"] = json.dumps(list(filtering))
         if action_attribution_windows:
             params["action_attribution_windows"] = json.dumps(list(action_attribution_windows))
+        if action_breakdowns:
+            params["action_breakdowns"] = json.dumps(list(action_breakdowns))
+        if action_report_time:
+            params["action_report_time"] = action_report_time
         today = self.account_today(account.id)
         try:
             query = parse_query(

@@ -1,7 +1,7 @@
 """The :class:`Warehouse`: the one object the pipeline uses to create, load and record into the warehouse.
 
 On SQLite there are no schemas: ``schema`` is ignored and everything lives in the database file
-(the embedded default and the demo use one file per warehouse). Money is exact NUMERIC on
+(one file per warehouse). Money is exact NUMERIC on
 PostgreSQL; SQLite stores it as REAL (15 significant digits), which is why PostgreSQL is the
 production warehouse.
 """
@@ -19,17 +19,43 @@ import sqlalchemy as sa
 from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
 from metaads.database import DRIVER_ERRORS, IDENTIFIER_PATTERN, describe_url, is_identifier, translate
-from metaads.errors import LoadError, WarehouseError
+from metaads.errors import LoadError, RowRejectedError, WarehouseError
+from metaads.outcomes import ChunkResult
 from metaads.reconcile.compare import ChunkCheck
 from metaads.reconcile.totals import DayTotals
+from metaads.statuses import RunStatus
 from metaads.warehouse import ddl, ledger, owner
 from metaads.warehouse.day_totals import insert_chunk_days, stored_totals
 from metaads.warehouse.load import LoadResult, Row, replace_rows
 from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, lock_ledger, write_transaction
-from metaads.warehouse.schema import actions_table, ads_table, chunk_days_table, ledger_tables, quality_table
+from metaads.warehouse.schema import (
+    actions_table,
+    ads_table,
+    chunk_days_table,
+    ledger_tables,
+    quality_table,
+    token_checks_table,
+)
 from metaads.warehouse.writers import DEFAULT_BATCH_ROWS, supports_copy
 
 log = logging.getLogger("metaads.warehouse")
+
+
+
+def _data_errors() -> tuple[type[BaseException], ...]:
+    """A value its column cannot hold: the drivers' DataError, or (psycopg's binary COPY) an integer
+    too large for its column's type, which psycopg reports as a plain OverflowError before sending it."""
+    errors: list[type[BaseException]] = [sa.exc.DataError, OverflowError]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - only without the postgres extra
+        pass
+    else:
+        errors.append(psycopg.DataError)
+    return tuple(errors)
+
+
+DATA_ERRORS = _data_errors()
 
 
 class Warehouse:
@@ -62,6 +88,7 @@ class Warehouse:
         self._lock = threading.Lock()
         self._tables: dict[str, tuple[sa.Table, sa.Table]] = {}
         self.runs, self.account_runs, self.syncs = ledger_tables(self._metadata, schema=self.schema)
+        self.token_checks = token_checks_table(self._metadata, schema=self.schema)
         self.chunk_days = chunk_days_table(self._metadata, schema=self.schema)
         self.quality = quality_table(self._metadata, schema=self.schema)
 
@@ -69,6 +96,11 @@ class Warehouse:
         return f"Warehouse({describe_url(self.engine)!r}, schema={self.schema!r})"
 
     # ------------------------------------------------------------------ schema
+
+    @property
+    def metadata(self) -> sa.MetaData:
+        """Every table this warehouse defines so far (ledger tables, and account tables asked for)."""
+        return self._metadata
 
     def tables(self, account: Account) -> tuple[sa.Table, sa.Table]:
         """The account's (ads, actions) tables."""
@@ -96,7 +128,8 @@ class Warehouse:
                                    busy_timeout_s=self.busy_timeout_s) as conn:
                 ddl.create_all(conn, self._metadata, self.schema, [ads for ads, _ in pairs],
                                [actions for _, actions in pairs],
-                               [self.runs, self.account_runs, self.syncs, self.chunk_days, self.quality])
+                               [self.runs, self.account_runs, self.syncs, self.token_checks, self.chunk_days,
+                                self.quality])
         except DRIVER_ERRORS as exc:
             raise translate(exc, "creating the warehouse", self.engine) from exc
 
@@ -149,6 +182,8 @@ class Warehouse:
                 ledger_id = record(conn, result) if record is not None else None
                 if before_commit is not None:
                     before_commit()
+        except DATA_ERRORS as exc:  # the database refused a value: a data problem, not worth retrying as is
+            raise translate(exc, f"loading {account.table} {since}..{until}", self.engine, RowRejectedError) from exc
         except DRIVER_ERRORS as exc:
             raise translate(exc, f"loading {account.table} {since}..{until}", self.engine, LoadError) from exc
         duration = self.clock.monotonic() - started
@@ -158,17 +193,18 @@ class Warehouse:
                           deleted_ads_rows=counts[2], deleted_actions_rows=counts[3], replaced_days=days,
                           ledger_id=ledger_id)
 
-    def record_chunk(self, conn: sa.Connection, entry: ledger.AccountRun, check: ChunkCheck | None = None) -> int:
+    def record_chunk(self, conn: sa.Connection, run_id: str, account: Account, chunk: ChunkResult,
+                     check: ChunkCheck | None = None) -> int:
         """Inside a load transaction: the chunk's ledger row, its per-day totals, the run's heartbeat.
 
         Takes the ledger lock first (held until the load commits: ledger ids commit in order).
         """
         lock_ledger(conn, self.schema)
         now = self.clock.now()
-        ledger_id = ledger.insert_account_run(conn, self.account_runs, entry, now=now)
+        ledger_id = ledger.insert_account_run(conn, self.account_runs, run_id, account, chunk, now=now)
         if check is not None:
-            insert_chunk_days(conn, self.chunk_days, ledger_id, entry.account.id, check)
-        conn.execute(self.runs.update().where(self.runs.c.run_id == entry.run_id).values(heartbeat_at=now))
+            insert_chunk_days(conn, self.chunk_days, ledger_id, account.id, check)
+        conn.execute(self.runs.update().where(self.runs.c.run_id == run_id).values(heartbeat_at=now))
         return ledger_id
 
     def stored_totals(self, account: Account, since: date, until: date) -> dict[date, DayTotals]:
@@ -215,26 +251,23 @@ class Warehouse:
         except DRIVER_ERRORS as exc:
             raise translate(exc, "recording a run start", self.engine) from exc
 
-    def record_account_run(self, run_id: str, account: Account, since: date, until: date, status: str,
-                           ads_rows: int = 0, actions_rows: int = 0, api_calls: int = 0,
-                           throttled_s: float = 0.0, duration_s: float = 0.0,
-                           error: str | None = None) -> int:
-        """Record what one account's range did (``loaded``/``failed``/...); return the ledger row id."""
-        entry = ledger.AccountRun(run_id, account, since, until, status, ads_rows, actions_rows, api_calls,
-                                  throttled_s, duration_s, error)
+    def record_account_run(self, run_id: str, account: Account, chunk: ChunkResult) -> int:
+        """Record what one account's range did (a ``metaads_account_runs`` row); return the ledger row id."""
         try:
             with self._ledger_transaction() as conn:
-                return self.record_chunk(conn, entry)
+                return self.record_chunk(conn, run_id, account, chunk)
         except DRIVER_ERRORS as exc:
             raise translate(exc, f"recording the run of {account.table}", self.engine) from exc
 
-    def finish_run(self, run_id: str, status: str, accounts_failed: int) -> None:
+    def finish_run(self, run_id: str, status: RunStatus | str, accounts_failed: int) -> None:
         """Close a run with its final status (``success`` | ``partial`` | ``failed``)."""
-        if status not in ledger.RUN_STATUSES:
-            raise ValueError(f"unknown run status {status!r}")
+        try:
+            final = RunStatus(status)
+        except ValueError:
+            raise ValueError(f"unknown run status {status!r}") from None
         try:
             with self._ledger_transaction() as conn:
-                found = ledger.update_run(conn, self.runs, run_id, status=status,
+                found = ledger.update_run(conn, self.runs, run_id, status=final,
                                           accounts_failed=accounts_failed, now=self.clock.now())
         except DRIVER_ERRORS as exc:
             raise translate(exc, "recording a run end", self.engine) from exc
