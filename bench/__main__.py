@@ -5,8 +5,9 @@
 Scenarios, in the order they run: ``e2e`` (1 and 5: end to end at the original design's scale, then
 the next day's re-run), ``extract`` (1a: extraction only, vs the latency-bound ideal), ``load`` (2),
 ``sync`` (3), ``reports`` (the default report alone, with two extra reports in one run, and the
-three one after another), ``memory`` (4: gathers the peak RSS of the others, plus one pandas load at 10x fewer
-rows). The full run writes ``docs/benchmarks.md``; ``--quick`` (small sizes, a few minutes) and
+three one after another), ``memory`` (4: gathers the peak RSS of the others, plus one pandas load at 10x
+fewer rows), ``reconcile`` (RECONCILE=strict vs off: extra calls and time, rows lost to short answers).
+The full run writes ``docs/benchmarks.md``; ``--quick`` (small sizes, a few minutes) and
 partial runs write ``bench/results/benchmarks-<profile>.md`` unless ``--output`` says otherwise.
 Raw figures go to ``bench/results/suite-<profile>.json``. Exit status 1 when a scenario failed.
 """
@@ -32,7 +33,7 @@ from bench import report
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DOCS = ROOT / "docs" / "benchmarks.md"
-SCENARIOS = ("e2e", "extract", "load", "sync", "reports", "memory")
+SCENARIOS = ("e2e", "extract", "load", "sync", "reports", "memory", "reconcile")
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,15 @@ def _memory(profile: Profile, results: dict[str, Any], args: argparse.Namespace)
     return memory.run(results)
 
 
+def _reconcile(profile: Profile, results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    from bench import scenario_reconcile
+
+    return scenario_reconcile.run(profile=profile.name)
+
+
 RUNNERS: dict[str, Callable[[Profile, dict[str, Any], argparse.Namespace], dict[str, Any]]] = {
     "e2e": _e2e, "extract": _extract, "load": _load, "sync": _sync, "reports": _reports, "memory": _memory,
+    "reconcile": _reconcile,
 }
 _MARK = "BENCH-RESULT "
 
@@ -232,6 +240,11 @@ def _details(results: dict[str, Any]) -> str:
 
         parts += ["### Extra insights reports: one run vs one after another", "",
                   scenario_reports.report(results["reports"]), ""]
+    if "reconcile" in results:
+        from bench import scenario_reconcile
+
+        parts += ["### 6: reconciliation with Meta's account-level totals", "",
+                  scenario_reconcile.report(results["reconcile"]), ""]
     return "\n".join(parts)
 
 

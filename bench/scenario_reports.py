@@ -35,7 +35,7 @@ from metaads import Simulator, SimulatorConfig, SimulatorServer
 from metaads.config.settings import settings_from_mapping
 from metaads.dates import local_today
 from metaads.pipeline import Pipeline
-from metaads.pipeline.reports import load_reports
+from metaads.pipeline.reports import ReportLoader, load_reports
 
 REPORTS = [
     {"name": "age_gender", "level": "ad", "fields": ["spend", "impressions", "clicks", "reach", "actions"],
@@ -72,8 +72,10 @@ def _report_only(pipeline: Pipeline, clock: ScaledClock, run_id: str) -> dict[st
 
     def one(account: Any) -> list[Any]:
         info = pipeline.client.account_info(account)
-        return load_reports(pipeline.client, pipeline.warehouse, clock, account, settings.reports,
-                            today=local_today(clock.now(), info.timezone_name),
+        loader = ReportLoader(pipeline.client, pipeline.warehouse, clock, reconcile=settings.reconcile,
+                              relative_tolerance=settings.reconcile_tolerance)
+        return load_reports(loader, account, settings.reports, today=local_today(clock.now(), info.timezone_name),
+                            currency=info.currency,
                             default_lookback=settings.lookback_days, chunk_days=settings.backfill_chunk_days,
                             since=None, until=None, run_id=run_id)
 

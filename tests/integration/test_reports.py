@@ -179,3 +179,40 @@ def test_reports_sync_into_analytics_tables(world: World, make_pipeline: Callabl
         assert len(_rows(target, None, "graph_age_gender")) == len(_rows(engine, schema, "vw_graph_age_gender"))
     finally:
         target.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("mode", "ledger_status", "rows_kept", "account_status"), [
+    ("off", "loaded", False, "loaded"),
+    ("warn", "mismatch", False, "loaded"),
+    # The default report is short too: its strict mismatch fails the account.
+    ("strict", "mismatch", True, "failed"),
+], ids=["off-short-answer-replaces-rows", "warn-loads-and-records-mismatch", "strict-keeps-stored-rows"])
+def test_report_short_of_account_totals_is_reconciled(world: World, make_pipeline: Callable[..., Pipeline],
+                                                      mode: str, ledger_status: str, rows_kept: bool,
+                                                      account_status: str) -> None:
+    pipeline = make_pipeline(INSIGHTS_REPORTS=json.dumps([AGE_GENDER]), RECONCILE=mode)
+    account = pipeline.settings.accounts[0]
+    first = pipeline.extract_and_load(account)
+    assert [c.status for c in first.reports] == ["loaded"]
+    engine, schema = pipeline.warehouse_engine, pipeline.settings.warehouse_schema
+    before = _rows(engine, schema, f"{account.table}__age_gender")
+
+    world.sim.faults.missing_rows_rate = 0.2  # ad-level answers miss a fifth of the ad-days
+    try:
+        result = pipeline.extract_and_load(account)
+    finally:
+        world.sim.faults.missing_rows_rate = 0.0
+
+    after = _rows(engine, schema, f"{account.table}__age_gender")
+    assert (after == before) is rows_kept
+    if not rows_kept:
+        assert len(after) < len(before)
+    (chunk,) = result.reports
+    assert chunk.status == ledger_status
+    assert chunk.kept_stored_rows is rows_kept
+    ledger = [r for r in _rows(engine, schema, "metaads_account_runs") if r["report"] == "age_gender"]
+    assert max(ledger, key=lambda r: r["id"])["status"] == ledger_status
+    assert result.status == account_status
+    if mode != "off":
+        assert "differs from Meta's account totals (spend, impressions, clicks)" in (chunk.error or "")

@@ -31,7 +31,8 @@ def start_run(settings: Settings) -> str:
         store = shared_throttle_store(pipeline.warehouse_engine, settings)
         if store is not None:
             store.create()
-        run_id = pipeline.warehouse.start_run(trigger=TRIGGER, accounts=len(settings.accounts))
+        # The run spans many worker processes: no single owner, judged by its heartbeat.
+        run_id = pipeline.warehouse.start_run(trigger=TRIGGER, accounts=len(settings.accounts), owned=False)
         pipeline.check_tokens_daily()  # the day's first run records every token's health for the alert
         return run_id
 

@@ -2,16 +2,26 @@
 
 Each report runs after the account's default report, over its own look-back (or the run's), chunk by
 chunk exactly like the default: a chunk is fetched completely into a :class:`RowSpool`, then replaces
-its date range in the report's tables in one transaction, and gets its own ledger row (``report`` set)
-so the incremental sync copies it. A failed chunk leaves the previous rows untouched.
+its date range in the report's tables in one transaction that also writes its ledger row (``report``
+set), so the incremental sync copies it. A failed chunk leaves the previous rows untouched.
+
+Reconciliation (``RECONCILE``, docs/reports.md): a daily report that requests additive metrics
+(spend, impressions, clicks, inline link clicks) has their per-day sums, over every object and
+breakdown value, compared with Meta's account-level totals. ``warn`` loads a mismatch and records it
+as ``mismatch``; ``strict`` fetches once more and, if it still differs, keeps the stored rows and
+records ``mismatch`` (nothing replaced; the account ends ``partial``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
 
 from metaads.accounts import Account
 from metaads.clock import Clock
@@ -20,11 +30,15 @@ from metaads.errors import MetaAdsError, is_retryable
 from metaads.graph import GraphClient
 from metaads.outcomes import ChunkResult
 from metaads.pipeline.spool import RowSpool
+from metaads.reconcile.compare import OFF, STRICT, Tolerance
+from metaads.reconcile.fetch import account_totals
+from metaads.reconcile.totals import EMPTY, METRICS, DayTotals, TotalsByDay
 from metaads.redact import redact_text
 from metaads.statuses import AccountStatus
 from metaads.transform.report_spec import ReportSpec
 from metaads.transform.reports import to_report_list_rows, to_report_rows
 from metaads.warehouse import Warehouse
+from metaads.warehouse.load import LoadResult
 
 log = logging.getLogger("metaads.pipeline")
 
@@ -59,7 +73,13 @@ class ReportChunk:
 
     @property
     def ok(self) -> bool:
-        return self.outcome.status == AccountStatus.LOADED
+        """Loaded (a ``warn`` mismatch included, as for the default report)."""
+        return self.outcome.ok
+
+    @property
+    def kept_stored_rows(self) -> bool:
+        """A ``strict`` mismatch: nothing was replaced."""
+        return self.outcome.blocking
 
 
 def report_range(spec: ReportSpec, today: date, *, default_lookback: int, since: date | None,
@@ -68,69 +88,142 @@ def report_range(spec: ReportSpec, today: date, *, default_lookback: int, since:
     return resolve_range(today, lookback_days=spec.lookback_days or default_lookback, since=since, until=until)
 
 
-def _fetch_and_load(client: GraphClient, warehouse: Warehouse, clock: Clock, account: Account,
-                    spec: ReportSpec, chunk: DateRange, on_rows: Callable[[int], None] | None) -> tuple[int, int]:
-    layout = warehouse.reports[spec.name]
-    with RowSpool() as spool:
-        for page in client.insights(
+def reconciled_metrics(spec: ReportSpec) -> tuple[str, ...]:
+    """The additive metrics of ``spec`` that can be checked against account totals (none: no check)."""
+    if spec.time_increment != 1:
+        return ()
+    return tuple(m for m in METRICS if m in spec.fields)
+
+
+def _masked(totals: DayTotals, metrics: tuple[str, ...]) -> DayTotals:
+    # Metrics the report does not request are left out of the comparison (0 on both sides).
+    return DayTotals(totals.spend if "spend" in metrics else Decimal(0),
+                     totals.impressions if "impressions" in metrics else 0,
+                     totals.clicks if "clicks" in metrics else 0,
+                     totals.inline_link_clicks if "inline_link_clicks" in metrics else 0, totals.rows)
+
+
+def mismatched_days(chunk: DateRange, api: dict[date, DayTotals], sums: dict[date, DayTotals],
+                    metrics: tuple[str, ...], tolerance: Tolerance) -> list[date]:
+    """Days of ``chunk`` whose report sums differ from Meta's account totals (on ``metrics`` only)."""
+    days = [chunk.since + timedelta(days=i) for i in range((chunk.until - chunk.since).days + 1)]
+    return [day for day in days
+            if not tolerance.matches(_masked(api.get(day, EMPTY), metrics), _masked(sums.get(day, EMPTY), metrics))]
+
+
+class ReportLoader:
+    """Loads the extra reports' chunks of one run, with one reconciliation mode and tolerance."""
+
+    def __init__(self, client: GraphClient, warehouse: Warehouse, clock: Clock, *, reconcile: str = OFF,
+                 relative_tolerance: str = "0.001") -> None:
+        self.client = client
+        self.warehouse = warehouse
+        self.clock = clock
+        self.reconcile = reconcile
+        self.relative_tolerance = relative_tolerance
+
+    def _fetch(self, stack: ExitStack, account: Account, spec: ReportSpec, chunk: DateRange,
+               on_rows: Callable[[int], None] | None) -> tuple[RowSpool, TotalsByDay]:
+        spool = stack.enter_context(RowSpool())
+        sums = TotalsByDay()
+        for page in self.client.insights(
                 account, chunk.since, chunk.until, level=spec.level, fields=spec.request_fields(),
                 breakdowns=spec.breakdowns, action_breakdowns=spec.action_breakdowns,
                 action_attribution_windows=spec.action_attribution_windows,
                 action_report_time=spec.action_report_time, time_increment=spec.time_increment):
-            spool.extend(page)
+            spool.extend(sums.watch(page))
             if on_rows is not None:
                 on_rows(len(page))
-        loaded_at = clock.now()
-        load = warehouse.replace_range(
-            account, chunk.since, chunk.until,
-            to_report_rows(spool.rows(), layout, loaded_at=loaded_at),
-            to_report_list_rows(spool.rows(), layout, loaded_at=loaded_at),
-            report=spec.name,
-        )
-    return load.ads_rows, load.actions_rows
+        return spool, sums
+
+    def _load(self, account: Account, spec: ReportSpec, chunk: DateRange, run_id: str, currency: str | None,
+              totals: dict[DateRange, dict[date, DayTotals]], costed: Callable[[ChunkResult], ChunkResult],
+              on_rows: Callable[[int], None] | None) -> ChunkResult:
+        metrics = reconciled_metrics(spec) if self.reconcile != OFF else ()
+        outcome = ChunkResult(chunk, AccountStatus.LOADED)
+        with ExitStack() as stack:
+            spool, sums = self._fetch(stack, account, spec, chunk, on_rows)
+            if metrics:
+                if chunk not in totals:  # one account-level call per range, shared by the account's reports
+                    totals[chunk] = account_totals(self.client, account, chunk.since, chunk.until)
+                tolerance = Tolerance.for_currency(currency, self.relative_tolerance)
+                bad = mismatched_days(chunk, totals[chunk], sums.days, metrics, tolerance)
+                if bad and self.reconcile == STRICT:
+                    log.warning("account %s report %s %s: sums differ from Meta's account totals on %d days; "
+                                "fetching again", account.display_name, spec.name, chunk, len(bad))
+                    spool, sums = self._fetch(stack, account, spec, chunk, on_rows)
+                    bad = mismatched_days(chunk, totals[chunk], sums.days, metrics, tolerance)
+                if bad:
+                    error = (f"reconciliation: report {spec.name} differs from Meta's account totals "
+                             f"({', '.join(metrics)}) on {len(bad)} days: "
+                             f"{', '.join(d.isoformat() for d in bad[:5])}{'...' if len(bad) > 5 else ''}")
+                    if self.reconcile == STRICT:
+                        # Both answers differ: keep the stored rows rather than load numbers known to be short.
+                        return costed(ChunkResult(chunk, AccountStatus.MISMATCH, error=error + "; stored rows kept",
+                                                  mismatch_days=len(bad), blocking=True, retryable=False))
+                    outcome = ChunkResult(chunk, AccountStatus.MISMATCH, error=error, mismatch_days=len(bad))
+            layout = self.warehouse.reports[spec.name]
+            loaded_at = self.clock.now()
+
+            def record(conn: sa.Connection, load: LoadResult) -> int:
+                entry = costed(replace(outcome, ads_rows=load.ads_rows, actions_rows=load.actions_rows))
+                return self.warehouse.record_chunk(conn, run_id, account, entry, report=spec.name)
+
+            load = self.warehouse.replace_range(
+                account, chunk.since, chunk.until,
+                to_report_rows(spool.rows(), layout, loaded_at=loaded_at),
+                to_report_list_rows(spool.rows(), layout, loaded_at=loaded_at),
+                record=record, report=spec.name,
+            )
+        return costed(replace(outcome, ads_rows=load.ads_rows, actions_rows=load.actions_rows, recorded=True))
+
+    def load_chunk(self, account: Account, spec: ReportSpec, chunk: DateRange, *, run_id: str,
+                   currency: str | None = None, totals: dict[DateRange, dict[date, DayTotals]] | None = None,
+                   on_rows: Callable[[int], None] | None = None) -> ReportChunk:
+        """Fetch one chunk of ``spec`` completely, (reconcile,) replace it in the report's tables, record it.
+
+        Never raises for API or load failures: they are in the returned chunk (with its own calls and time)
+        and in the ledger.
+        """
+        started, before = self.clock.monotonic(), self.client.stats(account)
+
+        def costed(outcome: ChunkResult) -> ChunkResult:
+            after = self.client.stats(account)
+            return replace(outcome, api_calls=after.api_calls - before.api_calls,
+                           throttled_s=after.throttled_s - before.throttled_s,
+                           duration_s=self.clock.monotonic() - started)
+
+        try:
+            outcome = self._load(account, spec, chunk, run_id, currency, {} if totals is None else totals, costed,
+                                 on_rows)
+        except MetaAdsError as exc:
+            outcome = costed(ChunkResult(chunk, AccountStatus.FAILED, error=redact_text(str(exc)),
+                                         retryable=is_retryable(exc)))
+        if not outcome.recorded:
+            try:
+                self.warehouse.record_account_run(run_id, account, outcome, report=spec.name)
+            except MetaAdsError as exc:  # the ledger is bookkeeping: report, do not lose the load
+                log.error("account %s: could not write the run ledger of report %s: %s", account.display_name,
+                          spec.name, exc)
+        return ReportChunk(spec.name, outcome)
 
 
-def load_report_chunk(client: GraphClient, warehouse: Warehouse, clock: Clock, account: Account,
-                      spec: ReportSpec, chunk: DateRange, *,
-                      on_rows: Callable[[int], None] | None = None) -> ReportChunk:
-    """Fetch one chunk of ``spec`` completely, then replace it in the report's tables.
-
-    Never raises for API or load failures: they are in the returned chunk (its own calls and time).
-    """
-    started, before = clock.monotonic(), client.stats(account)
-    try:
-        rows, list_rows = _fetch_and_load(client, warehouse, clock, account, spec, chunk, on_rows)
-        status, error, retryable = AccountStatus.LOADED, None, True
-    except MetaAdsError as exc:
-        rows, list_rows, status, error, retryable = 0, 0, AccountStatus.FAILED, redact_text(str(exc)), \
-            is_retryable(exc)
-    after = client.stats(account)
-    return ReportChunk(spec.name, ChunkResult(
-        chunk, status, ads_rows=rows, actions_rows=list_rows, error=error, retryable=retryable,
-        api_calls=after.api_calls - before.api_calls, throttled_s=after.throttled_s - before.throttled_s,
-        duration_s=clock.monotonic() - started))
-
-
-def load_reports(client: GraphClient, warehouse: Warehouse, clock: Clock, account: Account,
-                 specs: tuple[ReportSpec, ...], *, today: date, default_lookback: int, chunk_days: int,
-                 since: date | None, until: date | None, run_id: str,
-                 on_rows: Callable[[int], None] | None = None) -> list[ReportChunk]:
+def load_reports(loader: ReportLoader, account: Account, specs: tuple[ReportSpec, ...], *, today: date,
+                 default_lookback: int, chunk_days: int, since: date | None, until: date | None, run_id: str,
+                 currency: str | None = None, on_rows: Callable[[int], None] | None = None) -> list[ReportChunk]:
     """Every extra report of ``account``, chunk by chunk, each chunk recorded in the ledger."""
     chunks: list[ReportChunk] = []
+    totals: dict[DateRange, dict[date, DayTotals]] = {}
     for spec in specs:
         whole = report_range(spec, today, default_lookback=default_lookback, since=since, until=until)
         for chunk in chunk_range(whole, chunk_days):
-            done = load_report_chunk(client, warehouse, clock, account, spec, chunk, on_rows=on_rows)
+            done = loader.load_chunk(account, spec, chunk, run_id=run_id, currency=currency, totals=totals,
+                                     on_rows=on_rows)
             chunks.append(done)
-            try:
-                warehouse.record_account_run(run_id, account, done.outcome, report=spec.name)
-            except MetaAdsError as exc:  # the ledger is bookkeeping: report, do not lose the load
-                log.error("account %s: could not write the run ledger of report %s: %s",
-                          account.display_name, spec.name, exc)
-            if done.ok:
+            if done.status == AccountStatus.LOADED:
                 log.info("account %s report %s %s: %d rows, %d list rows", account.display_name, spec.name,
                          chunk, done.rows, done.list_rows)
             else:
-                log.error("account %s report %s %s failed: %s", account.display_name, spec.name, chunk,
+                log.error("account %s report %s %s %s: %s", account.display_name, spec.name, chunk, done.status,
                           done.error)
     return chunks

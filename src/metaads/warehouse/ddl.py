@@ -38,6 +38,29 @@ def check_columns(conn: sa.Connection, tables: Sequence[sa.Table]) -> None:
                 )
 
 
+def add_ledger_columns(conn: sa.Connection, tables: Sequence[sa.Table]) -> list[str]:
+    """Add nullable ledger columns a ledger created by an older release lacks; return ``table.column`` added.
+
+    Ledger tables are ours (no user data shape depends on them), so they evolve in place instead of
+    failing like account tables do.
+    """
+    inspector = sa.inspect(conn)
+    added = []
+    for table in tables:
+        have = {column["name"] for column in inspector.get_columns(table.name, schema=table.schema)}
+        for column in table.columns:
+            if column.name in have or not column.nullable:
+                continue
+            kind = column.type.compile(dialect=conn.dialect)
+            name = conn.dialect.identifier_preparer.quote(column.name)
+            target = conn.dialect.identifier_preparer.format_table(table)
+            conn.exec_driver_sql(f"ALTER TABLE {target} ADD COLUMN {name} {kind}")
+            added.append(f"{table.name}.{column.name}")
+    if added:
+        log.info("ledger columns added: %s", ", ".join(added))
+    return added
+
+
 def warn_orphans(conn: sa.Connection, schema: str | None, configured: set[str]) -> list[str]:
     """Log a warning for each account table pair no longer configured; return their names."""
     names = set(sa.inspect(conn).get_table_names(schema=schema))
@@ -118,29 +141,13 @@ def create_all(conn: sa.Connection, metadata: sa.MetaData, schema: str | None,
     if schema is not None:
         conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
     metadata.create_all(conn, tables=[*ads, *actions, *ledger], checkfirst=True)
+    add_ledger_columns(conn, ledger)
     check_columns(conn, [*ads, *actions])
     warn_orphans(conn, schema, {table.name for table in ads})
     for view, tables, columns in ((ADS_VIEW, ads, ADS_COLUMNS), (ACTIONS_VIEW, actions, ACTIONS_COLUMNS)):
         if ensure_view(conn, view, schema, tables, columns):
             log.info("view %s now covers %d account tables", view, len(tables))
     apply_comments(conn, [*ads, *actions, *ledger], schema)
-
-
-def add_report_column(conn: sa.Connection, account_runs: sa.Table) -> bool:
-    """Add ``metaads_account_runs.report`` to a ledger created before extra reports; True when added.
-
-    NULL means "the default report", so every older row keeps its meaning and older warehouses keep
-    working unchanged.
-    """
-    have = {c["name"] for c in sa.inspect(conn).get_columns(account_runs.name, schema=account_runs.schema)}
-    if "report" in have:
-        return False
-    preparer = conn.dialect.identifier_preparer
-    column = account_runs.c.report
-    conn.exec_driver_sql(f"ALTER TABLE {preparer.format_table(account_runs)} "
-                         f"ADD {preparer.format_column(column)} {column.type.compile(dialect=conn.dialect)} NULL")
-    log.info("added column report to %s", account_runs.fullname)
-    return True
 
 
 def create_report_tables(conn: sa.Connection, metadata: sa.MetaData, schema: str | None,
