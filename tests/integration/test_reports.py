@@ -216,3 +216,15 @@ def test_report_short_of_account_totals_is_reconciled(world: World, make_pipelin
     assert result.status == account_status
     if mode != "off":
         assert "differs from Meta's account totals (spend, impressions, clicks)" in (chunk.error or "")
+
+
+@pytest.mark.postgres
+def test_sync_before_a_report_was_ever_loaded_copies_the_default_and_skips_the_report(
+        world: World, make_pipeline: Callable[..., Pipeline], tmp_path: Path) -> None:
+    analytics = f"sqlite:///{tmp_path / 'analytics.db'}"
+    make_pipeline(ANALYTICS_URL=analytics).run()
+    configured_since = make_pipeline(INSIGHTS_REPORTS=json.dumps([AGE_GENDER]), ANALYTICS_URL=analytics)
+    result = configured_since.sync()
+    assert result is not None
+    assert [t.name for t in result.tables] == ["graph_ads", "graph_ads_actions"]
+    assert result.tables[0].rows > 0

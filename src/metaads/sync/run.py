@@ -64,7 +64,7 @@ from metaads.sync.writers import (
     choose_method,
     mysql_local_infile,
 )
-from metaads.transform.report_spec import layout
+from metaads.transform.report_spec import ReportSpec, layout
 from metaads.warehouse.locking import lock_ledger
 from metaads.warehouse.owner import mark_abandoned, this_process
 from metaads.warehouse.schema import ledger_tables
@@ -214,7 +214,8 @@ def sync_analytics(
     pairs = analytics_tables(metadata, schema=target_schema)
     # The default report first (its counts are the ledger's ads_rows/actions_rows), then each extra report.
     groups: list[tuple[str | None, tuple[TargetPair, ...]]] = [(None, tuple(pairs))]
-    groups += [(spec.name, report_targets(metadata, layout(spec), schema=target_schema)) for spec in reports]
+    groups += [(spec.name, report_targets(metadata, layout(spec), schema=target_schema))
+               for spec in _loaded_reports(warehouse_engine, source_schema, reports)]
     all_pairs = [pair for _, group in groups for pair in group]
     _, account_runs, syncs = ledger_tables(sa.MetaData(), schema=source_schema)
     target = ledger.describe_target(analytics_engine, target_schema)
@@ -290,6 +291,19 @@ def sync_analytics(
                         threads=min(workers, max(1, len(plan.slices))), columns_added=tuple(added))
     log.info("sync to %s done: %s", target, result.summary())
     return result
+
+
+def _loaded_reports(warehouse: sa.Engine, schema: str | None, reports: Sequence[ReportSpec]) -> list[ReportSpec]:
+    """The reports whose warehouse views exist; one configured since the last run is synced after the next."""
+    if not reports:
+        return []
+    with _translated("listing the warehouse views", warehouse), warehouse.connect() as conn:
+        views = set(sa.inspect(conn).get_view_names(schema=schema))
+    for spec in reports:
+        if spec.view not in views:
+            log.warning("report %s: no view %s in the warehouse yet (run `metaads run` or `metaads init-db` "
+                        "first): not synced", spec.name, spec.view)
+    return [spec for spec in reports if spec.view in views]
 
 
 def _record_failure(control: sa.Connection, syncs: sa.Table, sync_id: int, mode: str, clock: Clock,
