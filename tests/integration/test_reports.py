@@ -9,7 +9,8 @@ are without extra reports.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -155,11 +156,27 @@ def test_default_report_tables_are_unchanged_by_extra_reports(
         account.table, schema=None if with_reports.warehouse_engine.dialect.name == "sqlite" else schema)] == columns
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def analytics_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str | None]]:
+    """(ANALYTICS_URL, analytics schema) of a fresh analytics database: a SQLite file or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'analytics.db'}", None
+        return
+    url = request.getfixturevalue("pg_url")
+    schema = f"an_{uuid.uuid4().hex[:12]}"
+    yield url, schema
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
 @pytest.mark.postgres
 def test_reports_sync_into_analytics_tables(world: World, make_pipeline: Callable[..., Pipeline],
-                                            tmp_path: Path) -> None:
-    analytics = f"sqlite:///{tmp_path / 'analytics.db'}"
-    pipeline = make_pipeline(INSIGHTS_REPORTS=json.dumps([AGE_GENDER, DEVICE_WINDOWS]), ANALYTICS_URL=analytics)
+                                            analytics_target: tuple[str, str | None]) -> None:
+    analytics, analytics_schema = analytics_target
+    pipeline = make_pipeline(INSIGHTS_REPORTS=json.dumps([AGE_GENDER, DEVICE_WINDOWS]), ANALYTICS_URL=analytics,
+                             **({"ANALYTICS_SCHEMA": analytics_schema} if analytics_schema else {}))
     pipeline.run()
     first = pipeline.sync()
     assert first is not None
@@ -167,8 +184,13 @@ def test_reports_sync_into_analytics_tables(world: World, make_pipeline: Callabl
     target = sa.create_engine(analytics)
     try:
         for name in ("age_gender", "age_gender_lists", "device_windows", "device_windows_lists"):
-            assert len(_rows(target, None, f"graph_{name}")) == len(_rows(engine, schema, f"vw_graph_{name}")) > 0
-        assert len(_rows(target, None, "graph_ads")) == len(_rows(engine, schema, "vw_graph_ads"))
+            copied = _rows(target, analytics_schema, f"graph_{name}")
+            source = _rows(engine, schema, f"vw_graph_{name}")
+            assert len(copied) == len(source) > 0
+            assert {r["unique_id"] for r in copied} == {r["unique_id"] for r in source}
+        spend = sum(Decimal(str(r["spend"])) for r in _rows(target, analytics_schema, "graph_age_gender"))
+        assert spend == sum(Decimal(str(r["spend"])) for r in _rows(engine, schema, "vw_graph_age_gender"))
+        assert len(_rows(target, analytics_schema, "graph_ads")) == len(_rows(engine, schema, "vw_graph_ads"))
         pipeline.run()
         again = pipeline.sync()
         assert again is not None
@@ -176,7 +198,8 @@ def test_reports_sync_into_analytics_tables(world: World, make_pipeline: Callabl
         counts = {t.name: t.rows for t in again.tables}
         assert counts["graph_age_gender"] > 0
         assert counts["graph_ads"] > 0
-        assert len(_rows(target, None, "graph_age_gender")) == len(_rows(engine, schema, "vw_graph_age_gender"))
+        assert len(_rows(target, analytics_schema, "graph_age_gender")) == len(
+            _rows(engine, schema, "vw_graph_age_gender"))
     finally:
         target.dispose()
 
