@@ -149,7 +149,9 @@ def test_default_report_tables_are_unchanged_by_extra_reports(
     columns = [c["name"] for c in sa.inspect(plain.warehouse_engine).get_columns(
         account.table, schema=None if plain.warehouse_engine.dialect.name == "sqlite" else schema)]
     with_reports = make_pipeline(INSIGHTS_REPORTS=json.dumps([AGE_GENDER, COUNTRY]))
-    with_reports.run()
+    summary = with_reports.run()
+    assert summary.ads_rows > 0  # the default report was loaded again, next to the extra reports
+    assert all(r.reports for r in summary.results)
     after = default_tables(with_reports)
     assert after == before
     assert [c["name"] for c in sa.inspect(with_reports.warehouse_engine).get_columns(
