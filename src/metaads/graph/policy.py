@@ -33,11 +33,14 @@ class ClientPolicy:
     backoff_cap_s: float = 120.0
 
     # --- rate limits
-    # Above this usage (percent of a quota) the client pauses before its next call on that quota;
-    # above 100 it never slows down (it only waits once throttled).
-    slowdown_start_pct: float = 75.0
-    # Pause at 100 % usage when the API gives no reset time (scaled linearly from slowdown_start_pct).
-    slowdown_max_pause_s: float = 60.0
+    # Pacing keeps every quota at or below this usage (percent): a call waits until it fits the rolling
+    # window. 100 spends the quota exactly; lower leaves room for other clients of the same app; above
+    # 100 the client never paces (it only waits once throttled).
+    slowdown_start_pct: float = 100.0
+    # Rolling windows when the API does not say: the ad-account score decays over 300 s (the score's
+    # reset_time_duration, when sent, wins); app and business-use-case quotas count the last hour.
+    account_score_window_s: float = 300.0
+    usage_window_s: float = 3600.0
     # Longest single wait for a rate limit, whatever the API says.
     max_wait_s: float = 900.0
     # First wait when throttled and the API does not say for how long (doubles on each repeat).
