@@ -23,6 +23,9 @@ class ClientPolicy:
     timeout_s: float = 120.0
     connect_timeout_s: float = 10.0
     max_connections: int = 32
+    # Requests in flight at once (0: no limit). A call holds its slot only while on the wire, never
+    # while it waits for a quota (metaads.graph.gate); the pipeline sets it to ACCOUNT_GROUP_SIZE.
+    max_concurrent_calls: int = 0
     page_size: int = 500
     # Halving ``limit`` on "reduce the amount of data" stops here; below it the date range is split.
     min_page_size: int = 25
@@ -91,6 +94,7 @@ class ClientPolicy:
             "max_retries": settings.graph_api_max_retries,
             "max_wait_s": settings.graph_api_max_wait_s,
             "async_threshold_days": settings.graph_api_async_threshold_days,
+            "max_concurrent_calls": settings.account_group_size,
         }
         values.update(overrides)
         return cls(**values)
