@@ -111,7 +111,7 @@ def test_simulated_development_tier_run_spends_the_quota_exactly_without_a_throt
     # of q per 300 s needs exactly 300 x floor((n - 1) / q) s: every full window is spent, none wasted.
     sim = Simulator(SimulatorConfig(seed=11, n_accounts=2, ads_per_account=60, tier="development",
                                     account_score_max=score_max, account_score_block_s=300.0), clock=clock)
-    policy = ClientPolicy(page_size=10, min_page_size=10)
+    policy = ClientPolicy(page_size=10, min_page_size=10, max_page_size=10)
     with GraphClient(tokens=list(sim.tokens), policy=policy, clock=clock, transport=sim.transport()) as client:
         for account in accounts_of(sim):
             since, until = client.lookback_range(account, 60)

@@ -43,7 +43,8 @@ def test_run_that_would_exceed_the_quota_completes_without_loss_or_hammering(
         clock: FakeClock, slowdown_start_pct: float) -> None:
     sim = _tight_quota_sim(clock)
     accounts = accounts_of(sim)
-    policy = ClientPolicy(page_size=10, min_page_size=10, slowdown_start_pct=slowdown_start_pct)
+    policy = ClientPolicy(page_size=10, min_page_size=10, max_page_size=10,
+                          slowdown_start_pct=slowdown_start_pct)
     with GraphClient(tokens=list(sim.tokens), policy=policy, clock=clock,
                      transport=sim.transport()) as client:
         results = _extract_all(client, accounts, 60)

@@ -29,6 +29,11 @@ class ClientPolicy:
     page_size: int = 500
     # Halving ``limit`` on "reduce the amount of data" stops here; below it the date range is split.
     min_page_size: int = 25
+    # While full pages come back faster than ``page_grow_below_s`` (quota waits excluded), ``limit``
+    # doubles up to ``max_page_size``: fewer calls for the same rows, so fewer quota points and round
+    # trips. The cap bounds a page's memory (every account holds one page while it spools it).
+    max_page_size: int = 1000
+    page_grow_below_s: float = 5.0
 
     # --- transient errors (5xx, codes 1/2, timeouts): exponential back-off with jitter
     max_retries: int = 6
@@ -79,6 +84,8 @@ class ClientPolicy:
             raise ValueError("ClientPolicy page sizes must be at least 1")
         if self.min_page_size > self.page_size:
             raise ValueError("ClientPolicy.min_page_size must not exceed page_size")
+        if self.max_page_size < 1:
+            raise ValueError("ClientPolicy.max_page_size must be at least 1 (below page_size: no growth)")
         if self.slowdown_start_pct <= 0:
             raise ValueError("ClientPolicy.slowdown_start_pct must be positive (above 100 disables it)")
         if self.async_poll_factor < 1:
