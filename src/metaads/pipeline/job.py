@@ -31,6 +31,7 @@ from metaads.errors import (
 )
 from metaads.graph import GraphClient
 from metaads.pipeline.engines import create_engine_for, describe_url
+from metaads.pipeline.memory import limit_allocator_growth
 from metaads.pipeline.results import (
     FAILED,
     LOADED,
@@ -196,6 +197,7 @@ class Pipeline:
             listener: ProgressListener | None = None) -> RunSummary:
         """Extract and load several accounts concurrently (``ACCOUNT_GROUP_SIZE`` at a time)."""
         chosen = list(accounts) if accounts is not None else list(self.settings.accounts)
+        limit_allocator_growth()  # one thread per account: keep RSS at what is live (pipeline/memory.py)
         self.init_warehouse()
         started = self.clock.monotonic()
         run_id = self.warehouse.start_run(trigger=trigger, accounts=len(chosen))
