@@ -53,11 +53,14 @@ def iter_pages(session: GraphSession, path: str, params: Mapping[str, str], *, a
             logger.info("account %s: response too large, asking again with limit=%d", account_id or "-",
                         limit)
             continue
+        answered_in = session.clock.monotonic() - started - (_waits_s(session, account_id) - waits_before)
         data = body.get("data")
         if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
             raise PagingError("page without a 'data' list of objects",
                               request=session.describe("GET", current_path, current), account_id=account_id)
-        session.stats.add(account_id, pages=1, rows=len(data))
+        next_url = _next_url(body)
+        rows = len(data)
+        session.stats.add(account_id, pages=1, rows=rows)
         if data:
             empty_run = 0
             yield data
@@ -67,11 +70,12 @@ def iter_pages(session: GraphSession, path: str, params: Mapping[str, str], *, a
                 raise PagingError(f"{empty_run} consecutive empty pages that all have 'next'",
                                   request=session.describe("GET", current_path, current),
                                   account_id=account_id)
-        next_url = _next_url(body)
+        # Let go of the page before asking for the next one: otherwise every account holds a page of
+        # parsed rows while it waits for its quota and the wire.
+        del body, data
         if next_url is None:
             return
-        answered_in = session.clock.monotonic() - started - (_waits_s(session, account_id) - waits_before)
-        if len(data) >= limit and limit < ceiling and answered_in < policy.page_grow_below_s:
+        if rows >= limit and limit < ceiling and answered_in < policy.page_grow_below_s:
             limit = min(ceiling, limit * 2)
             session.stats.add(account_id, limit_growths=1)
         current_path, current = split_url(next_url)

@@ -160,6 +160,7 @@ class Pipeline:
                 for page in self.client.insights(account, chunk.since, chunk.until):
                     spool.extend(page)
                     listener.rows_fetched(account, len(page))
+                    del page  # not held while the next page is fetched (memory: one page per account)
             except _ACCOUNT_FATAL as exc:
                 return ChunkResult(chunk, FAILED, error=_FATAL_PREFIX + redact_text(str(exc)), fatal=True)
             except MetaAdsError as exc:
