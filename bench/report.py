@@ -55,8 +55,12 @@ def _e2e_rows(e2e: dict[str, Any]) -> list[Row]:
     for day, label in (("day1", "1. end to end"), ("day2", "5. re-run, next day")):
         m, b, i = e2e["metaads"][day], e2e["baseline"][day], e2e[f"ideal_{day}"]
         ideal = i["ideal_s"]
+        design = design_ideal_s(e2e, day)
         rows.append(Row(f"{label}: wall time (simulated s)", _n(m["wall_s"]), _n(b["wall_s"]),
                         _better(m["wall_s"], b["wall_s"], higher_is_better=False),
+                        f"ideal {_n(ideal)} for metaads's calls (CPU not counted); {_n(design)} for the design's "
+                        f"calls (metaads {m['wall_s'] / design:.2f}x, baseline {b['wall_s'] / design:.2f}x)"
+                        if design != ideal else
                         f"ideal {_n(ideal)} (metaads {m['wall_s'] / ideal:.2f}x, baseline {b['wall_s'] / ideal:.2f}x)"))
         rows.append(Row(f"{label}: wall, CPU/DB work counted at 1x (estimate, s)", _n(m["wall_work_at_1x_s"]),
                         _n(b["wall_work_at_1x_s"]),
@@ -134,15 +138,31 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def design_ideal_s(e2e: dict[str, Any], day: str = "day1") -> float:
+    """The ideal of scenario 1 for the calls the original design needs (500 rows per page).
+
+    metaads grows its pages, so it needs fewer calls and its own ideal (``ideal_day1``) drops to the
+    latency bound, which ignores CPU work; the issue's target is the quota-bound ideal of the design's
+    calls, the same for both pipelines.
+    """
+    from bench.scenario_e2e import E2EConfig, ideal
+
+    fields = E2EConfig.__dataclass_fields__
+    cfg = E2EConfig(**{k: v for k, v in e2e["config"].items() if k in fields})
+    needed = e2e["baseline"][day]["needed_calls"]
+    return float(ideal(needed, cfg, e2e["quota"]["score_max"], e2e["quota"]["window_s"])["ideal_s"])
+
+
 def goal_rows(results: dict[str, Any]) -> list[Row]:
     """The issue's goals, each a figure of this run against its target."""
     rows: list[Row] = []
     e2e = results.get("e2e")
     if e2e:
-        m, b, i = e2e["metaads"]["day1"], e2e["baseline"]["day1"], e2e["ideal_day1"]
-        ideal = i["ideal_s"]
+        m, b = e2e["metaads"]["day1"], e2e["baseline"]["day1"]
+        ideal = design_ideal_s(e2e)
         rows += [
-            Row("goal, design scale: metaads wall / quota-bound ideal (simulated s; CPU work at 1x)",
+            Row(f"goal, design scale: metaads wall / quota-bound ideal of the design's calls ({ideal:,.0f} s) "
+                "(CPU work at 1x)",
                 f"{m['wall_s'] / ideal:.2f}x ({m['wall_work_at_1x_s'] / ideal:.2f}x)", "—", "—",
                 f"<= 1.2x: {_verdict(m['wall_s'] / ideal <= 1.2)} ({_verdict(m['wall_work_at_1x_s'] / ideal <= 1.2)})"),
             Row("goal, design scale: baseline wall / metaads wall (CPU work at 1x)",
