@@ -13,6 +13,7 @@ from metaads.graph.throttle import InMemoryThrottleStore, QuotaKeys, Throttle
 from metaads.graph.usage import parse_usage
 from metaads.simulator import Simulator, SimulatorConfig
 from tests.graph.conftest import accounts_of, all_rows, by_key, truth
+from tests.graph.windows import lookback
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -114,7 +115,7 @@ def test_simulated_development_tier_run_spends_the_quota_exactly_without_a_throt
     policy = ClientPolicy(page_size=10, min_page_size=10, max_page_size=10)
     with GraphClient(tokens=list(sim.tokens), policy=policy, clock=clock, transport=sim.transport()) as client:
         for account in accounts_of(sim):
-            since, until = client.lookback_range(account, 60)
+            since, until = lookback(client, account, 60)
             started = clock.monotonic()
             rows = all_rows(client.insights(account, since, until, mode="sync"))
             elapsed = clock.monotonic() - started

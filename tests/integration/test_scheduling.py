@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from metaads.accounts import Account
 from metaads.clock import FakeClock
-from metaads.config.accounts import Account
 from metaads.config.settings import settings_from_mapping
 from metaads.pipeline import Pipeline
 from metaads.simulator import Simulator, SimulatorConfig
