@@ -174,7 +174,8 @@ def redis_reachable(url: str = REDIS_URL) -> str | None:
     import redis
 
     try:
-        redis.Redis.from_url(url, socket_timeout=3).ping()
+        with redis.Redis.from_url(url, socket_timeout=3) as client:
+            client.ping()
         return None
     except redis.RedisError as exc:
         return f"{type(exc).__name__}: {exc}"
@@ -188,6 +189,9 @@ class LocalCluster:
         self.env = process_environment(cfg)
         self.pid_dir = cfg.home / "pids"
         self.log_dir = cfg.home / "component-logs"
+        # Processes this object started, kept so they are reaped when stopped (``down`` from another
+        # process finds them by the pids recorded in ``pid_dir``).
+        self._procs: dict[int, subprocess.Popen[bytes]] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -231,10 +235,11 @@ class LocalCluster:
     def start(self, name: str, args: Sequence[str], extra_env: Mapping[str, str] | None = None) -> int:
         """Start ``airflow <args>`` as component ``name``, in a new process group; returns its pid."""
         log = (self.log_dir / f"{name}.log").open("ab")
-        proc = subprocess.Popen([self.airflow_bin(), *args], env={**self.env, **(extra_env or {})},
+        proc = subprocess.Popen([self.airflow_bin(), *args], env={**self.env, **(extra_env or {})},  # noqa: S603
                                 cwd=self.cfg.home, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
         log.close()
+        self._procs[proc.pid] = proc
         (self.pid_dir / f"{name}.pid").write_text(str(proc.pid))
         return proc.pid
 
@@ -265,7 +270,11 @@ class LocalCluster:
         while _group_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
         _signal_group(pid, signal.SIGKILL)
-        _reap(pid)
+        proc = self._procs.pop(pid, None)
+        if proc is not None:
+            proc.wait(timeout=10)
+        else:
+            _reap(pid)
         pid_file.unlink(missing_ok=True)
 
     def kill(self, name: str) -> None:
@@ -444,7 +453,7 @@ class LocalCluster:
 
     def airflow(self, *args: str, timeout: float = 180) -> str:
         """Run an ``airflow`` CLI command against the cluster; returns its output."""
-        done = subprocess.run([self.airflow_bin(), *args], env=self.env, cwd=self.cfg.home, capture_output=True,
+        done = subprocess.run([self.airflow_bin(), *args], env=self.env, cwd=self.cfg.home, capture_output=True,  # noqa: S603
                               text=True, timeout=timeout, check=False)
         if done.returncode != 0:
             raise ClusterError(f"airflow {' '.join(args[:2])} failed ({done.returncode}):\n"
@@ -503,7 +512,7 @@ def _start_simulator(home: Path, args: argparse.Namespace) -> Path:
     """Start ``metaads simulator serve`` in the background; write the pipeline's .env from its output."""
     port = args.simulator_port or free_port()
     log = (home / "component-logs" / "simulator.log").open("ab")
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "metaads", "simulator", "serve", "--port", str(port), "--accounts",
          str(args.accounts), "--ads-per-account", str(args.ads_per_account), "--tier", args.tier,
          "--quota-scale", str(args.quota_scale)],
