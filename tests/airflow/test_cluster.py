@@ -162,8 +162,8 @@ def _second_run_losing_a_worker(state: ClusterRun) -> None:
     """Trigger a second run at once and ``kill -9`` the worker running its first extraction mid-call."""
     cluster, sim = state.cluster, state.sim
     calls_before = {a: sim.stats.calls_for_account(a) for a in sim.account_ids}
-    # Each call now takes 0.3 s of real time, so an extraction is still running when the test acts.
-    sim.faults.latency_s = 0.3
+    # Each call now takes 0.5 s of real time, so an extraction is still running when the test acts.
+    sim.faults.latency_s = 0.5
     state.runs["second"] = cluster.trigger("second")
     deadline = time.monotonic() + 120
     victim: dict[str, Any] | None = None
