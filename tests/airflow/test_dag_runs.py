@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from metaads import Simulator, SimulatorConfig
 from metaads.orchestration import DAG_ID
-from metaads.simulator import Simulator, SimulatorConfig
 from metaads.sync import ADS_TARGET
 from tests.airflow.conftest import DAGS_FOLDER, STARLETTE_HTTPX_WARNING
 from tests.integration.conftest import truth_actions, truth_ads, warehouse_actions, warehouse_ads
@@ -168,3 +168,26 @@ def test_unreadable_account_fails_alone_sync_runs_and_the_dag_run_fails_naming_i
     assert judged, "finish_run's failure is in the task log"
     assert any(second_name in line and f"act_{ids[1]}" in line for line in judged), judged
     assert token not in log
+
+
+def test_account_the_api_says_does_not_exist_100_33_is_not_retried(
+        deployment: Deployment, metaads_env: Any) -> None:
+    # An account id no token can see: Graph API 100/33 "does not exist, cannot be loaded due to missing
+    # permissions". Asking again gives the same answer, so Airflow must not spend its retries on it.
+    accounts = deployment.env["META_ACCOUNTS"] + ",act_999000111:bm_04:Gone"
+
+    dag_run = deployment.run(metaads_env, META_ACCOUNTS=accounts)
+
+    assert str(dag_run.state) == "failed"
+    by_task = states(dag_run)
+    extract = {tid: s for tid, s in by_task.items() if ".extract_" in tid}
+    assert len(extract) == 4, by_task
+    failed = {tid: s for tid, s in extract.items() if s[0] == "failed"}
+    assert list(failed) == ["accounts_group_2.extract_gone"], by_task
+    assert failed["accounts_group_2.extract_gone"][1] == 1, "a 100/33 answer is not retried"
+    assert sum(1 for state, _ in extract.values() if state == "success") == 3
+    assert by_task["sync_analytics"][0] == "success"
+    rows = [r for r in deployment.ledger("metaads_account_runs") if r["account_id"] == "999000111"]
+    assert [r["status"] for r in rows] == ["failed"]
+    assert "code=100" in rows[0]["error"]
+    assert "subcode=33" in rows[0]["error"]

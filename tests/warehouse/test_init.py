@@ -7,7 +7,7 @@ import logging
 import pytest
 import sqlalchemy as sa
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.errors import WarehouseError
 from metaads.warehouse import Warehouse
 from metaads.warehouse.schema import ACTIONS_VIEW, ADS_VIEW

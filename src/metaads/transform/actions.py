@@ -7,9 +7,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from metaads.errors import InsightRowError
 from metaads.transform.keys import breakdown_suffix, key_id, required_id, row_day
-from metaads.transform.numbers import InsightRowError, parse_decimal
-from metaads.warehouse.schema import ACTIONS_COLUMNS
+from metaads.transform.numbers import parse_decimal
 
 _ZERO = Decimal(0)
 
@@ -27,8 +27,8 @@ class ActionsRow(NamedTuple):
     loaded_at: dt.datetime
 
 
-if ActionsRow._fields != ACTIONS_COLUMNS:  # pragma: no cover - guards the contract with the schema
-    raise RuntimeError("ActionsRow fields drifted from warehouse.schema.ACTIONS_COLUMNS")
+#: The actions tables' columns, in row order (:mod:`metaads.warehouse.schema` checks its tables against it).
+ACTIONS_COLUMNS: tuple[str, ...] = ActionsRow._fields
 
 
 def _sum_by_type(items: Any, field: str) -> dict[str, Decimal]:
