@@ -111,7 +111,9 @@ def cluster_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterRun
     engine = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sim = Simulator(SimulatorConfig(seed=12, n_accounts=ACCOUNTS, ads_per_account=ADS_PER_ACCOUNT,
+    # Three apps: the cluster uses the tokens of the first two, the reference CLI run those of the third,
+    # whose quotas (per app and account) the cluster's runs leave untouched.
+    sim = Simulator(SimulatorConfig(seed=12, n_accounts=ACCOUNTS, ads_per_account=ADS_PER_ACCOUNT, n_apps=3,
                                     tier="development", quota_scale=QUOTA_SCALE,
                                     account_score_window_s=SCORE_WINDOW_S, account_score_block_s=SCORE_WINDOW_S),
                     clock=SystemClock())
@@ -119,7 +121,7 @@ def cluster_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterRun
     env_file = home / "metaads.env"
     env_file.write_text("\n".join([
         f"META_ACCOUNTS={sim.meta_accounts_env()}",
-        f"GRAPH_API_TOKENS={','.join(sim.tokens)}",
+        f"GRAPH_API_TOKENS={','.join(_tokens(sim, cluster=True))}",
         f"GRAPH_API_BASE_URL={server.base_url}",
         f"WAREHOUSE_URL={pg_url}",
         f"WAREHOUSE_SCHEMA={schema}",
@@ -156,6 +158,11 @@ def cluster_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterRun
         with engine.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
+
+
+def _tokens(sim: Simulator, *, cluster: bool) -> list[str]:
+    reference_app = sim.app_ids[-1]
+    return [t for t in sim.tokens if (sim.token_app(t) == reference_app) is not cluster]
 
 
 def _second_run_losing_a_worker(state: ClusterRun) -> None:
@@ -274,8 +281,6 @@ def test_warehouse_equals_a_cli_run_row_for_row(cluster_run: ClusterRun, tmp_pat
     with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{reference}"'))
     try:
-        # The reference run is not under test: it starts on fresh quotas.
-        sim.reset_rate_limits()
         by_window: dict[tuple[date, date], list[str]] = {}
         for account, spans in windows.items():
             since = min(s for s, _ in spans)
@@ -307,7 +312,9 @@ def _cli_run(cluster_run: ClusterRun, schema: str, cwd: Path, accounts: list[str
              until: date) -> None:
     values = dict(line.split("=", 1) for line in cluster_run.env_file.read_text().splitlines() if "=" in line)
     base = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"}}
-    env = {**base, **values, "WAREHOUSE_SCHEMA": schema, "METAADS_ENV_FILE": str(cwd / "absent.env")}
+    # The reference run is not under test: it uses its own app, whose quotas are untouched.
+    env = {**base, **values, "WAREHOUSE_SCHEMA": schema, "METAADS_ENV_FILE": str(cwd / "absent.env"),
+           "GRAPH_API_TOKENS": ",".join(_tokens(cluster_run.sim, cluster=False))}
     done = subprocess.run([sys.executable, "-m", "metaads", "run", "--no-sync", "--accounts", ",".join(accounts),
                            "--since", since.isoformat(), "--until", until.isoformat()],
                           env=env, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
