@@ -405,6 +405,18 @@ class LocalCluster:
             engine.dispose()
         return earlier + self.task_instances(run_id)
 
+    def task_returns(self, run_id: str) -> dict[str, Any]:
+        """Task id -> the value the task returned (its ``return_value`` XCom), for the run's tasks that did."""
+        engine = self.metadata_engine()
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(sa.text(
+                    "SELECT task_id, value FROM xcom WHERE dag_id = :d AND run_id = :r AND key = 'return_value'"),
+                    {"d": DAG_ID, "r": run_id}).all()
+            return {r.task_id: json.loads(r.value) if isinstance(r.value, str) else r.value for r in rows}
+        finally:
+            engine.dispose()
+
     def run_duration_s(self, run_id: str) -> float:
         """Wall time of a finished DAG run, from the metadata database."""
         engine = self.metadata_engine()
