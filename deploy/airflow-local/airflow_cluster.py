@@ -413,7 +413,7 @@ class LocalCluster:
                 rows = conn.execute(sa.text(
                     "SELECT task_id, value FROM xcom WHERE dag_id = :d AND run_id = :r AND key = 'return_value'"),
                     {"d": DAG_ID, "r": run_id}).all()
-            return {r.task_id: json.loads(r.value) if isinstance(r.value, str) else r.value for r in rows}
+            return {r.task_id: _json_value(r.value) for r in rows}
         finally:
             engine.dispose()
 
@@ -478,6 +478,13 @@ class LocalCluster:
         path = self.cfg.home / "cluster.env"
         path.write_text("\n".join(lines) + "\n")
         path.chmod(0o600)
+
+
+def _json_value(value: Any) -> Any:
+    """An XCom as stored: the driver decodes JSONB; a value stored as JSON text is decoded here."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        return json.loads(value)
+    return value
 
 
 def _identifier(name: str) -> str:
