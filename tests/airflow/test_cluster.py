@@ -101,7 +101,7 @@ def cluster_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterRun
     airflow_cluster = _load_cluster_module()
     problem = airflow_cluster.redis_reachable()
     if problem:
-        _missing(f"Redis at 127.0.0.1:6379 (.ci/run installs and starts redis-server): {problem}")
+        _missing(f"Redis at 127.0.0.1:6379 (scripts/test installs and starts redis-server): {problem}")
     pg_url = postgres_url()
     server_url = pg_url.rsplit("/", 1)[0]
 
