@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -133,11 +134,12 @@ class Throttle:
         # Above 100 % the client never paces (it only waits once throttled).
         self.pacer = Pacer(policy.slowdown_start_pct) if policy.slowdown_start_pct <= 100.0 else None
 
-    def wait_turn(self, keys: QuotaKeys) -> Wait:
+    def wait_turn(self, keys: QuotaKeys, announce: Callable[[float, str], None] | None = None) -> Wait:
         """Sleep until every quota of ``keys`` has room for one more call, then count the call as sent.
 
         Waits for holds of the store (throttling blocks, other workers' pacing) and for the rolling
         windows to have room; no single sleep exceeds ``max_wait_s``, nor does the whole wait.
+        ``announce(seconds, reason)`` is told of each sleep before it starts (progress displays, logs).
         """
         waited = 0.0
         reason: str | None = None
@@ -156,6 +158,8 @@ class Throttle:
                 return Wait(waited, reason)
             wait = min(wait, self.policy.max_wait_s - waited)
             reason = hold_reason if hold > 0 else "slowdown"
+            if announce is not None:
+                announce(wait, reason or "slowdown")
             self.clock.sleep(wait)
             waited += wait
 
