@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -68,12 +68,14 @@ class ChunkLoader:
     """Loads chunks of one run with one reconciliation mode and tolerance."""
 
     def __init__(self, client: GraphClient, warehouse: Warehouse, clock: Clock, *, mode: str,
-                 relative_tolerance: str = "0.001") -> None:
+                 relative_tolerance: str = "0.001", load_slots: AbstractContextManager[object] | None = None) -> None:
         self.client = client
         self.warehouse = warehouse
         self.clock = clock
         self.mode = mode
         self.relative_tolerance = relative_tolerance
+        # Loads of different accounts at once (ACCOUNT_GROUP_SIZE): fetches are not limited by it.
+        self.load_slots: AbstractContextManager[object] = load_slots or nullcontext()
 
     def _fetch(self, stack: ExitStack, account: Account, chunk: DateRange, listener: ProgressListener) -> _Fetched:
         spool = stack.enter_context(RowSpool())
@@ -177,12 +179,13 @@ class ChunkLoader:
             return self.warehouse.record_chunk(conn, run_id, account, entry, check)
 
         rows = fetched.spool.rows
-        return self.warehouse.replace_range(
-            account, chunk.since, chunk.until,
-            to_ads_rows(rows(), campaign_status=statuses, currency=currency, loaded_at=loaded_at),
-            to_actions_rows(rows(), loaded_at=loaded_at),
-            choose_days=choice, record=record,
-        )
+        with self.load_slots:
+            return self.warehouse.replace_range(
+                account, chunk.since, chunk.until,
+                to_ads_rows(rows(), campaign_status=statuses, currency=currency, loaded_at=loaded_at),
+                to_actions_rows(rows(), loaded_at=loaded_at),
+                choose_days=choice, record=record,
+            )
 
 
 class _Choice:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -115,12 +115,14 @@ class ReportLoader:
     """Loads the extra reports' chunks of one run, with one reconciliation mode and tolerance."""
 
     def __init__(self, client: GraphClient, warehouse: Warehouse, clock: Clock, *, reconcile: str = OFF,
-                 relative_tolerance: str = "0.001") -> None:
+                 relative_tolerance: str = "0.001", load_slots: AbstractContextManager[object] | None = None) -> None:
         self.client = client
         self.warehouse = warehouse
         self.clock = clock
         self.reconcile = reconcile
         self.relative_tolerance = relative_tolerance
+        # Shared with the default report's loads: ACCOUNT_GROUP_SIZE loads at once, fetches unlimited.
+        self.load_slots: AbstractContextManager[object] = load_slots or nullcontext()
 
     def _fetch(self, stack: ExitStack, account: Account, spec: ReportSpec, chunk: DateRange,
                on_rows: Callable[[int], None] | None) -> tuple[RowSpool, TotalsByDay]:
@@ -169,12 +171,13 @@ class ReportLoader:
                 entry = costed(replace(outcome, ads_rows=load.ads_rows, actions_rows=load.actions_rows))
                 return self.warehouse.record_chunk(conn, run_id, account, entry, report=spec.name)
 
-            load = self.warehouse.replace_range(
-                account, chunk.since, chunk.until,
-                to_report_rows(spool.rows(), layout, loaded_at=loaded_at),
-                to_report_list_rows(spool.rows(), layout, loaded_at=loaded_at),
-                record=record, report=spec.name,
-            )
+            with self.load_slots:
+                load = self.warehouse.replace_range(
+                    account, chunk.since, chunk.until,
+                    to_report_rows(spool.rows(), layout, loaded_at=loaded_at),
+                    to_report_list_rows(spool.rows(), layout, loaded_at=loaded_at),
+                    record=record, report=spec.name,
+                )
         return costed(replace(outcome, ads_rows=load.ads_rows, actions_rows=load.actions_rows, recorded=True))
 
     def load_chunk(self, account: Account, spec: ReportSpec, chunk: DateRange, *, run_id: str,
