@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -68,8 +68,10 @@ class ChunkLoader:
     """Loads chunks of one run with one reconciliation mode and tolerance."""
 
     def __init__(self, client: GraphClient, warehouse: Warehouse, clock: Clock, *, mode: str,
-                 relative_tolerance: str = "0.001") -> None:
+                 relative_tolerance: str = "0.001", load_slots: AbstractContextManager[object] | None = None) -> None:
         self.client = client
+        #: Held around each load: loads of different accounts run ``ACCOUNT_GROUP_SIZE`` at once.
+        self.load_slots: AbstractContextManager[object] = load_slots or nullcontext()
         self.warehouse = warehouse
         self.clock = clock
         self.mode = mode
@@ -81,6 +83,7 @@ class ChunkLoader:
         for page in self.client.insights(account, chunk.since, chunk.until):
             spool.extend(sums.watch(page))
             listener.rows_fetched(account, len(page))
+            del page  # not held while the next page is fetched (memory: one page per account)
         return _Fetched(spool, sums)
 
     def load(self, account: Account, chunk: DateRange, statuses: dict[str, str], currency: str | None,
@@ -177,12 +180,13 @@ class ChunkLoader:
             return self.warehouse.record_chunk(conn, run_id, account, entry, check)
 
         rows = fetched.spool.rows
-        return self.warehouse.replace_range(
-            account, chunk.since, chunk.until,
-            to_ads_rows(rows(), campaign_status=statuses, currency=currency, loaded_at=loaded_at),
-            to_actions_rows(rows(), loaded_at=loaded_at),
-            choose_days=choice, record=record,
-        )
+        with self.load_slots:
+            return self.warehouse.replace_range(
+                account, chunk.since, chunk.until,
+                to_ads_rows(rows(), campaign_status=statuses, currency=currency, loaded_at=loaded_at),
+                to_actions_rows(rows(), loaded_at=loaded_at),
+                choose_days=choice, record=record,
+            )
 
 
 class _Choice:
