@@ -7,7 +7,7 @@ the next day's re-run), ``extract`` (1a: extraction only, vs the latency-bound i
 ``standard`` (6: standard tier vs the API/load bound, and metaads's memory at ~5k and ~1M rows),
 ``sync`` (3), ``reports`` (the default report alone, with two extra reports in one run, and the
 three one after another), ``memory`` (4: gathers the peak RSS of the others, plus one pandas load at 10x
-fewer rows), ``reconcile`` (RECONCILE=strict vs off: extra calls and time, rows lost to short answers).
+fewer rows), ``reconcile`` (7: RECONCILE=strict vs off: extra calls and time, rows lost to short answers).
 The full run writes ``docs/benchmarks.md``; ``--quick`` (small sizes, a few minutes) and
 partial runs write ``bench/results/benchmarks-<profile>.md`` unless ``--output`` says otherwise.
 Raw figures go to ``bench/results/suite-<profile>.json``. Exit status 1 when a scenario failed.
@@ -254,7 +254,7 @@ def _details(results: dict[str, Any]) -> str:
     if "reconcile" in results:
         from bench import scenario_reconcile
 
-        parts += ["### 6: reconciliation with Meta's account-level totals", "",
+        parts += ["### 7: reconciliation with Meta's account-level totals", "",
                   scenario_reconcile.report(results["reconcile"]), ""]
     return "\n".join(parts)
 

@@ -351,3 +351,40 @@ def test_run_with_strict_reconciliation_fails_the_account_whose_ad_rows_are_shor
     with sqlite3.connect(tmp_path / "wh.db") as db:
         statuses = [row[0] for row in db.execute("SELECT status FROM metaads_account_runs ORDER BY id")]
     assert statuses == ["mismatch", "mismatch"]
+
+
+def test_status_shows_a_run_whose_process_was_killed_as_abandoned(live_world: World, tmp_path: Path) -> None:
+    import signal
+
+    from tests.integration.test_ledger_holes import _KILLED_RUN
+
+    url = f"sqlite:///{tmp_path / 'wh.db'}"
+    killed = subprocess.run([sys.executable, "-c", _KILLED_RUN, url, ""], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    run_id = killed.stdout.strip()
+    env = {**live_world.base_env, "WAREHOUSE_URL": url}
+    done = metaads("status", "--json", env=env, cwd=tmp_path)
+    report = json.loads(done.stdout)
+    assert report["runs_abandoned"] == [run_id]
+    assert report["abandoned_now"]["runs"] == [run_id], "recorded by this status call"
+    assert report["runs_running"] == 0
+    shown = metaads("status", env=env, cwd=tmp_path)
+    assert "1 run(s) abandoned" in shown.stdout
+    assert run_id[:8] in shown.stdout
+
+
+def test_run_without_a_terminal_prints_each_accounts_stages_as_plain_lines(live_world: World,
+                                                                           tmp_path: Path) -> None:
+    env = {**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.db'}"}
+    done = metaads("run", "--no-sync", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for account_id in live_world.sim.account_ids:
+        name = live_world.sim.account(account_id).name.replace(",", " ").replace(":", " ").strip()
+        stages = [line.split(": ", 1)[1] for line in done.stderr.splitlines() if line.startswith(f"{name}: ")]
+        kinds = [stage.split(" ")[0] for stage in stages]
+        assert kinds[0] == "started", stages
+        for expected in ("fetching", "reconciling", "loading", "reconciled"):
+            assert expected in kinds, stages
+        assert stages[-1] == "done: loaded"
+        assert sum(1 for kind in kinds if kind == "fetching") <= 2, "one line per stage change, not per page"

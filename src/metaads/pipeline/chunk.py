@@ -70,19 +70,21 @@ class ChunkLoader:
     def __init__(self, client: GraphClient, warehouse: Warehouse, clock: Clock, *, mode: str,
                  relative_tolerance: str = "0.001", load_slots: AbstractContextManager[object] | None = None) -> None:
         self.client = client
+        #: Held around each load: loads of different accounts run ``ACCOUNT_GROUP_SIZE`` at once.
+        self.load_slots: AbstractContextManager[object] = load_slots or nullcontext()
         self.warehouse = warehouse
         self.clock = clock
         self.mode = mode
         self.relative_tolerance = relative_tolerance
-        # Loads of different accounts at once (ACCOUNT_GROUP_SIZE): fetches are not limited by it.
-        self.load_slots: AbstractContextManager[object] = load_slots or nullcontext()
 
     def _fetch(self, stack: ExitStack, account: Account, chunk: DateRange, listener: ProgressListener) -> _Fetched:
         spool = stack.enter_context(RowSpool())
         sums = TotalsByDay()
+        listener.stage(account, f"fetching {chunk}")
         for page in self.client.insights(account, chunk.since, chunk.until):
             spool.extend(sums.watch(page))
             listener.rows_fetched(account, len(page))
+            del page  # not held while the next page is fetched (memory: one page per account)
         return _Fetched(spool, sums)
 
     def load(self, account: Account, chunk: DateRange, statuses: dict[str, str], currency: str | None,
@@ -96,10 +98,12 @@ class ChunkLoader:
             fetched = self._fetch(stack, account, chunk, listener)
             if self.mode == OFF:
                 base = ChunkResult(chunk, LOADED)
+                listener.stage(account, "loading")
                 load = self._write(account, chunk, fetched, statuses, currency, None, None, base, run_id, costed)
                 return replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
             days = chunk_days(chunk)
             tolerance = Tolerance.for_currency(currency, self.relative_tolerance)
+            listener.stage(account, "reconciling")
             api = account_totals(self.client, account, chunk.since, chunk.until)
             first = check_days(days, api, fetched.sums.days, tolerance)
             again = None
@@ -139,9 +143,11 @@ class ChunkLoader:
                                    retryable=not blocking,
                                    error=f"reconciliation: ad-level rows differ from Meta's account totals: "
                                          f"{first.summary()}")
+            listener.stage(account, "loading")
             load = self._write(account, chunk, fetched, statuses, currency, _Choice(choose), (days, api, tolerance),
                                base, run_id, costed, outcome)
         result = replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
+        listener.stage(account, "reconciled" if status == LOADED else "mismatch")
         if status == LOADED:
             return result
         kept = [d.day.isoformat() for d in outcome[0].days if not d.replaced]
