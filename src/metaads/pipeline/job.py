@@ -44,6 +44,7 @@ from metaads.warehouse.entities import EntityStore
 
 if TYPE_CHECKING:
     from metaads.sync import SyncResult
+    from metaads.sync.entities import EntitySyncResult
     from metaads.warehouse.throttle import WarehouseThrottleStore
 
 log = logging.getLogger("metaads.pipeline")
@@ -60,6 +61,7 @@ class Pipeline:
         self.warehouse_engine = warehouse_engine
         self.warehouse = Warehouse(warehouse_engine, settings.warehouse_schema, clock=self.clock)
         self.entities = EntityStore(warehouse_engine, settings.warehouse_schema, clock=self.clock)
+        self.entity_sync: EntitySyncResult | None = None  # the last sync's entity part (ENTITY_TABLES)
         self._initialised = False
 
     @classmethod
@@ -231,7 +233,10 @@ class Pipeline:
 
     def sync(self, *, full: bool = False, evolve: bool = False,
              analytics_url: str | None = None) -> SyncResult | None:
-        """Copy the warehouse views to the analytics database; None when ANALYTICS_URL is unset."""
+        """Copy the warehouse views to the analytics database; None when ANALYTICS_URL is unset.
+
+        With ``ENTITY_TABLES`` the entity views follow (:attr:`entity_sync` holds what they copied).
+        """
         from metaads.sync import SyncOptions, sync_analytics
 
         url = analytics_url or self.settings.analytics_url
@@ -241,8 +246,15 @@ class Pipeline:
         try:
             options = SyncOptions(full=full, evolve=evolve, retention_days=self.settings.retention_days,
                                   threads=self.settings.sync_threads, batch_rows=self.settings.sync_batch_rows)
-            return sync_analytics(self.warehouse_engine, self.settings.warehouse_schema, target,
-                                  self.settings.analytics_schema, options, clock=self.clock)
+            result = sync_analytics(self.warehouse_engine, self.settings.warehouse_schema, target,
+                                    self.settings.analytics_schema, options, clock=self.clock)
+            if self.settings.entity_tables:
+                from metaads.sync.entities import sync_entities
+
+                self.entity_sync = sync_entities(self.warehouse_engine, self.settings.warehouse_schema, target,
+                                                 self.settings.analytics_schema, full=full, evolve=evolve,
+                                                 clock=self.clock, batch_rows=self.settings.sync_batch_rows)
+            return result
         finally:
             target.dispose()
 

@@ -33,13 +33,19 @@ class EntityColumn:
 
 @dataclass(frozen=True)
 class EntityKind:
-    """One entity table: ``<table>_<suffix>`` per account, ``vw_graph_<name>`` and ``graph_<name>``."""
+    """One entity table: ``<table>_<name>`` per account, ``vw_graph_<union>`` and ``graph_<union>``."""
 
     name: str  # campaigns | adsets | ads | creatives
     edge: str  # the account's Graph edge
     node: str  # the filtering prefix (``campaign.updated_time``) and the SDK's node name
     columns: tuple[EntityColumn, ...]
     updated_filter: bool = True  # the edge filters on ``<node>.updated_time``
+    # The union view / analytics table name part: ``vw_graph_ads`` and ``graph_ads`` are the insights'.
+    union: str = ""
+
+    @property
+    def union_name(self) -> str:
+        return self.union or self.name
 
     @property
     def api_fields(self) -> tuple[str, ...]:
@@ -96,7 +102,7 @@ ADSETS = EntityKind("adsets", "adsets", "adset", (
     _LOADED,
 ))
 
-ADS = EntityKind("ads", "ads", "ad", (
+ADS = EntityKind("ads", "ads", "ad", union="ad_details", columns=(
     *_common_head(),
     EntityColumn("campaign_id", "campaign_id"),
     EntityColumn("adset_id", "adset_id"),

@@ -32,6 +32,7 @@ from metaads.warehouse.schema import ID, NAME
 log = logging.getLogger("metaads.warehouse")
 
 ENTITY_LOADS = "metaads_entity_loads"
+ENTITY_SYNCS = "metaads_entity_syncs"
 FULL, INCREMENTAL = "full", "incremental"
 LOADED, FAILED = "loaded", "failed"
 # Longest suffix an account table name gets from the entity tables ("_campaigns", "_creatives").
@@ -45,7 +46,9 @@ _IDS = {"id", "account_id", "campaign_id", "adset_id", "creative_id", "video_id"
 
 
 def view_name(kind: EntityKind) -> str:
-    return f"vw_graph_{kind.name}"
+    """``vw_graph_campaigns``, ``vw_graph_adsets``, ``vw_graph_ad_details`` (``vw_graph_ads`` is the insights'),
+    ``vw_graph_creatives``."""
+    return f"vw_graph_{kind.union_name}"
 
 
 def table_name(account: Account, kind: EntityKind) -> str:
@@ -102,6 +105,23 @@ def entity_loads_table(metadata: sa.MetaData, *, schema: str | None = None) -> s
     )
 
 
+def entity_syncs_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
+    """``metaads_entity_syncs``: each copy of the entity views to an analytics target."""
+    return sa.Table(
+        ENTITY_SYNCS, metadata,
+        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True)),
+        sa.Column("status", sa.String(16), nullable=False, comment="running | success | failed"),
+        sa.Column("mode", sa.String(16), nullable=False, comment="incremental | full"),
+        sa.Column("target", sa.String(200), comment="analytics URL without password"),
+        sa.Column("watermark", sa.Integer, comment="highest metaads_entity_loads.id covered by this sync"),
+        sa.Column("rows", sa.BigInteger),
+        sa.Column("error", sa.Text),
+        schema=schema,
+    )
+
+
 @dataclass(frozen=True)
 class EntityLoad:
     """One ``metaads_entity_loads`` row to write."""
@@ -132,6 +152,7 @@ class EntityStore:
         self._lock = threading.Lock()
         self._tables: dict[str, sa.Table] = {}
         self.loads = entity_loads_table(self._metadata, schema=self.schema)
+        self.syncs = entity_syncs_table(self._metadata, schema=self.schema)
 
     def table(self, account: Account, kind: EntityKind) -> sa.Table:
         name = table_name(account, kind)
@@ -148,7 +169,7 @@ class EntityStore:
             with write_transaction(self.engine, "init", self.schema or "",
                                    busy_timeout_s=self.busy_timeout_s) as conn:
                 tables = [t for group in by_kind.values() for t in group]
-                self._metadata.create_all(conn, tables=[*tables, self.loads], checkfirst=True)
+                self._metadata.create_all(conn, tables=[*tables, self.loads, self.syncs], checkfirst=True)
                 ddl.check_columns(conn, tables)
                 for kind in ENTITY_KINDS:
                     if by_kind[kind.name] and ddl.ensure_view(conn, view_name(kind), self.schema,

@@ -26,7 +26,7 @@ from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
 from metaads.database import DRIVER_ERRORS, translate
 from metaads.transform.entities import ENTITY_KINDS
-from metaads.warehouse.entities import entity_loads_table, entity_table, table_name
+from metaads.warehouse.entities import entity_loads_table, entity_syncs_table, entity_table, table_name
 from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, write_transaction
 from metaads.warehouse.schema import (
     ACTIONS_SUFFIX,
@@ -183,17 +183,18 @@ def _ledger_columns(ctx: Context) -> list[Change]:
 
 
 def _entity_loads(ctx: Context) -> list[Change]:
-    """0004: the entity load ledger (``metaads_entity_loads``) and the entity tables' current columns."""
+    """0004: the entity ledgers (``metaads_entity_loads``, ``metaads_entity_syncs``) and the entity tables'
+    current columns."""
     metadata = sa.MetaData()
     changes: list[Change] = []
-    loads = entity_loads_table(metadata, schema=ctx.schema)
-    if loads.name not in ctx.table_names():
-        def create(conn: sa.Connection, loads: sa.Table = loads) -> None:
-            loads.create(conn, checkfirst=True)
+    for ledger in (entity_loads_table(metadata, schema=ctx.schema), entity_syncs_table(metadata, schema=ctx.schema)):
+        if ledger.name not in ctx.table_names():
+            def create(conn: sa.Connection, ledger: sa.Table = ledger) -> None:
+                ledger.create(conn, checkfirst=True)
 
-        changes.append(Change(f"create table {loads.name}", (), create))
-    else:
-        changes += _missing_columns(ctx, loads)
+            changes.append(Change(f"create table {ledger.name}", (), create))
+        else:
+            changes += _missing_columns(ctx, ledger)
     for account in ctx.accounts:
         for kind in ENTITY_KINDS:
             changes += _missing_columns(ctx, entity_table(metadata, kind, table_name(account, kind),
