@@ -95,7 +95,8 @@ def test_first_load_lists_every_object_of_every_status_then_incremental_asks_onl
     untouched = {c.id for c in sim_account.campaigns} - updated
     moved = {c.id for c in sim_account.campaigns
              if updated_time(c, second_load) != updated_time(c, first_load)}
-    assert moved and untouched, "the seed should edit some campaigns within a week and not others"
+    assert moved, "the seed should edit some campaigns within a week"
+    assert untouched, "and leave others alone"
     loads = [r for r in _loads(engine, pg_schema) if r["finished_at"] >= second_load
              and r["account_id"] == account.id]
     campaign_load = next(r for r in loads if r["kind"] == "campaigns")
@@ -155,7 +156,8 @@ def test_sync_copies_entity_views_then_only_accounts_loaded_since(
     assert pipeline.run().ok
     pipeline.sync()
     first = pipeline.entity_sync
-    assert first is not None and first.mode == "full"
+    assert first is not None
+    assert first.mode == "full"
     target = sa.create_engine(analytics)
     try:
         for kind in ("campaigns", "adsets", "ad_details", "creatives"):
@@ -169,7 +171,8 @@ def test_sync_copies_entity_views_then_only_accounts_loaded_since(
         assert second.run([account]).ok
         second.sync()
         result = second.entity_sync
-        assert result is not None and result.mode == "incremental"
+        assert result is not None
+        assert result.mode == "incremental"
         assert result.accounts["graph_campaigns"] == 1  # only the account loaded since the last sync
         view = _rows(second.warehouse_engine, pg_schema, "vw_graph_campaigns")
         copied = _rows(target, None, "graph_campaigns")
@@ -195,7 +198,8 @@ def test_sync_evolve_adds_missing_entity_columns_and_recreates_missing_tables(
             pipeline.sync()
         pipeline.sync(evolve=True)
         result = pipeline.entity_sync
-        assert result is not None and result.mode == "full"
+        assert result is not None
+        assert result.mode == "full"
         assert result.columns_added == ("graph_campaigns.bid_strategy",)
         view = _rows(pipeline.warehouse_engine, pg_schema, "vw_graph_campaigns")
         copied = _rows(pg_engine, target_schema, "graph_campaigns")
@@ -222,7 +226,8 @@ def test_entity_load_failure_is_recorded_and_does_not_fail_the_insights(
     result = pipeline.extract_and_load(account)
     assert result.ok
     assert set(result.entity_errors) == {"adsets"}
-    assert result.entity_rows["campaigns"] > 0 and result.entity_rows["ads"] > 0
+    assert result.entity_rows["campaigns"] > 0
+    assert result.entity_rows["ads"] > 0
     failed = [r for r in _loads(pipeline.warehouse_engine, pg_schema) if r["status"] == "failed"]
     assert [r["kind"] for r in failed] == ["adsets"]
     assert "targeting" in failed[0]["error"]
@@ -235,5 +240,6 @@ def test_api_calls_of_an_incremental_entity_load_are_fewer_than_a_full_one(
     first = pipeline.extract_and_load(account)
     world.clock.advance(timedelta(hours=30).total_seconds())
     second = pg_pipeline(LOOKBACK_DAYS="1", GRAPH_API_PAGE_SIZE="5").extract_and_load(account)
-    assert first.ok and second.ok
+    assert first.ok
+    assert second.ok
     assert sum(second.entity_rows.values()) < sum(first.entity_rows.values())
