@@ -21,7 +21,8 @@ from metaads.warehouse.entities import EntityStore
 from metaads.warehouse.migrations import STEPS, VERSION_TABLE, current_version, migrate
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-ACCOUNTS = [Account(id="111", table="bm_01", label=None, index=0), Account(id="222", table="bm_02", label=None, index=1)]
+ACCOUNTS = [Account(id="111", table="bm_01", label=None, index=0),
+            Account(id="222", table="bm_02", label=None, index=1)]
 LOADED_AT = datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc)
 
 
