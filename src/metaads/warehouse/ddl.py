@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from metaads.errors import WarehouseError
 from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS
+from metaads.warehouse.dictionary import apply_comments
 from metaads.warehouse.schema import ACTIONS_SUFFIX, ACTIONS_VIEW, ADS_VIEW
 
 log = logging.getLogger("metaads.warehouse")
@@ -122,3 +123,4 @@ def create_all(conn: sa.Connection, metadata: sa.MetaData, schema: str | None,
     for view, tables, columns in ((ADS_VIEW, ads, ADS_COLUMNS), (ACTIONS_VIEW, actions, ACTIONS_COLUMNS)):
         if ensure_view(conn, view, schema, tables, columns):
             log.info("view %s now covers %d account tables", view, len(tables))
+    apply_comments(conn, [*ads, *actions, *ledger], schema)

@@ -25,7 +25,7 @@ from metaads.statuses import RunStatus
 from metaads.warehouse import ddl, ledger
 from metaads.warehouse.load import LoadResult, Row, replace_rows
 from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, write_transaction
-from metaads.warehouse.schema import actions_table, ads_table, ledger_tables
+from metaads.warehouse.schema import actions_table, ads_table, ledger_tables, token_checks_table
 from metaads.warehouse.writers import DEFAULT_BATCH_ROWS, supports_copy
 
 log = logging.getLogger("metaads.warehouse")
@@ -78,11 +78,17 @@ class Warehouse:
         self._lock = threading.Lock()
         self._tables: dict[str, tuple[sa.Table, sa.Table]] = {}
         self.runs, self.account_runs, self.syncs = ledger_tables(self._metadata, schema=self.schema)
+        self.token_checks = token_checks_table(self._metadata, schema=self.schema)
 
     def __repr__(self) -> str:
         return f"Warehouse({describe_url(self.engine)!r}, schema={self.schema!r})"
 
     # ------------------------------------------------------------------ schema
+
+    @property
+    def metadata(self) -> sa.MetaData:
+        """Every table this warehouse defines so far (ledger tables, and account tables asked for)."""
+        return self._metadata
 
     def tables(self, account: Account) -> tuple[sa.Table, sa.Table]:
         """The account's (ads, actions) tables."""
@@ -109,7 +115,8 @@ class Warehouse:
             with write_transaction(self.engine, "init", self.schema or "",
                                    busy_timeout_s=self.busy_timeout_s) as conn:
                 ddl.create_all(conn, self._metadata, self.schema, [ads for ads, _ in pairs],
-                               [actions for _, actions in pairs], [self.runs, self.account_runs, self.syncs])
+                               [actions for _, actions in pairs],
+                               [self.runs, self.account_runs, self.syncs, self.token_checks])
         except DRIVER_ERRORS as exc:
             raise translate(exc, "creating the warehouse", self.engine) from exc
 
