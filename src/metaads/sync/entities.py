@@ -37,7 +37,8 @@ FULL, INCREMENTAL = "full", "incremental"
 
 
 def target_name(kind: EntityKind) -> str:
-    """``graph_campaigns``, ``graph_adsets``, ``graph_ad_details`` (``graph_ads`` is the insights'), ``graph_creatives``."""
+    """``graph_campaigns``, ``graph_adsets``, ``graph_ad_details`` (``graph_ads`` is the insights'),
+    ``graph_creatives``."""
     return f"graph_{kind.union_name}"
 
 

@@ -34,6 +34,7 @@ from metaads.warehouse.schema import (
     ads_table,
     ledger_tables,
     throttle_table,
+    token_checks_table,
 )
 
 log = logging.getLogger("metaads.warehouse")
@@ -174,10 +175,11 @@ def _account_columns(ctx: Context) -> list[Change]:
 
 
 def _ledger_columns(ctx: Context) -> list[Change]:
-    """0003: the run ledger and throttle tables get the current schema's columns."""
+    """0003: the run ledger, throttle and token-check tables get the current schema's columns."""
     metadata = sa.MetaData()
     changes: list[Change] = []
-    for table in (*ledger_tables(metadata, schema=ctx.schema), throttle_table(metadata, ctx.schema)):
+    for table in (*ledger_tables(metadata, schema=ctx.schema), throttle_table(metadata, ctx.schema),
+                  token_checks_table(metadata, schema=ctx.schema)):
         changes += _missing_columns(ctx, table)
     return changes
 
