@@ -151,3 +151,36 @@ def test_adopting_keeps_one_newest_row_per_natural_key_with_spend_per_account_da
         assert Decimal(total) == sum(original.values())
     again = adopt_original(pg_engine, pg_schema, ACCOUNTS)
     assert again.tables == []
+
+
+def test_cli_migrate_adopt_original_prints_the_plan_on_dry_run_then_adopts(
+        pg_url: str, pg_engine: sa.Engine, pg_schema: str, original: dict[tuple[str, date], Decimal],
+        tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"}}
+    env = {**base, "META_ACCOUNTS": "111:bm_01,222:bm_02", "GRAPH_API_TOKENS": "not-used-here",
+           "WAREHOUSE_URL": pg_url, "WAREHOUSE_SCHEMA": pg_schema, "COLUMNS": "200"}
+
+    def metaads(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "metaads", "migrate", *args], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    dry = metaads("--adopt-original", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would change 4 tables" in dry.stdout
+    assert "bm_01: 64 rows -> 48 (16 duplicates" in dry.stdout
+    assert "dry run: nothing was changed" in dry.stdout
+    with pg_engine.connect() as conn:
+        assert _counts(conn, pg_schema)["bm_01"] == 64
+    done = metaads("--adopt-original")
+    assert done.returncode == 0, done.stderr
+    assert "changed 4 tables" in done.stdout
+    assert f"warehouse at schema version {STEPS[-1].version}" in done.stdout
+    with pg_engine.connect() as conn:
+        assert _counts(conn, pg_schema) == {"bm_01": 48, "bm_02": 48, "bm_01_actions": 48, "bm_02_actions": 48}
+        assert _spend_by_day(conn, pg_schema) == original
+        views = set(sa.inspect(conn).get_view_names(schema=pg_schema))
+    assert {"vw_graph_ads", "vw_graph_ads_actions", "vw_graph_campaigns"} <= views
