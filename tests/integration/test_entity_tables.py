@@ -243,3 +243,22 @@ def test_api_calls_of_an_incremental_entity_load_are_fewer_than_a_full_one(
     assert first.ok
     assert second.ok
     assert sum(second.entity_rows.values()) < sum(first.entity_rows.values())
+
+
+def test_entity_views_reach_the_analytics_tables_from_either_warehouse(
+        world: World, make_pipeline: Callable[..., Pipeline], tmp_path: Path) -> None:
+    analytics = f"sqlite:///{tmp_path / 'analytics.db'}"
+    pipeline = make_pipeline(ANALYTICS_URL=analytics)
+    assert pipeline.run().ok
+    pipeline.sync()
+    schema = None if pipeline.warehouse_engine.dialect.name == "sqlite" else pipeline.settings.warehouse_schema
+    target = sa.create_engine(analytics)
+    try:
+        for view, table in (("vw_graph_campaigns", "graph_campaigns"), ("vw_graph_adsets", "graph_adsets"),
+                            ("vw_graph_ad_details", "graph_ad_details"), ("vw_graph_creatives", "graph_creatives")):
+            source = _rows(pipeline.warehouse_engine, schema, view)
+            copied = _rows(target, None, table)
+            assert set(copied) == set(source), table
+            assert {k: v["name"] for k, v in copied.items()} == {k: v["name"] for k, v in source.items()}
+    finally:
+        target.dispose()

@@ -155,8 +155,10 @@ def _copy(control: sa.Connection, warehouse: sa.Engine, source_schema: str | Non
     with _translated("creating or checking the analytics entity tables", analytics), analytics.begin() as conn:
         added = ensure_targets(conn, pairs, evolve=evolve)
     mode = FULL if previous is None or added else INCREMENTAL
-    views = {pair.view: sa.table(pair.view, *(sa.column(c.name) for c in pair.table.columns), schema=source_schema)
-             for pair in pairs}
+    # Typed columns: a SQLite view returns times as text, which the target's DateTime would refuse.
+    views = {pair.view: sa.table(pair.view, *(sa.column(c.name, c.type) for c in entity_columns(kind)),
+                                 schema=source_schema)
+             for kind, pair in zip(ENTITY_KINDS, pairs, strict=True)}
     existing = set(sa.inspect(control).get_view_names(schema=source_schema))
     work: dict[str, set[str]] = {pair.view: set() for pair in pairs}
     with _translated("planning the entity sync", warehouse):
