@@ -67,7 +67,12 @@ def build_alert(run_label: str, items: Iterable[AlertItem]) -> Alert | None:
 
 
 def send_alert(alert: Alert, urls: Sequence[str]) -> None:
-    """Send ``alert`` to every URL.
+    """Send ``alert`` to every URL (see :func:`send_message`)."""
+    send_message(alert.title, alert.body(), urls)
+
+
+def send_message(title: str, body: str, urls: Sequence[str]) -> None:
+    """Send one plain-text message to every Apprise URL.
 
     Raises:
         AlertError: no URL accepted the message (the run's data is unaffected).
@@ -77,8 +82,8 @@ def send_alert(alert: Alert, urls: Sequence[str]) -> None:
     for url in urls:
         notifier.add(url)
     with apprise_quiet():
-        delivered = notifier.notify(title=alert.title, body=alert.body(), body_format=apprise.NotifyFormat.TEXT)
+        delivered = notifier.notify(title=title, body=redact_text(body), body_format=apprise.NotifyFormat.TEXT)
     if not delivered:
         raise AlertError(f"the alert could not be delivered to {len(urls)} ALERT_URLS target(s); "
                          "check the URLs and that the services are reachable")
-    log.info("alert sent to %d target(s): %s", len(urls), alert.title)
+    log.info("alert sent to %d target(s): %s", len(urls), title)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from metaads.accounts import Account
 from metaads.errors import MetaAdsError
 from metaads.graph.token_health import TokenHealth
-from metaads.observability.alerts import ACCOUNT_FAILED, STALE, TOKEN, AlertItem, build_alert, send_alert
+from metaads.observability.alerts import ACCOUNT_FAILED, STALE, TOKEN, Alert, AlertItem, build_alert, send_alert
 from metaads.pipeline import Pipeline
 from metaads.pipeline.results import AccountResult, RunSummary
 from metaads.warehouse import Warehouse
@@ -43,6 +43,22 @@ def token_items(checks: Iterable[TokenHealth]) -> list[AlertItem]:
     return items
 
 
+def unreported_items(accounts: Iterable[Account]) -> list[AlertItem]:
+    """Accounts whose task ended without a result (it crashed, was killed or never ran)."""
+    return [AlertItem(ACCOUNT_FAILED, f"{a.display_name} (act_{a.id})", "no result reported",
+                      "see the log of its extraction task; the next run retries it") for a in accounts]
+
+
+def token_items_from_ledger(rows: Iterable[Mapping[str, object]]) -> list[AlertItem]:
+    """Items from the stored token check (``metaads_token_checks`` rows: last 4 characters and problems)."""
+    items: list[AlertItem] = []
+    for row in rows:
+        for problem in str(row.get("problems") or "").splitlines():
+            reason, _, action = problem.partition(": ")
+            items.append(AlertItem(TOKEN, f"token …{row.get('hint')}", reason, action or "replace the token"))
+    return items
+
+
 def stale_items(accounts: Sequence[Account], last_success: Mapping[str, datetime], *, now: datetime,
                 stale_after: timedelta) -> list[AlertItem]:
     """Accounts whose last successful load is older than ``stale_after`` (or that never loaded)."""
@@ -58,20 +74,20 @@ def stale_items(accounts: Sequence[Account], last_success: Mapping[str, datetime
     return items
 
 
-def alert_run(urls: Sequence[str], run_label: str, *, results: Sequence[AccountResult],
-              tokens: Sequence[TokenHealth], warehouse: Warehouse, accounts: Sequence[Account],
-              now: datetime, stale_after: timedelta) -> bool:
-    """Send the run's one message when something needs a person; True when a message was sent.
-
-    A delivery failure is logged, never raised: the run's data is already safe.
-    """
-    items = [*failure_items(results), *token_items(tokens)]
+def run_alert(run_label: str, items: Sequence[AlertItem], *, warehouse: Warehouse,
+              accounts: Sequence[Account], now: datetime, stale_after: timedelta) -> Alert | None:
+    """The run's one message: ``items`` plus the accounts gone stale (None when nothing needs a person)."""
+    found = list(items)
     try:
-        items += stale_items(accounts, last_success_by_account(warehouse.engine, warehouse.account_runs),
+        found += stale_items(accounts, last_success_by_account(warehouse.engine, warehouse.account_runs),
                              now=now, stale_after=stale_after)
     except MetaAdsError as exc:
         log.error("could not read freshness from the ledger for the alert: %s", exc)
-    alert = build_alert(run_label, items)
+    return build_alert(run_label, found)
+
+
+def deliver(alert: Alert | None, urls: Sequence[str]) -> bool:
+    """Send ``alert`` when there is one; True when sent. A delivery failure is logged, never raised."""
     if alert is None or not urls:
         return False
     try:
@@ -80,6 +96,18 @@ def alert_run(urls: Sequence[str], run_label: str, *, results: Sequence[AccountR
         log.error("%s", exc)
         return False
     return True
+
+
+def alert_run(urls: Sequence[str], run_label: str, *, results: Sequence[AccountResult],
+              tokens: Sequence[TokenHealth], warehouse: Warehouse, accounts: Sequence[Account],
+              now: datetime, stale_after: timedelta) -> bool:
+    """Send the run's one message when something needs a person; True when a message was sent.
+
+    A delivery failure is logged, never raised: the run's data is already safe.
+    """
+    alert = run_alert(run_label, [*failure_items(results), *token_items(tokens)], warehouse=warehouse,
+                      accounts=accounts, now=now, stale_after=stale_after)
+    return deliver(alert, urls)
 
 
 def alert_after_run(pipeline: Pipeline, summary: RunSummary) -> bool:
