@@ -63,6 +63,10 @@ BAD_ACCOUNTS = [
     ("1:metaads_future", "table name 'metaads_future' starts with 'metaads_'"),
     ("1:vw_graph_ads", "table name 'vw_graph_ads' collides with the union view 'vw_graph_ads'"),
     ("1:vw_graph_ads_actions", "collides with the union view 'vw_graph_ads_actions'"),
+    ("1:vw_graph_campaigns", "collides with the union view 'vw_graph_campaigns'"),
+    ("1:vw_graph", "collides with the union view 'vw_graph_campaigns'"),  # its campaigns table would
+    ("1:x,2:x_ads", "table 'x' has an ads table 'x_ads' that clashes with another entry's table"),
+    ("1:x_campaigns,2:x", "table 'x' has a campaigns table 'x_campaigns' that clashes"),
 ]
 
 

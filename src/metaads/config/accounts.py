@@ -137,7 +137,7 @@ def _check_actions_clash(accounts: Sequence[Account]) -> None:
         for suffix in _SUFFIXES:
             owned = f"{account.table}{suffix}"
             if owned in tables:
-                kind = "an actions" if suffix == ACTIONS_SUFFIX else f"a {suffix[1:]}"
+                kind = f"{'an' if suffix[1] in 'aeiou' else 'a'} {suffix[1:]}"
                 raise ConfigError(
                     f"entry {account.index + 1}: table {account.table!r} has {kind} table "
                     f"{owned!r} that clashes with another entry's table",
