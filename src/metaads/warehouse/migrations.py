@@ -250,7 +250,9 @@ def plan_and_apply(conn: sa.Connection, schema: str | None, accounts: Sequence[A
                 conn.exec_driver_sql(statement)
             if change.after is not None:
                 change.after(conn)
-            log.warning("migration %04d: %s", step.version, change.description)
+            # New tables are routine (a fresh warehouse); a column added to existing rows is worth a look.
+            level = logging.INFO if change.description.startswith("create table") else logging.WARNING
+            log.log(level, "migration %04d: %s", step.version, change.description)
         ctx._names = None  # tables may have been created
         if pending:
             conn.execute(table.insert().values(version=step.version, name=step.name, applied_at=now,
