@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mssql
 
 from metaads.clock import Clock, SystemClock
 from metaads.database import DRIVER_ERRORS, failure_message
@@ -48,7 +49,10 @@ def entity_targets(metadata: sa.MetaData, *, schema: str | None = None) -> list[
     for kind in ENTITY_KINDS:
         columns = entity_columns(kind)
         for column in columns:
+            long_text = isinstance(column.type, sa.UnicodeText)
             column.type = target_type(column)
+            if long_text:  # SQL Server: NVARCHAR(max), not the deprecated NTEXT SQLAlchemy falls back to
+                column.type = column.type.with_variant(mssql.NVARCHAR(), "mssql")
             column.primary_key = False
         name = target_name(kind)
         table = sa.Table(name, metadata, *columns,
