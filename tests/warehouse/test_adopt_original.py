@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from metaads.accounts import Account
 from metaads.clock import FakeClock
+from metaads.errors import WarehouseError
 from metaads.transform.keys import key_id
 from metaads.warehouse import Warehouse
 from metaads.warehouse.adopt import adopt_original
@@ -117,6 +118,16 @@ def test_dry_run_shows_the_plan_and_changes_nothing(pg_engine: sa.Engine, pg_sch
     with pg_engine.connect() as conn:
         assert (_counts(conn, pg_schema), _spend_by_day(conn, pg_schema)) == before
         assert "loaded_at" not in {c["name"] for c in sa.inspect(conn).get_columns("bm_01", schema=pg_schema)}
+
+
+def test_plain_migrate_refuses_original_tables_and_names_adopt_original(
+        pg_engine: sa.Engine, pg_schema: str, original: dict[tuple[str, date], Decimal]) -> None:
+    with pytest.raises(WarehouseError, match=r"bm_01, bm_01_actions, bm_02, bm_02_actions were built by the "
+                                             r"original design's DDL: run `metaads migrate --adopt-original`"):
+        migrate(pg_engine, pg_schema, ACCOUNTS)
+    with pg_engine.connect() as conn:
+        assert "loaded_at" not in {c["name"] for c in sa.inspect(conn).get_columns("bm_01", schema=pg_schema)}
+        assert current_version(conn, pg_schema) is None
 
 
 def test_adopting_keeps_one_newest_row_per_natural_key_with_spend_per_account_day_kept(

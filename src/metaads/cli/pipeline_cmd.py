@@ -156,6 +156,10 @@ def migrate_command(
             adopted = adopt(engine, settings.warehouse_schema, settings.accounts, dry_run=dry_run)
             for line in adopted.lines():
                 console.print(line)
+        if adopt_original and dry_run:  # the steps' plan depends on the adoption, which did not happen
+            console.print("then the schema version steps run (`metaads migrate --dry-run` after adopting)")
+            console.print("[yellow]dry run: nothing was changed[/]")
+            return
         report = migrate(engine, settings.warehouse_schema, settings.accounts, dry_run=dry_run)
         for line in report.lines():
             console.print(line)

@@ -71,15 +71,32 @@ class _Plan:
         self.statements.append((description, sql))
 
 
+def original_tables(conn: sa.Connection, schema: str | None, names: Sequence[str]) -> list[str]:
+    """Those of ``names`` (ads tables; their ``_actions`` too) that still have the original design's shape."""
+    existing = set(sa.inspect(conn).get_table_names(schema=schema))
+    found = []
+    for name in names:
+        if name in existing and is_original_ads(_columns(conn, name, schema)):
+            found.append(name)
+        actions = f"{name}{ACTIONS_SUFFIX}"
+        if actions in existing and is_original_actions(_columns(conn, actions, schema)):
+            found.append(actions)
+    return found
+
+
 def _columns(conn: sa.Connection, name: str, schema: str | None) -> dict[str, dict[str, Any]]:
     return {c["name"]: dict(c) for c in sa.inspect(conn).get_columns(name, schema=schema)}
 
 
 def is_original_ads(columns: dict[str, dict[str, Any]]) -> bool:
-    return "unique_id" in columns and "ad_id" in columns and "loaded_at" not in columns
+    """The original design's ads table: no ``loaded_at``, and ``spend`` with two decimals (``DECIMAL(10,2)``)."""
+    spend = columns.get("spend", {}).get("type")
+    return ("unique_id" in columns and "ad_id" in columns and "loaded_at" not in columns
+            and isinstance(spend, sa.Numeric) and spend.scale == 2)
 
 
 def is_original_actions(columns: dict[str, dict[str, Any]]) -> bool:
+    """The original design's actions table: keyed by a serial ``id``, no ``unique_id``."""
     return "id" in columns and "unique_id" not in columns and "action_type" in columns
 
 

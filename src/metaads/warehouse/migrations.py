@@ -25,7 +25,9 @@ import sqlalchemy as sa
 from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
 from metaads.database import DRIVER_ERRORS, translate
+from metaads.errors import WarehouseError
 from metaads.transform.entities import ENTITY_KINDS
+from metaads.warehouse.adopt import original_tables
 from metaads.warehouse.entities import entity_loads_table, entity_syncs_table, entity_table, table_name
 from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, write_transaction
 from metaads.warehouse.schema import (
@@ -230,6 +232,14 @@ def plan_and_apply(conn: sa.Connection, schema: str | None, accounts: Sequence[A
         conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
     has_schema = schema is None or schema in sa.inspect(conn).get_schema_names()
     version = current_version(conn, schema) if has_schema else None
+    if has_schema and conn.dialect.name == "postgresql":
+        ctx_names = Context(conn=conn, schema=schema, accounts=accounts, now=now).account_tables()
+        original = original_tables(conn, schema, ctx_names)
+        if original:
+            # Adding columns would make them look adopted while their keys are still whole-row hashes.
+            raise WarehouseError(
+                f"tables {', '.join(original)} were built by the original design's DDL: run "
+                "`metaads migrate --adopt-original` (see docs/migrations.md; --dry-run shows the plan) first")
     report = MigrationReport(dry_run=dry_run, current_version=version)
     table = version_table(sa.MetaData(), schema=schema)
     if not dry_run:
@@ -265,7 +275,8 @@ def migrate(engine: sa.Engine, schema: str | None, accounts: Sequence[Account], 
     """Bring the warehouse to the current schema version (see the module docs); harmless to repeat.
 
     Raises:
-        WarehouseError: the database failed; nothing was changed (one transaction).
+        WarehouseError: the database failed (nothing was changed: one transaction), or account tables still
+            have the original design's shape (``--adopt-original`` first).
     """
     schema = None if engine.dialect.name == "sqlite" else schema
     now = (clock or SystemClock()).now()
