@@ -14,6 +14,7 @@ lists them all (renames, and creatives no updated ad points at).
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,8 +48,12 @@ class EntityResult:
 
 
 def load_entities(client: GraphClient, store: EntityStore, account: Account, *, run_id: str, clock: Clock,
-                  full: bool = False) -> EntityResult:
-    """Load the account's four entity tables; failures are recorded per kind, never raised."""
+                  full: bool = False, load_slot: AbstractContextManager[Any] | None = None) -> EntityResult:
+    """Load the account's four entity tables; failures are recorded per kind, never raised.
+
+    ``load_slot`` is held around each upsert (the pipeline's bound on concurrent warehouse loads).
+    """
+    slot: AbstractContextManager[Any] = load_slot if load_slot is not None else nullcontext()
     result = EntityResult()
     referenced: set[str] | None = None  # creative ids of the ads this load listed (None: ads not listed)
     for kind in ENTITY_KINDS:
@@ -61,8 +66,9 @@ def load_entities(client: GraphClient, store: EntityStore, account: Account, *, 
                 for page in list_objects(client, account, kind.edge, kind.node, kind.api_fields,
                                          updated_after=updated_after, ids=ids):
                     objects.extend(page)
-            rows = store.upsert(account, kind, to_entity_rows(kind, objects, account_id=account.id,
-                                                              loaded_at=clock.now()))
+            with slot:
+                rows = store.upsert(account, kind, to_entity_rows(kind, objects, account_id=account.id,
+                                                                  loaded_at=clock.now()))
             status, error = LOADED, None
             if kind is ADS:
                 referenced = creative_ids(objects)
