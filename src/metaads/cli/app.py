@@ -72,6 +72,7 @@ def _register_commands() -> None:
         simulator_cmd,
         status_cmd,
         tokens_cmd,
+        verify_cmd,
     )
 
 
