@@ -35,6 +35,8 @@ from metaads.warehouse.schema import (
     actions_table,
     ads_table,
     ledger_tables,
+    chunk_days_table,
+    quality_table,
     throttle_table,
     token_checks_table,
 )
@@ -177,11 +179,13 @@ def _account_columns(ctx: Context) -> list[Change]:
 
 
 def _ledger_columns(ctx: Context) -> list[Change]:
-    """0003: the run ledger, throttle and token-check tables get the current schema's columns."""
+    """0003: the run ledger and metaads's other tables (throttle, token checks, chunk days, quality) get the
+    current schema's columns."""
     metadata = sa.MetaData()
     changes: list[Change] = []
     for table in (*ledger_tables(metadata, schema=ctx.schema), throttle_table(metadata, ctx.schema),
-                  token_checks_table(metadata, schema=ctx.schema)):
+                  token_checks_table(metadata, schema=ctx.schema), chunk_days_table(metadata, schema=ctx.schema),
+                  quality_table(metadata, schema=ctx.schema)):
         changes += _missing_columns(ctx, table)
     return changes
 
