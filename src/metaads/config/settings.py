@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     backfill_chunk_days: int = Field(31, ge=1, le=MAX_LOOKBACK_DAYS)
     account_group_size: int = Field(5, ge=1, le=1000)
     insights_reports: str = Field("", description="extra reports: a TOML/YAML/JSON file path or inline JSON")
+    entity_tables: bool = Field(True, description="load campaigns, ad sets, ads and creatives after insights")
 
     # --- reconciliation with Meta's account-level totals (docs/reconciliation.md)
     reconcile: str = Field("strict", pattern="^(strict|warn|off)$",

@@ -41,6 +41,9 @@ class AccountResult:
     retryable: bool = True
     #: The extra reports' chunks (``INSIGHTS_REPORTS``), after the default report's.
     reports: list[ReportChunk] = field(default_factory=list)
+    #: Entity tables (ENTITY_TABLES): rows upserted per kind, and the error of each kind that failed.
+    entity_rows: dict[str, int] = field(default_factory=dict)
+    entity_errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def ads_rows(self) -> int:

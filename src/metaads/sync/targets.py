@@ -169,3 +169,6 @@ def report_targets(metadata: sa.MetaData, layout: ReportLayout, *, schema: str |
         TargetPair(spec.view, _target_table(metadata, spec.target, report_columns(layout), schema)),
         TargetPair(spec.lists_view, _target_table(metadata, spec.lists_target, report_list_columns(layout), schema)),
     )
+def target_type(column: sa.Column[object]) -> sa.types.TypeEngine[Any]:
+    """The type a warehouse column gets in the analytics database (for targets defined elsewhere)."""
+    return _target_type(column)
