@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from metaads.clock import Clock, SystemClock
 from metaads.config.accounts import Account
 from metaads.config.settings import Settings
-from metaads.dates import DateRange, chunk_range, local_today, resolve_range
+from metaads.dates import DateRange, chunk_range, local_today, oldest_available_day, resolve_range
 from metaads.errors import (
     ConfigError,
     MetaAdsError,
@@ -41,9 +41,11 @@ from metaads.pipeline.results import (
     RunSummary,
 )
 from metaads.pipeline.spool import RowSpool
+from metaads.pipeline.window import Window, WindowPolicy, plan_window
 from metaads.redact import redact_text
 from metaads.transform import campaign_status_map, to_actions_rows, to_ads_rows
 from metaads.warehouse import Warehouse
+from metaads.warehouse.registry import RegisteredAccount
 
 if TYPE_CHECKING:
     from metaads.sync import SyncResult
@@ -96,16 +98,31 @@ class Pipeline:
         self.warehouse.init(self.settings.accounts)
         self._initialised = True
 
+    # ------------------------------------------------------------------ account registry
+
+    def registered_accounts(self) -> list[RegisteredAccount]:
+        """The warehouse's account registry (after registering the configured accounts)."""
+        self.init_warehouse()
+        return self.warehouse.registered_accounts()
+
+    def retire_account(self, key: str) -> RegisteredAccount:
+        """Take an account that is no longer in META_ACCOUNTS out of the views (its tables stay)."""
+        self.init_warehouse()
+        return self.warehouse.retire(key, self.settings.accounts)
+
     # ------------------------------------------------------------------ one account
 
     def extract_and_load(self, account: Account, *, run_id: str | None = None, since: date | None = None,
-                         until: date | None = None, lookback: int | None = None,
+                         until: date | None = None, lookback: int | None = None, deep: bool = False,
                          listener: ProgressListener | None = None) -> AccountResult:
-        """Fetch one account's insights for its look-back window (or since/until) and load them.
+        """Fetch one account's insights for the range its ledger calls for (or since/until) and load them.
 
-        Each chunk of ``BACKFILL_CHUNK_DAYS`` is fetched completely, then replaces its date range in one
-        transaction. A chunk whose fetch fails is not touched and is reported as missing. Never raises
-        for API or load failures: they are in the returned result (and the ledger).
+        The range (:mod:`metaads.pipeline.window`): the deep look-back on the account's first run of its
+        local day (or when ``deep``), else the look-back, reaching back to the first day not loaded yet;
+        a new account's initial history. Each chunk of ``BACKFILL_CHUNK_DAYS`` is fetched completely,
+        then replaces its date range in one transaction. A chunk whose fetch fails is not touched and is
+        reported as missing. Never raises for API or load failures: they are in the returned result (and
+        the ledger).
         """
         listener = listener or NullListener()
         if not self._initialised:
@@ -116,8 +133,9 @@ class Pipeline:
         try:
             info = self.client.account_info(account)
             today = local_today(self.clock.now(), info.timezone_name)
-            whole = resolve_range(today, lookback_days=lookback or self.settings.lookback_days,
+            window = self._window(account, today, info.timezone_name, lookback=lookback, deep=deep,
                                   since=since, until=until)
+            whole, result.window = window.range, window.kind
             result.range = whole
             listener.account_started(account, whole)
             statuses = campaign_status_map(self.client.campaigns(account))
@@ -132,9 +150,8 @@ class Pipeline:
             result.error = redact_text(str(exc))
             result.retryable = not isinstance(exc, _ACCOUNT_FATAL)
             if result.range is None:  # failed before the account's time zone was known: use UTC
-                result.range = resolve_range(local_today(self.clock.now(), None),
-                                             lookback_days=lookback or self.settings.lookback_days,
-                                             since=since, until=until)
+                result.range = self._fallback_range(account, lookback=lookback, deep=deep, since=since,
+                                                    until=until)
         finally:
             stats = self.client.stats(account)
             result.api_calls = stats.api_calls
@@ -147,6 +164,31 @@ class Pipeline:
         listener.account_finished(result)
         _log_result(result)
         return result
+
+    # ------------------------------------------------------------------ which days (issue 10)
+
+    def _window(self, account: Account, today: date, timezone_name: str | None, *, lookback: int | None,
+                deep: bool, since: date | None, until: date | None) -> Window:
+        """Plan the account's range from its ledger (explicit bounds need no ledger)."""
+        entries = [] if since or until else self.warehouse.history(account, since=oldest_available_day(today))
+        policy = WindowPolicy(lookback_days=lookback or self.settings.lookback_days,
+                              deep_lookback_days=self.settings.deep_lookback_days,
+                              initial_history_days=self.settings.initial_history_days)
+        window = plan_window(today, entries, policy, timezone_name=timezone_name, deep=deep, since=since,
+                             until=until)
+        log.debug("account %s: %s window %s", account.display_name, window.kind, window.range)
+        return window
+
+    def _fallback_range(self, account: Account, *, lookback: int | None, deep: bool, since: date | None,
+                        until: date | None) -> DateRange:
+        """The range a run meant to fetch when the account failed before its time zone was known (UTC)."""
+        today = local_today(self.clock.now(), None)
+        try:
+            return self._window(account, today, None, lookback=lookback, deep=deep, since=since,
+                                until=until).range
+        except MetaAdsError:
+            return resolve_range(today, lookback_days=lookback or self.settings.lookback_days, since=since,
+                                 until=until)
 
     def _load_chunk(self, account: Account, chunk: DateRange, statuses: dict[str, str],
                     currency: str | None, listener: ProgressListener) -> ChunkResult:
@@ -187,7 +229,7 @@ class Pipeline:
     # ------------------------------------------------------------------ all accounts
 
     def run(self, accounts: Sequence[Account] | None = None, *, since: date | None = None,
-            until: date | None = None, lookback: int | None = None, trigger: str = "cli",
+            until: date | None = None, lookback: int | None = None, deep: bool = False, trigger: str = "cli",
             listener: ProgressListener | None = None) -> RunSummary:
         """Extract and load several accounts concurrently (``ACCOUNT_GROUP_SIZE`` at a time)."""
         chosen = list(accounts) if accounts is not None else list(self.settings.accounts)
@@ -200,7 +242,7 @@ class Pipeline:
         # accounts, while concurrency stays bounded exactly as the original design's groups bound it.
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="metaads-account") as pool:
             futures = [pool.submit(self.extract_and_load, a, run_id=run_id, since=since, until=until,
-                                   lookback=lookback, listener=listener) for a in chosen]
+                                   lookback=lookback, deep=deep, listener=listener) for a in chosen]
             results = [f.result() for f in futures]
         failed = sum(1 for r in results if not r.ok)
         status = "success" if not failed else ("failed" if failed == len(results) else "partial")
@@ -258,7 +300,7 @@ def _status_of(result: AccountResult) -> str:
 def _log_result(result: AccountResult) -> None:
     extra = {
         "account": result.account.display_name, "account_id": result.account.id,
-        "status": result.status, "range": str(result.range) if result.range else None,
+        "status": result.status, "range": str(result.range) if result.range else None, "window": result.window,
         "ads_rows": result.ads_rows, "actions_rows": result.actions_rows, "api_calls": result.api_calls,
         "throttled_s": round(result.throttled_s, 3), "duration_s": round(result.duration_s, 3),
         "error": result.error,

@@ -40,6 +40,9 @@ class AccountResult:
     error: str | None = None
     #: False when retrying later cannot help (token, permission or configuration must be fixed first).
     retryable: bool = True
+    #: Why the range was chosen (:class:`metaads.pipeline.window.WindowKind`: explicit, initial,
+    #: catch-up, deep, look-back); None when the account failed before it was planned.
+    window: str | None = None
 
     @property
     def ads_rows(self) -> int:

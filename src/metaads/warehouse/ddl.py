@@ -1,8 +1,9 @@
 """Creating the warehouse: schema, per-account tables and indexes, the run ledger and the union views.
 
-Everything is generated from :mod:`metaads.warehouse.schema` for the connection's dialect. Views are
-only rewritten when the set of tables they cover differs from the configured accounts, so a run does
-not wait on readers of an unchanged view (``CREATE OR REPLACE VIEW`` takes an exclusive lock).
+Everything is generated from :mod:`metaads.warehouse.schema` for the connection's dialect. The views
+cover the account registry's active accounts; they are only rewritten when the set of tables they
+cover changes, so a run does not wait on readers of an unchanged view (``CREATE OR REPLACE VIEW``
+takes an exclusive lock).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from metaads.errors import WarehouseError
-from metaads.warehouse.schema import ACTIONS_COLUMNS, ACTIONS_SUFFIX, ACTIONS_VIEW, ADS_COLUMNS, ADS_VIEW
+from metaads.warehouse.schema import ACTIONS_COLUMNS, ACTIONS_VIEW, ADS_COLUMNS, ADS_VIEW
 
 log = logging.getLogger("metaads.warehouse")
 
@@ -34,21 +35,6 @@ def check_columns(conn: sa.Connection, tables: Sequence[sa.Table]) -> None:
                     f"table {table.fullname} exists but lacks columns {missing}; "
                     "migrate it (or drop it to have it recreated) before loading"
                 )
-
-
-def warn_orphans(conn: sa.Connection, schema: str | None, configured: set[str]) -> list[str]:
-    """Log a warning for each account table pair no longer configured; return their names."""
-    names = set(sa.inspect(conn).get_table_names(schema=schema))
-    orphans = sorted(
-        name for name in names
-        if name not in configured and not name.endswith(ACTIONS_SUFFIX) and f"{name}{ACTIONS_SUFFIX}" in names
-    )
-    for name in orphans:
-        log.warning(
-            "table %s and %s%s belong to no configured account: left untouched and excluded from %s/%s",
-            name, name, ACTIONS_SUFFIX, ADS_VIEW, ACTIONS_VIEW,
-        )
-    return orphans
 
 
 def _view_select(tables: Sequence[sa.Table], columns: Sequence[str]) -> sa.Select[tuple[object, ...]] | \
@@ -110,14 +96,20 @@ def ensure_view(conn: sa.Connection, name: str, schema: str | None, tables: Sequ
 
 def create_all(conn: sa.Connection, metadata: sa.MetaData, schema: str | None,
                ads: Sequence[sa.Table], actions: Sequence[sa.Table], ledger: Sequence[sa.Table]) -> None:
-    """Create missing tables and indexes, check existing ones, warn about orphans, refresh the views."""
+    """Create the schema and missing tables and indexes; check that existing account tables are complete."""
     if not ads:
         raise WarehouseError("no accounts configured: nothing to create")
     if schema is not None:
         conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
     metadata.create_all(conn, tables=[*ads, *actions, *ledger], checkfirst=True)
     check_columns(conn, [*ads, *actions])
-    warn_orphans(conn, schema, {table.name for table in ads})
+
+
+def refresh_views(conn: sa.Connection, schema: str | None, ads: Sequence[sa.Table],
+                  actions: Sequence[sa.Table]) -> None:
+    """Point the union views at exactly ``ads`` / ``actions`` (the registry's active accounts)."""
+    if not ads:
+        raise WarehouseError("no active account in the registry: the views would be empty")
     for view, tables, columns in ((ADS_VIEW, ads, ADS_COLUMNS), (ACTIONS_VIEW, actions, ACTIONS_COLUMNS)):
         if ensure_view(conn, view, schema, tables, columns):
             log.info("view %s now covers %d account tables", view, len(tables))

@@ -6,7 +6,9 @@ from every configured account's tables. The analytics sync builds its targets fr
 column factories, so the three always agree.
 
 The run ledger (``metaads_runs``, ``metaads_account_runs``, ``metaads_syncs``) records what every run
-loaded; the incremental sync reads it to know which (account, date range) slices changed.
+loaded; the incremental sync reads it to know which (account, date range) slices changed. The account
+registry (``metaads_accounts``) lists every account table the warehouse holds; the union views cover its
+active (not retired) accounts, whatever configuration ran last.
 """
 
 from __future__ import annotations
@@ -145,3 +147,24 @@ def ledger_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[
         schema=schema,
     )
     return runs, account_runs, syncs
+
+
+REGISTRY_TABLE = "metaads_accounts"
+ACTIVE = "active"
+RETIRED = "retired"
+
+
+def registry_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
+    """``metaads_accounts``: one row per account table pair; the views cover the ``active`` ones."""
+    return sa.Table(
+        REGISTRY_TABLE, metadata,
+        sa.Column("table_name", sa.String(63), primary_key=True),
+        sa.Column("account_id", ID, comment="NULL only for an adopted table that holds no rows"),
+        sa.Column("label", NAME),
+        sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False,
+                  comment="last time a run or init had the account in META_ACCOUNTS"),
+        sa.Column("status", sa.String(16), nullable=False, comment="active | retired"),
+        sa.Column("retired_at", sa.DateTime(timezone=True)),
+        schema=schema,
+    )
