@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -34,6 +35,22 @@ def serve(
         None, help="A limit above this gets code 1 'reduce the amount of data'."
     ),
     app_secret: str | None = typer.Option(None, help="App secret: appsecret_proof is then checked."),
+    missing_rows_rate: float = typer.Option(
+        0.0, help="Share of ad-day rows silently missing below account level (account totals stay complete)."
+    ),
+    empty_answer_rate: float = typer.Option(0.0, help="Share of insights requests answered with no rows."),
+    empty_answer_account: Annotated[
+        list[str] | None,
+        typer.Option(help="An account whose insights answers are always empty: position (1 = bm_01) or act_<id>."),
+    ] = None,
+    new_account: Annotated[
+        list[str] | None,
+        typer.Option(help="POSITION:DAYS (or act_<id>:DAYS): that account was created DAYS ago, no insights before."),
+    ] = None,
+    restatement_days: int = typer.Option(28, help="Recent days whose figures change as the clock moves."),
+    restatement_scale: float = typer.Option(
+        1.0, help="Size of restatement changes (0 = figures never change)."
+    ),
 ) -> None:
     """Serve a simulated Graph API until Ctrl-C; prints the .env lines to use it."""
     if tier not in ("standard", "development"):
@@ -48,6 +65,8 @@ def serve(
         async_skip_rate=async_skip_rate,
         empty_page_rate=empty_page_rate,
         max_rows_per_response=max_rows,
+        missing_rows_rate=missing_rows_rate,
+        empty_answer_rate=empty_answer_rate,
     )
     config = SimulatorConfig(
         seed=seed,
@@ -56,9 +75,12 @@ def serve(
         tier="development" if tier == "development" else "standard",
         quota_scale=quota_scale,
         app_secret=app_secret,
+        restatement_days=restatement_days,
+        restatement_scale=restatement_scale,
         faults=faults,
     )
     sim = Simulator(config)
+    apply_account_faults(sim, empty_answer_account or [], new_account or [])
     server = sim.serve(host=host, port=port)
     typer.echo("# Graph API simulator: paste these lines into .env")
     typer.echo(f"GRAPH_API_BASE_URL={server.base_url}")
@@ -74,3 +96,29 @@ def serve(
         typer.echo("# stopped", err=True)
     finally:
         server.stop()
+
+
+def apply_account_faults(sim: Simulator, empty_answer_accounts: list[str], new_accounts: list[str]) -> None:
+    """``--empty-answer-account`` and ``--new-account`` values into ``sim.faults`` (accounts by position or id)."""
+    for selector in empty_answer_accounts:
+        sim.faults.empty_answer_accounts.add(_account_id(sim, selector, "--empty-answer-account"))
+    for entry in new_accounts:
+        selector, _, days = entry.rpartition(":")
+        if not selector or not days.isdigit():
+            raise typer.BadParameter(
+                f"{entry!r}: expected POSITION:DAYS or act_<id>:DAYS", param_hint="--new-account"
+            )
+        sim.faults.account_created_days_ago[_account_id(sim, selector, "--new-account")] = int(days)
+
+
+def _account_id(sim: Simulator, selector: str, hint: str) -> str:
+    """An account of the world by position (``3`` = bm_03, as ``META_ACCOUNTS`` numbers them) or by id."""
+    ids = sim.account_ids
+    text = selector.strip().removeprefix("act_")
+    if text in ids:
+        return text
+    if text.isdigit() and 1 <= int(text) <= len(ids):
+        return ids[int(text) - 1]
+    raise typer.BadParameter(
+        f"{selector!r} is neither a position 1-{len(ids)} nor an account id", param_hint=hint
+    )

@@ -15,11 +15,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from typing import Any
 
+import orjson
+
 from metaads.clock import Clock
-from metaads.simulator import errors, objects
+from metaads.simulator import catalog, errors, objects
 from metaads.simulator.auth import TokenInfo, TokenRegistry
 from metaads.simulator.config import Faults, SimulatorConfig
-from metaads.simulator.insights import InsightsQuery, iter_rows, parse_query
+from metaads.simulator.insights import InsightsQuery, View, iter_rows, json_list, parse_query
 from metaads.simulator.jobs import COMPLETED, FAILED, SKIPPED, ReportRun, ReportRuns
 from metaads.simulator.paging import decode_cursor, encode_cursor, next_url, page
 from metaads.simulator.protocol import Response, bearer_token, dumps, merge_params, split_version
@@ -221,22 +223,13 @@ class GraphApp:
                     "act",
                     account,
                     MANAGEMENT,
-                    lambda: objects.render_account(
+                    lambda: self._render_account(
                         account, objects.requested_fields(call.params, ("id", "account_id")), now
                     ),
                 )
             edge = seg[1]
             if len(seg) == 2 and edge == "insights":
-                if method == "POST":
-                    return Route(
-                        "act/insights", account, INSIGHTS, lambda: self._submit_job(call, account, now)
-                    )
-                return Route(
-                    "act/insights",
-                    account,
-                    INSIGHTS,
-                    lambda: self._insights_page(call, account, self._parse(call, account, now), now),
-                )
+                return Route("act/insights", account, INSIGHTS, lambda: self._insights(call, account, now))
             if len(seg) == 2 and edge in objects.NODE_TYPES and method == "GET":
                 return Route(
                     f"act/{edge}", account, MANAGEMENT, lambda: self._object_list(call, account, edge)
@@ -257,7 +250,7 @@ class GraphApp:
                 "me/adaccounts",
                 None,
                 None,
-                lambda: self._paged(call, [objects.render_account(a, fields, now) for a in visible]),
+                lambda: self._paged(call, [self._render_account(a, fields, now) for a in visible]),
             )
         raise errors.unknown_path("User", "/".join(seg[1:]))
 
@@ -286,20 +279,11 @@ class GraphApp:
                     ),
                 )
             if len(seg) == 2 and seg[1] == "insights":
-                # /{object_id}/insights works even for deleted objects (Meta's documented way to get them).
-                params = dict(call.params)
-                params.setdefault("level", kind)
-                params["filtering"] = f'[{{"field":"{kind}.id","operator":"IN","value":["{obj.id}"]}}]'
-                scoped = Call(
-                    call.method, call.path, call.version, call.segments, params, call.token, call.base_url
-                )
                 return Route(
                     f"{kind}/insights",
                     account,
                     INSIGHTS,
-                    lambda: self._insights_page(
-                        call, account, self._parse(scoped, account, now), now, hide_archived=False
-                    ),
+                    lambda: self._insights(call, account, now, scope=(kind, obj.id)),
                 )
             raise errors.unknown_path(objects.NODE_TYPES[kind + "s"][0], "/".join(seg[1:]))
         business = self._businesses.get(seg[0])
@@ -320,7 +304,7 @@ class GraphApp:
                     f"business/{seg[1]}",
                     None,
                     None,
-                    lambda: self._paged(call, [objects.render_account(a, fields, now) for a in visible]),
+                    lambda: self._paged(call, [self._render_account(a, fields, now) for a in visible]),
                 )
             raise errors.unknown_path("Business", "/".join(seg[1:]))
         raise errors.no_such_object(seg[0])
@@ -339,6 +323,53 @@ class GraphApp:
         )
         return query
 
+    def view(self, account: AdAccount, as_of: datetime, hide_archived: bool, *, faults: bool = True) -> View:
+        """How ``account``'s data looks at ``as_of``: restatement, its creation day, missing-row faults."""
+        created = self.faults.account_created_days_ago.get(account.id)
+        return View(
+            today=self._today(account, as_of).toordinal(),
+            restatement_days=self.config.restatement_days,
+            restatement_scale=self.config.restatement_scale,
+            hide_archived=hide_archived,
+            missing_rows_rate=self.faults.missing_rows_rate if faults else 0.0,
+            first_day=None if created is None else self.world.anchor.toordinal() - created,
+        )
+
+    def _insights(
+        self, call: Call, account: AdAccount, now: datetime, scope: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        """``GET|POST /{act_id|campaign_id|adset_id|ad_id}/insights``: a page, or a report run (POST)."""
+        params = call.params
+        hide = self.config.insights_hide_archived
+        if scope is not None:
+            # /{object_id}/insights: the account edge scoped to the object (default level: the object's
+            # own), and it works even for archived and deleted objects (Meta's documented way to get them).
+            kind, object_id = scope
+            params = dict(params)
+            params.setdefault("level", kind)
+            own = {"field": f"{kind}.id", "operator": "IN", "value": [object_id]}
+            scoped = [*json_list(params, "filtering"), own]
+            params["filtering"] = orjson.dumps(scoped).decode()
+            hide = False
+        query = self._parse(replace(call, params=params), account, now)
+        if call.method == "POST":
+            return self._submit_job(account, params, query, now, hide)
+        empty = "after" not in call.params and self._empty_answer()
+        return self._insights_page(call, account, query, now, hide_archived=hide, empty=empty)
+
+    def _empty_answer(self) -> bool:
+        """Whether this answer is one of the ``Faults.empty_answer_rate`` share answered empty."""
+        rate = self.faults.empty_answer_rate
+        return bool(rate) and self.draw() < rate
+
+    def _render_account(self, account: AdAccount, fields: list[str], now: datetime) -> dict[str, Any]:
+        created = self.faults.account_created_days_ago.get(account.id)
+        created_time = None
+        if created is not None:
+            day = date.fromordinal(self.world.anchor.toordinal() - created)
+            created_time = datetime.combine(day, account.created_time.timetz())
+        return objects.render_account(account, fields, now, created_time=created_time)
+
     def _check_size(self, query: InsightsQuery) -> None:
         faults = self.faults
         if faults.max_rows_per_response is not None and query.limit > faults.max_rows_per_response:
@@ -355,8 +386,11 @@ class GraphApp:
         as_of: datetime,
         *,
         hide_archived: bool | None = None,
+        empty: bool = False,
     ) -> dict[str, Any]:
         self._check_size(query)
+        if empty or account.id in self.faults.empty_answer_accounts:
+            return {"data": []}  # the data fault: an answer empty although the range has spend
         after = call.params.get("after")
         start = decode_cursor(after, 3) if after else (0, 0, 0)
         position = (start[0], start[1], start[2])
@@ -364,13 +398,7 @@ class GraphApp:
         rows: list[dict[str, Any]] = []
         first_pos = last_pos = next_pos = None
         for pos, row in iter_rows(
-            account,
-            query,
-            today=self._today(account, as_of).toordinal(),
-            restatement_days=self.config.restatement_days,
-            hide_archived=hide,
-            start=position,
-            cache=self.groups_cache,
+            account, query, self.view(account, as_of, hide), start=position, cache=self.groups_cache
         ):
             if len(rows) == query.limit:
                 next_pos = pos
@@ -429,8 +457,9 @@ class GraphApp:
         items = objects.list_objects(account, edge, call.params)
         return self._paged(call, [objects.render(obj, fields, getters, node_type) for obj in items])
 
-    def _submit_job(self, call: Call, account: AdAccount, now: datetime) -> dict[str, Any]:
-        query = self._parse(call, account, now)
+    def _submit_job(
+        self, account: AdAccount, params: Mapping[str, str], query: InsightsQuery, now: datetime, hide: bool
+    ) -> dict[str, Any]:
         size = len(account.ads) * query.ad_days
         duration = self.config.async_base_s + self.config.async_s_per_1000_ad_days * size / 1000.0
         outcome = COMPLETED
@@ -440,16 +469,26 @@ class GraphApp:
         elif draw < self.faults.async_fail_rate + self.faults.async_skip_rate:
             outcome = SKIPPED
         job = self.jobs.submit(
-            account.id, call.params, query, now=now.timestamp(), duration=duration, outcome=outcome
+            account.id,
+            params,
+            query,
+            now=now.timestamp(),
+            duration=duration,
+            outcome=outcome,
+            hide_archived=hide,
+            empty=self._empty_answer(),
         )
         return {"report_run_id": job.id}
 
     def _job_status(self, call: Call, job: ReportRun, now: datetime) -> dict[str, Any]:
         body = job.describe(now.timestamp())
-        fields = call.params.get("fields")
-        if fields:
-            wanted = {f.strip() for f in fields.split(",")} | {"id"}
-            body = {k: v for k, v in body.items() if k in wanted}
+        if call.params.get("fields"):
+            wanted = objects.requested_fields(call.params, ("id",))
+            known = catalog.NODE_FIELDS["AdReportRun"]
+            for name in wanted:
+                if name not in known:
+                    raise errors.unknown_path("AdReportRun", name)
+            body = {k: v for k, v in body.items() if k in {*wanted, "id"}}
         return body
 
     def _job_results(self, call: Call, job: ReportRun) -> dict[str, Any]:
@@ -461,7 +500,9 @@ class GraphApp:
         # The results are paged with the GET's own ``limit``; everything else is the submitted query.
         query = replace(job.query, limit=self._limit(call))
         completed = datetime.fromtimestamp(job.completed_at, tz=timezone.utc)
-        return self._insights_page(call, account, query, completed)
+        return self._insights_page(
+            call, account, query, completed, hide_archived=job.hide_archived, empty=job.empty
+        )
 
     def _limit(self, call: Call) -> int:
         try:

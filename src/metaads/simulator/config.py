@@ -35,6 +35,18 @@ class Faults:
     max_cells_per_response: int | None = None  # ``limit`` x fields above this -> code 1, HTTP 500
     deprecated_versions: set[str] = field(default_factory=set)  # e.g. {"v25.0"} -> 2635
 
+    # ---- data faults, for reconciliation work (issue 10); see README "Graph API simulator"
+    #: Share of ad-day rows silently missing from ad-, ad set- and campaign-level insights (the same ad-days
+    #: on every call, and left out of the ad set / campaign sums); account-level answers stay complete.
+    missing_rows_rate: float = 0.0
+    #: Ad account ids (digits) whose insights answers are ``{"data": []}`` whatever the range.
+    empty_answer_accounts: set[str] = field(default_factory=set)
+    #: Share of insights requests (a first page, or an async report run) answered ``{"data": []}``.
+    empty_answer_rate: float = 0.0
+    #: Ad account id (digits) -> the account was created that many days before the world's anchor date:
+    #: no insights rows at any level before that day, and ``created_time`` says so.
+    account_created_days_ago: dict[str, int] = field(default_factory=dict)
+
 
 @dataclass(frozen=True)
 class SimulatorConfig:
@@ -70,7 +82,12 @@ class SimulatorConfig:
 
     # ---- data behaviour
     history_months: int = 37
+    #: Figures of the last ``restatement_days`` local days change as the clock moves (attribution settles:
+    #: young days are a little smaller and move every day); older days never change. 0 = no restatement.
     restatement_days: int = 28
+    #: Size of restatement changes: 1.0 = about +-1 % on spend/impressions and up to -30 % on conversions
+    #: for the newest day, shrinking linearly to 0 at ``restatement_days``; 0 = figures never change.
+    restatement_scale: float = 1.0
     default_page_size: int = 25
     #: Real behaviour: act_/insights at ad/adset/campaign level omits ARCHIVED and DELETED objects unless
     #: the request filters on an ``*.effective_status`` (their spend still counts at account level).

@@ -15,62 +15,22 @@ from typing import Any
 
 import orjson
 
-from metaads.simulator import errors
-from metaads.simulator.breakdowns import BREAKDOWNS, bucket_weights, buckets
+from metaads.simulator import action_breakdowns, breakdowns, catalog, errors
+from metaads.simulator.breakdowns import bucket_weights, buckets
+from metaads.simulator.fields import RowFigures, render_row
 from metaads.simulator.metrics import (
-    ACTIONS,
-    CLICKS,
-    IMPRESSIONS,
-    INLINE,
-    OUTBOUND,
-    REACH,
-    SPEND,
-    VALUES,
-    WINDOWS,
     Record,
-    action_list,
-    action_total,
     ad_day,
+    at_conversion_time,
+    dropped,
     is_empty,
-    money,
-    ratio,
     split_record,
     sum_records,
-    tenths,
 )
-from metaads.simulator.world import AD_STATUSES, ARCHIVED_STATES, Ad, AdAccount, AdSet, Campaign
+from metaads.simulator.world import AD_STATUSES, ARCHIVED_STATES, Ad, AdAccount, AdSet, Campaign, graph_time
 
 LEVELS = ("ad", "adset", "campaign", "account")
-_LEVEL_FIELDS = {
-    "account": ("account_id", "account_name", "account_currency"),
-    "campaign": ("campaign_id", "campaign_name", "objective", "buying_type"),
-    "adset": ("adset_id", "adset_name", "optimization_goal"),
-    "ad": ("ad_id", "ad_name"),
-}
-_LEVEL_DEPTH = {"account": 0, "campaign": 1, "adset": 2, "ad": 3}
-_FIELD_DEPTH = {f: _LEVEL_DEPTH[level] for level, fs in _LEVEL_FIELDS.items() for f in fs}
-METRIC_FIELDS = (
-    "impressions",
-    "reach",
-    "frequency",
-    "clicks",
-    "inline_link_clicks",
-    "spend",
-    "ctr",
-    "cpc",
-    "cpm",
-    "cpp",
-    "inline_link_click_ctr",
-    "cost_per_inline_link_click",
-    "actions",
-    "action_values",
-    "cost_per_action_type",
-    "outbound_clicks",
-    "purchase_roas",
-    "date_start",
-    "date_stop",
-)
-VALID_FIELDS = frozenset(_FIELD_DEPTH) | frozenset(METRIC_FIELDS)
+VALID_FIELDS = frozenset(catalog.INSIGHTS_FIELDS)
 DEFAULT_FIELDS = ("account_id", "impressions", "spend")
 _FILTER_FIELDS = (
     "ad.effective_status",
@@ -81,7 +41,6 @@ _FILTER_FIELDS = (
     "campaign.id",
 )
 _OPERATORS = ("IN", "NOT_IN", "EQUAL", "NOT_EQUAL")
-_EXTRA_WINDOWS = ("default", "dda", "1d_ev", "skan_click", "skan_view")
 ALL_STATUSES = AD_STATUSES
 
 Position = tuple[int, int, int]
@@ -111,6 +70,8 @@ class InsightsQuery:
     windows: tuple[str, ...]
     filters: tuple[Filter, ...]
     limit: int
+    action_breakdowns: tuple[str, ...] = ()
+    action_report_time: str = "impression"
 
     @property
     def ad_days(self) -> int:
@@ -163,32 +124,36 @@ def _date_range(params: Mapping[str, str], today: date, history_months: int) -> 
         if since > until:
             raise errors.invalid_param("param time_range: since must be on or before until")
         return since, until
-    preset = params.get("date_preset", "last_30d")
-    last = {
-        "today": 0,
-        "yesterday": 1,
-        "last_3d": 3,
-        "last_7d": 7,
-        "last_14d": 14,
-        "last_28d": 28,
-        "last_30d": 30,
-        "last_90d": 90,
-    }
+    return preset_range(params.get("date_preset", "last_30d"), today, history_months)
+
+
+def preset_range(preset: str, today: date, history_months: int) -> tuple[date, date]:
+    """The days of a ``date_preset`` (the SDK's ``DatePreset`` list), in the account's time zone."""
+    last = {"yesterday": 1, "last_3d": 3, "last_7d": 7, "last_14d": 14, "last_28d": 28, "last_30d": 30, "last_90d": 90}
     if preset == "today":
         return today, today
     if preset in last:
-        days = last[preset]
-        return today - timedelta(days=days), today - timedelta(days=1)
-    if preset == "this_month":
-        return today.replace(day=1), today
-    if preset == "last_month":
-        end = today.replace(day=1) - timedelta(days=1)
-        return end.replace(day=1), end
-    if preset == "maximum":
-        return add_months(today, -history_months), today
-    raise errors.invalid_param(
-        f"param date_preset must be one of {sorted([*last, 'this_month', 'last_month', 'maximum'])}"
-    )
+        return today - timedelta(days=last[preset]), today - timedelta(days=1)
+    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    monday = today - timedelta(days=today.weekday())
+    sunday = today - timedelta(days=(today.weekday() + 1) % 7)
+    ranges = {
+        "this_month": (today.replace(day=1), today),
+        "last_month": (add_months(today.replace(day=1), -1), today.replace(day=1) - timedelta(days=1)),
+        "this_quarter": (quarter_start, today),
+        "last_quarter": (add_months(quarter_start, -3), quarter_start - timedelta(days=1)),
+        "this_year": (date(today.year, 1, 1), today),
+        "last_year": (date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)),
+        "this_week_mon_today": (monday, today),
+        "this_week_sun_today": (sunday, today),
+        "last_week_mon_sun": (monday - timedelta(days=7), monday - timedelta(days=1)),
+        "last_week_sun_sat": (sunday - timedelta(days=7), sunday - timedelta(days=1)),
+        "maximum": (add_months(today, -history_months), today),
+        "data_maximum": (add_months(today, -history_months), today),
+    }
+    if preset in ranges:
+        return ranges[preset]
+    raise errors.invalid_param(f"param date_preset must be one of {{{', '.join(catalog.DATE_PRESETS)}}}")
 
 
 def _periods(since: date, until: date, increment: str) -> tuple[tuple[int, int], ...]:
@@ -226,19 +191,12 @@ def parse_query(
     since, until = _date_range(params, today, history_months)
     if since < add_months(today, -history_months):
         raise errors.beyond_37_months(history_months)
-    breakdowns = tuple(str(b) for b in json_list(params, "breakdowns"))
-    for position, name in enumerate(breakdowns):
-        if name not in BREAKDOWNS:
-            raise errors.invalid_param(
-                f"breakdowns[{position}] must be one of the following values: {', '.join(BREAKDOWNS)}"
-            )
+    wanted_breakdowns = tuple(str(b) for b in json_list(params, "breakdowns"))
+    wanted_actions = tuple(str(b) for b in json_list(params, "action_breakdowns"))
     windows = tuple(str(w) for w in json_list(params, "action_attribution_windows"))
-    for position, name in enumerate(windows):
-        if name not in WINDOWS and name not in _EXTRA_WINDOWS:
-            raise errors.invalid_param(
-                f"action_attribution_windows[{position}] must be one of the following "
-                f"values: {', '.join((*WINDOWS, *_EXTRA_WINDOWS))}"
-            )
+    report_time = params.get("action_report_time") or None
+    action_breakdowns.validate(wanted_actions, windows, report_time)
+    breakdowns.validate(wanted_breakdowns, wanted_actions)
     try:
         limit = int(params.get("limit", default_limit))
     except ValueError:
@@ -251,10 +209,12 @@ def parse_query(
         since=since,
         until=until,
         periods=_periods(since, until, params.get("time_increment", "all_days").strip()),
-        breakdowns=breakdowns,
+        breakdowns=wanted_breakdowns,
         windows=windows,
         filters=parse_filters(params),
         limit=limit,
+        action_breakdowns=wanted_actions,
+        action_report_time=report_time or "impression",
     )
 
 
@@ -308,8 +268,16 @@ def _group(
         )
     if adset is not None:
         entity.update(adset_id=adset.id, adset_name=adset.name, optimization_goal=adset.optimization_goal)
+        entity.update(adset_start=graph_time(adset.start_time), attribution_setting="7d_click_1d_view")
+        if adset.end_time is not None:
+            entity["adset_end"] = graph_time(adset.end_time)
     if ad is not None:
-        entity.update(ad_id=ad.id, ad_name=ad.name)
+        entity.update(ad_id=ad.id, ad_name=ad.name, creative_media_type="VIDEO" if ad.video else "IMAGE")
+    own = ad or adset or campaign
+    if own is not None:
+        # The row's own object: its creation and last update dates (insights send dates, not times).
+        entity["created_time"] = own.created_time.date().isoformat()
+        entity["updated_time"] = own.updated_time.date().isoformat()
     return _Group(ads, entity)
 
 
@@ -354,45 +322,76 @@ def _groups(account: AdAccount, query: InsightsQuery, hide_archived: bool) -> li
     return groups
 
 
+@dataclass(frozen=True)
+class View:
+    """How the data looks to one request: the account's local day, restatement and data faults."""
+
+    today: int  # the account's local day ordinal "now"
+    restatement_days: int = 28
+    restatement_scale: float = 1.0
+    hide_archived: bool = True
+    missing_rows_rate: float = 0.0  # ad-days missing below account level (Faults.missing_rows_rate)
+    first_day: int | None = None  # the account's first day with data (Faults.account_created_days_ago)
+
+
 def iter_rows(
     account: AdAccount,
     query: InsightsQuery,
+    view: View,
     *,
-    today: int,
-    restatement_days: int,
-    hide_archived: bool,
     start: Position = (0, 0, 0),
     cache: dict[Any, list[Any]] | None = None,
 ) -> Iterator[tuple[Position, dict[str, Any]]]:
-    """Rows of ``query`` as seen on local day ``today``, from position ``start`` on.
+    """Rows of ``query`` as seen through ``view``, from position ``start`` on.
 
     ``cache`` (any dict kept by the caller) saves re-selecting the objects for every page.
     """
-    key = (account.id, query.level, query.filters, hide_archived)
+    today = view.today
+    key = (account.id, query.level, query.filters, view.hide_archived)
     groups = cache.get(key) if cache is not None else None
     if groups is None:
-        groups = _groups(account, query, hide_archived)
+        groups = _groups(account, query, view.hide_archived)
         if cache is not None:
             if len(cache) > 256:
                 cache.clear()
             cache[key] = groups
     combos = buckets(account, query.breakdowns) if query.breakdowns else None
     windows = bool(query.windows)
+    drop = view.missing_rows_rate if query.level != "account" else 0.0
+    shifted = query.action_report_time in ("conversion", "mixed")
+    range_first = query.since.toordinal() if view.first_day is None else max(query.since.toordinal(), view.first_day)
+    range_last = min(query.until.toordinal(), today)
+
+    def live(ad: Ad, day: int) -> bool:
+        return ad.first_day <= day and (ad.last_day is None or day <= ad.last_day)
+
+    def figures(ad: Ad, day: int) -> Record | None:
+        rec = ad_day(ad, day, today - day, view.restatement_days, view.restatement_scale)
+        if not shifted:
+            return rec
+        # action_report_time=conversion: conversions move to the day they happened, within the range.
+        moves_in = day - 1 >= range_first and live(ad, day - 1)
+        previous = ad_day(ad, day - 1, today - day + 1, view.restatement_days, view.restatement_scale)
+        moves_out = day + 1 <= range_last and live(ad, day + 1)
+        return at_conversion_time(ad, day, rec, previous, moves_out=moves_out, moves_in=moves_in)
+
     p0, o0, b0 = start
     for p_index in range(p0, len(query.periods)):
         first, last = query.periods[p_index]
         if first > today:
             return
         last_delivery = min(last, today)
+        first_delivery = first if view.first_day is None else max(first, view.first_day)
         start_iso, stop_iso = date.fromordinal(first).isoformat(), date.fromordinal(last).isoformat()
         for o_index in range(o0 if p_index == p0 else 0, len(groups)):
             group = groups[o_index]
             records: list[Record] = []
-            for day in range(first, last_delivery + 1):
-                age = today - day
+            for day in range(first_delivery, last_delivery + 1):
                 for ad in group.ads:
-                    if ad.first_day <= day and (ad.last_day is None or day <= ad.last_day):
-                        rec = ad_day(ad, day, age, restatement_days)
+                    if live(ad, day):
+                        if drop and dropped(ad, day, drop):
+                            continue
+                        rec = figures(ad, day)
                         if rec is not None:
                             records.append(rec)
                             if combos is not None:
@@ -403,7 +402,7 @@ def iter_rows(
             if combos is None:
                 if skip:
                     continue
-                row = _row(account, group, sum_records(records, windows=windows), query, start_iso, stop_iso)
+                row = _row(account, group, sum_records(records, windows=windows), query, start_iso, stop_iso, None)
                 yield (p_index, o_index, 0), row
                 continue
             for b_index, (labels, rec) in enumerate(_bucketed(account, records, combos, windows)):
@@ -436,70 +435,13 @@ def _row(
     query: InsightsQuery,
     start_iso: str,
     stop_iso: str,
-    labels: dict[str, str] | None = None,
+    labels: dict[str, str] | None,
 ) -> dict[str, Any]:
-    exp = account.exponent
-    scale = 10**exp
-    entity = group.entity
-    impressions, reach, clicks, inline, spend = (
-        rec[IMPRESSIONS],
-        rec[REACH],
-        rec[CLICKS],
-        rec[INLINE],
-        rec[SPEND],
+    figures = RowFigures(
+        rec,
+        exponent=account.exponent,
+        account_id=account.id,
+        windows=query.windows,
+        action_breakdowns=query.action_breakdowns,
     )
-    actions, values = rec[ACTIONS], rec[VALUES]
-    row: dict[str, Any] = {}
-    for name in query.fields:
-        label = entity.get(name)
-        if label is not None:
-            row[name] = label
-        elif name in _FIELD_DEPTH:
-            continue  # an id or name finer than the level (ad_name at campaign level): not sent
-        elif name == "impressions":
-            row[name] = str(impressions)
-        elif name == "reach":
-            row[name] = str(reach)
-        elif name == "clicks":
-            row[name] = str(clicks)
-        elif name == "inline_link_clicks":
-            row[name] = str(inline)
-        elif name == "spend":
-            row[name] = money(spend, exp)
-        elif name == "frequency":
-            row[name] = ratio(impressions / reach)
-        elif name == "ctr":
-            row[name] = ratio(clicks * 100 / impressions)
-        elif name == "inline_link_click_ctr":
-            row[name] = ratio(inline * 100 / impressions)
-        elif name == "cpm":
-            row[name] = ratio(spend / scale * 1000 / impressions)
-        elif name == "cpp":
-            row[name] = ratio(spend / scale * 1000 / reach)
-        elif name == "cpc" and clicks:
-            row[name] = ratio(spend / scale / clicks)
-        elif name == "cost_per_inline_link_click" and inline:
-            row[name] = ratio(spend / scale / inline)
-        elif name == "actions" and actions:
-            row[name] = action_list(actions, tenths, query.windows)
-        elif name == "action_values" and values:
-            row[name] = action_list(values, lambda v: money(v, exp), query.windows)
-        elif name == "cost_per_action_type" and actions and spend:
-            row[name] = [
-                {"action_type": kind, "value": ratio(spend / scale / (action_total(actions, kind) / 10))}
-                for kind in actions
-            ]
-        elif name == "outbound_clicks" and rec[OUTBOUND]:
-            row[name] = [{"action_type": "outbound_click", "value": str(rec[OUTBOUND])}]
-        elif name == "purchase_roas" and values and spend and "omni_purchase" in values:
-            row[name] = [
-                {
-                    "action_type": "omni_purchase",
-                    "value": ratio(action_total(values, "omni_purchase") / spend),
-                }
-            ]
-    row["date_start"] = start_iso
-    row["date_stop"] = stop_iso
-    if labels:
-        row.update(labels)
-    return row
+    return render_row(figures, query.fields, group.entity, start_iso, stop_iso, labels)

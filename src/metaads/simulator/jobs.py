@@ -29,6 +29,8 @@ class ReportRun:
     created: float  # POSIX seconds on the simulator clock
     duration: float
     outcome: str  # COMPLETED, FAILED or SKIPPED
+    hide_archived: bool = True  # False for /{object_id}/insights, which shows archived objects too
+    empty: bool = False  # answered ``{"data": []}`` (Faults.empty_answer_rate)
 
     @property
     def completed_at(self) -> float:
@@ -89,6 +91,8 @@ class ReportRuns:
         now: float,
         duration: float,
         outcome: str,
+        hide_archived: bool = True,
+        empty: bool = False,
     ) -> ReportRun:
         with self._lock:
             self._next += self._rng.randrange(1, 5000)
@@ -100,6 +104,8 @@ class ReportRuns:
                 created=now,
                 duration=duration,
                 outcome=outcome,
+                hide_archived=hide_archived,
+                empty=empty,
             )
             self._jobs[job.id] = job
             return job

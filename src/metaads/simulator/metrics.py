@@ -55,8 +55,11 @@ def windows_of(tenths: int) -> list[int]:
     return [tenths, click1, click7, click7 + tenths // 20, view1, view7, view7 + tenths // 25]
 
 
-def ad_day(ad: Ad, ordinal: int, age: int, restatement_days: int) -> Record | None:
-    """The figures of ``ad`` on local day ``ordinal`` as seen ``age`` days later; None = no delivery."""
+def ad_day(ad: Ad, ordinal: int, age: int, restatement_days: int, scale: float = 1.0) -> Record | None:
+    """The figures of ``ad`` on local day ``ordinal`` as seen ``age`` days later; None = no delivery.
+
+    Days younger than ``restatement_days`` are restated: ``scale`` sizes the changes (0 = none).
+    """
     h = mix(ad.seed ^ (ordinal * _DAY_KEY & _M64))
     if (h & 0xFFFF) * _U16 >= ad.p_deliver:
         return None
@@ -76,9 +79,9 @@ def ad_day(ad: Ad, ordinal: int, age: int, restatement_days: int) -> Record | No
     reach = max(1, int(impressions / (1.0 + 0.6 * u7)))
 
     settle = 0.0
-    if age < restatement_days:
+    if age < restatement_days and scale > 0:
         # Attribution settles: young figures are smaller and move a little every day until 28 days.
-        settle = (restatement_days - age) / restatement_days
+        settle = scale * (restatement_days - age) / restatement_days
         h3 = mix(h ^ (age * _AGE_KEY & _M64))
         r1 = (h3 & 0xFFFF) * _U16 - 0.5
         r2 = ((h3 >> 16) & 0xFFFF) * _U16 - 0.5
@@ -97,7 +100,7 @@ def ad_day(ad: Ad, ordinal: int, age: int, restatement_days: int) -> Record | No
         v2 = ((h4 >> 16) & 0xFFFF) * _U16
         v3 = ((h4 >> 32) & 0xFFFF) * _U16
         v4 = ((h4 >> 48) & 0xFFFF) * _U16
-        settled = 1.0 - 0.3 * settle * v4
+        settled = max(0.0, 1.0 - 0.3 * settle * v4)
         counts: dict[str, int] = {}
         if inline:
             counts["link_click"] = inline * 10
@@ -129,6 +132,48 @@ def ad_day(ad: Ad, ordinal: int, age: int, restatement_days: int) -> Record | No
         if counts:
             actions = counts
     return [impressions, reach, clicks, inline, spend, outbound, actions, values]
+
+
+#: Action types whose counts (and values) can be reported on a later day with action_report_time=conversion.
+CONVERSION_TYPES = (*_SALES_TYPES, "add_to_cart", "landing_page_view")
+
+
+def _shift_share(ad: Ad, ordinal: int) -> float:
+    """The share of the ad-day's conversions that happen (are reported) the next day, 0.15-0.55."""
+    return 0.15 + 0.4 * (mix(ad.seed ^ 0x3C6EF372FE94F82B ^ (ordinal * _DAY_KEY & _M64)) & 0xFFFF) * _U16
+
+
+def _moved(rec: Record | None, share: float) -> tuple[dict[str, int], dict[str, int]]:
+    if rec is None:
+        return {}, {}
+    out: list[dict[str, int]] = []
+    for slot in (ACTIONS, VALUES):
+        part = rec[slot] or {}
+        out.append({k: int(part[k] * share) for k in CONVERSION_TYPES if k in part and int(part[k] * share)})
+    return out[0], out[1]
+
+
+def at_conversion_time(
+    ad: Ad, ordinal: int, rec: Record | None, previous: Record | None, *, moves_out: bool, moves_in: bool
+) -> Record | None:
+    """The ad-day with ``action_report_time=conversion``: part of its conversions move to the next day.
+
+    ``moves_out``: the next day is in the request's range (so totals over the range are preserved);
+    ``moves_in``: the previous day is, and its moved conversions arrive here (``previous`` is its record).
+    """
+    out_actions, out_values = _moved(rec, _shift_share(ad, ordinal)) if moves_out else ({}, {})
+    in_actions, in_values = _moved(previous, _shift_share(ad, ordinal - 1)) if moves_in else ({}, {})
+    if not (out_actions or out_values or in_actions or in_values):
+        return rec
+    result: Record = list(rec) if rec is not None else [0, 0, 0, 0, 0, 0, None, None]
+    for slot, minus, plus in ((ACTIONS, out_actions, in_actions), (VALUES, out_values, in_values)):
+        part = dict(result[slot] or {})
+        for kind, value in minus.items():
+            part[kind] -= value
+        for kind, value in plus.items():
+            part[kind] = part.get(kind, 0) + value
+        result[slot] = {k: v for k, v in part.items() if v} or None
+    return result
 
 
 def sum_records(records: Sequence[Record], *, windows: bool = False) -> Record:
@@ -257,6 +302,11 @@ def action_total(part: dict[str, Any] | None, kind: str) -> int:
         return 0
     value = part[kind]
     return value if isinstance(value, int) else int(value[0])
+
+
+def dropped(ad: Ad, ordinal: int, rate: float) -> bool:
+    """Whether the ad-day is one of the ``rate`` share silently missing below account level (stable)."""
+    return (mix(ad.seed ^ 0x6A09E667F3BCC909 ^ (ordinal * _DAY_KEY & _M64)) & 0xFFFF) * _U16 < rate
 
 
 def is_empty(rec: Record) -> bool:

@@ -104,11 +104,17 @@ def render(obj: Any, fields: Sequence[str], getters: Mapping[str, Getter], node_
     return out
 
 
-def render_account(account: AdAccount, fields: Sequence[str], now: datetime) -> dict[str, Any]:
+def render_account(
+    account: AdAccount, fields: Sequence[str], now: datetime, *, created_time: datetime | None = None
+) -> dict[str, Any]:
+    """The ad account node; ``created_time`` overrides the world's (``Faults.account_created_days_ago``)."""
     out: dict[str, Any] = {}
     for name in fields:
         if name == "timezone_offset_hours_utc":
             out[name] = _offset_hours(account, now)
+            continue
+        if name == "created_time" and created_time is not None:
+            out[name] = graph_time(created_time)
             continue
         getter = _ACCOUNT_STATIC.get(name)
         if getter is None:

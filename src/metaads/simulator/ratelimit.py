@@ -191,14 +191,6 @@ class RateLimiter:
             return max(1, math.ceil(max(blocked_until, frees_at) - now))
         return math.ceil(score[-1] + window - now) if score else 0
 
-    def reset(self) -> None:
-        with self._lock:
-            self._app.clear()
-            self._score.clear()
-            self._blocked.clear()
-            self._over.clear()
-            self._buc.clear()
-
 
 def _dumps(value: object) -> str:
     return orjson.dumps(value).decode()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -32,9 +32,8 @@ class Simulator:
         self.clock: Clock = clock or SystemClock()
         anchor = self.config.anchor_date or self.clock.now().date()
         self.world: World = build_world(self.config, anchor)
-        self.faults: Faults = replace(
-            self.config.faults, deprecated_versions=set(self.config.faults.deprecated_versions)
-        )
+        # A private copy: faults are mutable while the simulator runs, the config stays as given.
+        self.faults: Faults = copy.deepcopy(self.config.faults)
         self.stats = SimulatorStats()
         self._tokens = TokenRegistry(self.config)
         self._limiter = RateLimiter(self.config)
@@ -161,11 +160,14 @@ class Simulator:
         filtering: Sequence[Mapping[str, Any]] | None = None,
         time_increment: str | int = 1,
         action_attribution_windows: Sequence[str] = (),
+        apply_faults: bool = True,
     ) -> list[dict[str, Any]]:
         """Exactly the rows ``/act_{id}/insights`` would return now for these parameters, in API order.
 
         Same generator as the endpoint; ``filtering`` takes the API's list of ``{field, operator, value}``
         (pass every status in ``ad.effective_status`` to include archived and deleted ads).
+        ``apply_faults=False`` gives the complete data, without ``Faults.missing_rows_rate`` (the
+        per-request ``empty_answer_*`` faults are never applied here; an account's creation day always is).
         """
         account = self.account(account_id)
         params: dict[str, str] = {
@@ -191,18 +193,5 @@ class Simulator:
             )
         except errors.GraphError as exc:
             raise ValueError(f"the API would refuse this request: {exc.message}") from None
-        return [
-            row
-            for _, row in iter_rows(
-                account,
-                query,
-                today=today.toordinal(),
-                restatement_days=self.config.restatement_days,
-                hide_archived=self.config.insights_hide_archived,
-                cache=self.app.groups_cache,
-            )
-        ]
-
-    def reset_rate_limits(self) -> None:
-        """Forget all counted calls (quotas start fresh)."""
-        self._limiter.reset()
+        view = self.app.view(account, self.clock.now(), self.config.insights_hide_archived, faults=apply_faults)
+        return [row for _, row in iter_rows(account, query, view, cache=self.app.groups_cache)]

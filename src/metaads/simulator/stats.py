@@ -41,11 +41,6 @@ class SimulatorStats:
                     self.throttled_by_account[account_id] += 1
 
     @property
-    def calls_total(self) -> int:
-        """Same as ``calls``."""
-        return self.calls
-
-    @property
     def errors(self) -> int:
         return sum(self.errors_by_code.values())
 
