@@ -77,6 +77,9 @@ def deployment(airflow_db: Path, pg_engine: sa.Engine, pg_url: str, pg_schema: s
             "GRAPH_API_BASE_URL": server.base_url,
             "GRAPH_API_PAGE_SIZE": "100",
             "LOOKBACK_DAYS": str(LOOKBACK_DAYS),
+            # A new account's first (deep) run would load more: keep every run to the look-back here.
+            "DEEP_LOOKBACK_DAYS": str(LOOKBACK_DAYS),
+            "INITIAL_HISTORY_DAYS": str(LOOKBACK_DAYS),
             # dag.test() waits out retry delays in real time: keep a transient hiccup from costing minutes.
             "METAADS_RETRY_DELAY_S": "2",
             "WAREHOUSE_SCHEMA": pg_schema,

@@ -134,7 +134,7 @@ class Pipeline:
             info = self.client.account_info(account)
             today = local_today(self.clock.now(), info.timezone_name)
             window = self._window(account, today, info.timezone_name, lookback=lookback, deep=deep,
-                                  since=since, until=until)
+                                  since=since, until=until, created=info.created_day())
             whole, result.window = window.range, window.kind
             result.range = whole
             listener.account_started(account, whole)
@@ -168,14 +168,14 @@ class Pipeline:
     # ------------------------------------------------------------------ which days (issue 10)
 
     def _window(self, account: Account, today: date, timezone_name: str | None, *, lookback: int | None,
-                deep: bool, since: date | None, until: date | None) -> Window:
+                deep: bool, since: date | None, until: date | None, created: date | None = None) -> Window:
         """Plan the account's range from its ledger (explicit bounds need no ledger)."""
         entries = [] if since or until else self.warehouse.history(account, since=oldest_available_day(today))
         policy = WindowPolicy(lookback_days=lookback or self.settings.lookback_days,
                               deep_lookback_days=self.settings.deep_lookback_days,
                               initial_history_days=self.settings.initial_history_days)
         window = plan_window(today, entries, policy, timezone_name=timezone_name, deep=deep, since=since,
-                             until=until)
+                             until=until, created=created)
         log.debug("account %s: %s window %s", account.display_name, window.kind, window.range)
         return window
 

@@ -83,7 +83,7 @@ def covers(ranges: Iterable[DateRange], wanted: DateRange) -> bool:
 
 
 def _unsettled_day(good: Sequence[LedgerEntry], last: date, today: date, timezone_name: str | None,
-                   deep_days: int) -> date | None:
+                   deep_days: int, created: date | None) -> date | None:
     """The first day that left the deep window without ever being fetched at its edge (or later).
 
     A day's figures are final once fetched at an age of ``deep_days - 1`` days or more (the oldest day of
@@ -93,6 +93,8 @@ def _unsettled_day(good: Sequence[LedgerEntry], last: date, today: date, timezon
     """
     settle_age = deep_days - 1
     low = last - timedelta(days=settle_age)
+    if created is not None:  # nothing before the account existed
+        low = max(low, created)
     high = min(last, today - timedelta(days=settle_age))
     if high < low:
         return None
@@ -126,7 +128,7 @@ def _never_loaded_failed_day(good: Sequence[LedgerEntry], failed: Sequence[Ledge
 
 
 def first_missing_day(entries: Sequence[LedgerEntry], today: date, timezone_name: str | None,
-                      deep_days: int) -> date | None:
+                      deep_days: int, created: date | None = None) -> date | None:
     """The first day the next run must fetch again, whatever its look-back; None for a new account.
 
     The earliest of: the day after the last loaded day; a day that left the deep window unsettled
@@ -137,15 +139,19 @@ def first_missing_day(entries: Sequence[LedgerEntry], today: date, timezone_name
         return None
     last = max(e.until for e in good)
     candidates = [last + timedelta(days=1),
-                  _unsettled_day(good, last, today, timezone_name, deep_days),
+                  _unsettled_day(good, last, today, timezone_name, deep_days, created),
                   _never_loaded_failed_day(good, [e for e in entries if e.status in FAILED_STATUSES])]
     return min(day for day in candidates if day is not None)
 
 
 def deep_done_today(entries: Sequence[LedgerEntry], today: date, timezone_name: str | None,
-                    deep_days: int) -> bool:
-    """Whether ranges loaded by runs finished on the account's local ``today`` cover the deep window."""
-    wanted = DateRange(_days(deep_days, today), today)
+                    deep_days: int, created: date | None = None) -> bool:
+    """Whether ranges loaded by runs finished on the account's local ``today`` cover the deep window
+    (from the account's creation day when it is younger)."""
+    first = _days(deep_days, today)
+    if created is not None:
+        first = min(max(first, created), today)
+    wanted = DateRange(first, today)
     todays = [DateRange(e.since, e.until) for e in entries
               if e.status in GOOD_STATUSES and local_today(e.finished_at, timezone_name) == today]
     return covers(todays, wanted)
@@ -153,7 +159,7 @@ def deep_done_today(entries: Sequence[LedgerEntry], today: date, timezone_name: 
 
 def plan_window(today: date, entries: Sequence[LedgerEntry], policy: WindowPolicy, *,
                 timezone_name: str | None = None, deep: bool = False, since: date | None = None,
-                until: date | None = None) -> Window:
+                until: date | None = None, created: date | None = None) -> Window:
     """The range one account's run fetches; see the module docstring for the rules.
 
     Args:
@@ -163,19 +169,22 @@ def plan_window(today: date, entries: Sequence[LedgerEntry], policy: WindowPolic
         timezone_name: the account's time zone (ledger ``finished_at`` is compared in it).
         deep: force the deep window (``metaads run --deep``).
         since, until: explicit bounds; when either is given, rules 2-4 do not apply.
+        created: the account's creation day, when known: planned ranges never start before it (there
+            is nothing to fetch), explicit ones do as asked.
     """
     lookback = policy.lookback_days
     deep_days = max(policy.deep_lookback_days, lookback)
     if since is not None or until is not None:
         return Window(resolve_range(today, lookback_days=lookback, since=since, until=until), WindowKind.EXPLICIT)
-    missing = first_missing_day(entries, today, timezone_name, deep_days)
+    missing = first_missing_day(entries, today, timezone_name, deep_days, created)
     if missing is None:
         start, kind = _days(max(policy.initial_history_days, deep_days), today), WindowKind.INITIAL
     else:
-        if deep or not deep_done_today(entries, today, timezone_name, deep_days):
+        if deep or not deep_done_today(entries, today, timezone_name, deep_days, created):
             start, kind = _days(deep_days, today), WindowKind.DEEP
         else:
             start, kind = _days(lookback, today), WindowKind.LOOKBACK
         if missing < start:
             start, kind = missing, WindowKind.CATCH_UP
-    return Window(DateRange(max(start, oldest_available_day(today)), today), kind)
+    start = max(start, oldest_available_day(today), min(created or start, today))
+    return Window(DateRange(start, today), kind)
