@@ -29,7 +29,8 @@ def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where the SQLite files go.")] = Path("metaads-data/demo"),
     seed: Annotated[int, typer.Option(help="Simulator seed (same seed, same data).")] = 42,
     ads_per_account: Annotated[int, typer.Option(min=1, help="Ads per demo account.")] = 40,
-    lookback: Annotated[int, typer.Option(min=1, help="Days fetched.")] = 15,
+    lookback: Annotated[int, typer.Option(min=1, help="Days fetched (look-back, deep look-back and initial "
+                                          "history of the demo accounts).")] = 15,
 ) -> None:
     """Start the Graph API simulator, run the pipeline for 10 demo accounts, sync, show the data."""
     from metaads.simulator import Simulator, SimulatorConfig
@@ -49,6 +50,8 @@ def demo(
             "WAREHOUSE_URL": f"sqlite:///{warehouse_db}",
             "ANALYTICS_URL": f"sqlite:///{analytics_db}",
             "LOOKBACK_DAYS": str(lookback),
+            "DEEP_LOOKBACK_DAYS": str(lookback),
+            "INITIAL_HISTORY_DAYS": str(lookback),
         })
         configure_logging(state.log_level or "WARNING", state.log_format or "text")
         console.print(f"[bold]metaads demo[/]: simulator at {server.base_url}, {DEMO_ACCOUNTS} accounts, "

@@ -66,7 +66,8 @@ def summary_table(summary: RunSummary) -> Table:
     for r in summary.results:
         style = "green" if r.ok else ("yellow" if r.status == "partial" else "red")
         table.add_row(r.account.display_name, r.account.act_id, f"[{style}]{r.status}[/]",
-                      str(r.range) if r.range else "-", f"{r.ads_rows:,}", f"{r.actions_rows:,}",
+                      f"{r.range} ({r.window})" if r.range and r.window else str(r.range or "-"),
+                      f"{r.ads_rows:,}", f"{r.actions_rows:,}",
                       f"{r.api_calls:,}", f"{r.throttled_s:.1f}s", f"{r.duration_s:.1f}s",
                       (r.error or "")[:120])
     table.add_section()
