@@ -95,8 +95,9 @@ def states(dag_run: Any) -> dict[str, tuple[str, int]]:
 
 
 def loaded_ranges(deployment: Deployment) -> dict[str, tuple[Any, Any]]:
-    """Account id -> the (since, until) its load covered, from the warehouse's run ledger."""
-    rows = [r for r in deployment.ledger("metaads_account_runs") if r["status"] == "loaded"]
+    """Account id -> the (since, until) its last load covered, from the warehouse's run ledger."""
+    rows = sorted((r for r in deployment.ledger("metaads_account_runs") if r["status"] == "loaded"),
+                  key=lambda r: r["id"])
     return {r["account_id"]: (r["since"], r["until"]) for r in rows}
 
 
@@ -171,3 +172,35 @@ def test_unreadable_account_fails_alone_sync_runs_and_the_dag_run_fails_naming_i
     assert judged, "finish_run's failure is in the task log"
     assert any(second_name in line and f"act_{ids[1]}" in line for line in judged), judged
     assert token not in log
+
+
+def test_the_first_dag_run_of_an_account_day_re_fetches_the_deep_window_and_the_next_one_looks_back(
+        deployment: Deployment, metaads_env: Any) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from metaads.clock import FakeClock
+    from metaads.config.accounts import parse_accounts
+    from metaads.warehouse import Warehouse
+
+    deep = 8
+    # Yesterday every account was loaded (its whole life, so nothing is missing); today nothing ran yet.
+    yesterday = FakeClock(datetime.now(timezone.utc) - timedelta(days=1))
+    warehouse = Warehouse(deployment.warehouse, deployment.schema, clock=yesterday)
+    accounts = parse_accounts(deployment.env["META_ACCOUNTS"])
+    warehouse.init(accounts)
+    run_id = warehouse.start_run(trigger="test", accounts=len(accounts))
+    for account in accounts:
+        until = deployment.sim.account_today(account.id) - timedelta(days=1)
+        warehouse.record_account_run(run_id, account, until - timedelta(days=60), until, status="loaded")
+    settings = {"DEEP_LOOKBACK_DAYS": str(deep)}
+
+    first = deployment.run(metaads_env, **settings)
+    after_first = loaded_ranges(deployment)
+    second = deployment.run(metaads_env, **settings)
+
+    assert (str(first.state), str(second.state)) == ("success", "success")
+    after_second = loaded_ranges(deployment)
+    for account in accounts:
+        today = deployment.sim.account_today(account.id)
+        assert after_first[account.id] == (today - timedelta(days=deep - 1), today)
+        assert after_second[account.id] == (today - timedelta(days=LOOKBACK_DAYS - 1), today)
