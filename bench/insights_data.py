@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from metaads.config.accounts import Account
+from metaads import Account
 from metaads.transform import campaign_status_map, to_actions_rows, to_ads_rows
 
 ACCOUNT = Account(id="1234567890", table="bm_01", label="Bench", index=0)

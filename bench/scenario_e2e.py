@@ -39,8 +39,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.timescale import LatencyFloorApp, ScaledClock
-from metaads.config.accounts import Account, parse_accounts
-from metaads.simulator import Simulator, SimulatorConfig, SimulatorServer
+from metaads import Account, Simulator, SimulatorConfig, SimulatorServer
+from metaads.config.accounts import parse_accounts
 from metaads.simulator.ratelimit import quotas
 from metaads.warehouse import Warehouse
 

@@ -26,9 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from metaads.config.accounts import Account, parse_accounts
+from metaads import Account, Simulator, SimulatorConfig
+from metaads.config.accounts import parse_accounts
 from metaads.graph import CallStats, ClientPolicy, GraphClient, TokenPool
-from metaads.simulator import Simulator, SimulatorConfig
 
 DEFAULT_CONCURRENCY = 5
 

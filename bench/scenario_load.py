@@ -31,9 +31,8 @@ import orjson
 import sqlalchemy as sa
 
 from bench.insights_data import ACCOUNT, LOADED_AT, BenchData, insight_rows, prepare
-from metaads.transform import campaign_status_map, to_actions_rows, to_ads_rows
+from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS, campaign_status_map, to_actions_rows, to_ads_rows
 from metaads.warehouse import Warehouse
-from metaads.warehouse.schema import ACTIONS_COLUMNS, ADS_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"

@@ -34,8 +34,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from metaads.config.accounts import Account, parse_accounts
-from metaads.sync import sync_analytics
+from metaads import Account, sync_analytics
+from metaads.config.accounts import parse_accounts
 from metaads.sync.plan import window_start
 from metaads.sync.targets import analytics_tables, ensure_targets
 from metaads.warehouse import Warehouse

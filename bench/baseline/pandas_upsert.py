@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from metaads.warehouse.schema import ACTIONS_COLUMNS, ADS_COLUMNS
+from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS
 
 
 def _md5(keys: Iterable[str]) -> list[str]:

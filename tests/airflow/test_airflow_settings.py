@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from metaads.errors import ConfigError
+from metaads import ConfigError
 from metaads.orchestration import connection_url, dag_settings
 from metaads.redact import redact_text
 from tests.airflow.conftest import STARLETTE_HTTPX_WARNING

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from metaads import Simulator, SimulatorConfig
 from metaads.orchestration import DAG_ID
-from metaads.simulator import Simulator, SimulatorConfig
 from metaads.sync import ADS_TARGET
 from tests.airflow.conftest import DAGS_FOLDER, STARLETTE_HTTPX_WARNING
 from tests.integration.conftest import truth_actions, truth_ads, warehouse_actions, warehouse_ads

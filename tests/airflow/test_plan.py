@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from metaads.config.settings import settings_from_mapping
+from metaads import settings_from_mapping
 from metaads.errors import (
     BadRequestError,
     ConfigError,

@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from metaads.clock import FakeClock
-from metaads.errors import RateLimitedError
+from metaads import FakeClock, RateLimitedError
 from metaads.graph import ClientPolicy
 from metaads.graph.throttle import QuotaKeys, Throttle
-from metaads.orchestration import WarehouseThrottleStore
+from metaads.warehouse.throttle import WarehouseThrottleStore
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 KEY = "account:0123456789ab:1001"

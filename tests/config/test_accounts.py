@@ -54,6 +54,15 @@ BAD_ACCOUNTS = [
     ('[{"table": "x"}]', "entry 1: expected an object with an 'id' key"),
     ('[{"id": 1, "tabel": "x"}]', "entry 1: unknown keys ['tabel']"),
     ("[]", "the JSON list is empty"),
+    ("act_\u0661\u0662\u0663\u0664\u0665", "entry 1: 'act_\u0661\u0662\u0663\u0664\u0665' is not an ad account id"),
+    ("\uff11\uff12", "entry 1: '\uff11\uff12' is not an ad account id"),
+    ("1:metaads_runs", "table name 'metaads_runs' starts with 'metaads_'"),
+    ("1:metaads_account_runs", "table name 'metaads_account_runs' starts with 'metaads_'"),
+    ("1:metaads_syncs", "table name 'metaads_syncs' starts with 'metaads_'"),
+    ("1:metaads_throttle", "table name 'metaads_throttle' starts with 'metaads_'"),
+    ("1:metaads_future", "table name 'metaads_future' starts with 'metaads_'"),
+    ("1:vw_graph_ads", "table name 'vw_graph_ads' collides with the union view 'vw_graph_ads'"),
+    ("1:vw_graph_ads_actions", "collides with the union view 'vw_graph_ads_actions'"),
 ]
 
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 from metaads.config.settings import DEFAULT_GRAPH_API_VERSION, Settings, load_settings, settings_from_mapping
+from metaads.database import create_engine_for
 from metaads.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +47,12 @@ BAD = [
     ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
     ({"META_ACCOUNTS": "1,1"}, "META_ACCOUNTS"),
     ({"GRAPH_API_TOKENS": ""}, "GRAPH_API_TOKENS"),
+    ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+    ({"WAREHOUSE_URL": "not a url"}, "WAREHOUSE_URL"),
+    ({"WAREHOUSE_URL": "nosuchdb://h/db"}, "WAREHOUSE_URL"),
+    ({"ANALYTICS_URL": "not a url"}, "ANALYTICS_URL"),
+    ({"ANALYTICS_URL": "nosuchdb://h/db"}, "ANALYTICS_URL"),
+    ({"META_ACCOUNTS": "1:metaads_throttle"}, "META_ACCOUNTS"),
 ]
 
 
@@ -76,3 +84,49 @@ def test_select_accounts_by_id_table_or_label() -> None:
     assert [a.id for a in settings.select_accounts(["bm_02", "A"])] == ["2", "1"]
     with pytest.raises(ConfigError, match="not a configured account"):
         settings.select_accounts(["nope"])
+
+
+def test_log_level_is_case_insensitive_and_normalised() -> None:
+    assert settings_from_mapping({**GOOD, "LOG_LEVEL": "debug"}).log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(("variable", "url", "extra"), [
+    ("ANALYTICS_URL", "mssql+pyodbc://sa:SeCrEtPw@sql/analytics", "mssql"),
+    ("WAREHOUSE_URL", "mssql+pyodbc://sa:SeCrEtPw@sql/warehouse", "mssql"),
+    ("ANALYTICS_URL", "mysql+pymysql://root:SeCrEtPw@db/analytics", "mysql"),
+], ids=["mssql-analytics", "mssql-warehouse", "mysql-analytics"])
+def test_missing_driver_names_the_variable_and_the_extra_to_install(
+        monkeypatch: pytest.MonkeyPatch, variable: str, url: str, extra: str) -> None:
+    # A None entry in sys.modules makes ``import`` fail as if the package were not installed.
+    monkeypatch.setitem(sys.modules, "pyodbc", None)
+    monkeypatch.setitem(sys.modules, "pymysql", None)
+    with pytest.raises(ConfigError) as caught:
+        settings_from_mapping({**GOOD, variable: url})
+    assert caught.value.variable == variable
+    assert f"pip install 'metaads[{extra}]'" in str(caught.value)
+    assert "SeCrEtPw" not in str(caught.value)
+
+
+def test_sqlite_folder_that_cannot_be_created_names_the_variable(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("a file where a folder should be")
+    settings = settings_from_mapping({**GOOD, "WAREHOUSE_URL": f"sqlite:///{blocker}/sub/warehouse.db"})
+    with pytest.raises(ConfigError, match="^WAREHOUSE_URL: cannot create the SQLite folder") as caught:
+        create_engine_for(settings.warehouse_url, variable="WAREHOUSE_URL")
+    assert caught.value.variable == "WAREHOUSE_URL"
+
+
+def test_no_password_or_token_in_repr_dump_or_vars() -> None:
+    tokens = "tokenAAAA1111secret,tokenBBBB2222secret"
+    settings = settings_from_mapping({
+        **GOOD, "GRAPH_API_TOKENS": tokens, "GRAPH_API_APP_SECRET": "appSECRET99",
+        "WAREHOUSE_URL": "postgresql+psycopg://etl:WhPassw0rd@db/warehouse",
+        "ANALYTICS_URL": "postgresql+psycopg://sync:AnPassw0rd@db/analytics",
+    })
+    assert settings.tokens == tokens.split(",")  # parsed on use...
+    assert settings.warehouse_url == "postgresql+psycopg://etl:WhPassw0rd@db/warehouse"  # ...and usable
+    shown = " ".join([repr(settings), str(settings), repr(settings.model_dump()), settings.model_dump_json(),
+                      repr(vars(settings)), repr(settings.warehouse_url)])
+    for secret in ("tokenAAAA1111secret", "tokenBBBB2222secret", "appSECRET99", "WhPassw0rd", "AnPassw0rd"):
+        assert secret not in shown
+    assert "postgresql+psycopg://etl:***@db/warehouse" in shown

@@ -10,8 +10,8 @@ from datetime import date
 import httpx
 import pytest
 
+from metaads.accounts import Account
 from metaads.clock import FakeClock
-from metaads.config.accounts import Account
 from metaads.graph import DEFAULT_INSIGHTS_FIELDS, ClientPolicy, GraphClient, TokenPool
 from metaads.simulator import ALL_STATUSES, Simulator, SimulatorConfig
 

@@ -7,11 +7,12 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from metaads.accounts import Account
 from metaads.clock import FakeClock
-from metaads.config.accounts import Account
 from metaads.errors import ConfigError, DeprecatedVersionError, TransientError
 from metaads.graph import AccountInfo, ClientPolicy, GraphClient, oldest_available_day
 from metaads.graph.insights import ALL_EFFECTIVE_STATUSES
+from metaads.pipeline.engines import client_policy
 from metaads.simulator import Simulator
 from tests.graph.conftest import ClientFactory, all_rows, by_key, truth
 
@@ -153,7 +154,7 @@ def test_policy_follows_the_graph_api_settings() -> None:
         "META_ACCOUNTS": "act_1", "GRAPH_API_TOKENS": "token-for-settings-test", "GRAPH_API_PAGE_SIZE": "10",
         "GRAPH_API_TIMEOUT_S": "30", "GRAPH_API_MAX_RETRIES": "3", "GRAPH_API_MAX_WAIT_S": "120",
         "GRAPH_API_ASYNC_THRESHOLD_DAYS": "7"})
-    policy = ClientPolicy.from_settings(settings, backoff_base_s=1.0)
+    policy = client_policy(settings, backoff_base_s=1.0)
     assert (policy.page_size, policy.min_page_size, policy.timeout_s, policy.max_retries, policy.max_wait_s,
             policy.async_threshold_days, policy.backoff_base_s) == (10, 10, 30.0, 3, 120.0, 7, 1.0)
 

@@ -8,8 +8,8 @@ from datetime import date
 import httpx
 import pytest
 
+from metaads.accounts import Account
 from metaads.clock import FakeClock
-from metaads.config.accounts import Account
 from metaads.graph import AsyncJobFailedError, AsyncJobTimeoutError, ClientPolicy
 from metaads.simulator import Simulator, SimulatorConfig
 from tests.graph.conftest import ClientFactory, accounts_of, all_rows, by_key, truth

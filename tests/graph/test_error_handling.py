@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
+from metaads.accounts import Account
 from metaads.clock import FakeClock
-from metaads.config.accounts import Account
 from metaads.dates import oldest_available_day
 from metaads.errors import (
     BadRequestError,

@@ -8,8 +8,8 @@ import httpx
 import orjson
 import pytest
 
+from metaads.accounts import Account
 from metaads.clock import FakeClock
-from metaads.config.accounts import Account
 from metaads.errors import DataTooLargeError
 from metaads.graph import ClientPolicy, PagingError
 from metaads.graph.session import split_url

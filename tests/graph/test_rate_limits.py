@@ -9,8 +9,8 @@ from datetime import date
 import orjson
 import pytest
 
+from metaads.accounts import Account
 from metaads.clock import FakeClock
-from metaads.config.accounts import Account
 from metaads.errors import RateLimitedError
 from metaads.graph import ClientPolicy, GraphClient
 from metaads.simulator import Simulator, SimulatorConfig

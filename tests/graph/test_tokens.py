@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
+from metaads.accounts import Account
 from metaads.clock import FakeClock
-from metaads.config.accounts import Account
 from metaads.errors import BadRequestError, NoUsableTokenError, PermissionDeniedError
 from metaads.graph import GraphClient, TokenPool
 from metaads.simulator import Simulator, SimulatorConfig

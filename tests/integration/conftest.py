@@ -12,10 +12,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from metaads.clock import Clock, FakeClock, SystemClock
-from metaads.config.settings import Settings, settings_from_mapping
+from metaads import Clock, FakeClock, Pipeline, RunSummary, Settings, SystemClock, settings_from_mapping
 from metaads.graph import DEFAULT_INSIGHTS_FIELDS
-from metaads.pipeline import Pipeline, RunSummary
 from metaads.simulator import ALL_STATUSES, Simulator, SimulatorConfig, SimulatorServer
 
 

@@ -51,6 +51,56 @@ def test_malformed_config_exits_2_naming_the_variable(live_world: World, tmp_pat
     assert "Traceback" not in done.stderr
 
 
+def _unimportable_pyodbc(folder: Path) -> dict[str, str]:
+    # SQL Server without the ``mssql`` extra, whatever this machine has installed.
+    folder.mkdir()
+    (folder / "pyodbc.py").write_text("raise ModuleNotFoundError(\"No module named 'pyodbc'\", name='pyodbc')\n")
+    return {"PYTHONPATH": str(folder)}
+
+
+BAD_CONFIG = [
+    ("log-level", ["config", "check"], {"LOG_LEVEL": "loud"}, "LOG_LEVEL: 'loud' is not a log level"),
+    ("log-level-option", ["--log-level", "loud", "config", "check"], {}, "--log-level: 'loud' is not a log level"),
+    ("unknown-dialect", ["config", "check"], {"WAREHOUSE_URL": "nosuchdb://u:SeCrEtPw@h/db"},
+     "WAREHOUSE_URL: unknown database dialect 'nosuchdb'"),
+    ("mssql-without-extra", ["config", "check"], {"ANALYTICS_URL": "mssql+pyodbc://u:SeCrEtPw@h/db"},
+     "pip install 'metaads[mssql]'"),
+    ("bad-analytics-url", ["config", "check"], {"ANALYTICS_URL": "not a url"},
+     "ANALYTICS_URL: is not a SQLAlchemy database URL"),
+    ("sqlite-folder", ["init-db"], {"WAREHOUSE_URL": "sqlite:///{tmp}/a-file/sub/warehouse.db"},
+     "WAREHOUSE_URL: cannot create the SQLite folder"),
+    ("metaads-table-name", ["config", "check"], {"META_ACCOUNTS": "1:metaads_runs"},
+     "META_ACCOUNTS: entry 1: table name 'metaads_runs' starts with 'metaads_'"),
+    ("view-table-name", ["config", "check"], {"META_ACCOUNTS": "1:vw_graph_ads"},
+     "collides with the union view 'vw_graph_ads'"),
+    ("non-ascii-digits", ["config", "check"], {"META_ACCOUNTS": "act_\u0661\u0662\u0663"},
+     "is not an ad account id"),
+]
+
+
+@pytest.mark.parametrize(("args", "values", "message"), [case[1:] for case in BAD_CONFIG],
+                         ids=[case[0] for case in BAD_CONFIG])
+def test_bad_configuration_exits_2_with_a_message_naming_what_to_fix(
+        live_world: World, tmp_path: Path, args: list[str], values: dict[str, str], message: str) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    env = {**live_world.base_env, **{k: v.format(tmp=tmp_path) for k, v in values.items()},
+           **_unimportable_pyodbc(tmp_path / "no-mssql-extra")}
+    done = metaads(*args, env=env, cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "SeCrEtPw" not in done.stdout + done.stderr
+
+
+def test_bad_configuration_shows_the_traceback_at_debug_level(live_world: World, tmp_path: Path) -> None:
+    env = {**live_world.base_env, "WAREHOUSE_URL": "nosuchdb://u:SeCrEtPw@h/db"}
+    done = metaads("--log-level", "DEBUG", "config", "check", env=env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" in done.stderr
+    assert "WAREHOUSE_URL: unknown database dialect" in done.stderr
+    assert "SeCrEtPw" not in done.stdout + done.stderr
+
+
 def test_run_exits_nonzero_when_one_account_fails_while_the_others_load(live_world: World, tmp_path: Path) -> None:
     accounts = live_world.sim.account_ids
     tokens = [live_world.sim.add_token(accounts=[accounts[0], accounts[2]]) for _ in range(3)]

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from metaads.pipeline import Pipeline
+from metaads import Pipeline
 from tests.integration.conftest import World, assert_matches_truth, truth_ads, warehouse_ads
 
 

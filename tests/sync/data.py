@@ -11,7 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from metaads.config.accounts import Account, parse_accounts
+from metaads.accounts import Account
+from metaads.config.accounts import parse_accounts
 from metaads.sync import analytics_tables
 from metaads.sync.transfer import source_view
 from metaads.transform import to_actions_rows, to_ads_rows

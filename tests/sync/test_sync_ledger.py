@@ -12,11 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 from metaads.clock import FakeClock
+from metaads.database import lock_key
 from metaads.errors import SyncError
 from metaads.sync import FULL, INCREMENTAL, sync_analytics
 from metaads.sync.ledger import describe_target
 from metaads.warehouse import Warehouse
-from metaads.warehouse.locking import lock_key
 from tests.sync.conftest import Target
 from tests.sync.data import TODAY, Loader, accounts, syncs
 

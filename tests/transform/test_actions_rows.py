@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from metaads.transform import ActionsRow, InsightRowError, campaign_status_map, to_actions_rows
-from metaads.warehouse.schema import ACTIONS_COLUMNS
+from metaads.warehouse.schema import actions_columns
 
 LOADED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 BASE: dict[str, Any] = {
@@ -65,7 +65,7 @@ def test_actions_of_one_row(fields: dict[str, Any],
 def test_actions_row_carries_key_and_load_time() -> None:
     (row,) = to_actions_rows([{**BASE, "actions": [{"action_type": "purchase", "value": "1"}]}],
                              loaded_at=LOADED_AT)
-    assert row._fields == ACTIONS_COLUMNS
+    assert row._fields == tuple(column.name for column in actions_columns())
     assert row == ActionsRow(
         hashlib.md5(b"1234567890|23850000000001001|2026-10-01|purchase").hexdigest(),
         "1234567890", "23850000000001001", date(2026, 10, 1), "purchase", Decimal(1), None, LOADED_AT,

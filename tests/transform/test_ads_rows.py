@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from metaads.transform import AdsRow, InsightRowError, to_ads_rows
-from metaads.warehouse.schema import ADS_COLUMNS
+from metaads.warehouse.schema import ads_columns
 
 LOADED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 STATUSES = {"23850000000000001": "ACTIVE"}
@@ -48,7 +48,7 @@ def md5(text: str) -> str:
 
 def test_spec_row_becomes_one_ads_row_in_schema_column_order() -> None:
     result = transform(SPEC_ROW)
-    assert result._fields == ADS_COLUMNS
+    assert result._fields == tuple(column.name for column in ads_columns())
     assert result == (
         md5("1234567890|23850000000001001|2026-10-01"), "1234567890", "Acme EU", "23850000000000001",
         "Spring", "ACTIVE", "23850000000000101", "FR 18-34", "23850000000001001", "Video A",

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from metaads.config.accounts import Account, parse_accounts
+from metaads.accounts import Account
+from metaads.config.accounts import parse_accounts
 from metaads.warehouse import Warehouse
 
 

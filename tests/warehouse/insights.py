@@ -9,10 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from metaads.config.accounts import Account
-from metaads.transform import to_actions_rows, to_ads_rows
+from metaads.accounts import Account
+from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS, to_actions_rows, to_ads_rows
 from metaads.warehouse import LoadResult, Warehouse
-from metaads.warehouse.schema import ACTIONS_COLUMNS, ADS_COLUMNS
 
 LOADED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 DAY = date(2026, 10, 1)

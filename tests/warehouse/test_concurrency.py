@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
+from metaads.database import lock_key
 from metaads.transform import AdsRow, to_actions_rows, to_ads_rows
 from metaads.warehouse import Warehouse
-from metaads.warehouse.locking import lock_key
 from tests.warehouse.insights import DAY, LOADED_AT, days, grid, load, read
 
 WEEK = days(DAY, 7)

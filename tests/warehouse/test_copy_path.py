@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.warehouse import Warehouse
 from tests.warehouse.insights import DAY, days, grid, insight, load
 

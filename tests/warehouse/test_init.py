@@ -7,8 +7,8 @@ import logging
 import pytest
 import sqlalchemy as sa
 
+from metaads.accounts import Account
 from metaads.clock import FakeClock
-from metaads.config.accounts import Account
 from metaads.errors import ConfigError, WarehouseError
 from metaads.warehouse import Warehouse
 from metaads.warehouse.schema import ACTIONS_VIEW, ADS_VIEW

@@ -6,8 +6,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from metaads.accounts import Account
 from metaads.clock import FakeClock
-from metaads.config.accounts import Account
 from metaads.errors import WarehouseError
 from metaads.redact import register_secret
 from metaads.warehouse import Warehouse

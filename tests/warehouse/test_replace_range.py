@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.errors import LoadError
 from metaads.transform import to_actions_rows, to_ads_rows
 from metaads.warehouse import Warehouse

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from metaads.config.settings import Settings, load_settings
+from metaads.config.settings import LOG_LEVELS, Settings, load_settings
 from metaads.errors import ConfigError, MetaAdsError
 from metaads.logs import configure_logging
 from metaads.redact import redact_text
@@ -50,6 +52,9 @@ def _global_options(
     log_format: Annotated[str | None, typer.Option(help="text or json (default: LOG_FORMAT).")] = None,
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING... (default: LOG_LEVEL).")] = None,
 ) -> None:
+    if log_level is not None and log_level.strip().upper() not in LOG_LEVELS:
+        raise ConfigError(f"{log_level!r} is not a log level (one of {', '.join(LOG_LEVELS)})",
+                          variable="--log-level")
     state.env_file = env_file
     state.log_format = log_format
     state.log_level = log_level
@@ -68,8 +73,16 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except ConfigError as exc:
+        _debug_traceback()
         print(f"configuration error: {redact_text(str(exc))}", file=sys.stderr)
         sys.exit(2)
     except MetaAdsError as exc:
+        _debug_traceback()
         print(f"error: {redact_text(str(exc))}", file=sys.stderr)
         sys.exit(1)
+
+
+def _debug_traceback() -> None:
+    # People get the message that names what to fix; the traceback is for whoever debugs metaads.
+    if logging.getLogger("metaads").isEnabledFor(logging.DEBUG):
+        print(redact_text(traceback.format_exc()), file=sys.stderr)

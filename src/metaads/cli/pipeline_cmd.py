@@ -48,7 +48,7 @@ def config_check() -> None:
 
 
 def _describe(url: str) -> str:
-    from metaads.pipeline.engines import describe_url
+    from metaads.database import describe_url
 
     return describe_url(url)
 

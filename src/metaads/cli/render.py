@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.pipeline import AccountResult, DateRange, RunSummary
 
 # Piped output (CI logs, files) gets a wide fixed width instead of rich's 80-column fallback.

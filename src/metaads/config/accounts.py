@@ -4,46 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import orjson
 
+from metaads.accounts import Account
+from metaads.database import IDENTIFIER_PATTERN, is_identifier
 from metaads.errors import ConfigError
+from metaads.warehouse.schema import ACTIONS_VIEW, ADS_VIEW, RESERVED_PREFIX
 
-TABLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_ID_RE = re.compile(r"^(?:act_)?(\d{1,20})$")
+# ASCII digits only: ``\d`` would also take Arabic-Indic and other Unicode digits.
+_ID_RE = re.compile(r"^(?:act_)?([0-9]{1,20})$")
 # Actions tables are "<table>_actions": the base name must leave room for the suffix (63 chars max).
 _MAX_TABLE_LEN = 63 - len("_actions")
 
 VARIABLE = "META_ACCOUNTS"
-
-
-@dataclass(frozen=True)
-class Account:
-    """One configured ad account.
-
-    ``id`` is the numeric id without the ``act_`` prefix; ``index`` its position in the configuration
-    (it decides the token: ``index mod len(tokens)``).
-    """
-
-    id: str
-    table: str
-    label: str | None
-    index: int
-
-    @property
-    def act_id(self) -> str:
-        """The Graph API node id, ``act_<id>``."""
-        return f"act_{self.id}"
-
-    @property
-    def actions_table(self) -> str:
-        return f"{self.table}_actions"
-
-    @property
-    def display_name(self) -> str:
-        """What people see: the label, else the table name."""
-        return self.label or self.table
 
 
 def default_table(index: int) -> str:
@@ -74,9 +48,9 @@ def parse_accounts(raw: str) -> list[Account]:
             )
         account_id = match.group(1)
         table_name = (table or "").strip() or default_table(position)
-        if not TABLE_RE.match(table_name):
+        if not is_identifier(table_name):
             raise ConfigError(
-                f"{where}: table name {table_name!r} must match ^[a-z_][a-z0-9_]{{0,62}}$ "
+                f"{where}: table name {table_name!r} must match {IDENTIFIER_PATTERN} "
                 "(lower-case letters, digits, underscores)",
                 variable=VARIABLE,
             )
@@ -86,6 +60,10 @@ def parse_accounts(raw: str) -> list[Account]:
                 "(its actions table adds '_actions')",
                 variable=VARIABLE,
             )
+        reserved = _reserved_clash(table_name)
+        if reserved:
+            raise ConfigError(f"{where}: table name {table_name!r} {reserved}; choose another name",
+                              variable=VARIABLE)
         if account_id in seen_ids:
             raise ConfigError(
                 f"{where}: account {account_id} is already configured in entry {seen_ids[account_id]}",
@@ -102,6 +80,16 @@ def parse_accounts(raw: str) -> list[Account]:
                                 index=position))
     _check_actions_clash(accounts)
     return accounts
+
+
+def _reserved_clash(table: str) -> str | None:
+    """Why ``table`` (or its actions table) would collide with a table or view metaads owns, else None."""
+    if table.startswith(RESERVED_PREFIX):
+        return f"starts with {RESERVED_PREFIX!r}, reserved for metaads's own tables (run ledger, throttle state)"
+    for name in (table, f"{table}_actions"):
+        if name in (ADS_VIEW, ACTIONS_VIEW):
+            return f"collides with the union view {name!r}"
+    return None
 
 
 def _colon_entries(text: str) -> list[tuple[str, str | None, str | None]]:

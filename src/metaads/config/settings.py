@@ -10,12 +10,14 @@ import re
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, Field, PlainSerializer, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from metaads.config.accounts import Account, group_accounts, parse_accounts, parse_tokens
+from metaads.accounts import Account
+from metaads.config.accounts import group_accounts, parse_accounts, parse_tokens
+from metaads.database import DatabaseURL, check_identifier, check_url, describe_url
 from metaads.errors import ConfigError
 from metaads.redact import register_secret
 
@@ -25,7 +27,10 @@ DEFAULT_DATA_DIR = "metaads-data"
 # 37 months of history is all the Insights API keeps (error 3018 beyond).
 MAX_LOOKBACK_DAYS = 37 * 31
 _VERSION_RE = re.compile(r"^v\d{1,3}\.\d$")
-_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# Database URLs carry passwords: their repr and every dump show them hidden; code reads them as strings.
+DatabaseUrl = Annotated[str, AfterValidator(DatabaseURL), PlainSerializer(describe_url, return_type=str)]
 
 
 class Settings(BaseSettings):
@@ -58,11 +63,11 @@ class Settings(BaseSettings):
     account_group_size: int = Field(5, ge=1, le=1000)
 
     # --- warehouse
-    warehouse_url: str = f"sqlite:///{DEFAULT_DATA_DIR}/warehouse.db"
+    warehouse_url: DatabaseUrl = Field(f"sqlite:///{DEFAULT_DATA_DIR}/warehouse.db", validate_default=True)
     warehouse_schema: str = "meta_ads"
 
     # --- analytics sync
-    analytics_url: str | None = None
+    analytics_url: DatabaseUrl | None = None
     analytics_schema: str = "graph"
     retention_days: int = Field(90, ge=1, le=MAX_LOOKBACK_DAYS)
     sync_threads: int = Field(8, ge=1, le=64)
@@ -90,21 +95,28 @@ class Settings(BaseSettings):
     @field_validator("warehouse_schema", "analytics_schema")
     @classmethod
     def _schema_shape(cls, value: str) -> str:
-        if not _SCHEMA_RE.match(value):
-            raise ValueError(f"{value!r} must match ^[a-z_][a-z0-9_]{{0,62}}$")
-        return value
+        return check_identifier(value, "schema name")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level_known(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level (one of {', '.join(LOG_LEVELS)})")
+        return level
 
     @field_validator("analytics_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    # Parsed views of the raw strings; cached because settings are frozen.
+    # Parsed views of the raw strings. Accounts are cached (settings are frozen); tokens are parsed on
+    # each use so that no plain token sits in the instance's ``__dict__`` (``vars()``, debuggers, dumps).
     @cached_property
     def accounts(self) -> list[Account]:
         return parse_accounts(self.meta_accounts)
 
-    @cached_property
+    @property
     def tokens(self) -> list[str]:
         tokens = parse_tokens(self.graph_api_tokens.get_secret_value())
         for token in tokens:
@@ -137,6 +149,10 @@ class Settings(BaseSettings):
     def validate_all(self) -> None:
         """Parse everything lazily parsed, so errors surface now rather than mid-run."""
         _ = self.accounts, self.tokens
+        # Unknown dialects and missing drivers surface now, naming the variable and the extra to install.
+        check_url(self.warehouse_url, variable="WAREHOUSE_URL")
+        if self.analytics_url:
+            check_url(self.analytics_url, variable="ANALYTICS_URL")
         secret = self.app_secret
         if secret:
             register_secret(secret)
@@ -175,4 +191,6 @@ def _config_error(exc: ValidationError) -> ConfigError:
     shown = "" if "token" in variable or "secret" in variable or "url" in variable.lower() else (
         f" (got {given!r})" if isinstance(given, (str, int, float)) else "")
     extra = f" and {len(exc.errors()) - 1} more problem(s)" if len(exc.errors()) > 1 else ""
-    return ConfigError(f"{first.get('msg', 'invalid value')}{shown}{extra}", variable=variable)
+    # pydantic prefixes our validators' messages with "Value error, "; people need only the message.
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    return ConfigError(f"{message}{shown}{extra}", variable=variable)

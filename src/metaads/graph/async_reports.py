@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.errors import AsyncJobError
 from metaads.graph.session import GraphSession
 

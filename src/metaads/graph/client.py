@@ -17,8 +17,8 @@ from types import TracebackType
 import httpx
 import orjson
 
+from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
-from metaads.config.accounts import Account
 from metaads.errors import GraphAPIError
 from metaads.graph.account import ACCOUNT_FIELDS, AccountInfo
 from metaads.graph.insights import DEFAULT_INSIGHTS_FIELDS, InsightsFetcher, InsightsQuery, Mode, Page

@@ -20,7 +20,7 @@ from typing import Literal
 
 import orjson
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.dates import oldest_available_day
 from metaads.errors import DataTooLargeError, DateRangeTooOldError
 from metaads.graph.async_reports import AsyncJobFailedError, AsyncJobTimeoutError, run_report

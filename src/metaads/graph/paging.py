@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.errors import DataTooLargeError, GraphAPIError
 from metaads.graph.session import GraphSession, split_url
 

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from metaads.config.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -77,20 +73,6 @@ class ClientPolicy:
             raise ValueError("ClientPolicy.slowdown_start_pct must be positive (above 100 disables it)")
         if self.async_poll_factor < 1:
             raise ValueError("ClientPolicy.async_poll_factor must be at least 1")
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **overrides: Any) -> ClientPolicy:
-        """The policy the ``GRAPH_API_*`` settings describe (``overrides`` win)."""
-        values: dict[str, Any] = {
-            "page_size": settings.graph_api_page_size,
-            "min_page_size": min(cls.min_page_size, settings.graph_api_page_size),
-            "timeout_s": settings.graph_api_timeout_s,
-            "max_retries": settings.graph_api_max_retries,
-            "max_wait_s": settings.graph_api_max_wait_s,
-            "async_threshold_days": settings.graph_api_async_threshold_days,
-        }
-        values.update(overrides)
-        return cls(**values)
 
     def backoff_s(self, attempt: int, rng: random.Random) -> float:
         """Wait before retry ``attempt`` (1-based) of a transient error: exponential, jittered, capped."""

@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 import orjson
 
+from metaads.accounts import Account
 from metaads.clock import Clock
-from metaads.config.accounts import Account
 from metaads.errors import (
     GraphAPIError,
     NoUsableTokenError,

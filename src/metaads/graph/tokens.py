@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.errors import NoUsableTokenError
 from metaads.graph.throttle import token_fingerprint
 from metaads.redact import register_secret, token_hint

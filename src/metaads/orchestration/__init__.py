@@ -56,7 +56,7 @@ from metaads.orchestration.tasks import (
     start_run,
     sync_analytics,
 )
-from metaads.orchestration.throttle_store import WarehouseThrottleStore
+from metaads.warehouse.throttle import WarehouseThrottleStore
 
 __all__ = [
     "ANALYTICS_CONNECTION",

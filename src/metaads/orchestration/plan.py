@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from metaads.config.accounts import Account, group_accounts
+from metaads.accounts import Account
+from metaads.config.accounts import group_accounts
 from metaads.config.settings import Settings
 from metaads.errors import ConfigError
 

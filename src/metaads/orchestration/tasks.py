@@ -25,10 +25,10 @@ from metaads.errors import (
     TokenInvalidError,
 )
 from metaads.orchestration.plan import AccountTask
-from metaads.orchestration.throttle_store import WarehouseThrottleStore
 from metaads.pipeline import AccountResult, Pipeline
 from metaads.pipeline.engines import build_client, create_engine_for
 from metaads.redact import redact_text
+from metaads.warehouse.throttle import WarehouseThrottleStore
 
 TRIGGER = "airflow"
 #: XCom key under which a failed extraction task leaves its outcome (a successful one returns it).

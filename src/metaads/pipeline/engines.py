@@ -2,54 +2,37 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import httpx
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from metaads.clock import Clock
 from metaads.config.settings import Settings
-from metaads.errors import ConfigError
+from metaads.database import create_engine_for, describe_url
 from metaads.graph import ClientPolicy, GraphClient, ThrottleStore, TokenPool
 
-
-def describe_url(url: str) -> str:
-    """A database URL fit for logs: the password hidden."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "<unparseable URL>"
+# ``create_engine_for`` and ``describe_url`` live in :mod:`metaads.database`; re-exported for the builders.
+__all__ = ["build_client", "client_policy", "create_engine_for", "describe_url"]
 
 
-def create_engine_for(url: str, *, pool_size: int = 5) -> sa.Engine:
-    """An engine for a warehouse/analytics URL; SQLite files get their folder and sane pragmas."""
-    try:
-        parsed = make_url(url)
-    except sa.exc.ArgumentError:
-        raise ConfigError("is not a SQLAlchemy database URL", variable="WAREHOUSE_URL") from None
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed, connect_args={"timeout": 60})
-
-        @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn: object, _record: object) -> None:
-            cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
-            # WAL lets readers see the last committed data while a load writes.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        return engine
-    return sa.create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+def client_policy(settings: Settings, **overrides: Any) -> ClientPolicy:
+    """The policy the ``GRAPH_API_*`` settings describe (``overrides`` win)."""
+    values: dict[str, Any] = {
+        "page_size": settings.graph_api_page_size,
+        "min_page_size": min(ClientPolicy.min_page_size, settings.graph_api_page_size),
+        "timeout_s": settings.graph_api_timeout_s,
+        "max_retries": settings.graph_api_max_retries,
+        "max_wait_s": settings.graph_api_max_wait_s,
+        "async_threshold_days": settings.graph_api_async_threshold_days,
+    }
+    values.update(overrides)
+    return ClientPolicy(**values)
 
 
 def build_client(settings: Settings, *, clock: Clock, transport: httpx.BaseTransport | None = None,
                  throttle_store: ThrottleStore | None = None) -> GraphClient:
     """The Graph API client configured from settings (rate-limit state in ``throttle_store``, else memory)."""
-    policy = ClientPolicy.from_settings(settings)
+    policy = client_policy(settings)
     tokens = TokenPool(settings.tokens, app_secret=settings.app_secret)
     return GraphClient(base_url=settings.graph_api_base_url, version=settings.graph_api_version,
                        tokens=tokens, policy=policy, clock=clock, transport=transport,

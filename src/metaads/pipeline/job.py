@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import sqlalchemy as sa
 
+from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
-from metaads.config.accounts import Account
 from metaads.config.settings import Settings
+from metaads.database import create_engine_for, describe_url
 from metaads.dates import DateRange, chunk_range, local_today, oldest_available_day, resolve_range
 from metaads.errors import (
     ConfigError,
@@ -29,7 +30,6 @@ from metaads.errors import (
     TokenInvalidError,
 )
 from metaads.graph import GraphClient
-from metaads.pipeline.engines import create_engine_for, describe_url
 from metaads.pipeline.results import (
     FAILED,
     LOADED,
@@ -259,7 +259,7 @@ class Pipeline:
         url = analytics_url or self.settings.analytics_url
         if not url:
             return None
-        target = create_engine_for(url, pool_size=self.settings.sync_threads + 1)
+        target = create_engine_for(url, pool_size=self.settings.sync_threads + 1, variable="ANALYTICS_URL")
         try:
             return sync_analytics(
                 self.warehouse_engine, self.settings.warehouse_schema, target,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.dates import DateRange
 
 LOADED = "loaded"

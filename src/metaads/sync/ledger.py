@@ -13,9 +13,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from metaads.database import describe_url, lock_key
 from metaads.errors import SyncError
 from metaads.warehouse.ledger import safe_error
-from metaads.warehouse.locking import lock_key
 
 RUNNING = "running"
 SUCCESS = "success"
@@ -25,7 +25,7 @@ _TARGET_CHARS = 200
 
 def describe_target(engine: sa.Engine, schema: str | None) -> str:
     """``url [schema]`` with the password hidden, bounded to the ledger column's width."""
-    text = engine.url.render_as_string(hide_password=True)
+    text = describe_url(engine)
     if schema:
         text = f"{text} [{schema}]"
     return text[:_TARGET_CHARS]

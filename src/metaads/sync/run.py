@@ -12,7 +12,6 @@ watermark does not move, so the next sync replaces all of this sync's slices aga
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -22,6 +21,14 @@ from datetime import date
 import sqlalchemy as sa
 
 from metaads.clock import Clock, SystemClock
+from metaads.database import (
+    DRIVER_ERRORS,
+    IDENTIFIER_PATTERN,
+    describe_url,
+    driver_message,
+    failure_message,
+    is_identifier,
+)
 from metaads.errors import SyncError
 from metaads.redact import redact_text
 from metaads.sync import ledger
@@ -49,12 +56,10 @@ from metaads.sync.writers import (
     choose_method,
     mysql_local_infile,
 )
-from metaads.warehouse.dberrors import DRIVER_ERRORS, describe_engine, driver_message
 from metaads.warehouse.registry import retired_account_ids
 from metaads.warehouse.schema import ledger_tables
 
 log = logging.getLogger("metaads.sync")
-_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 METHODS = (*PIPES, *WRITERS)
 
 
@@ -64,15 +69,14 @@ def _translated(action: str, engine: sa.Engine) -> Iterator[None]:
     try:
         yield
     except DRIVER_ERRORS as exc:
-        raise SyncError(redact_text(
-            f"{action} failed on {describe_engine(engine)}: {driver_message(exc)}")) from exc
+        raise SyncError(failure_message(exc, action, engine)) from exc
 
 
 def _check_arguments(warehouse_schema: str | None, analytics_schema: str | None, retention_days: int,
                      threads: int, batch_rows: int, slice_days: int) -> None:
     for name, value in (("warehouse_schema", warehouse_schema), ("analytics_schema", analytics_schema)):
-        if value is not None and not _SCHEMA_RE.match(value):
-            raise SyncError(f"{name} {value!r} must match ^[a-z_][a-z0-9_]{{0,62}}$")
+        if value is not None and not is_identifier(value):
+            raise SyncError(f"{name} {value!r} must match {IDENTIFIER_PATTERN}")
     for name, number in (("retention_days", retention_days), ("threads", threads),
                          ("batch_rows", batch_rows), ("slice_days", slice_days)):
         if number < 1:
@@ -126,7 +130,7 @@ def _plan(control: sa.Connection, warehouse: sa.Engine, warehouse_schema: str | 
 def _run_slices(job: SliceJob, slices: Sequence[Slice], threads: int) -> SliceCounts:
     totals = SliceCounts()
     first_error: BaseException | None = None
-    source, target = describe_engine(job.source), describe_engine(job.target)
+    source, target = describe_url(job.source), describe_url(job.target)
 
     def run(item: Slice) -> SliceCounts:
         try:

@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 
 from metaads.transform.keys import breakdown_suffix, key_id, required_id, row_day
 from metaads.transform.numbers import InsightRowError, parse_decimal
-from metaads.warehouse.schema import ACTIONS_COLUMNS
 
 _ZERO = Decimal(0)
 
@@ -27,8 +26,8 @@ class ActionsRow(NamedTuple):
     loaded_at: dt.datetime
 
 
-if ActionsRow._fields != ACTIONS_COLUMNS:  # pragma: no cover - guards the contract with the schema
-    raise RuntimeError("ActionsRow fields drifted from warehouse.schema.ACTIONS_COLUMNS")
+#: The actions tables' columns, in row order (:mod:`metaads.warehouse.schema` checks its tables against it).
+ACTIONS_COLUMNS: tuple[str, ...] = ActionsRow._fields
 
 
 def _sum_by_type(items: Any, field: str) -> dict[str, Decimal]:

@@ -1,4 +1,4 @@
-"""Insights rows (the API's JSON shape) to ads rows, in the warehouse's column order."""
+"""Insights rows (the API's JSON shape) to ads rows; :class:`AdsRow` is the ads-table contract the warehouse follows."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 
 from metaads.transform.keys import breakdown_suffix, key_id, required_id, row_day
 from metaads.transform.numbers import parse_count, parse_decimal, parse_optional_count
-from metaads.warehouse.schema import ADS_COLUMNS
 
 
 class AdsRow(NamedTuple):
@@ -36,8 +35,8 @@ class AdsRow(NamedTuple):
     loaded_at: dt.datetime
 
 
-if AdsRow._fields != ADS_COLUMNS:  # pragma: no cover - guards the contract with the schema
-    raise RuntimeError("AdsRow fields drifted from warehouse.schema.ADS_COLUMNS")
+#: The ads tables' columns, in row order (:mod:`metaads.warehouse.schema` checks its tables against it).
+ADS_COLUMNS: tuple[str, ...] = AdsRow._fields
 
 
 def _text(value: Any) -> str | None:

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from metaads.errors import WarehouseError
-from metaads.warehouse.schema import ACTIONS_COLUMNS, ACTIONS_VIEW, ADS_COLUMNS, ADS_VIEW
+from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS
+from metaads.warehouse.schema import ACTIONS_VIEW, ADS_VIEW
 
 log = logging.getLogger("metaads.warehouse")
 

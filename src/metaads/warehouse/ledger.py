@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from metaads.config.accounts import Account
+from metaads.accounts import Account
 from metaads.redact import redact_text
 
 RUN_STATUSES = frozenset({"running", "success", "partial", "failed"})

@@ -13,7 +13,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from metaads.errors import LoadError
-from metaads.warehouse.schema import ACTIONS_COLUMNS, ADS_COLUMNS
+from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS
 from metaads.warehouse.writers import copy_rows, insert_rows
 
 Row = Sequence[object]

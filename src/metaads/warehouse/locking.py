@@ -8,19 +8,14 @@ waiting writers retry for ``busy_timeout``. Other dialects get a plain transacti
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
 
+from metaads.database import lock_key
+
 DEFAULT_BUSY_TIMEOUT_S = 300.0
-
-
-def lock_key(*parts: str) -> int:
-    """A signed 64-bit advisory-lock key from ``parts`` (stable across processes and releases)."""
-    digest = hashlib.md5("|".join(("metaads", *parts)).encode(), usedforsecurity=False).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 @contextmanager

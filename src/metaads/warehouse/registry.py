@@ -17,8 +17,9 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from metaads.config.accounts import Account
-from metaads.warehouse.schema import ACTIONS_COLUMNS, ACTIONS_SUFFIX, ACTIVE, ADS_COLUMNS, REGISTRY_TABLE, RETIRED
+from metaads.accounts import Account
+from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS
+from metaads.warehouse.schema import ACTIONS_SUFFIX, ACTIVE, REGISTRY_TABLE, RESERVED_PREFIX, RETIRED
 
 log = logging.getLogger("metaads.warehouse")
 
@@ -116,7 +117,7 @@ def adopt(conn: sa.Connection, registry: sa.Table, schema: str | None, account_r
     adopted: list[str] = []
     for name in sorted(names):
         twin = f"{name}{ACTIONS_SUFFIX}"
-        if name in known or name.startswith("metaads_") or name.endswith(ACTIONS_SUFFIX) or twin not in names:
+        if name in known or name.startswith(RESERVED_PREFIX) or name.endswith(ACTIONS_SUFFIX) or twin not in names:
             continue
         if not (_has_columns(inspector, name, schema, ADS_COLUMNS)
                 and _has_columns(inspector, twin, schema, ACTIONS_COLUMNS)):

@@ -2,22 +2,31 @@
 
 Per account: an ads table (``bm_01``) and an actions table (``bm_01_actions``). The union views
 ``vw_graph_ads`` / ``vw_graph_ads_actions`` select exactly :data:`ADS_COLUMNS` / :data:`ACTIONS_COLUMNS`
-from every configured account's tables. The analytics sync builds its targets from the same
+from every configured account's tables. Those column lists are the transform's row contract
+(:class:`~metaads.transform.AdsRow`, :class:`~metaads.transform.ActionsRow`): the tables here must
+match them. The analytics sync builds its targets from the same
 column factories, so the three always agree.
 
 The run ledger (``metaads_runs``, ``metaads_account_runs``, ``metaads_syncs``) records what every run
 loaded; the incremental sync reads it to know which (account, date range) slices changed. The account
 registry (``metaads_accounts``) lists every account table the warehouse holds; the union views cover its
 active (not retired) accounts, whatever configuration ran last.
+``metaads_throttle`` holds the rate-limit state every worker shares (:mod:`metaads.warehouse.throttle`).
+Every metaads table starts with :data:`RESERVED_PREFIX`; account tables may not.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS
+
 ADS_VIEW = "vw_graph_ads"
 ACTIONS_VIEW = "vw_graph_ads_actions"
 ACTIONS_SUFFIX = "_actions"
+RESERVED_PREFIX = "metaads_"
+THROTTLE_TABLE = "metaads_throttle"
+THROTTLE_REASON_CHARS = 200
 
 # Money and action values: exact decimals, wide enough for any currency and Meta's fractional values.
 MONEY = sa.Numeric(20, 6)
@@ -74,8 +83,14 @@ def actions_columns() -> list[sa.Column[object]]:
     return _actions_columns()
 
 
-ADS_COLUMNS: tuple[str, ...] = tuple(c.name for c in _ads_columns())
-ACTIONS_COLUMNS: tuple[str, ...] = tuple(c.name for c in _actions_columns())
+def _check_contract(columns: list[sa.Column[object]], contract: tuple[str, ...], row: str) -> None:
+    names = tuple(c.name for c in columns)
+    if names != contract:  # pragma: no cover - guards the contract with the transform
+        raise RuntimeError(f"warehouse columns {names} drifted from the transform's {row} fields {contract}")
+
+
+_check_contract(_ads_columns(), ADS_COLUMNS, "AdsRow")
+_check_contract(_actions_columns(), ACTIONS_COLUMNS, "ActionsRow")
 
 
 def ads_table(metadata: sa.MetaData, name: str, *, schema: str | None = None) -> sa.Table:
@@ -147,6 +162,20 @@ def ledger_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[
         schema=schema,
     )
     return runs, account_runs, syncs
+
+
+def throttle_table(metadata: sa.MetaData, schema: str | None = None) -> sa.Table:
+    """``metaads_throttle``: one row per quota key (rate-limit state shared by every worker)."""
+    return sa.Table(
+        THROTTLE_TABLE, metadata,
+        sa.Column("key", sa.String(200), primary_key=True,
+                  comment="app:<token fingerprint> or account:<token fingerprint>:<account id>"),
+        sa.Column("not_before", sa.DateTime(timezone=True), comment="no call on this quota before (UTC)"),
+        sa.Column("reason", sa.String(THROTTLE_REASON_CHARS)),
+        sa.Column("usage_pct", sa.Float, comment="last usage percentage the API reported"),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        schema=schema,
+    )
 
 
 REGISTRY_TABLE = "metaads_accounts"

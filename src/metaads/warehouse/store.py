@@ -9,7 +9,6 @@ production warehouse.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
@@ -17,11 +16,11 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
-from metaads.config.accounts import Account
+from metaads.database import DRIVER_ERRORS, IDENTIFIER_PATTERN, describe_url, is_identifier, translate
 from metaads.errors import ConfigError, LoadError, WarehouseError
 from metaads.warehouse import ddl, ledger, registry
-from metaads.warehouse.dberrors import DRIVER_ERRORS, translate
 from metaads.warehouse.history import LedgerEntry, account_history
 from metaads.warehouse.load import LoadResult, Row, replace_rows
 from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, write_transaction
@@ -30,8 +29,6 @@ from metaads.warehouse.schema import ACTIONS_SUFFIX, actions_table, ads_table, l
 from metaads.warehouse.writers import DEFAULT_BATCH_ROWS, supports_copy
 
 log = logging.getLogger("metaads.warehouse")
-
-_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class Warehouse:
@@ -50,8 +47,8 @@ class Warehouse:
     def __init__(self, engine: sa.Engine, schema: str | None = "meta_ads", *, clock: Clock | None = None,
                  use_copy: bool | None = None, batch_rows: int = DEFAULT_BATCH_ROWS,
                  busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> None:
-        if schema is not None and not _SCHEMA_RE.match(schema):
-            raise WarehouseError(f"WAREHOUSE_SCHEMA {schema!r} must match ^[a-z_][a-z0-9_]{{0,62}}$")
+        if schema is not None and not is_identifier(schema):
+            raise WarehouseError(f"WAREHOUSE_SCHEMA {schema!r} must match {IDENTIFIER_PATTERN}")
         if batch_rows < 1:
             raise ValueError("batch_rows must be at least 1")
         self.engine = engine
@@ -67,8 +64,7 @@ class Warehouse:
         self.registry = registry_table(self._metadata, schema=self.schema)
 
     def __repr__(self) -> str:
-        url = self.engine.url.render_as_string(hide_password=True)
-        return f"Warehouse({url!r}, schema={self.schema!r})"
+        return f"Warehouse({describe_url(self.engine)!r}, schema={self.schema!r})"
 
     # ------------------------------------------------------------------ schema
 

@@ -19,27 +19,11 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from metaads.database import DRIVER_ERRORS, describe_url, driver_message, translate
 from metaads.graph import InMemoryThrottleStore, ThrottleState
-from metaads.warehouse.dberrors import DRIVER_ERRORS, driver_message, translate
+from metaads.warehouse.schema import THROTTLE_REASON_CHARS, THROTTLE_TABLE, throttle_table
 
-log = logging.getLogger("metaads.orchestration")
-
-TABLE = "metaads_throttle"
-_MAX_REASON = 200
-
-
-def throttle_table(metadata: sa.MetaData, schema: str | None) -> sa.Table:
-    """``metaads_throttle``: one row per quota key."""
-    return sa.Table(
-        TABLE, metadata,
-        sa.Column("key", sa.String(200), primary_key=True,
-                  comment="app:<token fingerprint> or account:<token fingerprint>:<account id>"),
-        sa.Column("not_before", sa.DateTime(timezone=True), comment="no call on this quota before (UTC)"),
-        sa.Column("reason", sa.String(_MAX_REASON)),
-        sa.Column("usage_pct", sa.Float, comment="last usage percentage the API reported"),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        schema=schema,
-    )
+log = logging.getLogger("metaads.warehouse")
 
 
 class WarehouseThrottleStore:
@@ -51,7 +35,7 @@ class WarehouseThrottleStore:
         self._local = InMemoryThrottleStore()
 
     def __repr__(self) -> str:
-        return f"WarehouseThrottleStore({self.engine.url.render_as_string(hide_password=True)!r})"
+        return f"WarehouseThrottleStore({describe_url(self.engine)!r})"
 
     def create(self) -> None:
         """Create the table if it is missing (the schema must exist).
@@ -62,7 +46,7 @@ class WarehouseThrottleStore:
         try:
             self.table.create(self.engine, checkfirst=True)
         except DRIVER_ERRORS as exc:
-            raise translate(exc, f"creating {TABLE}", self.engine) from exc
+            raise translate(exc, f"creating {THROTTLE_TABLE}", self.engine) from exc
 
     def get(self, key: str) -> ThrottleState | None:
         t = self.table
@@ -81,7 +65,8 @@ class WarehouseThrottleStore:
     def hold(self, key: str, until: datetime, *, reason: str, at: datetime) -> None:
         self._local.hold(key, until, reason=reason, at=at)
         t = self.table
-        values = {"key": key, "not_before": _utc(until), "reason": reason[:_MAX_REASON], "updated_at": _utc(at)}
+        values = {"key": key, "not_before": _utc(until), "reason": reason[:THROTTLE_REASON_CHARS],
+                  "updated_at": _utc(at)}
         # Keep an existing later hold: another worker may know of a longer block.
         later = sa.or_(t.c.not_before.is_(None), t.c.not_before < values["not_before"])
         self._upsert(values, {
