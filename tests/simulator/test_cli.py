@@ -26,6 +26,15 @@ def test_serve_prints_env_lines_that_work_and_stops_on_ctrl_c() -> None:
         "3",
         "--ads-per-account",
         "10",
+        # The data-fault flags parse and reach the served world (account 2's insights are always empty).
+        "--missing-rows-rate",
+        "0.1",
+        "--new-account",
+        "1:30",
+        "--empty-answer-account",
+        "2",
+        "--restatement-days",
+        "14",
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -49,6 +58,11 @@ def test_serve_prints_env_lines_that_work_and_stops_on_ctrl_c() -> None:
         )
         assert response.status_code == 200
         assert response.json()["currency"] == "USD"
+        last_week = {"access_token": tokens[0], "date_preset": "last_7d"}
+        healthy = httpx.get(f"{base_url}/v25.0/{accounts[0].act_id}/insights", params=last_week, timeout=5)
+        assert healthy.json()["data"]
+        empty = httpx.get(f"{base_url}/v25.0/{accounts[1].act_id}/insights", params=last_week, timeout=5)
+        assert empty.json() == {"data": []}
     finally:
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=10)

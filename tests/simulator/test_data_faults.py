@@ -87,7 +87,7 @@ def test_empty_answer_account_gets_no_rows_sync_and_async(
     sim: Simulator, client: httpx.Client, fake_clock: FakeClock
 ) -> None:
     broken, healthy = sim.account_ids[0], sim.account_ids[1]
-    sim.faults.empty_answer_accounts.add(broken)
+    sim.faults.empty_answer_accounts.add(f"act_{broken}")  # with or without the prefix
     for account, expect_rows in ((broken, False), (healthy, True)):
         today = sim.account_today(account)
         since = today - timedelta(days=10)

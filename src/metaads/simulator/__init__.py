@@ -8,8 +8,11 @@ insights generated lazily per ad-day) and serves it with the real protocol (``gr
   a real threaded HTTP/1.1 server. Both route into one handler (:mod:`metaads.simulator.app`).
 - ``sim.account_ids``, ``sim.tokens`` (round-robin over >= 2 apps), ``sim.meta_accounts_env()``,
   ``sim.add_token(...)``, ``sim.invalidate_token(...)``, ``sim.account_timezone/currency/today(...)``.
-- ``sim.faults`` (:class:`Faults`, mutable at any time), ``sim.stats`` (:class:`SimulatorStats`),
+- ``sim.faults`` (:class:`Faults`, mutable at any time: transient errors, latency, empty pages, and data
+  faults for reconciliation: ``missing_rows_rate``, ``empty_answer_accounts``, ``empty_answer_rate``,
+  ``account_created_days_ago``), ``sim.stats`` (:class:`SimulatorStats`),
   ``sim.ground_truth(...)``: exactly the rows the insights endpoint would return now.
+- Meta's lists of fields and enums (from the SDK) are in :mod:`metaads.simulator.catalog`.
 - Time is ``sim.clock``'s only: rate-limit windows, async jobs and restatement follow it.
 """
 

@@ -48,9 +48,7 @@ def validate(action_breakdowns: Sequence[str], windows: Sequence[str], report_ti
                     f"{name}[{position}] must be one of the following values: {', '.join(allowed)}"
                 )
     if report_time is not None and report_time not in ACTION_REPORT_TIMES:
-        raise errors.invalid_param(
-            f"param action_report_time must be one of {{{', '.join(ACTION_REPORT_TIMES)}}}"
-        )
+        raise errors.invalid_param(f"param action_report_time must be one of {{{', '.join(ACTION_REPORT_TIMES)}}}")
 
 
 def _labels(account_id: str, dim: str) -> tuple[tuple[str, ...], tuple[float, ...]]:

@@ -18,19 +18,23 @@ from typing import Any
 import orjson
 
 from metaads.clock import Clock
-from metaads.simulator import catalog, errors, objects
+from metaads.simulator import catalog, errors, listing, objects
+from metaads.simulator.assets import Assets, Creative, CustomAudience, CustomConversion, Video
 from metaads.simulator.auth import TokenInfo, TokenRegistry
 from metaads.simulator.config import Faults, SimulatorConfig
 from metaads.simulator.insights import InsightsQuery, View, iter_rows, json_list, parse_query
 from metaads.simulator.jobs import COMPLETED, FAILED, SKIPPED, ReportRun, ReportRuns
+from metaads.simulator.metrics import mix
 from metaads.simulator.paging import decode_cursor, encode_cursor, next_url, page
 from metaads.simulator.protocol import Response, bearer_token, dumps, merge_params, split_version
 from metaads.simulator.ratelimit import INSIGHTS, MANAGEMENT, RateLimiter
 from metaads.simulator.stats import SimulatorStats
-from metaads.simulator.world import Ad, AdAccount, AdSet, Campaign, World
+from metaads.simulator.world import Ad, AdAccount, AdSet, Business, Campaign, World
 
 _TRACE_ALPHABET = string.ascii_letters + string.digits + "_-"
 _ACCOUNT_LIST_DEFAULT = ("id",)
+#: Object edges below a node (``/{campaign_id}/ads``, ``/{ad_id}/adcreatives``, ...).
+_CHILD_EDGES = {"Campaign": ("adsets", "ads"), "AdSet": ("ads", "adcreatives"), "Ad": ("adcreatives",)}
 
 
 @dataclass
@@ -88,6 +92,9 @@ class GraphApp:
                 self._objects[ad.id] = ("ad", account, ad)
         self._active_ads = {account.id: account.active_ads for account in world.accounts}
         self._businesses = {b.id: b for b in world.businesses}
+        self.assets = Assets()
+        self._derived: dict[str, tuple[AdAccount, Any]] | None = None
+        self._maps: dict[str, tuple[dict[str, Campaign], dict[str, AdSet]]] = {}
         self.groups_cache: dict[Any, list[Any]] = {}
 
     # ------------------------------------------------------------------ entry points
@@ -219,32 +226,32 @@ class GraphApp:
         if head.startswith("act_"):
             account = self._account(head, info)
             if len(seg) == 1:
+                fields = objects.requested_fields(call.params, ("id", "account_id"))
                 return Route(
-                    "act",
-                    account,
-                    MANAGEMENT,
-                    lambda: self._render_account(
-                        account, objects.requested_fields(call.params, ("id", "account_id")), now
-                    ),
+                    "act", account, MANAGEMENT, lambda: self._render_account(account, fields, now)
                 )
             edge = seg[1]
             if len(seg) == 2 and edge == "insights":
                 return Route("act/insights", account, INSIGHTS, lambda: self._insights(call, account, now))
-            if len(seg) == 2 and edge in objects.NODE_TYPES and method == "GET":
+            if len(seg) == 2 and edge in listing.EDGES and method == "GET":
                 return Route(
-                    f"act/{edge}", account, MANAGEMENT, lambda: self._object_list(call, account, edge)
+                    f"act/{edge}", account, MANAGEMENT, lambda: self._object_list(call, account, edge, now)
                 )
             raise errors.unknown_path("AdAccount", "/".join(seg[1:]))
         if head.isdigit():
             return self._route_numeric(call, info, now)
         raise errors.unknown_alias(head)
 
+    def _visible_accounts(self, info: TokenInfo) -> list[AdAccount]:
+        return [a for a in self.world.accounts if info.accounts is None or a.id in info.accounts]
+
     def _route_me(self, call: Call, info: TokenInfo, now: datetime) -> Route:
         seg = call.segments
         if len(seg) == 1:
             return Route("me", None, None, lambda: {"id": info.user_id, "name": "Simulated System User"})
-        if len(seg) == 2 and seg[1] == "adaccounts":
-            visible = [a for a in self.world.accounts if info.accounts is None or a.id in info.accounts]
+        edge = "/".join(seg[1:])
+        visible = self._visible_accounts(info)
+        if edge == "adaccounts":
             fields = objects.requested_fields(call.params, _ACCOUNT_LIST_DEFAULT)
             return Route(
                 "me/adaccounts",
@@ -252,7 +259,18 @@ class GraphApp:
                 None,
                 lambda: self._paged(call, [self._render_account(a, fields, now) for a in visible]),
             )
-        raise errors.unknown_path("User", "/".join(seg[1:]))
+        businesses = list({a.business.id: a.business for a in visible}.values())
+        businesses.sort(key=lambda b: int(b.id))
+        if edge == "businesses":
+            return Route("me/businesses", None, None, lambda: self._render_list(call, businesses, now, ("id", "name")))
+        if edge == "business_users":
+            users = [self._business_user(b, info) for b in businesses]
+            return Route("me/business_users", None, None, lambda: self._render_list(call, users, now, ("id", "name")))
+        raise errors.unknown_path("User", edge)
+
+    def _business_user(self, business: Business, info: TokenInfo) -> objects.BusinessUser:
+        user_id = str(10**15 + mix(int(business.id) ^ int(info.user_id)) % (9 * 10**15))
+        return objects.BusinessUser(user_id, business, info.user_id)
 
     def _route_numeric(self, call: Call, info: TokenInfo, now: datetime) -> Route:
         seg = call.segments
@@ -264,41 +282,39 @@ class GraphApp:
             if len(seg) == 2 and seg[1] == "insights":
                 return Route("report_run/insights", account, INSIGHTS, lambda: self._job_results(call, job))
             raise errors.unknown_path("AdReportRun", "/".join(seg[1:]))
-        found = self._objects.get(seg[0])
+        found = self._lookup(seg[0])
         if found is not None:
-            kind, account, obj = found
+            account, obj = found
             self.tokens.check_account(info, account.id)
+            node_type = objects.NODE_TYPE_OF[type(obj)]
+            kind = {"Campaign": "campaign", "AdSet": "adset", "Ad": "ad"}.get(node_type)
+            name = kind or node_type.lower()
             if len(seg) == 1:
-                node_type, getters = objects.NODE_TYPES[kind + "s"]
-                return Route(
-                    kind,
-                    account,
-                    MANAGEMENT,
-                    lambda: objects.render(
-                        obj, objects.requested_fields(call.params, ("id",)), getters, node_type
-                    ),
-                )
-            if len(seg) == 2 and seg[1] == "insights":
+                fields = objects.requested_fields(call.params, ("id",))
+                return Route(name, account, MANAGEMENT, lambda: objects.render(obj, fields, self._ctx(account, now)))
+            edge = seg[1]
+            if len(seg) == 2 and edge == "insights" and kind is not None:
                 return Route(
                     f"{kind}/insights",
                     account,
                     INSIGHTS,
                     lambda: self._insights(call, account, now, scope=(kind, obj.id)),
                 )
-            raise errors.unknown_path(objects.NODE_TYPES[kind + "s"][0], "/".join(seg[1:]))
+            if len(seg) == 2 and call.method == "GET" and edge in _CHILD_EDGES.get(node_type, ()):
+                return Route(
+                    f"{name}/{edge}", account, MANAGEMENT, lambda: self._object_list(call, account, edge, now, obj)
+                )
+            raise errors.unknown_path(node_type, "/".join(seg[1:]))
         business = self._businesses.get(seg[0])
         if business is not None:
             if len(seg) == 1:
-                return Route("business", None, None, lambda: {"id": business.id, "name": business.name})
+                fields = objects.requested_fields(call.params, ("id", "name"))
+                return Route(
+                    "business", None, None, lambda: objects.render(business, fields, self._ctx(None, now))
+                )
             if len(seg) == 2 and seg[1] in ("owned_ad_accounts", "client_ad_accounts"):
                 owned = seg[1] == "owned_ad_accounts"
-                visible = [
-                    a
-                    for a in self.world.accounts
-                    if owned
-                    and a.business.id == business.id
-                    and (info.accounts is None or a.id in info.accounts)
-                ]
+                visible = [a for a in self._visible_accounts(info) if owned and a.business.id == business.id]
                 fields = objects.requested_fields(call.params, _ACCOUNT_LIST_DEFAULT)
                 return Route(
                     f"business/{seg[1]}",
@@ -306,8 +322,65 @@ class GraphApp:
                     None,
                     lambda: self._paged(call, [self._render_account(a, fields, now) for a in visible]),
                 )
+            if len(seg) == 2 and seg[1] == "business_users":
+                users = [self._business_user(business, info)]
+                return Route(
+                    "business/business_users", None, None, lambda: self._render_list(call, users, now, ("id", "name"))
+                )
             raise errors.unknown_path("Business", "/".join(seg[1:]))
         raise errors.no_such_object(seg[0])
+
+    def _lookup(self, object_id: str) -> tuple[AdAccount, Any] | None:
+        """A campaign, ad set, ad, creative, video, custom conversion or audience by id."""
+        found = self._objects.get(object_id)
+        if found is not None:
+            return found[1], found[2]
+        with self._rng_lock:
+            if self._derived is None:
+                # Built on first use: every account's assets (creatives, videos, ...) by id.
+                derived: dict[str, tuple[AdAccount, Any]] = {}
+                for account in self.world.accounts:
+                    held = self.assets.of(account)
+                    items: list[Creative | Video | CustomConversion | CustomAudience] = [
+                        *held.creatives,
+                        *held.videos,
+                        *held.custom_conversions,
+                        *held.custom_audiences,
+                    ]
+                    for item in items:
+                        derived[item.id] = (account, item)
+                self._derived = derived
+            return self._derived.get(object_id)
+
+    def _ctx(self, account: AdAccount | None, now: datetime) -> objects.Context:
+        """The rendering context of ``account`` (any account for account-less nodes such as businesses)."""
+        account = account or self.world.accounts[0]
+        maps = self._maps.get(account.id)
+        if maps is None:
+            maps = self._maps[account.id] = (
+                {c.id: c for c in account.campaigns},
+                {s.id: s for s in account.adsets},
+            )
+        created = self._created_days_ago(account)
+        created_time = None
+        if created is not None:
+            day = date.fromordinal(self.world.anchor.toordinal() - created)
+            created_time = datetime.combine(day, account.created_time.timetz())
+        return objects.Context(
+            account=account,
+            assets=self.assets.of(account),
+            now=now,
+            campaigns=maps[0],
+            adsets=maps[1],
+            created_time=created_time,
+        )
+
+    def _render_list(
+        self, call: Call, items: list[Any], now: datetime, default: tuple[str, ...]
+    ) -> dict[str, Any]:
+        fields = objects.requested_fields(call.params, default)
+        ctx = self._ctx(None, now)
+        return self._paged(call, [objects.render(item, fields, ctx) for item in items])
 
     # ------------------------------------------------------------------ endpoints
 
@@ -325,7 +398,7 @@ class GraphApp:
 
     def view(self, account: AdAccount, as_of: datetime, hide_archived: bool, *, faults: bool = True) -> View:
         """How ``account``'s data looks at ``as_of``: restatement, its creation day, missing-row faults."""
-        created = self.faults.account_created_days_ago.get(account.id)
+        created = self._created_days_ago(account)
         return View(
             today=self._today(account, as_of).toordinal(),
             restatement_days=self.config.restatement_days,
@@ -357,18 +430,18 @@ class GraphApp:
         empty = "after" not in call.params and self._empty_answer()
         return self._insights_page(call, account, query, now, hide_archived=hide, empty=empty)
 
+    def _created_days_ago(self, account: AdAccount) -> int | None:
+        """``Faults.account_created_days_ago`` for the account (keys with or without ``act_``)."""
+        ages = self.faults.account_created_days_ago
+        return ages.get(account.id, ages.get(f"act_{account.id}"))
+
     def _empty_answer(self) -> bool:
         """Whether this answer is one of the ``Faults.empty_answer_rate`` share answered empty."""
         rate = self.faults.empty_answer_rate
         return bool(rate) and self.draw() < rate
 
     def _render_account(self, account: AdAccount, fields: list[str], now: datetime) -> dict[str, Any]:
-        created = self.faults.account_created_days_ago.get(account.id)
-        created_time = None
-        if created is not None:
-            day = date.fromordinal(self.world.anchor.toordinal() - created)
-            created_time = datetime.combine(day, account.created_time.timetz())
-        return objects.render_account(account, fields, now, created_time=created_time)
+        return objects.render_account(account, fields, self._ctx(account, now))
 
     def _check_size(self, query: InsightsQuery) -> None:
         faults = self.faults
@@ -389,7 +462,8 @@ class GraphApp:
         empty: bool = False,
     ) -> dict[str, Any]:
         self._check_size(query)
-        if empty or account.id in self.faults.empty_answer_accounts:
+        broken = self.faults.empty_answer_accounts
+        if empty or account.id in broken or f"act_{account.id}" in broken:
             return {"data": []}  # the data fault: an answer empty although the range has spend
         after = call.params.get("after")
         start = decode_cursor(after, 3) if after else (0, 0, 0)
@@ -451,11 +525,15 @@ class GraphApp:
             body["summary"] = {"total_count": len(items)}
         return body
 
-    def _object_list(self, call: Call, account: AdAccount, edge: str) -> dict[str, Any]:
-        node_type, getters = objects.NODE_TYPES[edge]
-        fields = objects.requested_fields(call.params, ("id",))
-        items = objects.list_objects(account, edge, call.params)
-        return self._paged(call, [objects.render(obj, fields, getters, node_type) for obj in items])
+    def _object_list(
+        self, call: Call, account: AdAccount, edge: str, now: datetime, parent: Any = None
+    ) -> dict[str, Any]:
+        node_type = listing.EDGES[edge][0]
+        default = ("hash", "id") if edge == "adimages" else ("id",)
+        fields = objects.requested_fields(call.params, default)
+        ctx = self._ctx(account, now)
+        items = listing.list_objects(edge, call.params, ctx, parent)
+        return self._paged(call, [objects.render(obj, fields, ctx, node_type) for obj in items])
 
     def _submit_job(
         self, account: AdAccount, params: Mapping[str, str], query: InsightsQuery, now: datetime, hide: bool

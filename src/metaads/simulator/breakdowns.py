@@ -172,13 +172,21 @@ def bucket_weights(account: AdAccount, ad: Ad, dims: tuple[str, ...]) -> list[fl
 def _weights(account_id: str, timezone_name: str, seed: int, dims: tuple[str, ...]) -> list[float]:
     per_axis = []
     for dim, _, shape in _axes(account_id, timezone_name, dims):
-        h = mix(seed ^ (BREAKDOWNS.index(dim) + 1) * 0x2545F4914F6CDD1D & 0xFFFFFFFFFFFFFFFF)
+        h = mix(seed ^ _dim_key(dim) * 0x2545F4914F6CDD1D & 0xFFFFFFFFFFFFFFFF)
         weights = []
         for i, base in enumerate(shape):
             h = mix(h + i)
             weights.append(base * (0.5 + (h & 0xFFFF) / 65536.0))
         per_axis.append(weights)
     return [_product(combo) for combo in itertools.product(*per_axis)]
+
+
+#: Keys of the first modelled breakdowns, kept so their figures stay what earlier versions produced.
+_DIM_KEYS = {"age": 1, "gender": 2, "country": 3, "publisher_platform": 4, "device_platform": 5}
+
+
+def _dim_key(dim: str) -> int:
+    return _DIM_KEYS.get(dim) or 6 + BREAKDOWNS.index(dim)
 
 
 def _product(values: tuple[float, ...]) -> float:

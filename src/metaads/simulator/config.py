@@ -39,11 +39,11 @@ class Faults:
     #: Share of ad-day rows silently missing from ad-, ad set- and campaign-level insights (the same ad-days
     #: on every call, and left out of the ad set / campaign sums); account-level answers stay complete.
     missing_rows_rate: float = 0.0
-    #: Ad account ids (digits) whose insights answers are ``{"data": []}`` whatever the range.
+    #: Ad account ids (digits, ``act_`` optional) whose insights answers are ``{"data": []}`` whatever the range.
     empty_answer_accounts: set[str] = field(default_factory=set)
     #: Share of insights requests (a first page, or an async report run) answered ``{"data": []}``.
     empty_answer_rate: float = 0.0
-    #: Ad account id (digits) -> the account was created that many days before the world's anchor date:
+    #: Ad account id (``act_`` optional) -> the account was created that many days before the anchor date:
     #: no insights rows at any level before that day, and ``created_time`` says so.
     account_created_days_ago: dict[str, int] = field(default_factory=dict)
 

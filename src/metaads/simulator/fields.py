@@ -268,9 +268,7 @@ _SIMPLE: dict[str, Callable[[RowFigures], Any]] = {
         lambda k: f.cost(f.unique(int(f.count(k)))), list(f.conversions(f.actions) or ())
     ),
     "outbound_clicks": lambda f: f.single("outbound_click", str(f.outbound) if f.outbound else None),
-    "unique_outbound_clicks": lambda f: f.single(
-        "outbound_click", str(f.unique(f.outbound)) if f.outbound else None
-    ),
+    "unique_outbound_clicks": lambda f: f.single("outbound_click", str(f.unique(f.outbound)) if f.outbound else None),
     "outbound_clicks_ctr": lambda f: f.single("outbound_click", f.rate(f.outbound, f.impressions)),
     "unique_outbound_clicks_ctr": lambda f: f.single("outbound_click", f.rate(f.unique(f.outbound), f.reach)),
     "cost_per_outbound_click": lambda f: f.single("outbound_click", f.cost(f.outbound)),

@@ -160,6 +160,8 @@ class Simulator:
         filtering: Sequence[Mapping[str, Any]] | None = None,
         time_increment: str | int = 1,
         action_attribution_windows: Sequence[str] = (),
+        action_breakdowns: Sequence[str] = (),
+        action_report_time: str | None = None,
         apply_faults: bool = True,
     ) -> list[dict[str, Any]]:
         """Exactly the rows ``/act_{id}/insights`` would return now for these parameters, in API order.
@@ -183,6 +185,10 @@ class Simulator:
             params["filtering"] = json.dumps(list(filtering))
         if action_attribution_windows:
             params["action_attribution_windows"] = json.dumps(list(action_attribution_windows))
+        if action_breakdowns:
+            params["action_breakdowns"] = json.dumps(list(action_breakdowns))
+        if action_report_time:
+            params["action_report_time"] = action_report_time
         today = self.account_today(account.id)
         try:
             query = parse_query(
