@@ -83,10 +83,10 @@ def test_explicit_bounds_win_over_the_ledger(since: date | None, until: date | N
     assert (window.range, window.kind) == (expected, WindowKind.EXPLICIT)
 
 
-def test_a_reconciled_range_counts_as_loaded() -> None:
-    entries = [entry(27, 0, ran_ago=0, status="reconciled")]
-    assert first_missing_day(entries, TODAY, "UTC", 28) == TODAY + timedelta(days=1)
-    assert plan_window(TODAY, entries, POLICY, timezone_name="UTC").kind == WindowKind.LOOKBACK
+def test_a_range_that_did_not_reconcile_does_not_count_as_loaded() -> None:
+    entries = [*daily_deep_runs(40, 1), entry(27, 0, ran_ago=0, status="mismatch")]
+    assert first_missing_day(entries, TODAY, "UTC", 28) == TODAY
+    assert plan_window(TODAY, entries, POLICY, timezone_name="UTC").kind == WindowKind.DEEP
 
 
 def test_deep_window_is_never_shorter_than_the_lookback() -> None:
