@@ -85,7 +85,7 @@ def test_explicit_bounds_win_over_the_ledger(since: date | None, until: date | N
 
 def test_a_range_that_did_not_reconcile_does_not_count_as_loaded() -> None:
     entries = [*daily_deep_runs(40, 1), entry(27, 0, ran_ago=0, status="mismatch")]
-    assert first_missing_day(entries, TODAY, "UTC", 28) == TODAY
+    assert first_missing_day(entries, TODAY, "UTC", 28) == days_ago(27)  # as if the mismatch had not run
     assert plan_window(TODAY, entries, POLICY, timezone_name="UTC").kind == WindowKind.DEEP
 
 
