@@ -28,6 +28,7 @@ from typing import Any
 
 from metaads import Account, Simulator, SimulatorConfig
 from metaads.config.accounts import parse_accounts
+from metaads.dates import resolve_range
 from metaads.graph import CallStats, ClientPolicy, GraphClient, TokenPool
 
 DEFAULT_CONCURRENCY = 5
@@ -43,7 +44,8 @@ class AccountResult:
 
 def _extract(client: GraphClient, account: Account, days: int) -> AccountResult:
     started = time.perf_counter()
-    since, until = client.lookback_range(account, days)
+    window = resolve_range(client.local_today(account), lookback_days=days)
+    since, until = window.since, window.until
     campaigns = sum(1 for _ in client.campaigns(account))
     rows = sum(len(page) for page in client.insights(account, since, until))
     return AccountResult(account, rows, campaigns, time.perf_counter() - started)
@@ -60,7 +62,7 @@ def run(quick: bool = False, *, concurrency: int = DEFAULT_CONCURRENCY, latency_
     pool = TokenPool(sim.tokens, app_ids=[sim.token_app(t) for t in sim.tokens])
     policy = ClientPolicy(max_connections=max(concurrency, 1) * 2)
     with sim.serve(port=0) as server, \
-            GraphClient(base_url=server.base_url, version="v25.0", tokens=pool, policy=policy) as client:
+            GraphClient(base_url=server.base_url, tokens=pool, policy=policy) as client:
         server_calls_before = sim.stats.calls
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=concurrency) as workers:

@@ -36,6 +36,10 @@ import sqlalchemy as sa
 
 from metaads import Account, sync_analytics
 from metaads.config.accounts import parse_accounts
+from metaads.dates import DateRange
+from metaads.outcomes import ChunkResult
+from metaads.statuses import AccountStatus
+from metaads.sync import SyncOptions
 from metaads.sync.plan import window_start
 from metaads.sync.targets import analytics_tables, ensure_targets
 from metaads.warehouse import Warehouse
@@ -119,7 +123,7 @@ def fill_warehouse(engine: sa.Engine, schema: str, rows: int) -> dict[str, int]:
                          {"account": account.id, "account_name": account.label, "since": since,
                           "until": until, "ads": ads_per_day, "loaded_at": LOADED_AT})
             conn.execute(sa.text(_ACTIONS_SQL.format(table=ads, actions=actions)))
-        warehouse.record_account_run(run_id, account, since, until, status="loaded")
+        warehouse.record_account_run(run_id, account, ChunkResult(DateRange(since, until), AccountStatus.LOADED))
     warehouse.finish_run(run_id, status="success", accounts_failed=0)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("ANALYZE")
@@ -155,8 +159,8 @@ def _reload_ledger(engine: sa.Engine, schema: str) -> None:
     accounts = bench_accounts()
     run_id = warehouse.start_run(trigger="bench", accounts=len(accounts))
     for account in accounts:
-        warehouse.record_account_run(run_id, account, TODAY - timedelta(days=INCREMENTAL_DAYS - 1), TODAY,
-                                     status="loaded")
+        warehouse.record_account_run(run_id, account, ChunkResult(
+            DateRange(TODAY - timedelta(days=INCREMENTAL_DAYS - 1), TODAY), AccountStatus.LOADED))
     warehouse.finish_run(run_id, status="success", accounts_failed=0)
 
 
@@ -165,13 +169,13 @@ def measure_metaads(source_url: str, source_schema: str, target_url: str, target
     source = sa.create_engine(source_url, pool_size=THREADS + 2, max_overflow=THREADS)
     target = sa.create_engine(target_url, pool_size=THREADS + 1, max_overflow=THREADS)
     started = time.perf_counter()
-    result = sync_analytics(source, source_schema, target, target_schema, full=True, threads=THREADS,
-                            retention_days=retention_days, today=TODAY)
+    result = sync_analytics(source, source_schema, target, target_schema,
+                            SyncOptions(full=True, threads=THREADS, retention_days=retention_days, today=TODAY))
     seconds = time.perf_counter() - started
     _reload_ledger(source, source_schema)
     started = time.perf_counter()
-    incremental = sync_analytics(source, source_schema, target, target_schema, threads=THREADS,
-                                 retention_days=retention_days, today=TODAY)
+    incremental = sync_analytics(source, source_schema, target, target_schema,
+                                 SyncOptions(threads=THREADS, retention_days=retention_days, today=TODAY))
     incremental_s = time.perf_counter() - started
     source.dispose()
     target.dispose()

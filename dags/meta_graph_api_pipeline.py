@@ -24,7 +24,6 @@ import pendulum
 from airflow.sdk import CronTriggerTimetable, TaskGroup, TriggerRule, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from metaads.errors import MetaAdsError
 from metaads.orchestration import (
     DAG_ID,
     FINISH_TASK_ID,
@@ -45,6 +44,7 @@ from metaads.orchestration import (
     sync_analytics,
     task_settings,
 )
+from metaads.redact import redact_text
 
 T = TypeVar("T")
 
@@ -54,13 +54,19 @@ PLAN = plan_from_settings(dag_settings())
 
 
 def _run(step: Callable[[], T]) -> T:
-    """Run a step; failures that a retry cannot fix end the task at once instead of after two retries."""
+    """Run a step; failures that a retry cannot fix end the task at once instead of after two retries.
+
+    ``is_retryable`` decides, as it does for the pipeline: metaads errors by their action, anything
+    else (a fault nobody foresaw) as not worth retrying.
+    """
     try:
         return step()
-    except MetaAdsError as exc:
+    except AirflowFailException:
+        raise
+    except Exception as exc:
         if is_retryable(exc):
             raise
-        raise AirflowFailException(str(exc)) from exc
+        raise AirflowFailException(redact_text(f"{type(exc).__name__}: {exc}")) from exc
 
 
 @dag(
@@ -94,7 +100,7 @@ def meta_graph_api_pipeline() -> None:
                 return extract_account(task_settings(), account_id, ledger_run).to_xcom()
             except AccountFailedError as exc:
                 # finish_run reads this to name the account and say why it failed.
-                get_current_context()["ti"].xcom_push(key=OUTCOME_XCOM_KEY, value=exc.outcome.to_xcom())
+                get_current_context()["ti"].xcom_push(key=OUTCOME_XCOM_KEY, value=exc.result.to_xcom())
                 raise
 
         return _run(step)

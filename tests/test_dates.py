@@ -4,7 +4,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from metaads.dates import DateRange, chunk_range, local_today, oldest_available_day, resolve_range
+from metaads.dates import DateRange, chunk_range, local_today, oldest_available_day, resolve_range, today_bounds
+from metaads.errors import ConfigError
 
 NOON_UTC = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 
@@ -39,8 +40,31 @@ def test_explicit_bounds_are_clamped_to_history_and_today() -> None:
     assert window.until == today
     assert oldest_available_day(today) == date(2023, 10, 26)  # 37 months back, plus a day of margin
     assert oldest_available_day(date(2026, 3, 31)) == date(2023, 3, 1)  # no February 31st
-    with pytest.raises(ValueError, match="nothing to fetch"):
-        resolve_range(today, lookback_days=1, since=date(2026, 12, 1))
+
+
+
+@pytest.mark.parametrize(("since", "until", "message"), [
+    (date(2026, 11, 26), None, "--since: 2026-11-26 is in the future"),
+    (date(2026, 11, 10), date(2026, 11, 9), "--until: 2026-11-09 is before --since 2026-11-10"),
+    (date(2020, 1, 1), date(2023, 10, 25), "--until: 2023-10-25 is older than the 37 months of history"),
+    (None, date(2021, 5, 1), "--until: 2021-05-01 is older than the 37 months"),
+], ids=["since-in-the-future", "until-before-since", "range-older-than-history", "until-older-than-history"])
+def test_impossible_bounds_are_a_config_error_naming_the_option(since: date | None, until: date | None,
+                                                                message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        resolve_range(date(2026, 11, 25), lookback_days=15, since=since, until=until)
+    assert caught.value.variable == message.split(":")[0]
+
+
+def test_bounds_on_the_history_edge_and_today_are_accepted() -> None:
+    today = date(2026, 11, 25)
+    oldest = oldest_available_day(today)
+    assert resolve_range(today, lookback_days=1, since=oldest, until=oldest) == DateRange(oldest, oldest)
+    assert resolve_range(today, lookback_days=1, since=today) == DateRange(today, today)
+
+
+def test_a_date_is_today_somewhere_from_utc_minus_12_to_utc_plus_14() -> None:
+    assert today_bounds(datetime(2026, 11, 25, 11, 0, tzinfo=timezone.utc)) == (date(2026, 11, 24), date(2026, 11, 26))
 
 
 def test_chunks_cover_the_range_exactly_once_oldest_first() -> None:

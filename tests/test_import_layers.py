@@ -13,13 +13,14 @@ SRC = Path(metaads.__file__).parent
 
 # Lowest first. A module may import modules of its own layer or a lower one, never a higher one.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"errors", "redact", "clock", "dates", "logs", "accounts", "database"}),  # foundations
+    frozenset({"errors", "redact", "clock", "dates", "logs", "accounts", "database", "graph_api", "statuses",
+               "outcomes", "embedded_postgres"}),  # foundations
     frozenset({"graph", "simulator"}),
     frozenset({"transform"}),
     frozenset({"warehouse"}),
     frozenset({"sync"}),
     frozenset({"config"}),  # parses the environment; nothing below may read settings
-    frozenset({"pipeline"}),
+    frozenset({"pipeline", "observability"}),  # observability: run metrics from the pipeline's summary
     frozenset({"orchestration"}),
     frozenset({"cli", "__main__", "__init__"}),
 )

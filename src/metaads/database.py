@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
+from metaads.embedded_postgres import is_embedded_url, parse_embedded_url, resolve_url
 from metaads.errors import ConfigError, WarehouseError
 from metaads.redact import redact_text
 
@@ -69,6 +70,9 @@ def check_url(url: str, *, variable: str) -> URL:
     except sa.exc.ArgumentError:
         raise ConfigError("is not a SQLAlchemy database URL (e.g. postgresql+psycopg://user@host/db)",
                           variable=variable) from None
+    if is_embedded_url(str(url)):  # no dialect of its own: a folder for metaads.embedded_postgres
+        parse_embedded_url(str(url))
+        return parsed
     try:
         dialect = parsed.get_dialect()
     except sa.exc.NoSuchModuleError:
@@ -87,10 +91,13 @@ def check_url(url: str, *, variable: str) -> URL:
 def create_engine_for(url: str, *, pool_size: int = 5, variable: str = "WAREHOUSE_URL") -> sa.Engine:
     """An engine for a warehouse/analytics URL; SQLite files get their folder and sane pragmas.
 
+    The embedded pseudo-URL (``postgresql+embedded:///folder``) starts its server on demand first.
+
     Raises:
         ConfigError: naming ``variable``: the URL does not parse, its dialect or driver is missing,
             or the SQLite folder cannot be created.
     """
+    url = resolve_url(str(url))
     parsed = check_url(url, variable=variable)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

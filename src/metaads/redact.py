@@ -1,7 +1,7 @@
 """Keep access tokens out of logs, errors and reprs.
 
-Meta's ``paging.next`` URLs carry the access token, so every URL we log or put in an exception goes
-through :func:`redact_url`; free text goes through :func:`redact_text`, which also masks any token
+Meta's ``paging.next`` URLs carry the access token, so every URL and free text we log or put in an
+exception goes through :func:`redact_text`, which masks token-bearing parameters and also any token
 registered with :func:`register_secret` (the configured tokens and app secret are registered at start).
 """
 
@@ -46,11 +46,6 @@ def redact_text(text: str) -> str:
     if pattern is not None:
         text = pattern.sub(MASK, text)
     return text
-
-
-def redact_url(url: str) -> str:
-    """A URL fit for logs: secret query parameters replaced by ``***``."""
-    return redact_text(url)
 
 
 def token_hint(token: str) -> str:

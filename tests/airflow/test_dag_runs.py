@@ -174,12 +174,38 @@ def test_unreadable_account_fails_alone_sync_runs_and_the_dag_run_fails_naming_i
     assert token not in log
 
 
+def test_account_the_api_says_does_not_exist_100_33_is_not_retried(
+        deployment: Deployment, metaads_env: Any) -> None:
+    # An account id no token can see: Graph API 100/33 "does not exist, cannot be loaded due to missing
+    # permissions". Asking again gives the same answer, so Airflow must not spend its retries on it.
+    accounts = deployment.env["META_ACCOUNTS"] + ",act_999000111:bm_04:Gone"
+
+    dag_run = deployment.run(metaads_env, META_ACCOUNTS=accounts)
+
+    assert str(dag_run.state) == "failed"
+    by_task = states(dag_run)
+    extract = {tid: s for tid, s in by_task.items() if ".extract_" in tid}
+    assert len(extract) == 4, by_task
+    failed = {tid: s for tid, s in extract.items() if s[0] == "failed"}
+    assert list(failed) == ["accounts_group_2.extract_gone"], by_task
+    assert failed["accounts_group_2.extract_gone"][1] == 1, "a 100/33 answer is not retried"
+    assert sum(1 for state, _ in extract.values() if state == "success") == 3
+    assert by_task["sync_analytics"][0] == "success"
+    rows = [r for r in deployment.ledger("metaads_account_runs") if r["account_id"] == "999000111"]
+    assert [r["status"] for r in rows] == ["failed"]
+    assert "code=100" in rows[0]["error"]
+    assert "subcode=33" in rows[0]["error"]
+
+
 def test_the_first_dag_run_of_an_account_day_re_fetches_the_deep_window_and_the_next_one_looks_back(
         deployment: Deployment, metaads_env: Any) -> None:
     from datetime import datetime, timedelta, timezone
 
     from metaads.clock import FakeClock
     from metaads.config.accounts import parse_accounts
+    from metaads.dates import DateRange
+    from metaads.outcomes import ChunkResult
+    from metaads.statuses import AccountStatus
     from metaads.warehouse import Warehouse
 
     deep = 8
@@ -191,7 +217,8 @@ def test_the_first_dag_run_of_an_account_day_re_fetches_the_deep_window_and_the_
     run_id = warehouse.start_run(trigger="test", accounts=len(accounts))
     for account in accounts:
         until = deployment.sim.account_today(account.id) - timedelta(days=1)
-        warehouse.record_account_run(run_id, account, until - timedelta(days=60), until, status="loaded")
+        loaded = ChunkResult(DateRange(until - timedelta(days=60), until), AccountStatus.LOADED)
+        warehouse.record_account_run(run_id, account, loaded)
     settings = {"DEEP_LOOKBACK_DAYS": str(deep)}
 
     first = deployment.run(metaads_env, **settings)

@@ -5,27 +5,40 @@ Pure metaads code: no Airflow needed.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from metaads import settings_from_mapping
+from metaads.accounts import Account
+from metaads.dates import DateRange
 from metaads.errors import (
+    AsyncJobFailedError,
     BadRequestError,
     ConfigError,
+    DataTooLargeError,
+    DeprecatedVersionError,
+    InsightRowError,
     LoadError,
+    NoUsableTokenError,
+    PagingError,
     PermissionDeniedError,
     RateLimitedError,
+    RowRejectedError,
     TokenInvalidError,
     TransientError,
+    UnexpectedError,
 )
 from metaads.orchestration import (
     AccountFailedError,
-    AccountOutcome,
     RunFailedError,
     finish_run,
     is_retryable,
     plan_from_settings,
     task_slug,
 )
+from metaads.pipeline import AccountResult, ChunkResult
+from metaads.statuses import AccountStatus
 
 
 def settings(accounts: str, **extra: str):  # type: ignore[no-untyped-def]
@@ -71,23 +84,47 @@ def test_unknown_time_zone_is_a_config_error_naming_pipeline_timezone() -> None:
     (PermissionDeniedError("no ads_read", code=200), False),
     (TokenInvalidError("expired", code=190), False),
     (BadRequestError("bad field", code=100), False),
+    (BadRequestError("Object with ID 'act_9' does not exist", code=100, subcode=33), False),
     (ConfigError("not configured", variable="META_ACCOUNTS"), False),
-], ids=["transient", "rate-limited", "load-error", "permission", "token", "bad-request", "config"])
+    (DeprecatedVersionError("v19.0 is gone", code=2635), False),
+    (NoUsableTokenError("all tokens invalid"), False),
+    (DataTooLargeError("reduce the amount of data", code=1), True),
+    (PagingError("cursor repeated"), True),
+    (AsyncJobFailedError("Job Failed", async_status="Job Failed", report_run_id="1"), True),
+    (InsightRowError("spend: 'x' is not a number"), False),
+    (RowRejectedError("integer out of range"), False),
+    (UnexpectedError("KeyError: 'x'"), False),
+    (ValueError("a fault nobody foresaw"), False),
+], ids=["transient", "rate-limited", "load-error", "permission", "token", "bad-request", "object-missing-100-33",
+        "config", "deprecated-version", "no-usable-token", "data-too-large", "paging", "async-job-failed",
+        "bad-insights-row", "row-rejected", "unexpected-wrapped", "unexpected-bare"])
 def test_only_failures_that_time_can_fix_are_retried(error: Exception, retry: bool) -> None:
     assert is_retryable(error) is retry
 
 
-def outcome(account_id: str, name: str, status: str, error: str | None = None) -> AccountOutcome:
-    return AccountOutcome(account_id=account_id, name=name, table=f"t_{account_id}", status=status,
-                          error=error, retryable=status == "loaded")
+def outcome(account_id: str, name: str, status: str, error: str | None = None) -> AccountResult:
+    account = Account(id=account_id, table=f"t_{account_id}", label=name, index=int(account_id) - 1)
+    window = DateRange(date(2026, 11, 20), date(2026, 11, 24))
+    chunk = ChunkResult(window, AccountStatus(status), ads_rows=3 if status == "loaded" else 0, error=error,
+                        api_calls=4, throttled_s=1.5, duration_s=2.0, retryable=status == "loaded")
+    return AccountResult(account=account, status=AccountStatus(status), range=window, chunks=[chunk], api_calls=4,
+                         throttled_s=1.5, duration_s=2.0, error=error, retryable=status == "loaded")
 
 
-def test_account_outcome_survives_the_xcom_round_trip_and_its_failure_says_whether_to_retry() -> None:
+def test_account_result_survives_the_xcom_round_trip_and_its_failure_says_whether_to_retry() -> None:
     failed = outcome("2", "Beta", "failed", "(#200) no permission")
-    assert AccountOutcome.from_xcom(failed.to_xcom()) == failed
+    assert AccountResult.from_xcom(failed.to_xcom(), failed.account) == failed
+    loaded = outcome("1", "Alpha", "loaded")
+    assert AccountResult.from_xcom(loaded.to_xcom(), loaded.account) == loaded
     error = AccountFailedError(failed)
     assert error.retryable is False
+    assert is_retryable(error) is False
     assert "Beta (act_2) failed: (#200) no permission" in str(error)
+
+
+def test_an_xcom_of_another_account_is_refused() -> None:
+    with pytest.raises(ValueError, match="account '2'"):
+        AccountResult.from_xcom(outcome("2", "Beta", "loaded").to_xcom(), outcome("1", "Alpha", "loaded").account)
 
 
 def test_finish_fails_naming_every_account_that_did_not_load() -> None:

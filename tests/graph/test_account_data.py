@@ -9,12 +9,14 @@ import pytest
 
 from metaads.accounts import Account
 from metaads.clock import FakeClock
+from metaads.dates import DateRange, resolve_range
 from metaads.errors import ConfigError, DeprecatedVersionError, TransientError
 from metaads.graph import AccountInfo, ClientPolicy, GraphClient, oldest_available_day
 from metaads.graph.insights import ALL_EFFECTIVE_STATUSES
 from metaads.pipeline.engines import client_policy
 from metaads.simulator import Simulator
 from tests.graph.conftest import ClientFactory, all_rows, by_key, truth
+from tests.graph.windows import lookback
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -54,14 +56,14 @@ def test_local_today_is_the_date_in_the_account_time_zone(now: datetime, zone: s
     assert info.local_today(now) == today
 
 
-def test_lookback_range_ends_today_and_stays_inside_the_history() -> None:
+def test_lookback_window_ends_on_the_account_today_and_stays_inside_the_history() -> None:
     info = AccountInfo(id="1", name="x", currency="USD", timezone_name="Asia/Tokyo", account_status=1)
-    now = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)
-    assert info.lookback_range(now, 15) == (date(2026, 11, 7), date(2026, 11, 21))
-    assert info.lookback_range(now, 1) == (date(2026, 11, 21), date(2026, 11, 21))
-    assert info.lookback_range(now, 5000)[0] == oldest_available_day(date(2026, 11, 21)) == date(2023, 10, 22)
-    with pytest.raises(ValueError, match="at least 1"):
-        info.lookback_range(now, 0)
+    today = info.local_today(datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc))
+    assert resolve_range(today, lookback_days=15) == DateRange(date(2026, 11, 7), date(2026, 11, 21))
+    assert resolve_range(today, lookback_days=1) == DateRange(date(2026, 11, 21), date(2026, 11, 21))
+    assert resolve_range(today, lookback_days=5000).since == oldest_available_day(today) == date(2023, 10, 22)
+    with pytest.raises(ConfigError, match="--lookback: must be at least 1"):
+        resolve_range(today, lookback_days=0)
 
 
 def test_campaigns_include_archived_and_deleted_across_pages(sim: Simulator, accounts: list[Account],
@@ -80,7 +82,7 @@ def test_insights_include_archived_and_deleted_ads_unless_told_otherwise(
         sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
     account = accounts[0]
     client = make_client()
-    since, until = client.lookback_range(account, 30)
+    since, until = lookback(client, account, 30)
     every = all_rows(client.insights(account, since, until))
     live = all_rows(client.insights(account, since, until, include_archived=False))
     hidden = {ad.id for ad in sim.account(account.id).ads if ad.effective_status in ("ARCHIVED", "DELETED")}
@@ -97,7 +99,7 @@ def test_accounts_extracted_in_parallel_over_http_share_one_client(
         client = make_client(base_url=server.base_url, policy=ClientPolicy(page_size=50, max_retries=10))
 
         def extract(account: Account) -> tuple[date, date, list[dict[str, object]]]:
-            since, until = client.lookback_range(account, 20)
+            since, until = lookback(client, account, 20)
             return since, until, all_rows(client.insights(account, since, until))
 
         with ThreadPoolExecutor(max_workers=len(accounts)) as pool:
@@ -170,7 +172,7 @@ def test_insights_options_are_sent_as_the_api_expects(
         breakdowns: tuple[str, ...], windows: tuple[str, ...]) -> None:
     account = accounts[0]
     client = make_client()
-    since, until = client.lookback_range(account, 7)
+    since, until = lookback(client, account, 7)
     fields = ("account_id", f"{level}_id" if level != "account" else "account_name", "spend", "impressions",
               "actions", "date_start", "date_stop")
     rows = all_rows(client.insights(account, since, until, level=level, fields=fields, breakdowns=breakdowns,

@@ -13,6 +13,7 @@ from metaads.clock import FakeClock
 from metaads.graph import AsyncJobFailedError, AsyncJobTimeoutError, ClientPolicy
 from metaads.simulator import Simulator, SimulatorConfig
 from tests.graph.conftest import ClientFactory, accounts_of, all_rows, by_key, truth
+from tests.graph.windows import lookback
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -41,7 +42,7 @@ def _truth(sim: Simulator, account: Account, since: date, until: date) -> list[d
 def test_long_range_uses_an_async_report_and_equals_ground_truth(
         sim: Simulator, accounts: list[Account], make_client: ClientFactory, clock: FakeClock) -> None:
     client = make_client(policy=ClientPolicy(async_threshold_days=31, async_poll_initial_s=2.0))
-    since, until = client.lookback_range(accounts[0], 45)
+    since, until = lookback(client, accounts[0], 45)
     started = clock.monotonic()
     rows = all_rows(client.insights(accounts[0], since, until))
     assert by_key(rows) == _truth(sim, accounts[0], since, until)
@@ -55,7 +56,7 @@ def test_long_range_uses_an_async_report_and_equals_ground_truth(
 def test_small_range_is_read_synchronously_unless_the_ads_estimate_is_large(
         sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
     client = make_client(policy=ClientPolicy(async_threshold_days=31, async_threshold_cells=5_000))
-    since, until = client.lookback_range(accounts[0], 10)
+    since, until = lookback(client, accounts[0], 10)
     all_rows(client.insights(accounts[0], since, until, estimated_ads=100))
     assert client.stats(accounts[0]).async_jobs == 0
     all_rows(client.insights(accounts[0], since, until, estimated_ads=1000))
@@ -68,7 +69,7 @@ def test_failed_or_skipped_job_is_resubmitted_once(sim: Simulator, accounts: lis
     setattr(sim.faults, fault, 1.0)
     transport = OnSubmit(sim.transport(), {2: lambda: setattr(sim.faults, fault, 0.0)})
     client = make_client(transport=transport)
-    since, until = client.lookback_range(accounts[1], 20)
+    since, until = lookback(client, accounts[1], 20)
     rows = all_rows(client.insights(accounts[1], since, until, mode="async"))
     assert by_key(rows) == _truth(sim, accounts[1], since, until)
     stats = client.stats(accounts[1])
@@ -81,7 +82,7 @@ def test_job_failing_twice_is_split_into_halves(sim: Simulator, accounts: list[A
     setattr(sim.faults, fault, 1.0)
     transport = OnSubmit(sim.transport(), {3: lambda: setattr(sim.faults, fault, 0.0)})
     client = make_client(transport=transport)
-    since, until = client.lookback_range(accounts[1], 20)
+    since, until = lookback(client, accounts[1], 20)
     rows = all_rows(client.insights(accounts[1], since, until, mode="async"))
     assert by_key(rows) == _truth(sim, accounts[1], since, until)
     stats = client.stats(accounts[1])
@@ -109,7 +110,7 @@ def test_job_that_does_not_finish_in_time_is_split_until_parts_finish(clock: Fak
     account = accounts_of(sim)[0]
     policy = ClientPolicy(async_timeout_s=200.0, async_start_timeout_s=100.0, async_poll_max_s=20.0)
     with make_client(policy=policy, transport=sim.transport(), tokens=list(sim.tokens)) as client:
-        since, until = client.lookback_range(account, 16)
+        since, until = lookback(client, account, 16)
         rows = all_rows(client.insights(account, since, until, mode="async"))
         assert by_key(rows) == _truth(sim, account, since, until)
         stats = client.stats(account)

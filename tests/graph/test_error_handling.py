@@ -24,6 +24,7 @@ from metaads.errors import (
 from metaads.graph import ClientPolicy
 from metaads.simulator import Simulator
 from tests.graph.conftest import ClientFactory, Scripted, ScriptedTransport, all_rows, by_key, truth
+from tests.graph.windows import lookback
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -94,7 +95,7 @@ def test_graph_error_is_handled_as_the_spec_table_says(
     transport = ScriptedTransport(sim.transport(), [
         Scripted(status, body, headers, match=lambda r: r.url.path.endswith("/insights"))])
     client = make_client(transport=transport, policy=POLICY)
-    since, until = client.lookback_range(account, 10)
+    since, until = lookback(client, account, 10)
     insights_calls = lambda: sum(1 for _, path, _ in transport.requests if path.endswith("/insights"))  # noqa: E731
 
     if behaviour in ("skip", "fix-request", "config"):
@@ -142,6 +143,19 @@ def test_transient_error_backs_off_exponentially_with_jitter_then_gives_up(
     assert clock.slept == pytest.approx(stats.backoff_s)
 
 
+def test_transient_retry_waits_at_least_as_long_as_the_server_says(
+        sim: Simulator, accounts: list[Account], make_client: ClientFactory, clock: FakeClock) -> None:
+    transport = ScriptedTransport(sim.transport(), [Scripted(
+        503, {"error": {"message": "Service temporarily unavailable", "code": 2, "is_transient": True}},
+        headers={"Retry-After": "45"}, times=2)])
+    client = make_client(transport=transport, policy=ClientPolicy(max_retries=3, backoff_base_s=1.0))
+    assert client.account_info(accounts[0]).id == accounts[0].id
+    stats = client.stats(accounts[0])
+    assert (stats.transient_errors, stats.retries, stats.api_calls) == (2, 2, 3)
+    assert stats.backoff_s == pytest.approx(90.0)  # the header's 45 s twice, not 1-2 s of back-off
+    assert clock.slept == pytest.approx(90.0)
+
+
 def test_start_date_beyond_37_months_is_clamped_to_the_history_window(
         sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
     account = accounts[1]
@@ -175,6 +189,6 @@ def test_3018_inside_the_history_window_is_raised_not_clamped(
                                           "months from the current date"),
                  match=lambda r: r.url.path.endswith("/insights"))])
     client = make_client(transport=transport, policy=POLICY)
-    since, until = client.lookback_range(accounts[0], 5)
+    since, until = lookback(client, accounts[0], 5)
     with pytest.raises(DateRangeTooOldError):
         all_rows(client.insights(accounts[0], since, until))

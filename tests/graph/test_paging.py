@@ -15,6 +15,7 @@ from metaads.graph import ClientPolicy, PagingError
 from metaads.graph.session import split_url
 from metaads.simulator import Simulator
 from tests.graph.conftest import ClientFactory, Scripted, ScriptedTransport, all_rows, by_key, row_key, truth
+from tests.graph.windows import lookback
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -24,7 +25,7 @@ def test_paging_thousands_of_rows_over_http_equals_ground_truth_row_for_row(
     account = accounts[0]
     with sim.serve(port=0) as server:
         client = make_client(base_url=server.base_url, policy=ClientPolicy(page_size=200))
-        since, until = client.lookback_range(account, 200)
+        since, until = lookback(client, account, 200)
         rows = all_rows(client.insights(account, since, until, mode="sync"))
     expected = truth(sim, account, since, until)
     assert len(rows) > 2000
@@ -39,7 +40,7 @@ def test_empty_pages_that_have_next_do_not_end_paging(sim: Simulator, accounts: 
                                                       make_client: ClientFactory) -> None:
     sim.faults.empty_page_rate = 0.4
     client = make_client(policy=ClientPolicy(page_size=50))
-    since, until = client.lookback_range(accounts[1], 20)
+    since, until = lookback(client, accounts[1], 20)
     rows = all_rows(client.insights(accounts[1], since, until))
     expected = truth(sim, accounts[1], since, until)
     assert by_key(rows) == expected
@@ -72,7 +73,7 @@ def test_a_next_link_seen_before_is_a_paging_loop_error(sim: Simulator, accounts
                                                          make_client: ClientFactory) -> None:
     transport = RepeatingNextTransport(sim.transport())
     client = make_client(transport=transport, policy=ClientPolicy(page_size=25))
-    since, until = client.lookback_range(accounts[0], 10)
+    since, until = lookback(client, accounts[0], 10)
     with pytest.raises(PagingError, match="paging loop") as caught:
         all_rows(client.insights(accounts[0], since, until))
     assert caught.value.account_id == accounts[0].id
@@ -83,7 +84,7 @@ def test_reduce_the_amount_of_data_halves_limit_until_the_page_fits(
         sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
     sim.faults.max_rows_per_response = 100
     client = make_client(policy=ClientPolicy(page_size=500, min_page_size=25))
-    since, until = client.lookback_range(accounts[2], 15)
+    since, until = lookback(client, accounts[2], 15)
     rows = all_rows(client.insights(accounts[2], since, until))
     expected = truth(sim, accounts[2], since, until)
     assert by_key(rows) == expected
@@ -110,7 +111,7 @@ def test_too_much_data_at_smallest_limit_splits_the_date_range(sim: Simulator, a
     transport = ScriptedTransport(sim.transport(), [
         Scripted(500, reduce, times=1000, match=lambda r: _days_in(r) > 4)])
     client = make_client(transport=transport, policy=ClientPolicy(page_size=100, min_page_size=50))
-    since, until = client.lookback_range(accounts[0], 16)
+    since, until = lookback(client, accounts[0], 16)
     rows = all_rows(client.insights(accounts[0], since, until))
     expected = truth(sim, accounts[0], since, until)
     assert by_key(rows) == expected
@@ -153,7 +154,7 @@ def test_token_in_a_next_link_is_stripped_and_never_sent_in_a_url(
         sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
     transport = TokenInNextTransport(sim.transport(), sim.tokens[0])
     client = make_client(transport=transport, policy=ClientPolicy(page_size=25))
-    since, until = client.lookback_range(accounts[0], 10)
+    since, until = lookback(client, accounts[0], 10)
     rows = all_rows(client.insights(accounts[0], since, until))
     assert by_key(rows) == truth(sim, accounts[0], since, until)
     assert len(transport.urls) > 3

@@ -15,6 +15,7 @@ from metaads.errors import RateLimitedError
 from metaads.graph import ClientPolicy, GraphClient
 from metaads.simulator import Simulator, SimulatorConfig
 from tests.graph.conftest import Scripted, ScriptedTransport, accounts_of, all_rows, by_key, truth
+from tests.graph.windows import lookback
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -26,7 +27,7 @@ def _extract_all(client: GraphClient, accounts: list[Account], days: int
     # the parallel case is covered by the test below and by test_account_data.
     results = {}
     for account in accounts:
-        since, until = client.lookback_range(account, days)
+        since, until = lookback(client, account, days)
         results[account.id] = (since, until, all_rows(client.insights(account, since, until, mode="sync")))
     return results
 
@@ -125,7 +126,7 @@ def test_wait_is_capped_by_the_policy_maximum(sim: Simulator, accounts: list[Acc
         headers={"X-Business-Use-Case-Usage": regain}, match=lambda r: r.url.path.endswith("/insights"))])
     policy = ClientPolicy(max_wait_s=120.0)
     with GraphClient(tokens=list(sim.tokens), policy=policy, clock=clock, transport=transport) as client:
-        since, until = client.lookback_range(accounts[0], 3)
+        since, until = lookback(client, accounts[0], 3)
         assert all_rows(client.insights(accounts[0], since, until))
     assert client.stats(accounts[0]).throttled_s == pytest.approx(120.0)
 
@@ -138,7 +139,7 @@ def test_persistent_throttling_gives_up_after_the_policy_limit(sim: Simulator, a
         match=lambda r: r.url.path.endswith("/insights"))])
     policy = ClientPolicy(max_throttle_waits=3)
     with GraphClient(tokens=list(sim.tokens), policy=policy, clock=clock, transport=transport) as client:
-        since, until = client.lookback_range(accounts[0], 3)
+        since, until = lookback(client, accounts[0], 3)
         with pytest.raises(RateLimitedError) as caught:
             all_rows(client.insights(accounts[0], since, until))
     assert caught.value.retry_after_s == 30
@@ -160,7 +161,7 @@ def test_app_level_limit_with_tokens_of_one_app_waits_instead_of_switching(
     pool = TokenPool(same_app, app_ids=[app_id, app_id])
     with GraphClient(tokens=pool, policy=ClientPolicy(throttle_fallback_s=30), clock=clock,
                      transport=transport) as client:
-        since, until = client.lookback_range(accounts[0], 3)
+        since, until = lookback(client, accounts[0], 3)
         assert all_rows(client.insights(accounts[0], since, until))
     stats = client.stats(accounts[0])
     assert stats.token_failovers == 0

@@ -14,6 +14,7 @@ from metaads.errors import MetaAdsError
 from metaads.graph import ClientPolicy, GraphClient, TokenPool
 from metaads.simulator import Simulator, SimulatorConfig
 from tests.graph.conftest import Scripted, ScriptedTransport, accounts_of, all_rows
+from tests.graph.windows import lookback
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -46,7 +47,7 @@ def test_no_token_or_secret_appears_in_logs_errors_or_reprs_during_a_run_with_er
         for client in (over_http, in_process):
             for account in accounts:
                 try:
-                    since, until = client.lookback_range(account, 5)
+                    since, until = lookback(client, account, 5)
                     all_rows(client.insights(account, since, until))
                     list(client.campaigns(account))
                 except MetaAdsError as exc:

@@ -20,6 +20,7 @@ from tests.graph.conftest import (
     by_key,
     truth,
 )
+from tests.graph.windows import lookback
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -43,7 +44,7 @@ def test_invalid_token_fails_over_to_the_next_healthy_token_and_is_reported(
     client = make_client(transport=transport)
     account = accounts[0]
     with caplog.at_level(logging.WARNING):
-        since, until = client.lookback_range(account, 7)
+        since, until = lookback(client, account, 7)
         rows = all_rows(client.insights(account, since, until))
     assert by_key(rows) == truth(sim, account, since, until)
     assert client.stats(account).token_failovers == 1
@@ -131,7 +132,7 @@ def test_token_pool_needs_a_token() -> None:
         TokenPool([])
 
 
-@pytest.mark.parametrize("discover", [True, False], ids=["apps-discovered", "apps-unknown"])
+@pytest.mark.parametrize("discover", [True, False], ids=["apps-asked-up-front", "apps-asked-on-first-block"])
 def test_app_level_limit_switches_to_a_token_of_another_app(
         sim: Simulator, accounts: list[Account], clock: FakeClock, discover: bool) -> None:
     same_app, other_app = sim.tokens[2], sim.tokens[1]
@@ -144,12 +145,26 @@ def test_app_level_limit_switches_to_a_token_of_another_app(
     with GraphClient(tokens=pool, clock=clock, transport=transport) as client:
         if discover:
             assert client.discover_token_apps() == [sim.token_app(t) for t in pool_tokens(sim)]
-        since, until = client.lookback_range(accounts[0], 3)
+        since, until = lookback(client, accounts[0], 3)
         assert all_rows(client.insights(accounts[0], since, until))
     insights_tokens = [token for _, path, token in transport.requests if path.endswith("/insights")]
     assert insights_tokens[0] == sim.tokens[0]
-    assert set(insights_tokens[1:]) == {other_app if discover else same_app}
+    # Without being asked, the client learns the tokens' apps on the first code 4 (debug_token, once
+    # per token) and moves to the token of the other app, not to the blocked app's second token.
+    assert set(insights_tokens[1:]) == {other_app}
     assert client.stats(accounts[0]).token_failovers == 1
+    inspected = [path for _, path, _ in transport.requests if path.endswith("/debug_token")]
+    assert len(inspected) == 3
+
+
+def test_token_apps_are_not_asked_while_no_app_level_limit_is_hit(
+        sim: Simulator, accounts: list[Account], clock: FakeClock) -> None:
+    transport = ScriptedTransport(sim.transport(), [])
+    with GraphClient(tokens=TokenPool(list(sim.tokens)), clock=clock, transport=transport) as client:
+        since, until = lookback(client, accounts[0], 3)
+        assert all_rows(client.insights(accounts[0], since, until))
+        assert client.pool.app_ids() == [None] * len(sim.tokens)
+    assert not [path for _, path, _ in transport.requests if path.endswith("/debug_token")]
 
 
 def pool_tokens(sim: Simulator) -> list[str]:

@@ -8,10 +8,16 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from metaads.cli.demo_cmd import DEMO_DATABASE
+from metaads.embedded_postgres import status as embedded_status
+from metaads.embedded_postgres import stop as embedded_stop
 from tests.integration.conftest import World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +55,27 @@ def test_malformed_config_exits_2_naming_the_variable(live_world: World, tmp_pat
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+_TODAY = datetime.now(timezone.utc).date()  # the real clock, which simulator and process both read
+
+
+@pytest.mark.parametrize(("bounds", "message"), [
+    ({"--since": _TODAY + timedelta(days=3)}, "--since: "),
+    ({"--since": _TODAY - timedelta(days=5), "--until": _TODAY - timedelta(days=6)}, "--until: "),
+    ({"--since": _TODAY - timedelta(days=2000), "--until": _TODAY - timedelta(days=1500)}, "--until: "),
+], ids=["since-in-the-future", "until-before-since", "range-older-than-37-months"])
+def test_impossible_date_range_exits_2_naming_the_option(live_world: World, tmp_path: Path,
+                                                         bounds: dict[str, object], message: str) -> None:
+    warehouse = tmp_path / "wh.db"
+    args = [part for option, day in bounds.items() for part in (option, str(day))]
+    done = metaads("run", *args, env={**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{warehouse}"},
+                   cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not warehouse.exists(), "refused before touching the warehouse"
+    assert live_world.sim.stats.calls == 0, "refused before calling the API"
 
 
 def _unimportable_pyodbc(folder: Path) -> dict[str, str]:
@@ -128,29 +155,90 @@ def test_run_exits_nonzero_when_one_account_fails_while_the_others_load(live_wor
         assert token not in done.stderr
 
 
-def test_demo_from_a_fresh_clone_leaves_queryable_data(tmp_path: Path) -> None:
+def _demo_warehouse_counts(pgdata: Path) -> tuple[int, int, float, int]:
+    """Accounts, ad rows, total spend and action rows in the demo database of the embedded server."""
+    server = embedded_status(pgdata)
+    assert server is not None, f"the demo left no running PostgreSQL in {pgdata}"
+    engine = sa.create_engine(server.url(DEMO_DATABASE), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            accounts, rows, spend = conn.execute(sa.text(
+                "SELECT COUNT(DISTINCT account_id), COUNT(*), SUM(spend) FROM meta_ads.vw_graph_ads")).one()
+            actions = conn.execute(sa.text("SELECT COUNT(*) FROM meta_ads.vw_graph_ads_actions")).scalar_one()
+            # the production path: exact NUMERIC columns in real PostgreSQL tables
+            spend_type = conn.execute(sa.text(
+                "SELECT data_type FROM information_schema.columns WHERE table_schema = 'meta_ads' "
+                "AND table_name = 'bm_01' AND column_name = 'spend'")).scalar_one()
+    finally:
+        engine.dispose()
+    assert spend_type == "numeric"
+    return accounts, rows, float(spend), actions
+
+
+def test_demo_from_a_fresh_clone_loads_into_embedded_postgres(tmp_path: Path) -> None:
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.fail("the demo test needs git and a git checkout to clone")
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
-    # The clone's own sources, not the installed package, with this interpreter's dependencies.
-    env = {"PYTHONPATH": str(clone / "src")}
-    done = metaads("demo", "--dir", "demo-data", env=env, cwd=clone, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "where the data is" in done.stdout
-    warehouse = clone / "demo-data" / "warehouse.db"
-    analytics = clone / "demo-data" / "analytics.db"
-    with sqlite3.connect(warehouse) as db:
-        accounts, rows, spend = db.execute(
-            "SELECT COUNT(DISTINCT account_id), COUNT(*), SUM(spend) FROM vw_graph_ads").fetchone()
-        actions = db.execute("SELECT COUNT(*) FROM vw_graph_ads_actions").fetchone()[0]
-    assert accounts == 10
-    assert rows > 500
-    assert spend > 0
-    assert actions > rows
-    with sqlite3.connect(analytics) as db:
-        synced = db.execute("SELECT COUNT(*) FROM graph_ads").fetchone()[0]
-    assert synced == rows
+    # As root the embedded server runs as another user, who must be able to enter the folder.
+    top = Path(tempfile.mkdtemp(prefix="metaads-demo-"))
+    top.chmod(0o755)
+    clone = top / "clone"
+    pgdata = clone / "demo-data" / "postgres"
+    try:
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
+        # The clone's own sources, not the installed package, with this interpreter's dependencies.
+        env = {"PYTHONPATH": str(clone / "src")}
+        done = metaads("demo", "--dir", "demo-data", env=env, cwd=clone, timeout=600)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert "where the data is" in done.stdout
+        accounts, rows, spend, actions = _demo_warehouse_counts(pgdata)
+        assert accounts == 10
+        assert rows > 500
+        assert spend > 0
+        assert actions > rows
+        with sqlite3.connect(clone / "demo-data" / "demo" / "analytics.db") as db:
+            synced = db.execute("SELECT COUNT(*) FROM graph_ads").fetchone()[0]
+        assert synced == rows
+        # a second command reuses the running server (same postmaster), then stops it cleanly
+        first = embedded_status(pgdata)
+        again = metaads("embedded", "status", "--pgdata", str(pgdata), env=env, cwd=clone)
+        assert again.returncode == 0, again.stderr
+        assert first is not None
+        assert str(first.pid) in again.stdout
+        stopped = metaads("embedded", "stop", "--pgdata", str(pgdata), env=env, cwd=clone)
+        assert "stopped" in stopped.stdout
+        assert embedded_status(pgdata) is None
+    finally:
+        embedded_stop(pgdata)
+        shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_readme_first_command_runs_the_demo_on_embedded_postgres_from_a_fresh_venv() -> None:
+    """The README's first command, verbatim, in a fresh clone: a new virtual environment, no servers."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.fail("the demo test needs git and a git checkout to clone")
+    readme = (ROOT / "README.md").read_text()
+    command = next(line for line in readme.splitlines() if line.startswith("python3 -m venv .venv"))
+    assert command.endswith(".venv/bin/metaads demo")
+    top = Path(tempfile.mkdtemp(prefix="metaads-venv-"))
+    top.chmod(0o755)
+    clone = top / "clone"
+    pgdata = clone / "metaads-data" / "postgres"
+    try:
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
+        base = {k: v for k, v in os.environ.items()
+                if k in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"} or k.startswith("PIP_")}
+        # pip reuses its wheel cache (HOME); the command is the README's, run by a shell like a user would.
+        done = subprocess.run(["bash", "-c", command], cwd=clone, env=base, capture_output=True, text=True,
+                              timeout=170, check=False)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        # the fresh environment has its own copy of the server binaries
+        assert list((clone / ".venv").glob("lib/python*/site-packages/embedded_postgres/pginstall/bin/postgres"))
+        accounts, rows, spend, actions = _demo_warehouse_counts(pgdata)
+        assert (accounts, rows > 500, spend > 0, actions > rows) == (10, True, True, True)
+    finally:
+        embedded_stop(pgdata)
+        shutil.rmtree(top, ignore_errors=True)
 
 
 def test_accounts_list_and_retire_keep_or_remove_an_account_that_left_meta_accounts(

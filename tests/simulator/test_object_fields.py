@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -257,3 +257,46 @@ def test_object_times_are_stable_for_a_seed(fake_clock: FakeClock) -> None:
         with httpx.Client(transport=sim.transport(), base_url="https://graph.facebook.com") as http:
             answers.append(_list(http, sim, "ads", fields="created_time,updated_time,creative"))
     assert answers[0] == answers[1]
+
+
+def test_amount_spent_is_the_accounts_lifetime_spend_in_minor_units(sim: Simulator, client: httpx.Client) -> None:
+    account = sim.account_ids[0]
+    sim.faults.account_created_days_ago[account] = 20
+    today = sim.account_today(account)
+    (total,) = sim.ground_truth(
+        account, today - timedelta(days=40), today, level="account", fields=["spend"], time_increment="all_days"
+    )
+    spent = get(client, f"act_{account}", sim.tokens[0], fields="amount_spent").json()["amount_spent"]
+    assert spent == total["spend"].replace(".", "")  # USD: cents, as a string
+
+
+def test_activities_log_the_edits_that_move_updated_time(
+    sim: Simulator, client: httpx.Client, fake_clock: FakeClock
+) -> None:
+    account = sim.account_ids[0]
+    watermark = int(fake_clock.now().timestamp())
+    fake_clock.advance(3 * 86400)
+    log = follow(
+        client,
+        get(
+            client,
+            f"act_{account}/activities",
+            sim.tokens[0],
+            since=str(watermark),
+            fields="event_type,event_time,object_id,object_type",
+            limit=10,
+        ),
+    )
+    assert log
+    assert [_seconds(e["event_time"]) for e in log] == sorted((_seconds(e["event_time"]) for e in log), reverse=True)
+    edited = {
+        o["id"]
+        for edge in ("campaigns", "adsets", "ads")
+        for o in _list(client, sim, edge, fields="updated_time")
+        if _seconds(o["updated_time"]) > watermark
+    }
+    assert {e["object_id"] for e in log} == edited
+    bad = get(client, f"act_{account}/activities", sim.tokens[0], fields="colour")
+    assert (
+        bad.json()["error"]["message"] == "(#100) Tried accessing nonexisting field (colour) on node type (AdActivity)"
+    )

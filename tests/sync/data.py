@@ -13,6 +13,9 @@ import sqlalchemy as sa
 
 from metaads.accounts import Account
 from metaads.config.accounts import parse_accounts
+from metaads.dates import DateRange
+from metaads.outcomes import ChunkResult
+from metaads.statuses import AccountStatus
 from metaads.sync import analytics_tables
 from metaads.sync.transfer import source_view
 from metaads.transform import to_actions_rows, to_ads_rows
@@ -73,8 +76,8 @@ class Loader:
             account, since, until,
             to_ads_rows(rows, campaign_status={}, currency="EUR", loaded_at=LOADED_AT),
             to_actions_rows(rows, loaded_at=LOADED_AT))
-        return self.warehouse.record_account_run(self.run_id, account, since, until, status="loaded",
-                                                 ads_rows=result.ads_rows, actions_rows=result.actions_rows)
+        return self.warehouse.record_account_run(self.run_id, account, ChunkResult(
+            DateRange(since, until), AccountStatus.LOADED, ads_rows=result.ads_rows, actions_rows=result.actions_rows))
 
 
 def normal(value: Any) -> Any:

@@ -16,7 +16,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from metaads.sync import FULL, INCREMENTAL, Slice, SyncResult, sync_analytics
+from metaads.sync import FULL, INCREMENTAL, Slice, SyncOptions, SyncResult, sync_analytics
 from metaads.sync.plan import window_start
 from metaads.warehouse import Warehouse
 from tests.sync.conftest import Target
@@ -53,8 +53,8 @@ def test_sync_into_sql_server_copies_replaces_and_rolls_back(mssql_target: Targe
 
     def sync(threads: int = 4, before_commit: Callable[[Slice], None] | None = None) -> SyncResult:
         return sync_analytics(warehouse.engine, warehouse.schema, mssql_target.engine, mssql_target.schema,
-                              today=TODAY, retention_days=30, threads=threads, batch_rows=50,
-                              before_commit=before_commit)
+                              SyncOptions(today=TODAY, retention_days=30, threads=threads, batch_rows=50,
+                                          before_commit=before_commit))
 
     first = sync()
     assert first.mode == FULL

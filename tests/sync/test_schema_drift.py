@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from metaads.errors import SchemaMismatchError
-from metaads.sync import FULL, analytics_tables, sync_analytics
+from metaads.sync import FULL, SyncOptions, analytics_tables, sync_analytics
 from metaads.sync.plan import window_start
 from metaads.warehouse import Warehouse
 from tests.sync.conftest import Target
@@ -38,7 +38,7 @@ def test_missing_target_columns_are_a_clear_error_and_nothing_is_written(
     drifted_tables(target)
 
     with pytest.raises(SchemaMismatchError) as caught:
-        sync_analytics(warehouse.engine, warehouse.schema, target.engine, target.schema, today=TODAY)
+        sync_analytics(warehouse.engine, warehouse.schema, target.engine, target.schema, SyncOptions(today=TODAY))
 
     message = str(caught.value)
     assert "graph_ads lacks reach" in message
@@ -55,8 +55,8 @@ def test_evolve_adds_the_missing_columns_and_recopies_the_window(warehouse: Ware
     loader.load(A, date(2026, 11, 1), date(2026, 11, 5))
     drifted_tables(target)
 
-    result = sync_analytics(warehouse.engine, warehouse.schema, target.engine, target.schema, today=TODAY,
-                            evolve=True)
+    result = sync_analytics(warehouse.engine, warehouse.schema, target.engine, target.schema,
+                            SyncOptions(today=TODAY, evolve=True))
 
     assert result.columns_added == ("graph_ads.reach", "graph_ads_actions.action_value")
     assert result.mode == FULL
@@ -66,5 +66,5 @@ def test_evolve_adds_the_missing_columns_and_recopies_the_window(warehouse: Ware
     with target.engine.connect() as conn:  # the extra BI column was left alone (and stays empty)
         notes = {c["name"] for c in sa.inspect(conn).get_columns("graph_ads", schema=schema)}
         assert "bi_note" in notes
-    again = sync_analytics(warehouse.engine, warehouse.schema, target.engine, target.schema, today=TODAY)
+    again = sync_analytics(warehouse.engine, warehouse.schema, target.engine, target.schema, SyncOptions(today=TODAY))
     assert again.columns_added == ()

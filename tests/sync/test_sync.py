@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from metaads.errors import SyncError
-from metaads.sync import FULL, INCREMENTAL, Slice, SyncResult, analytics_tables, sync_analytics
+from metaads.sync import FULL, INCREMENTAL, Slice, SyncOptions, SyncResult, analytics_tables, sync_analytics
 from metaads.sync.plan import window_start
 from metaads.warehouse import Warehouse
 from tests.sync.conftest import Target
@@ -24,7 +24,7 @@ A, B, C = accounts()
 def sync(warehouse: Warehouse, target: Target, **kwargs: Any) -> SyncResult:
     options: dict[str, Any] = {"today": TODAY, "retention_days": RETENTION, "threads": 4, "batch_rows": 7}
     options.update(kwargs)
-    return sync_analytics(warehouse.engine, warehouse.schema, target.engine, target.schema, **options)
+    return sync_analytics(warehouse.engine, warehouse.schema, target.engine, target.schema, SyncOptions(**options))
 
 
 def load_three_accounts(loader: Loader) -> None:
@@ -167,7 +167,7 @@ def test_a_database_error_names_the_slice_and_rolls_it_back(warehouse: Warehouse
 
 
 def test_sqlite_warehouse_syncs_to_a_sqlite_analytics_file(tmp_path: Any) -> None:
-    """The embedded default and the demo: both sides SQLite files, schemas ignored."""
+    """An explicit sqlite:/// warehouse and a SQLite analytics file (the demo's side): schemas ignored."""
     engine = sa.create_engine(f"sqlite:///{tmp_path}/warehouse.db")
     wh = Warehouse(engine, "meta_ads")
     wh.init(accounts())

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from metaads.clock import FakeClock
 from metaads.database import lock_key
 from metaads.errors import SyncError
-from metaads.sync import FULL, INCREMENTAL, sync_analytics
+from metaads.sync import FULL, INCREMENTAL, SyncOptions, sync_analytics
 from metaads.sync.ledger import describe_target
 from metaads.warehouse import Warehouse
 from tests.sync.conftest import Target
@@ -39,8 +39,8 @@ def test_each_sync_is_recorded_with_its_counts_and_watermark_per_target(
 
     def run(target: Target) -> None:
         clock.advance(60)
-        sync_analytics(warehouse.engine, warehouse.schema, target.engine, target.schema, today=TODAY,
-                       clock=clock)
+        sync_analytics(warehouse.engine, warehouse.schema, target.engine, target.schema,
+                       SyncOptions(today=TODAY), clock=clock)
 
     run(pg_target)
     second_id = loader.load(B, date(2026, 11, 3), date(2026, 11, 3))
@@ -70,7 +70,7 @@ def test_a_warehouse_without_a_run_ledger_is_a_clear_error(tmp_path: object) -> 
     empty = sa.create_engine(f"sqlite:///{tmp_path}/empty.db")
 
     with pytest.raises(SyncError, match=r"no run ledger .*metaads init-db"):
-        sync_analytics(empty, None, sa.create_engine(f"sqlite:///{tmp_path}/an.db"), None, today=TODAY)
+        sync_analytics(empty, None, sa.create_engine(f"sqlite:///{tmp_path}/an.db"), None, SyncOptions(today=TODAY))
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -88,7 +88,7 @@ def test_bad_arguments_are_refused_before_touching_a_database(tmp_path: object, 
 
     with pytest.raises(SyncError, match=message):
         sync_analytics(never, options.pop("warehouse_schema"), never, options.pop("analytics_schema"),
-                       today=TODAY, **options)
+                       SyncOptions(today=TODAY, **options))
 
 
 @pytest.mark.postgres
@@ -96,7 +96,7 @@ def test_an_unreachable_target_fails_the_sync_without_leaking_its_password(wareh
     unreachable = sa.create_engine("postgresql+psycopg://bi:s3cr3t-pw@127.0.0.1:1/analytics")
 
     with pytest.raises(SyncError, match=r"creating or checking the analytics tables failed on .*bi:\*\*\*@") as caught:
-        sync_analytics(warehouse.engine, warehouse.schema, unreachable, "graph", today=TODAY)
+        sync_analytics(warehouse.engine, warehouse.schema, unreachable, "graph", SyncOptions(today=TODAY))
 
     assert "s3cr3t-pw" not in str(caught.value)
     ((status, error),) = syncs(warehouse.engine, warehouse.schema, ["status", "error"])
@@ -114,7 +114,7 @@ def test_a_second_sync_to_the_same_target_waits_for_the_first(warehouse: Warehou
 
     def second() -> None:
         outcome.append(sync_analytics(warehouse.engine, warehouse.schema, pg_target.engine, pg_target.schema,
-                                      today=TODAY))
+                                      SyncOptions(today=TODAY)))
 
     with warehouse.engine.connect() as first:  # plays the first sync, holding the target's lock
         first.execute(sa.select(sa.func.pg_advisory_lock(key)))

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from metaads.errors import SyncError
-from metaads.sync import analytics_tables, sync_analytics
+from metaads.sync import SyncOptions, analytics_tables, sync_analytics
 from metaads.sync.plan import window_start
 from metaads.sync.targets import ensure_targets
 from metaads.warehouse import Warehouse
@@ -30,8 +30,8 @@ def copies(warehouse: Warehouse, target: Target, methods: list[str]) -> dict[str
     for method in methods:
         schema = f"{target.schema}_{method}"
         try:
-            result = sync_analytics(warehouse.engine, warehouse.schema, target.engine, schema, full=True,
-                                    today=TODAY, threads=2, batch_rows=5, write_method=method)
+            result = sync_analytics(warehouse.engine, warehouse.schema, target.engine, schema,
+                                    SyncOptions(full=True, today=TODAY, threads=2, batch_rows=5, write_method=method))
             assert result.method == method
             out[method] = target_rows(target.engine, schema)
         finally:
@@ -78,7 +78,7 @@ def test_a_write_method_the_databases_cannot_use_is_refused(tmp_path: object, me
     analytics = sa.create_engine(f"sqlite:///{tmp_path}/an-{uuid.uuid4().hex}.db")
 
     with pytest.raises(SyncError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        sync_analytics(warehouse.engine, None, analytics, None, today=TODAY, write_method=method)
+        sync_analytics(warehouse.engine, None, analytics, None, SyncOptions(today=TODAY, write_method=method))
 
 
 @pytest.mark.postgres
@@ -98,8 +98,8 @@ def test_rows_stream_from_a_server_side_cursor_in_batches(warehouse: Warehouse, 
     engine = warehouse.engine  # the target schema lives on the same server (and engine)
     sa.event.listen(engine, "before_cursor_execute", watch)
     try:
-        result = sync_analytics(engine, warehouse.schema, pg_target.engine, pg_target.schema, today=TODAY,
-                                threads=2, batch_rows=5, write_method="executemany")
+        result = sync_analytics(engine, warehouse.schema, pg_target.engine, pg_target.schema,
+                                SyncOptions(today=TODAY, threads=2, batch_rows=5, write_method="executemany"))
     finally:
         sa.event.remove(engine, "before_cursor_execute", watch)
 
@@ -120,6 +120,6 @@ def test_load_data_warnings_fail_the_slice_instead_of_keeping_altered_rows(
 
     with pytest.raises(SyncError, match=r"replacing slice .*LOAD DATA into .*graph_ads reported warnings"):
         sync_analytics(warehouse.engine, warehouse.schema, mariadb_target.engine, mariadb_target.schema,
-                       today=TODAY, threads=1, write_method="mysql_load")
+                       SyncOptions(today=TODAY, threads=1, write_method="mysql_load"))
 
     assert target_rows(mariadb_target.engine, mariadb_target.schema) == {"graph_ads": [], "graph_ads_actions": []}

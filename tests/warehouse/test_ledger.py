@@ -8,8 +8,11 @@ import pytest
 
 from metaads.accounts import Account
 from metaads.clock import FakeClock
+from metaads.dates import DateRange
 from metaads.errors import WarehouseError
+from metaads.outcomes import ChunkResult
 from metaads.redact import register_secret
+from metaads.statuses import AccountStatus
 from metaads.warehouse import Warehouse
 from tests.warehouse.insights import read
 
@@ -30,11 +33,11 @@ def test_run_and_account_runs_are_recorded(ledger_wh: tuple[Warehouse, FakeClock
     wh, clock = ledger_wh
     run_id = wh.start_run(trigger="cli", accounts=2)
     clock.advance(30)
-    first = wh.record_account_run(run_id, accounts[0], date(2026, 10, 1), date(2026, 10, 15),
-                                  status="loaded", ads_rows=120, actions_rows=250, api_calls=7,
-                                  throttled_s=12.5, duration_s=30.0)
-    second = wh.record_account_run(run_id, accounts[1], date(2026, 10, 1), date(2026, 10, 15),
-                                   status="failed", api_calls=1, error="(#190) token expired")
+    days = DateRange(date(2026, 10, 1), date(2026, 10, 15))
+    first = wh.record_account_run(run_id, accounts[0], ChunkResult(
+        days, AccountStatus.LOADED, ads_rows=120, actions_rows=250, api_calls=7, throttled_s=12.5, duration_s=30.0))
+    second = wh.record_account_run(run_id, accounts[1], ChunkResult(
+        days, AccountStatus.FAILED, api_calls=1, error="(#190) token expired"))
     clock.advance(5)
     wh.finish_run(run_id, status="partial", accounts_failed=1)
 
@@ -59,8 +62,8 @@ def test_ledger_error_text_never_holds_a_token(ledger_wh: tuple[Warehouse, FakeC
     run_id = wh.start_run(trigger="airflow", accounts=1)
     error = (f"GET https://graph.facebook.com/v27.0/act_1/insights?access_token={TOKEN}&after=x failed; "
              f"token {TOKEN} rejected " + "x" * 5000)
-    wh.record_account_run(run_id, accounts[0], date(2026, 10, 1), date(2026, 10, 1), status="failed",
-                          error=error)
+    wh.record_account_run(run_id, accounts[0], ChunkResult(
+        DateRange(date(2026, 10, 1), date(2026, 10, 1)), AccountStatus.FAILED, error=error))
     ((stored,),) = read(wh, "metaads_account_runs", ["error"])
     assert TOKEN not in stored
     assert "access_token=***" in stored

@@ -10,9 +10,11 @@ from rich.table import Table
 
 from metaads.cli.app import app, state
 from metaads.cli.render import RichProgress, console, err_console, key_value_table, summary_table
+from metaads.clock import SystemClock
 from metaads.config.accounts import token_index_for
+from metaads.dates import check_bounds, today_bounds
 from metaads.errors import ConfigError, MetaAdsError
-from metaads.pipeline import Pipeline
+from metaads.pipeline import Pipeline, RunSummary
 from metaads.redact import token_hint
 
 config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
@@ -87,9 +89,12 @@ def run_command(
     settings = state.settings()
     chosen = settings.select_accounts(accounts.split(",") if accounts else None)
     first, last = _parse_date(since, "--since"), _parse_date(until, "--until")
+    earliest, latest = today_bounds(SystemClock().now())
+    check_bounds(latest, since=first, until=last, earliest_today=earliest)
     with Pipeline.from_settings(settings) as pipeline, \
             RichProgress(chosen, enabled=state.interactive) as progress:
         summary = pipeline.run(chosen, since=first, until=last, lookback=lookback, deep=deep, listener=progress)
+        _publish_metrics(pipeline, summary)
     console.print(summary_table(summary))
     if sync and settings.analytics_url:
         _run_sync(pipeline, full=False, evolve=False)
@@ -97,6 +102,18 @@ def run_command(
         names = ", ".join(r.account.display_name for r in summary.failed)
         err_console.print(f"[red]{len(summary.failed)} account(s) failed: {names}[/]")
         raise typer.Exit(1)
+
+
+def _publish_metrics(pipeline: Pipeline, summary: RunSummary) -> None:
+    """METRICS_TEXTFILE / METRICS_PUSHGATEWAY_URL: the run's Prometheus metrics (a failure is logged only)."""
+    settings = pipeline.settings
+    if settings.metrics_textfile is None and not settings.metrics_pushgateway_url:
+        return
+    from metaads.observability.run_metrics import publish_after_run
+
+    publish_after_run(summary, warehouse=pipeline.warehouse, client=pipeline.client, tokens=settings.tokens,
+                      finished_at=pipeline.clock.now(), textfile=settings.metrics_textfile,
+                      pushgateway=settings.metrics_pushgateway_url)
 
 
 @app.command("sync")

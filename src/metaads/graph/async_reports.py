@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping
 
 from metaads.accounts import Account
-from metaads.errors import AsyncJobError
+from metaads.errors import AsyncJobError, AsyncJobFailedError, AsyncJobTimeoutError
 from metaads.graph.session import GraphSession
 
 logger = logging.getLogger(__name__)
@@ -19,23 +19,6 @@ logger = logging.getLogger(__name__)
 COMPLETED = "Job Completed"
 NOT_STARTED = "Job Not Started"
 FAILED_STATUSES = frozenset({"Job Failed", "Job Skipped"})
-
-
-class AsyncJobFailedError(AsyncJobError):
-    """The job ended as "Job Failed" or "Job Skipped": resubmit it, then split it."""
-
-    def __init__(self, message: str, *, async_status: str, report_run_id: str, **kwargs: object) -> None:
-        self.async_status = async_status
-        self.report_run_id = report_run_id
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
-
-
-class AsyncJobTimeoutError(AsyncJobError):
-    """The job did not start, or did not finish, within the policy's time: split it."""
-
-    def __init__(self, message: str, *, report_run_id: str, **kwargs: object) -> None:
-        self.report_run_id = report_run_id
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
 
 
 def run_report(session: GraphSession, account: Account, params: Mapping[str, str]) -> str:

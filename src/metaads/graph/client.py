@@ -19,7 +19,6 @@ import orjson
 
 from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
-from metaads.errors import GraphAPIError
 from metaads.graph.account import ACCOUNT_FIELDS, AccountInfo
 from metaads.graph.insights import DEFAULT_INSIGHTS_FIELDS, InsightsFetcher, InsightsQuery, Mode, Page
 from metaads.graph.paging import iter_pages
@@ -28,12 +27,11 @@ from metaads.graph.session import GraphSession
 from metaads.graph.stats import CallStats, StatsBook
 from metaads.graph.throttle import InMemoryThrottleStore, Throttle, ThrottleStore
 from metaads.graph.tokens import TokenPool
-from metaads.redact import RedactingFilter, token_hint
+from metaads.graph_api import DEFAULT_BASE_URL, DEFAULT_VERSION
+from metaads.redact import RedactingFilter
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://graph.facebook.com"
-DEFAULT_VERSION = "v25.0"
 CAMPAIGN_FIELDS: tuple[str, ...] = ("id", "name", "status", "effective_status", "objective", "start_time")
 # Deleted and archived campaigns are only listed when asked for by status (their spend still counts).
 ALL_CAMPAIGN_STATUSES: tuple[str, ...] = ("ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "IN_PROCESS",
@@ -52,7 +50,7 @@ class GraphClient:
                  rng: random.Random | None = None) -> None:
         """Args:
             base_url: scheme and host (the simulator's in tests).
-            version: Graph API version, e.g. ``v25.0``.
+            version: Graph API version, e.g. ``v27.0`` (the default).
             tokens: a :class:`TokenPool` or the tokens in configuration order.
             policy: retry / throttle / async numbers.
             clock: time and sleeping (a ``FakeClock`` in tests).
@@ -108,10 +106,6 @@ class GraphClient:
         """The account's current date in its own time zone."""
         return self.account_info(account).local_today(self.clock.now())
 
-    def lookback_range(self, account: Account, days: int) -> tuple[date, date]:
-        """The last ``days`` days of the account up to its today, clamped to the 37-month history."""
-        return self.account_info(account).lookback_range(self.clock.now(), days)
-
     # ------------------------------------------------------------------ campaigns
 
     def campaigns(self, account: Account, *, fields: Sequence[str] = CAMPAIGN_FIELDS,
@@ -155,21 +149,10 @@ class GraphClient:
         """Ask ``/debug_token`` which app each token belongs to (one call per token of unknown app).
 
         Tokens of one app share its app-level quota, so knowing the apps lets the pool switch to a token
-        of *another* app on code 4 instead of one that is blocked too. A token that cannot be inspected
-        keeps an unknown app (treated as an app of its own).
+        of *another* app on code 4 instead of one that is blocked too. The client asks by itself, once,
+        on the first app-level block; calling this earlier only moves that moment.
         """
-        for lease, app_id in zip(self.pool.leases(), self.pool.app_ids(), strict=True):
-            if app_id is not None:
-                continue
-            try:
-                body = self.session.call("GET", "debug_token", {"input_token": lease.token}, lease=lease)
-            except GraphAPIError as exc:
-                logger.warning("token %s: cannot inspect it (%s)", token_hint(lease.token), exc.message)
-                continue
-            data = body.get("data")
-            if isinstance(data, dict) and data.get("app_id"):
-                self.pool.set_app_id(lease.slot, str(data["app_id"]))
-        return self.pool.app_ids()
+        return self.session.discover_token_apps()
 
     # ------------------------------------------------------------------ bookkeeping
 

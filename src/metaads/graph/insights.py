@@ -22,8 +22,8 @@ import orjson
 
 from metaads.accounts import Account
 from metaads.dates import oldest_available_day
-from metaads.errors import DataTooLargeError, DateRangeTooOldError
-from metaads.graph.async_reports import AsyncJobFailedError, AsyncJobTimeoutError, run_report
+from metaads.errors import AsyncJobFailedError, AsyncJobTimeoutError, DataTooLargeError, DateRangeTooOldError
+from metaads.graph.async_reports import run_report
 from metaads.graph.paging import iter_pages
 from metaads.graph.session import GraphSession
 

@@ -10,14 +10,10 @@ import logging
 from collections.abc import Iterator, Mapping
 
 from metaads.accounts import Account
-from metaads.errors import DataTooLargeError, GraphAPIError
+from metaads.errors import DataTooLargeError, PagingError
 from metaads.graph.session import GraphSession, split_url
 
 logger = logging.getLogger(__name__)
-
-
-class PagingError(GraphAPIError):
-    """The API's paging misbehaved: a cursor came back twice, endless empty pages, or no ``data``."""
 
 
 def iter_pages(session: GraphSession, path: str, params: Mapping[str, str], *, account: Account | None,

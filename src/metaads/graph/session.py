@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 import random
 import re
+import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import orjson
+import tenacity
 
 from metaads.accounts import Account
 from metaads.clock import Clock
@@ -32,7 +35,7 @@ from metaads.graph.stats import StatsBook
 from metaads.graph.throttle import QuotaKeys, Throttle
 from metaads.graph.tokens import TokenLease, TokenPool
 from metaads.graph.usage import Usage, parse_usage
-from metaads.redact import redact_text
+from metaads.redact import redact_text, token_hint
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,8 @@ class GraphSession:
         self.throttle = throttle
         self.stats = stats
         self.rng = rng
+        self._apps_lock = threading.Lock()
+        self._apps_known = False
 
     def describe(self, method: str, path: str, params: Mapping[str, str]) -> str:
         """A request as shown in logs and errors: no credentials, bounded length."""
@@ -77,69 +82,166 @@ class GraphSession:
              account: Account | None = None, lease: TokenLease | None = None) -> dict[str, object]:
         """Send one request until it succeeds or fails for good; returns the JSON body.
 
-        Waits out rate limits (as long as the API says, capped by the policy), retries transient
-        failures with jittered exponential back-off and fails over to another token on code 190
-        (unless ``lease`` pins the token to use).
+        Three policies, each in its own place: transient failures are retried with jittered exponential
+        back-off (or as long as the server's ``Retry-After`` says) by :mod:`tenacity`
+        (:meth:`_transient_retrying`); rate limits are waited out, as long as the API says and capped
+        by the policy (:meth:`_wait_for_quota`); code 190 fails over to another token and an app-level
+        block to a token of another app (:meth:`_fail_over`), unless ``lease`` pins the token.
 
         Raises:
             GraphAPIError: a subclass saying what the caller should do (see :mod:`metaads.errors`).
         """
         params = {k: v for k, v in (params or {}).items() if k not in AUTH_PARAMS}
-        account_id = account.id if account is not None else None
-        request_text = self.describe(method, path, params)
-        transient_attempts = 0
-        throttle_repeats = 0
-        last_token_error: TokenInvalidError | None = None
+        attempt = _Attempt(method, path, params, account, lease, self.describe(method, path, params))
+        retrying = self._transient_retrying(attempt.account_id)
+        return retrying(self._call_through_limits, attempt)
+
+    # ------------------------------------------------------------------ transient failures
+
+    def _transient_retrying(self, account_id: str | None) -> tenacity.Retrying:
+        """Retries of transient failures (5xx, codes 1/2, timeouts): up to ``policy.max_retries``."""
+
+        def counted(state: tenacity.RetryCallState) -> None:
+            self.stats.add(account_id, transient_errors=1)
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            delay = state.upcoming_sleep
+            error = state.outcome.exception() if state.outcome is not None else None
+            logger.info("account %s: transient error (%s); retry %d/%d in %.1f s", account_id or "-", error,
+                        state.attempt_number, self.policy.max_retries, delay)
+            self.stats.add(account_id, retries=1, backoff_s=delay)
+
+        return tenacity.Retrying(
+            retry=tenacity.retry_if_exception(_is_transient),
+            stop=tenacity.stop_after_attempt(self.policy.max_retries + 1),
+            wait=self._transient_wait,
+            sleep=self.clock.sleep,
+            after=counted,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+
+    def _transient_wait(self, state: tenacity.RetryCallState) -> float:
+        """Jittered exponential back-off, but never shorter than the server's ``Retry-After``."""
+        delay = self.policy.backoff_s(state.attempt_number, self.rng)
+        error = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(error, TransientError) and error.retry_after_s:
+            delay = max(delay, min(error.retry_after_s, self.policy.max_wait_s))
+        return delay
+
+    # ------------------------------------------------------------------ rate limits and tokens
+
+    def _call_through_limits(self, attempt: _Attempt) -> dict[str, object]:
+        """One attempt as far as transient failures go: waits out rate limits, fails over tokens."""
         while True:
+            current = self._lease(attempt)
+            keys = QuotaKeys.for_call(current.fingerprint, attempt.account_id)
+            self._pace(keys, attempt)
             try:
-                current = lease or self.pool.lease_for(account, self.clock.now())
-            except NoUsableTokenError as exc:
-                if last_token_error is not None:
-                    raise exc from last_token_error
-                raise
-            keys = QuotaKeys.for_call(current.fingerprint, account_id)
-            waited = self.throttle.wait_turn(keys)
-            if waited.seconds > 0:
-                slowdown = waited.seconds if waited.reason == "slowdown" else 0.0
-                self.stats.add(account_id, throttled_s=waited.seconds, slowdown_s=slowdown)
-                logger.debug("account %s: waited %.1f s before %s (%s)", account_id or "-",
-                             waited.seconds, request_text, waited.reason)
-            error = self._send(method, path, params, current, keys, account_id, request_text)
-            if isinstance(error, dict):
-                return error
-            if isinstance(error, RateLimitedError):
-                throttle_repeats += 1
-                self.stats.add(account_id, throttled_errors=1)
-                if throttle_repeats > self.policy.max_throttle_waits:
-                    raise error
-                wait = self.throttle.block(keys, error, throttle_repeats)
-                if error.scope == "app" and len(self.pool) > 1 and lease is None:
-                    self.pool.block_app(current, self.clock.now() + timedelta(seconds=wait))
-                logger.warning("account %s: rate limited (code %s, %s scope); next call in %.0f s",
-                               account_id or "-", error.code, error.scope, wait)
-                continue
-            if isinstance(error, TokenInvalidError):
-                last_token_error = error
-                self.pool.mark_invalid(current, f"code {error.code}/{error.subcode}: {error.message}")
-                if lease is not None:
-                    raise error
-                continue
-            if isinstance(error, TransientError):
-                transient_attempts += 1
-                self.stats.add(account_id, transient_errors=1)
-                if transient_attempts > self.policy.max_retries:
-                    raise error
-                delay = self.policy.backoff_s(transient_attempts, self.rng)
-                logger.info("account %s: transient error (%s); retry %d/%d in %.1f s", account_id or "-",
-                            error, transient_attempts, self.policy.max_retries, delay)
-                self.clock.sleep(delay)
-                self.stats.add(account_id, retries=1, backoff_s=delay)
-                continue
+                return self._send(attempt.method, attempt.path, attempt.params, current, keys,
+                                  attempt.account_id, attempt.request_text)
+            except RateLimitedError as error:
+                self._wait_for_quota(error, keys, current, attempt)
+            except TokenInvalidError as error:
+                self._fail_over(error, current, attempt)
+
+    def _lease(self, attempt: _Attempt) -> TokenLease:
+        if attempt.lease is not None:
+            return attempt.lease
+        try:
+            return self.pool.lease_for(attempt.account, self.clock.now())
+        except NoUsableTokenError as exc:
+            if attempt.last_token_error is not None:
+                raise exc from attempt.last_token_error
+            raise
+
+    def _pace(self, keys: QuotaKeys, attempt: _Attempt) -> None:
+        """Wait while the quota this call spends is blocked or nearly used up."""
+        waited = self.throttle.wait_turn(keys)
+        if waited.seconds > 0:
+            slowdown = waited.seconds if waited.reason == "slowdown" else 0.0
+            self.stats.add(attempt.account_id, throttled_s=waited.seconds, slowdown_s=slowdown)
+            logger.debug("account %s: waited %.1f s before %s (%s)", attempt.account_id or "-",
+                         waited.seconds, attempt.request_text, waited.reason)
+
+    def _wait_for_quota(self, error: RateLimitedError, keys: QuotaKeys, current: TokenLease,
+                        attempt: _Attempt) -> None:
+        """Block the exhausted quota for as long as the API says (the next :meth:`_pace` waits)."""
+        attempt.throttle_repeats += 1
+        self.stats.add(attempt.account_id, throttled_errors=1)
+        if attempt.throttle_repeats > self.policy.max_throttle_waits:
+            raise error
+        wait = self.throttle.block(keys, error, attempt.throttle_repeats)
+        if error.scope == "app" and len(self.pool) > 1 and attempt.lease is None:
+            self._learn_token_apps()
+            self.pool.block_app(current, self.clock.now() + timedelta(seconds=wait))
+        logger.warning("account %s: rate limited (code %s, %s scope); next call in %.0f s",
+                       attempt.account_id or "-", error.code, error.scope, wait)
+
+    def _fail_over(self, error: TokenInvalidError, current: TokenLease, attempt: _Attempt) -> None:
+        """Retire an invalid token for everyone; the next lease is another one (unless pinned)."""
+        attempt.last_token_error = error
+        self.pool.mark_invalid(current, f"code {error.code}/{error.subcode}: {error.message}")
+        if attempt.lease is not None:
             raise error
 
+    def _learn_token_apps(self) -> None:
+        """Ask once, on the first app-level block, which app each token belongs to.
+
+        Tokens of one app share its quota: only knowing the apps lets the pool move an account to a
+        token of *another* app. Asked lazily because most runs never hit an app-level limit.
+        """
+        with self._apps_lock:
+            if self._apps_known:
+                return
+            self._apps_known = True
+        self.discover_token_apps()
+
+    def discover_token_apps(self) -> list[str | None]:
+        """Ask ``/debug_token`` which app each token belongs to (one call per token of unknown app).
+
+        A token that cannot be inspected keeps an unknown app (treated as an app of its own).
+        """
+        with self._apps_lock:
+            self._apps_known = True
+        leases = self.pool.leases()
+        for lease, app_id in zip(leases, self.pool.app_ids(), strict=True):
+            if app_id is None:
+                found = self._inspect(lease, leases)
+                if found is not None:
+                    self.pool.set_app_id(lease.slot, found)
+        return self.pool.app_ids()
+
+    def _inspect(self, target: TokenLease, leases: list[TokenLease]) -> str | None:
+        """The app of ``target``, asked with the token itself, else with any other token.
+
+        One attempt each, no waiting: the token's own app may be the one that is blocked right now.
+        """
+        last: GraphAPIError | None = None
+        for asking in [target, *(lease for lease in leases if lease is not target)]:
+            try:
+                body = self._send("GET", "debug_token", {"input_token": target.token}, asking,
+                                  QuotaKeys.for_call(asking.fingerprint, None), None,
+                                  self.describe("GET", "debug_token", {}))
+            except GraphAPIError as exc:
+                last = exc
+                continue
+            data = body.get("data")
+            if isinstance(data, dict) and data.get("app_id"):
+                return str(data["app_id"])
+            return None
+        logger.warning("token %s: cannot inspect it (%s)", token_hint(target.token),
+                       last.message if last else "no answer")
+        return None
+
     def _send(self, method: str, path: str, params: dict[str, str], lease: TokenLease, keys: QuotaKeys,
-              account_id: str | None, request_text: str) -> dict[str, object] | GraphAPIError:
-        """One HTTP exchange: the JSON body on success, else the classified error (not raised)."""
+              account_id: str | None, request_text: str) -> dict[str, object]:
+        """One HTTP exchange: the JSON body.
+
+        Raises:
+            GraphAPIError: the classified failure; what httpx raises (timeouts, network errors, a body
+                that does not decode as its ``Content-Encoding`` says) becomes a TransientError.
+        """
         query = dict(params) if method == "GET" else {}
         form = None if method == "GET" else dict(params)
         if lease.appsecret_proof is not None:
@@ -151,11 +253,14 @@ class GraphSession:
             response = self.http.request(method, url, params=query, data=form,
                                          headers={"Authorization": f"Bearer {lease.token}"})
         except httpx.TimeoutException as exc:
-            return TransientError(f"timed out ({type(exc).__name__})", request=request_text,
-                                  account_id=account_id)
-        except httpx.TransportError as exc:
-            return TransientError(f"network error ({type(exc).__name__}: {redact_text(str(exc))})",
-                                  request=request_text, account_id=account_id)
+            raise TransientError(f"timed out ({type(exc).__name__})", request=request_text,
+                                 account_id=account_id) from None
+        except httpx.DecodingError as exc:
+            raise TransientError(f"response body could not be decoded ({type(exc).__name__}: "
+                                 f"{redact_text(str(exc))})", request=request_text, account_id=account_id) from None
+        except httpx.HTTPError as exc:  # TransportError, TooManyRedirects, ...
+            raise TransientError(f"network error ({type(exc).__name__}: {redact_text(str(exc))})",
+                                 request=request_text, account_id=account_id) from None
         try:
             body: object = orjson.loads(response.content)
         except orjson.JSONDecodeError:
@@ -166,13 +271,49 @@ class GraphSession:
         logger.debug("%s -> HTTP %d in %.0f ms%s", request_text, response.status_code,
                      (self.clock.monotonic() - started) * 1000, _usage_text(usage))
         error = classify(response.status_code, body, usage=usage, request=request_text, account_id=account_id)
+        if isinstance(error, TransientError) and error.retry_after_s is None:
+            error.retry_after_s = _retry_after_header(response.headers.get("Retry-After"))
         if error is not None:
-            return error
+            raise error
         if not isinstance(body, dict):
-            return TransientError(f"HTTP {response.status_code} with a body that is not a JSON object",
-                                  http_status=response.status_code, request=request_text,
-                                  account_id=account_id)
+            raise TransientError(f"HTTP {response.status_code} with a body that is not a JSON object",
+                                 http_status=response.status_code, request=request_text,
+                                 account_id=account_id)
         return body
+
+
+@dataclass
+class _Attempt:
+    """One logical call and what its retries have learnt so far (shared by every tenacity attempt)."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    account: Account | None
+    lease: TokenLease | None
+    request_text: str
+    throttle_repeats: int = 0
+    last_token_error: TokenInvalidError | None = None
+
+    @property
+    def account_id(self) -> str | None:
+        return self.account.id if self.account is not None else None
+
+
+def _is_transient(error: BaseException) -> bool:
+    # Rate limits are transient too, but waited out inside the attempt (their own policy), never here.
+    return isinstance(error, TransientError) and not isinstance(error, RateLimitedError)
+
+
+def _retry_after_header(value: str | None) -> float | None:
+    """Seconds from an HTTP ``Retry-After`` header given in seconds (dates are ignored)."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return seconds if seconds > 0 else None
 
 
 def _usage_text(usage: Usage) -> str:

@@ -6,7 +6,7 @@
     plan = plan_from_settings(settings)        # groups of ACCOUNT_GROUP_SIZE accounts, readable task ids
     settings = task_settings()                 # run time: + Airflow Connections / Variables
     run_id = start_run(settings)               # warehouse tables/views + a ledger run
-    extract_account(settings, account_id, run_id) -> AccountOutcome   (AccountFailedError otherwise)
+    extract_account(settings, account_id, run_id) -> AccountResult    (AccountFailedError otherwise)
     sync_analytics(settings) -> dict
     finish_run(settings, run_id, plan.tasks, outcomes, sync_summary)  (RunFailedError names accounts)
     WarehouseThrottleStore(engine, schema)     # rate-limit state shared by all workers (metaads_throttle)
@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from metaads.errors import AccountFailedError, RunFailedError, is_retryable
 from metaads.orchestration.airflow_settings import (
     ANALYTICS_CONNECTION,
     APP_SECRET_VARIABLE,
@@ -44,18 +45,13 @@ from metaads.orchestration.plan import (
 )
 from metaads.orchestration.tasks import (
     OUTCOME_XCOM_KEY,
-    AccountFailedError,
-    AccountOutcome,
-    RunFailedError,
     RunReport,
     extract_account,
     finish_run,
-    is_retryable,
-    pipeline_for_workers,
-    shared_throttle_store,
     start_run,
     sync_analytics,
 )
+from metaads.pipeline.job import shared_throttle_store
 from metaads.warehouse.throttle import WarehouseThrottleStore
 
 __all__ = [
@@ -76,7 +72,6 @@ __all__ = [
     "WAREHOUSE_CONNECTION",
     "AccountFailedError",
     "AccountGroup",
-    "AccountOutcome",
     "AccountTask",
     "DagPlan",
     "RunFailedError",
@@ -88,7 +83,6 @@ __all__ = [
     "extract_account",
     "finish_run",
     "is_retryable",
-    "pipeline_for_workers",
     "plan_from_settings",
     "retry_delay",
     "shared_throttle_store",

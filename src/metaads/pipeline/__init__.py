@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from metaads.dates import DateRange
+from metaads.outcomes import ChunkResult
 from metaads.pipeline.job import Pipeline, new_run_id
-from metaads.pipeline.results import AccountResult, ChunkResult, ProgressListener, RunSummary
+from metaads.pipeline.results import AccountResult, ProgressListener, RunSummary
 
 __all__ = [
     "AccountResult",

@@ -22,20 +22,14 @@ from metaads.clock import Clock, SystemClock
 from metaads.config.settings import Settings
 from metaads.database import create_engine_for, describe_url
 from metaads.dates import DateRange, chunk_range, local_today, oldest_available_day, resolve_range
-from metaads.errors import (
-    ConfigError,
-    MetaAdsError,
-    NoUsableTokenError,
-    PermissionDeniedError,
-    TokenInvalidError,
-)
-from metaads.graph import GraphClient
+from metaads.errors import Action, MetaAdsError, is_retryable
+from metaads.graph import CallStats, GraphClient
+from metaads.outcomes import ChunkResult
 from metaads.pipeline.results import (
     FAILED,
     LOADED,
     PARTIAL,
     AccountResult,
-    ChunkResult,
     NullListener,
     ProgressListener,
     RunSummary,
@@ -43,19 +37,16 @@ from metaads.pipeline.results import (
 from metaads.pipeline.spool import RowSpool
 from metaads.pipeline.window import Window, WindowPolicy, plan_window
 from metaads.redact import redact_text
+from metaads.statuses import AccountStatus, RunStatus
 from metaads.transform import campaign_status_map, to_actions_rows, to_ads_rows
 from metaads.warehouse import Warehouse
 from metaads.warehouse.registry import RegisteredAccount
 
 if TYPE_CHECKING:
     from metaads.sync import SyncResult
+    from metaads.warehouse.throttle import WarehouseThrottleStore
 
 log = logging.getLogger("metaads.pipeline")
-
-# Errors after which no other range of the account can succeed in this run.
-_ACCOUNT_FATAL: tuple[type[BaseException], ...] = (
-    PermissionDeniedError, NoUsableTokenError, TokenInvalidError, ConfigError,
-)
 
 
 class Pipeline:
@@ -72,13 +63,18 @@ class Pipeline:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None,
-                      transport: httpx.BaseTransport | None = None) -> Pipeline:
-        """Build the Graph client and the warehouse engine from settings."""
+                      transport: httpx.BaseTransport | None = None, shared_throttle: bool = False) -> Pipeline:
+        """Build the Graph client and the warehouse engine from settings: the one pipeline builder.
+
+        ``shared_throttle`` keeps the client's rate-limit state in the warehouse, shared with every
+        other worker (Airflow tasks); otherwise it lives in this process's memory.
+        """
         from metaads.pipeline.engines import build_client
 
         clock = clock or SystemClock()
-        client = build_client(settings, clock=clock, transport=transport)
         engine = create_engine_for(settings.warehouse_url, pool_size=settings.account_group_size + 2)
+        store = shared_throttle_store(engine, settings) if shared_throttle else None
+        client = build_client(settings, clock=clock, transport=transport, throttle_store=store)
         return cls(settings, client=client, warehouse_engine=engine, clock=clock)
 
     # ------------------------------------------------------------------ lifecycle
@@ -121,45 +117,51 @@ class Pipeline:
         local day (or when ``deep``), else the look-back, reaching back to the first day not loaded yet;
         a new account's initial history. Each chunk of ``BACKFILL_CHUNK_DAYS`` is fetched completely,
         then replaces its date range in one transaction. A chunk whose fetch fails is not touched and is
-        reported as missing. Never raises for API or load failures: they are in the returned result (and
-        the ledger).
+        reported as missing. This is the account boundary: no failure of the account, an unforeseen one
+        included, leaves it; each is in the returned result and the ledger (type and message, redacted),
+        so the other accounts, the run's summary and the sync go on.
         """
         listener = listener or NullListener()
         if not self._initialised:
             self.init_warehouse()
         run_id = run_id or new_run_id()
         started = self.clock.monotonic()
+        before = self.client.stats(account)
+        lookback = lookback or self.settings.lookback_days
         result = AccountResult(account=account, status=FAILED)
         try:
             info = self.client.account_info(account)
             today = local_today(self.clock.now(), info.timezone_name)
             window = self._window(account, today, info.timezone_name, lookback=lookback, deep=deep,
                                   since=since, until=until, created=info.created_day())
-            whole, result.window = window.range, window.kind
-            result.range = whole
-            listener.account_started(account, whole)
+            result.range, result.window = window.range, window.kind
+            listener.account_started(account, result.range)
             statuses = campaign_status_map(self.client.campaigns(account))
-            for chunk in chunk_range(whole, self.settings.backfill_chunk_days):
+            for chunk in chunk_range(result.range, self.settings.backfill_chunk_days):
                 chunk_result = self._load_chunk(account, chunk, statuses, info.currency, listener)
                 result.chunks.append(chunk_result)
-                self._record(run_id, account, chunk_result, result, started)
+                self._record(run_id, account, chunk_result)
+                result.retryable = result.retryable and chunk_result.retryable
                 if chunk_result.fatal:
-                    result.retryable = False
                     break
-        except MetaAdsError as exc:
-            result.error = redact_text(str(exc))
-            result.retryable = not isinstance(exc, _ACCOUNT_FATAL)
-            if result.range is None:  # failed before the account's time zone was known: use UTC
+        except Exception as exc:  # noqa: BLE001 - the account boundary: one account's fault stays its own
+            result.error = _error_text(exc)
+            result.retryable = is_retryable(exc)
+            if not isinstance(exc, MetaAdsError):
+                log.error("account %s: unexpected fault", account.display_name, exc_info=exc)
+            if result.range is None:  # failed before the range was known: name the one planned, in UTC
                 result.range = self._fallback_range(account, lookback=lookback, deep=deep, since=since,
                                                     until=until)
         finally:
-            stats = self.client.stats(account)
-            result.api_calls = stats.api_calls
-            result.throttled_s = stats.throttled_s
+            spent = _stats_since(self.client.stats(account), before)
+            result.api_calls = spent.api_calls
+            result.throttled_s = spent.throttled_s
             result.duration_s = self.clock.monotonic() - started
-        if result.range is not None and not result.chunks:  # failed before any chunk: all of it is missing
-            result.chunks.append(ChunkResult(result.range, FAILED, error=result.error))
-            self._record(run_id, account, result.chunks[0], result, started)
+        if not result.chunks:  # failed before any chunk: all of it is missing
+            result.chunks.append(ChunkResult(result.range, FAILED, error=result.error, fatal=True,
+                                             api_calls=result.api_calls, throttled_s=result.throttled_s,
+                                             duration_s=result.duration_s))
+            self._record(run_id, account, result.chunks[0])
         result.status = _status_of(result)
         listener.account_finished(result)
         _log_result(result)
@@ -179,50 +181,53 @@ class Pipeline:
         log.debug("account %s: %s window %s", account.display_name, window.kind, window.range)
         return window
 
-    def _fallback_range(self, account: Account, *, lookback: int | None, deep: bool, since: date | None,
+    def _fallback_range(self, account: Account, *, lookback: int, deep: bool, since: date | None,
                         until: date | None) -> DateRange:
         """The range a run meant to fetch when the account failed before its time zone was known (UTC)."""
         today = local_today(self.clock.now(), None)
         try:
             return self._window(account, today, None, lookback=lookback, deep=deep, since=since,
                                 until=until).range
-        except MetaAdsError:
-            return resolve_range(today, lookback_days=lookback or self.settings.lookback_days, since=since,
-                                 until=until)
+        except MetaAdsError:  # the ledger or the bounds themselves were at fault
+            return _requested_range(today, lookback, since, until)
 
     def _load_chunk(self, account: Account, chunk: DateRange, statuses: dict[str, str],
                     currency: str | None, listener: ProgressListener) -> ChunkResult:
-        with RowSpool() as spool:
-            try:
-                for page in self.client.insights(account, chunk.since, chunk.until):
-                    spool.extend(page)
-                    listener.rows_fetched(account, len(page))
-            except _ACCOUNT_FATAL as exc:
-                return ChunkResult(chunk, FAILED, error=_FATAL_PREFIX + redact_text(str(exc)), fatal=True)
-            except MetaAdsError as exc:
-                return ChunkResult(chunk, FAILED, error=redact_text(str(exc)))
-            loaded_at = self.clock.now()
-            try:
-                load = self.warehouse.replace_range(
-                    account, chunk.since, chunk.until,
-                    to_ads_rows(spool.rows(), campaign_status=statuses, currency=currency,
-                                loaded_at=loaded_at),
-                    to_actions_rows(spool.rows(), loaded_at=loaded_at),
-                )
-            except MetaAdsError as exc:
-                return ChunkResult(chunk, FAILED, error=redact_text(str(exc)))
-        return ChunkResult(chunk, LOADED, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
-
-    def _record(self, run_id: str, account: Account, chunk: ChunkResult, result: AccountResult,
-                started: float) -> None:
-        stats = self.client.stats(account)
+        """Fetch and load one chunk; its result carries what this chunk alone cost."""
+        started, before = self.clock.monotonic(), self.client.stats(account)
         try:
-            self.warehouse.record_account_run(
-                run_id, account, chunk.range.since, chunk.range.until, status=chunk.status,
-                ads_rows=chunk.ads_rows, actions_rows=chunk.actions_rows, api_calls=stats.api_calls,
-                throttled_s=stats.throttled_s, duration_s=self.clock.monotonic() - started,
-                error=chunk.error,
+            counts = self._fetch_and_load(account, chunk, statuses, currency, listener)
+            status, error, fatal, retryable = LOADED, None, False, True
+        except Exception as exc:  # noqa: BLE001 - recorded as this chunk's failure
+            if not isinstance(exc, MetaAdsError):
+                log.error("account %s %s: unexpected fault", account.display_name, chunk, exc_info=exc)
+            counts, status, retryable = (0, 0), FAILED, is_retryable(exc)
+            fatal = isinstance(exc, MetaAdsError) and exc.action in _ACCOUNT_UNUSABLE
+            error = (_FATAL_PREFIX if fatal else "") + _error_text(exc)
+        spent = _stats_since(self.client.stats(account), before)
+        return ChunkResult(chunk, status, ads_rows=counts[0], actions_rows=counts[1], error=error, fatal=fatal,
+                           retryable=retryable, api_calls=spent.api_calls, throttled_s=spent.throttled_s,
+                           duration_s=self.clock.monotonic() - started)
+
+    def _fetch_and_load(self, account: Account, chunk: DateRange, statuses: dict[str, str],
+                        currency: str | None, listener: ProgressListener) -> tuple[int, int]:
+        """Fetch one chunk completely, then replace its range; (ads rows, actions rows) loaded."""
+        with RowSpool() as spool:
+            for page in self.client.insights(account, chunk.since, chunk.until):
+                spool.extend(page)
+                listener.rows_fetched(account, len(page))
+            loaded_at = self.clock.now()
+            load = self.warehouse.replace_range(
+                account, chunk.since, chunk.until,
+                to_ads_rows(spool.rows(), campaign_status=statuses, currency=currency, loaded_at=loaded_at),
+                to_actions_rows(spool.rows(), loaded_at=loaded_at),
             )
+        return load.ads_rows, load.actions_rows
+
+    def _record(self, run_id: str, account: Account, chunk: ChunkResult) -> None:
+        """One ledger row per chunk, with that chunk's own figures."""
+        try:
+            self.warehouse.record_account_run(run_id, account, chunk)
         except MetaAdsError as exc:  # the ledger is bookkeeping: report, do not lose the load
             log.error("account %s: could not write the run ledger: %s", account.display_name, exc)
 
@@ -238,15 +243,19 @@ class Pipeline:
         run_id = self.warehouse.start_run(trigger=trigger, accounts=len(chosen))
         results: list[AccountResult] = []
         workers = max(1, min(self.settings.account_group_size, len(chosen)))
-        # A pool rather than strict groups: a slow account does not hold back the next group's
-        # accounts, while concurrency stays bounded exactly as the original design's groups bound it.
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="metaads-account") as pool:
-            futures = [pool.submit(self.extract_and_load, a, run_id=run_id, since=since, until=until,
-                                   lookback=lookback, deep=deep, listener=listener) for a in chosen]
-            results = [f.result() for f in futures]
+        try:
+            # A pool rather than strict groups: a slow account does not hold back the next group's
+            # accounts, while concurrency stays bounded exactly as the original design's groups bound it.
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="metaads-account") as pool:
+                futures = [pool.submit(self.extract_and_load, a, run_id=run_id, since=since, until=until,
+                                       lookback=lookback, deep=deep, listener=listener) for a in chosen]
+                results = [f.result() for f in futures]
+        except BaseException:
+            # Never leave the run "running": what did not report counts as failed.
+            self.warehouse.finish_run(run_id, status=RunStatus.FAILED, accounts_failed=len(chosen))
+            raise
         failed = sum(1 for r in results if not r.ok)
-        status = "success" if not failed else ("failed" if failed == len(results) else "partial")
-        self.warehouse.finish_run(run_id, status=status, accounts_failed=failed)
+        self.warehouse.finish_run(run_id, status=RunStatus.of(failed, results), accounts_failed=failed)
         return RunSummary(run_id=run_id, results=results, duration_s=self.clock.monotonic() - started)
 
     # ------------------------------------------------------------------ analytics
@@ -254,19 +263,17 @@ class Pipeline:
     def sync(self, *, full: bool = False, evolve: bool = False,
              analytics_url: str | None = None) -> SyncResult | None:
         """Copy the warehouse views to the analytics database; None when ANALYTICS_URL is unset."""
-        from metaads.sync import sync_analytics
+        from metaads.sync import SyncOptions, sync_analytics
 
         url = analytics_url or self.settings.analytics_url
         if not url:
             return None
         target = create_engine_for(url, pool_size=self.settings.sync_threads + 1, variable="ANALYTICS_URL")
         try:
-            return sync_analytics(
-                self.warehouse_engine, self.settings.warehouse_schema, target,
-                self.settings.analytics_schema, full=full, evolve=evolve,
-                retention_days=self.settings.retention_days, threads=self.settings.sync_threads,
-                batch_rows=self.settings.sync_batch_rows, clock=self.clock,
-            )
+            options = SyncOptions(full=full, evolve=evolve, retention_days=self.settings.retention_days,
+                                  threads=self.settings.sync_threads, batch_rows=self.settings.sync_batch_rows)
+            return sync_analytics(self.warehouse_engine, self.settings.warehouse_schema, target,
+                                  self.settings.analytics_schema, options, clock=self.clock)
         finally:
             target.dispose()
 
@@ -284,9 +291,46 @@ def new_run_id() -> str:
 
 
 _FATAL_PREFIX = "account unusable: "
+# After these no other range of the account can succeed in this run (a data problem in one range, or a
+# transient failure, leaves the next ranges worth trying).
+_ACCOUNT_UNUSABLE = frozenset({Action.FIX_CONFIGURATION, Action.FIX_TOKEN, Action.SKIP_ACCOUNT, Action.FIX_REQUEST})
 
 
-def _status_of(result: AccountResult) -> str:
+def shared_throttle_store(engine: sa.Engine, settings: Settings) -> WarehouseThrottleStore | None:
+    """The rate-limit state shared by all workers, kept in the warehouse; None on a SQLite warehouse.
+
+    SQLite has one writer at a time and a load holds it for its whole transaction: throttle updates
+    after every API call would queue behind loads. A SQLite warehouse means one machine anyway.
+    """
+    if engine.dialect.name == "sqlite":
+        return None
+    from metaads.warehouse.throttle import WarehouseThrottleStore
+
+    return WarehouseThrottleStore(engine, settings.warehouse_schema)
+
+
+def _requested_range(today: date, lookback: int, since: date | None, until: date | None) -> DateRange:
+    """The range a failed account is reported missing for (even when the bounds themselves were at fault)."""
+    try:
+        return resolve_range(today, lookback_days=lookback, since=since, until=until)
+    except MetaAdsError:
+        first = since or until or today
+        return DateRange(min(first, until or first), max(first, until or first))
+
+
+def _error_text(exc: BaseException) -> str:
+    """An error as the ledger, logs and XComs show it: redacted; unforeseen faults name their type."""
+    if isinstance(exc, MetaAdsError):
+        return redact_text(str(exc))
+    return redact_text(f"unexpected {type(exc).__name__}: {exc}")
+
+
+def _stats_since(now: CallStats, before: CallStats) -> CallStats:
+    """What was spent between two snapshots of one account's counters."""
+    return CallStats(api_calls=now.api_calls - before.api_calls, throttled_s=now.throttled_s - before.throttled_s)
+
+
+def _status_of(result: AccountResult) -> AccountStatus:
     loaded = [c for c in result.chunks if c.status == LOADED]
     if result.error is None and result.chunks and len(loaded) == len(result.chunks):
         return LOADED

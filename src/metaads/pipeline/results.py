@@ -1,37 +1,30 @@
-"""What a run reports: per-chunk, per-account and per-run results, and progress events."""
+"""What a run reports: per-account and per-run results (per-chunk: :mod:`metaads.outcomes`), progress events."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import date
+from typing import Any, Protocol
 
 from metaads.accounts import Account
 from metaads.dates import DateRange
+from metaads.outcomes import ChunkResult
+from metaads.redact import redact_text
+from metaads.statuses import AccountStatus
 
-LOADED = "loaded"
-PARTIAL = "partial"
-FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class ChunkResult:
-    """One date range of one account: loaded, or failed (then the warehouse kept its previous rows)."""
-
-    range: DateRange
-    status: str
-    ads_rows: int = 0
-    actions_rows: int = 0
-    error: str | None = None
-    #: The account itself is unusable (no permission, no valid token): later chunks cannot succeed.
-    fatal: bool = False
+LOADED = AccountStatus.LOADED
+PARTIAL = AccountStatus.PARTIAL
+FAILED = AccountStatus.FAILED
 
 
 @dataclass
 class AccountResult:
-    """The outcome of extracting and loading one account."""
+    """The outcome of extracting and loading one account: the one record the CLI, the ledger and the
+    Airflow XComs carry (:meth:`to_xcom` / :meth:`from_xcom`; errors are redacted)."""
 
     account: Account
-    status: str
+    status: AccountStatus
     range: DateRange | None = None
     chunks: list[ChunkResult] = field(default_factory=list)
     api_calls: int = 0
@@ -60,6 +53,31 @@ class AccountResult:
     def missing(self) -> list[DateRange]:
         """Ranges that were not loaded (their previous data is untouched)."""
         return [c.range for c in self.chunks if c.status != LOADED]
+
+    def to_xcom(self) -> dict[str, Any]:
+        """A JSON-able dict (for Airflow XComs): no secrets, the account by id."""
+        return {
+            "account_id": self.account.id, "name": self.account.display_name, "table": self.account.table,
+            "status": self.status.value, "range": [self.range.since.isoformat(), self.range.until.isoformat()]
+            if self.range else None, "chunks": [c.to_xcom() for c in self.chunks],
+            "ads_rows": self.ads_rows, "actions_rows": self.actions_rows, "api_calls": self.api_calls,
+            "throttled_s": round(self.throttled_s, 3), "duration_s": round(self.duration_s, 3),
+            "error": redact_text(self.error) if self.error else None, "retryable": self.retryable,
+            "window": str(self.window) if self.window else None,
+        }
+
+    @classmethod
+    def from_xcom(cls, value: Mapping[str, Any], account: Account) -> AccountResult:
+        """The result :meth:`to_xcom` wrote, for ``account`` (the configured account of that id)."""
+        if value.get("account_id") != account.id:
+            raise ValueError(f"XCom is about account {value.get('account_id')!r}, not {account.id!r}")
+        bounds = value.get("range")
+        return cls(account=account, status=AccountStatus(value["status"]),
+                   range=DateRange(date.fromisoformat(bounds[0]), date.fromisoformat(bounds[1])) if bounds else None,
+                   chunks=[ChunkResult.from_xcom(c) for c in value.get("chunks", [])],
+                   api_calls=int(value.get("api_calls", 0)), throttled_s=float(value.get("throttled_s", 0.0)),
+                   duration_s=float(value.get("duration_s", 0.0)), error=value.get("error"),
+                   retryable=bool(value.get("retryable", True)), window=value.get("window"))
 
 
 @dataclass

@@ -19,12 +19,13 @@ import orjson
 
 from metaads.clock import Clock
 from metaads.simulator import catalog, errors, listing, objects
+from metaads.simulator.activities import activities
 from metaads.simulator.assets import Assets, Creative, CustomAudience, CustomConversion, Video
 from metaads.simulator.auth import TokenInfo, TokenRegistry
 from metaads.simulator.config import Faults, SimulatorConfig
 from metaads.simulator.insights import InsightsQuery, View, iter_rows, json_list, parse_query
 from metaads.simulator.jobs import COMPLETED, FAILED, SKIPPED, ReportRun, ReportRuns
-from metaads.simulator.metrics import mix
+from metaads.simulator.metrics import SPEND, ad_day, mix
 from metaads.simulator.paging import decode_cursor, encode_cursor, next_url, page
 from metaads.simulator.protocol import Response, bearer_token, dumps, merge_params, split_version
 from metaads.simulator.ratelimit import INSIGHTS, MANAGEMENT, RateLimiter
@@ -95,6 +96,7 @@ class GraphApp:
         self.assets = Assets()
         self._derived: dict[str, tuple[AdAccount, Any]] | None = None
         self._maps: dict[str, tuple[dict[str, Campaign], dict[str, AdSet]]] = {}
+        self._spent: dict[tuple[str, int, int | None], int] = {}
         self.groups_cache: dict[Any, list[Any]] = {}
 
     # ------------------------------------------------------------------ entry points
@@ -233,6 +235,8 @@ class GraphApp:
             edge = seg[1]
             if len(seg) == 2 and edge == "insights":
                 return Route("act/insights", account, INSIGHTS, lambda: self._insights(call, account, now))
+            if len(seg) == 2 and edge == "activities" and method == "GET":
+                return Route("act/activities", account, MANAGEMENT, lambda: self._activities(call, account, now))
             if len(seg) == 2 and edge in listing.EDGES and method == "GET":
                 return Route(
                     f"act/{edge}", account, MANAGEMENT, lambda: self._object_list(call, account, edge, now)
@@ -373,7 +377,25 @@ class GraphApp:
             campaigns=maps[0],
             adsets=maps[1],
             created_time=created_time,
+            amount_spent=lambda: self._amount_spent(account, now),
         )
+
+    def _amount_spent(self, account: AdAccount, now: datetime) -> int:
+        """Lifetime spend in minor units as of ``now`` (``amount_spent``), cached per account and day."""
+        view = self.view(account, now, False, faults=False)
+        key = (account.id, view.today, view.first_day)
+        total = self._spent.get(key)
+        if total is None:
+            total = 0
+            for ad in account.ads:
+                first = ad.first_day if view.first_day is None else max(ad.first_day, view.first_day)
+                last = view.today if ad.last_day is None else min(ad.last_day, view.today)
+                for day in range(first, last + 1):
+                    rec = ad_day(ad, day, view.today - day, view.restatement_days, view.restatement_scale)
+                    if rec is not None:
+                        total += rec[SPEND]
+            self._spent[key] = total
+        return total
 
     def _render_list(
         self, call: Call, items: list[Any], now: datetime, default: tuple[str, ...]
@@ -524,6 +546,15 @@ class GraphApp:
         if call.params.get("summary") in ("true", "1", "True"):
             body["summary"] = {"total_count": len(items)}
         return body
+
+    def _activities(self, call: Call, account: AdAccount, now: datetime) -> dict[str, Any]:
+        fields = objects.requested_fields(call.params, ("event_type", "event_time", "object_id"))
+        known = catalog.NODE_FIELDS["AdActivity"]
+        for name in fields:
+            if name not in known:
+                raise errors.unknown_path("AdActivity", name)
+        entries = activities(call.params, self._ctx(account, now))
+        return self._paged(call, [{k: e[k] for k in fields if k in e} for e in entries])
 
     def _object_list(
         self, call: Call, account: AdAccount, edge: str, now: datetime, parent: Any = None

@@ -44,12 +44,13 @@ class Context:
     campaigns: Mapping[str, Campaign]
     adsets: Mapping[str, AdSet]
     created_time: datetime | None = None  # Faults.account_created_days_ago
+    amount_spent: Callable[[], int] | None = None  # the account's lifetime spend in minor units (lazy)
 
 
 # --------------------------------------------------------------------------- updates on the clock
 
 
-def _schedule(obj: Campaign | AdSet | Ad) -> tuple[float, float]:
+def schedule(obj: Campaign | AdSet | Ad) -> tuple[float, float]:
     """(period, phase) in seconds of the object's edits: every 2-14 days, at a fixed time of day."""
     h = mix(int(obj.id) ^ 0x5EED)
     period = 86400.0 * (2 + h % 13)
@@ -60,7 +61,7 @@ def update_count(obj: Campaign | AdSet | Ad, now: datetime) -> int:
     """How many scheduled edits a live object has had after its stored ``updated_time`` by ``now``."""
     if obj.effective_status not in _LIVE:
         return 0
-    period, phase = _schedule(obj)
+    period, phase = schedule(obj)
     elapsed = now.timestamp() - obj.updated_time.timestamp() - phase
     return 0 if elapsed < 0 else int(elapsed // period) + 1
 
@@ -70,7 +71,7 @@ def updated_time(obj: Campaign | AdSet | Ad, now: datetime) -> datetime:
     count = update_count(obj, now)
     if not count:
         return obj.updated_time
-    period, phase = _schedule(obj)
+    period, phase = schedule(obj)
     return obj.updated_time + timedelta(seconds=phase + (count - 1) * period)
 
 
@@ -137,6 +138,7 @@ _ACCOUNT: dict[str, Getter] = {
     "created_time": lambda a, ctx: graph_time(_account_created(a, ctx)),
     "age": lambda a, ctx: round((ctx.now - _account_created(a, ctx)).total_seconds() / 86400, 6),
     "spend_cap": lambda a, ctx: "0",
+    "amount_spent": lambda a, ctx: None if ctx.amount_spent is None else str(ctx.amount_spent()),
     "balance": lambda a, ctx: "0",
     "min_daily_budget": lambda a, ctx: 100,
     "min_campaign_group_spend_cap": lambda a, ctx: str(10000 if a.exponent else 1000),

@@ -3,12 +3,13 @@ SQLAlchemy database), incremental from the run ledger, atomic per slice, paralle
 
 from __future__ import annotations
 
+from metaads.sync.options import SyncOptions
 from metaads.sync.plan import FULL, INCREMENTAL, Slice
 from metaads.sync.result import SyncResult, TableSync
 from metaads.sync.run import sync_analytics
 from metaads.sync.targets import ACTIONS_TARGET, ADS_TARGET, analytics_tables
 
 __all__ = [
-    "ACTIONS_TARGET", "ADS_TARGET", "FULL", "INCREMENTAL", "Slice", "SyncResult", "TableSync",
+    "ACTIONS_TARGET", "ADS_TARGET", "FULL", "INCREMENTAL", "Slice", "SyncOptions", "SyncResult", "TableSync",
     "analytics_tables", "sync_analytics",
 ]

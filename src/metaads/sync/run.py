@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from datetime import date
@@ -29,11 +29,11 @@ from metaads.database import (
     failure_message,
     is_identifier,
 )
-from metaads.errors import SyncError
+from metaads.errors import SyncAborted, SyncError
 from metaads.redact import redact_text
 from metaads.sync import ledger
+from metaads.sync.options import SyncOptions
 from metaads.sync.plan import (
-    DEFAULT_SLICE_DAYS,
     FULL,
     INCREMENTAL,
     Plan,
@@ -46,7 +46,7 @@ from metaads.sync.plan import (
 )
 from metaads.sync.result import SyncResult, TableSync
 from metaads.sync.targets import TargetPair, analytics_tables, ensure_targets, schema_for
-from metaads.sync.transfer import SliceCounts, SliceJob, SyncAborted, replace_slice, source_view
+from metaads.sync.transfer import SliceCounts, SliceJob, replace_slice, source_view
 from metaads.sync.writers import (
     MYSQL_LOAD,
     PG_COPY,
@@ -173,17 +173,9 @@ def sync_analytics(
     warehouse_schema: str | None,
     analytics_engine: sa.Engine,
     analytics_schema: str | None,
+    options: SyncOptions | None = None,
     *,
-    full: bool = False,
-    evolve: bool = False,
-    retention_days: int = 90,
-    threads: int = 8,
-    batch_rows: int = 5000,
     clock: Clock | None = None,
-    today: date | None = None,
-    write_method: str | None = None,
-    slice_days: int = DEFAULT_SLICE_DAYS,
-    before_commit: Callable[[Slice], None] | None = None,
 ) -> SyncResult:
     """Copy ``vw_graph_ads``/``vw_graph_ads_actions`` into ``graph_ads``/``graph_ads_actions``.
 
@@ -192,27 +184,21 @@ def sync_analytics(
         warehouse_schema: its schema (ignored on SQLite).
         analytics_engine: the target database (SQL Server, PostgreSQL, MariaDB, SQLite, ...).
         analytics_schema: the target schema (created when missing; ignored on SQLite).
-        full: re-copy the whole retention window instead of the slices loaded since the last sync.
-        evolve: add target columns the views have and the tables lack (then copy the whole window).
-        retention_days: days kept in the target, ending with ``today``; older rows are pruned.
-        threads: parallel slice replacements (one warehouse and one target connection each).
-        batch_rows: rows fetched and written per batch.
-        clock: time source (``today`` defaults to its UTC date).
-        today: last day of the retention window.
-        write_method: force a writer (``pg_pipe``, ``pg_copy``, ``mysql_load``, ``executemany``,
-            ``multivalues``, ``sqlalchemy``); None picks the fastest the drivers allow.
-        slice_days: longest date range replaced in one transaction.
-        before_commit: called inside each slice's transaction just before its commit (tests inject
-            failures here).
+        options: what to copy and how (:class:`SyncOptions`; its defaults when None).
+        clock: time source (``options.today`` defaults to its UTC date).
 
     Raises:
         SchemaMismatchError: a target table lacks columns and ``evolve`` is False.
         SyncError: a database failed; the slice being replaced is unchanged.
     """
+    options = options or SyncOptions()
+    full, evolve, write_method = options.full, options.evolve, options.write_method
+    retention_days, threads, batch_rows = options.retention_days, options.threads, options.batch_rows
+    slice_days, before_commit = options.slice_days, options.before_commit
     _check_arguments(warehouse_schema, analytics_schema, retention_days, threads, batch_rows, slice_days)
     clock = clock or SystemClock()
     started = clock.monotonic()
-    today = today or clock.now().date()
+    today = options.today or clock.now().date()
     start = window_start(today, retention_days)
     source_schema = schema_for(warehouse_engine, warehouse_schema)
     target_schema = schema_for(analytics_engine, analytics_schema)

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from metaads.clock import Clock
+from metaads.errors import SyncAborted
 from metaads.sync.plan import END_OF_TIME, Slice
 from metaads.sync.targets import TARGET_KEY, TargetPair
 from metaads.sync.writers import PIPES, WRITERS, Row
@@ -23,10 +24,6 @@ from metaads.sync.writers import PIPES, WRITERS, Row
 # Databases that store the target tables in primary key order (see metaads.sync.targets); rows sorted
 # by the source arrive in that order. PostgreSQL and SQLite keep heaps: no sort needed.
 CLUSTERED = frozenset({"mssql", "mysql", "mariadb"})
-
-
-class SyncAborted(Exception):  # noqa: N818 - an internal signal, not an error reported to anyone
-    """Another slice failed: stop this one and roll it back."""
 
 
 @dataclass

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from metaads.errors import InsightRowError
 from metaads.transform.actions import ACTIONS_COLUMNS, ActionsRow, to_actions_rows
 from metaads.transform.ads import ADS_COLUMNS, AdsRow, to_ads_rows
 from metaads.transform.campaigns import campaign_status_map
 from metaads.transform.keys import key_id
-from metaads.transform.numbers import InsightRowError
 
 __all__ = [
     "ACTIONS_COLUMNS",

@@ -7,8 +7,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from metaads.errors import InsightRowError
 from metaads.transform.keys import breakdown_suffix, key_id, required_id, row_day
-from metaads.transform.numbers import InsightRowError, parse_decimal
+from metaads.transform.numbers import parse_decimal
 
 _ZERO = Decimal(0)
 

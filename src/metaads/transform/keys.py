@@ -13,7 +13,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from metaads.transform.numbers import InsightRowError
+from metaads.errors import InsightRowError
 
 
 def key_id(*parts: str) -> str:

@@ -10,13 +10,9 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from metaads.errors import MetaAdsError
+from metaads.errors import InsightRowError
 
 ZERO = Decimal(0)
-
-
-class InsightRowError(MetaAdsError, ValueError):
-    """An insights row is malformed (missing key, non-numeric metric): a data problem, not retryable."""
 
 
 def parse_decimal(value: object, field: str) -> Decimal:

@@ -7,33 +7,17 @@ Error texts are redacted and bounded before they are stored.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from metaads.accounts import Account
+from metaads.outcomes import ChunkResult
 from metaads.redact import redact_text
+from metaads.statuses import AccountStatus, RunStatus
 
-RUN_STATUSES = frozenset({"running", "success", "partial", "failed"})
+RUN_STATUSES = frozenset(status.value for status in RunStatus)
 MAX_ERROR_CHARS = 4000
-
-
-@dataclass(frozen=True)
-class AccountRun:
-    """What one account's load of one date range did (a ``metaads_account_runs`` row)."""
-
-    run_id: str
-    account: Account
-    since: date
-    until: date
-    status: str
-    ads_rows: int = 0
-    actions_rows: int = 0
-    api_calls: int = 0
-    throttled_s: float = 0.0
-    duration_s: float = 0.0
-    error: str | None = None
 
 
 def safe_error(error: str | None) -> str | None:
@@ -47,19 +31,19 @@ def safe_error(error: str | None) -> str | None:
 def insert_run(conn: sa.Connection, runs: sa.Table, *, trigger: str, accounts: int, now: datetime) -> str:
     """Insert a ``running`` run; return its new id."""
     run_id = str(uuid.uuid4())
-    conn.execute(runs.insert().values(run_id=run_id, started_at=now, status="running", trigger=trigger,
+    conn.execute(runs.insert().values(run_id=run_id, started_at=now, status=RunStatus.RUNNING.value, trigger=trigger,
                                       accounts=accounts, accounts_failed=0))
     return run_id
 
 
-def insert_account_run(conn: sa.Connection, account_runs: sa.Table, entry: AccountRun, *,
-                       now: datetime) -> int:
+def insert_account_run(conn: sa.Connection, account_runs: sa.Table, run_id: str, account: Account,
+                       chunk: ChunkResult, *, now: datetime) -> int:
     """Insert one account-range row; return its id (the sync's watermark moves over these ids)."""
     result = conn.execute(account_runs.insert().values(
-        run_id=entry.run_id, account_id=entry.account.id, table_name=entry.account.table,
-        since=entry.since, until=entry.until, status=entry.status, ads_rows=entry.ads_rows,
-        actions_rows=entry.actions_rows, api_calls=entry.api_calls, throttled_s=entry.throttled_s,
-        duration_s=entry.duration_s, error=safe_error(entry.error), finished_at=now,
+        run_id=run_id, account_id=account.id, table_name=account.table,
+        since=chunk.range.since, until=chunk.range.until, status=AccountStatus(chunk.status).value,
+        ads_rows=chunk.ads_rows, actions_rows=chunk.actions_rows, api_calls=chunk.api_calls,
+        throttled_s=chunk.throttled_s, duration_s=chunk.duration_s, error=safe_error(chunk.error), finished_at=now,
     ))
     key = result.inserted_primary_key
     if key is None or key[0] is None:  # pragma: no cover - every supported dialect returns it
@@ -67,9 +51,9 @@ def insert_account_run(conn: sa.Connection, account_runs: sa.Table, entry: Accou
     return int(key[0])
 
 
-def update_run(conn: sa.Connection, runs: sa.Table, run_id: str, *, status: str, accounts_failed: int,
+def update_run(conn: sa.Connection, runs: sa.Table, run_id: str, *, status: RunStatus, accounts_failed: int,
                now: datetime) -> bool:
     """Close a run; False when no run has that id."""
     result = conn.execute(runs.update().where(runs.c.run_id == run_id).values(
-        status=status, accounts_failed=accounts_failed, finished_at=now))
+        status=RunStatus(status).value, accounts_failed=accounts_failed, finished_at=now))
     return bool(result.rowcount)

@@ -1,7 +1,7 @@
 """The :class:`Warehouse`: the one object the pipeline uses to create, load and record into the warehouse.
 
 On SQLite there are no schemas: ``schema`` is ignored and everything lives in the database file
-(the embedded default and the demo use one file per warehouse). Money is exact NUMERIC on
+(one file per warehouse). Money is exact NUMERIC on
 PostgreSQL; SQLite stores it as REAL (15 significant digits), which is why PostgreSQL is the
 production warehouse.
 """
@@ -19,7 +19,9 @@ import sqlalchemy as sa
 from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
 from metaads.database import DRIVER_ERRORS, IDENTIFIER_PATTERN, describe_url, is_identifier, translate
-from metaads.errors import ConfigError, LoadError, WarehouseError
+from metaads.errors import ConfigError, LoadError, RowRejectedError, WarehouseError
+from metaads.outcomes import ChunkResult
+from metaads.statuses import RunStatus
 from metaads.warehouse import ddl, ledger, registry
 from metaads.warehouse.history import LedgerEntry, account_history
 from metaads.warehouse.load import LoadResult, Row, replace_rows
@@ -29,6 +31,23 @@ from metaads.warehouse.schema import ACTIONS_SUFFIX, actions_table, ads_table, l
 from metaads.warehouse.writers import DEFAULT_BATCH_ROWS, supports_copy
 
 log = logging.getLogger("metaads.warehouse")
+
+
+
+def _data_errors() -> tuple[type[BaseException], ...]:
+    """A value its column cannot hold: the drivers' DataError, or (psycopg's binary COPY) an integer
+    too large for its column's type, which psycopg reports as a plain OverflowError before sending it."""
+    errors: list[type[BaseException]] = [sa.exc.DataError, OverflowError]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - only without the postgres extra
+        pass
+    else:
+        errors.append(psycopg.DataError)
+    return tuple(errors)
+
+
+DATA_ERRORS = _data_errors()
 
 
 class Warehouse:
@@ -198,6 +217,8 @@ class Warehouse:
                 counts = replace_rows(conn, ads, actions, account_id=account.id, since=since, until=until,
                                       ads_rows=ads_rows, actions_rows=actions_rows, use_copy=use_copy,
                                       batch_rows=self.batch_rows, before_commit=before_commit)
+        except DATA_ERRORS as exc:  # the database refused a value: a data problem, not worth retrying as is
+            raise translate(exc, f"loading {account.table} {since}..{until}", self.engine, RowRejectedError) from exc
         except DRIVER_ERRORS as exc:
             raise translate(exc, f"loading {account.table} {since}..{until}", self.engine, LoadError) from exc
         duration = self.clock.monotonic() - started
@@ -223,16 +244,11 @@ class Warehouse:
         except DRIVER_ERRORS as exc:
             raise translate(exc, "recording a run start", self.engine) from exc
 
-    def record_account_run(self, run_id: str, account: Account, since: date, until: date, status: str,
-                           ads_rows: int = 0, actions_rows: int = 0, api_calls: int = 0,
-                           throttled_s: float = 0.0, duration_s: float = 0.0,
-                           error: str | None = None) -> int:
-        """Record what one account's range did (``loaded``/``failed``/...); return the ledger row id."""
-        entry = ledger.AccountRun(run_id, account, since, until, status, ads_rows, actions_rows, api_calls,
-                                  throttled_s, duration_s, error)
+    def record_account_run(self, run_id: str, account: Account, chunk: ChunkResult) -> int:
+        """Record what one account's range did (a ``metaads_account_runs`` row); return the ledger row id."""
         try:
             with self._ledger_transaction() as conn:
-                return ledger.insert_account_run(conn, self.account_runs, entry, now=self.clock.now())
+                return ledger.insert_account_run(conn, self.account_runs, run_id, account, chunk, now=self.clock.now())
         except DRIVER_ERRORS as exc:
             raise translate(exc, f"recording the run of {account.table}", self.engine) from exc
 
@@ -244,13 +260,15 @@ class Warehouse:
         except DRIVER_ERRORS as exc:
             raise translate(exc, f"reading the run ledger of {account.table}", self.engine) from exc
 
-    def finish_run(self, run_id: str, status: str, accounts_failed: int) -> None:
+    def finish_run(self, run_id: str, status: RunStatus | str, accounts_failed: int) -> None:
         """Close a run with its final status (``success`` | ``partial`` | ``failed``)."""
-        if status not in ledger.RUN_STATUSES:
-            raise ValueError(f"unknown run status {status!r}")
+        try:
+            final = RunStatus(status)
+        except ValueError:
+            raise ValueError(f"unknown run status {status!r}") from None
         try:
             with self._ledger_transaction() as conn:
-                found = ledger.update_run(conn, self.runs, run_id, status=status,
+                found = ledger.update_run(conn, self.runs, run_id, status=final,
                                           accounts_failed=accounts_failed, now=self.clock.now())
         except DRIVER_ERRORS as exc:
             raise translate(exc, "recording a run end", self.engine) from exc
