@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, TaskGroup, TriggerRule, dag, get_current_context, task
+from airflow.sdk import Asset, CronTriggerTimetable, TaskGroup, TriggerRule, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from metaads.orchestration import (
@@ -38,19 +38,27 @@ from metaads.orchestration import (
     extract_account,
     finish_run,
     is_retryable,
+    lineage,
     plan_from_settings,
     retry_delay,
+    run_alert_message,
     start_run,
     sync_analytics,
     task_settings,
 )
+from metaads.orchestration.notifier import ALERT_XCOM_KEY, MetaadsAlertNotifier
 from metaads.redact import redact_text
 
 T = TypeVar("T")
 
 # Laid out from the environment when the file is parsed: a bad META_ACCOUNTS shows as this DAG's import
 # error in the UI, naming the entry at fault.
-PLAN = plan_from_settings(dag_settings())
+_SETTINGS = dag_settings()
+PLAN = plan_from_settings(_SETTINGS)
+# Lineage: the views the extraction tasks refresh and the analytics tables the sync writes, as Airflow
+# Assets (downstream DAGs can be scheduled on them; OpenLineage, where installed, reports them).
+WAREHOUSE_ASSETS, ANALYTICS_ASSETS = ([Asset(name=d.name, uri=d.uri) for d in group]
+                                      for group in lineage(_SETTINGS))
 
 
 def _run(step: Callable[[], T]) -> T:
@@ -90,7 +98,7 @@ def meta_graph_api_pipeline() -> None:
     def open_run() -> str:
         return _run(lambda: start_run(task_settings()))
 
-    @task(pool=GRAPH_API_POOL)
+    @task(pool=GRAPH_API_POOL, outlets=WAREHOUSE_ASSETS)
     def extract(account_id: str, ledger_run: str | None) -> dict[str, Any]:
         if not ledger_run:
             raise AirflowFailException(f"task {START_TASK_ID} did not open a run; see its log")
@@ -105,13 +113,16 @@ def meta_graph_api_pipeline() -> None:
 
         return _run(step)
 
-    @task(task_id=SYNC_TASK_ID, task_display_name="Sync analytics database", trigger_rule=TriggerRule.ALL_DONE)
+    @task(task_id=SYNC_TASK_ID, task_display_name="Sync analytics database", trigger_rule=TriggerRule.ALL_DONE,
+          outlets=ANALYTICS_ASSETS)
     def sync() -> dict[str, Any]:
         return _run(lambda: sync_analytics(task_settings()))
 
     # Judging the run is not worth retrying: its inputs will not change.
+    # Its message (what needs a person) goes out through Airflow's notifier mechanism, win or lose.
     @task(task_id=FINISH_TASK_ID, task_display_name="Close run and report failed accounts",
-          trigger_rule=TriggerRule.ALL_DONE, retries=0)
+          trigger_rule=TriggerRule.ALL_DONE, retries=0,
+          on_success_callback=MetaadsAlertNotifier(), on_failure_callback=MetaadsAlertNotifier())
     def close_run(ledger_run: str | None) -> dict[str, Any]:
         ti = get_current_context()["ti"]
         ids = [t.full_task_id for t in PLAN.tasks]
@@ -119,6 +130,9 @@ def meta_graph_api_pipeline() -> None:
         failed = ti.xcom_pull(task_ids=ids, key=OUTCOME_XCOM_KEY) if ids else []
         outcomes = {t.account.id: ok or bad for t, ok, bad in zip(PLAN.tasks, returned, failed, strict=True)}
         sync_summary = ti.xcom_pull(task_ids=SYNC_TASK_ID)
+        message = _run(lambda: run_alert_message(task_settings(), ledger_run, PLAN.tasks, outcomes))
+        if message is not None:
+            ti.xcom_push(key=ALERT_XCOM_KEY, value=message)
         report = _run(lambda: finish_run(task_settings(), ledger_run, PLAN.tasks, outcomes, sync_summary))
         return {"status": report.status, "accounts": len(report.outcomes)}
 

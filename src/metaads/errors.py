@@ -27,6 +27,7 @@ The tree (the action in brackets; *retryable* ones may succeed when run again la
     ├── SyncError                      [retry later]  copying to the analytics database failed
     │   └── SchemaMismatchError        [fix configuration]  a target table lacks columns (``--evolve``)
     ├── SyncAborted                    [retry later]  internal: another slice failed, stop this one
+    ├── AlertError                     [investigate]  no ALERT_URLS target accepted the run's message
     ├── AccountFailedError             [per outcome]  an Airflow task's account did not load
     └── RunFailedError                 [investigate]  a DAG run judged failed (accounts named)
 
@@ -360,3 +361,11 @@ class RunFailedError(MetaAdsError):
         super().__init__(message)
         self.failed_accounts = list(failed_accounts)
         self.sync_failed = sync_failed
+
+# --------------------------------------------------------------------------- operations
+
+
+class AlertError(MetaAdsError):
+    """An alert could not be delivered to any ``ALERT_URLS`` target; the run's data is unaffected."""
+
+    action = Action.INVESTIGATE

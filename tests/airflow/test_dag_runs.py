@@ -197,6 +197,29 @@ def test_account_the_api_says_does_not_exist_100_33_is_not_retried(
     assert "subcode=33" in rows[0]["error"]
 
 
+def test_the_dag_notifier_sends_the_runs_one_message_naming_the_failed_account(
+        deployment: Deployment, metaads_env: Any) -> None:
+    from tests.webhook import Webhook
+
+    ids = deployment.sim.account_ids
+    token = deployment.sim.add_token(accounts=[ids[0], ids[2]])  # the second account answers (#200)
+    second_name = deployment.sim.account(ids[1]).name
+    hook = Webhook()
+    try:
+        dag_run = deployment.run(metaads_env, AIRFLOW_VAR_METAADS_GRAPH_API_TOKENS=token, ALERT_URLS=hook.url)
+    finally:
+        hook.close()
+
+    assert str(dag_run.state) == "failed"
+    assert len(hook.received) == 1, "one message per run, sent by finish_run's notifier"
+    title, body = str(hook.received[0]["title"]), str(hook.received[0]["message"])
+    assert "1 account failed" in title
+    assert f"{second_name} (act_{ids[1]})" in body
+    assert "(#200)" in body
+    assert "a retry cannot help" in body
+    assert token not in title + body
+
+
 def test_the_first_dag_run_of_an_account_day_re_fetches_the_deep_window_and_the_next_one_looks_back(
         deployment: Deployment, metaads_env: Any) -> None:
     from datetime import datetime, timedelta, timezone

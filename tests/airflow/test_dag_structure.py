@@ -152,3 +152,30 @@ def test_no_secret_is_needed_to_parse_the_dag(airflow_db: Path, metaads_env: Any
     assert bag.import_errors == {}
     assert [t.task_id for t in bag.dags[DAG_ID].tasks if ".extract_" in t.task_id] == [
         "accounts_group_1.extract_solo"]
+
+
+def test_extraction_and_sync_declare_the_views_and_tables_they_write_as_assets(airflow_db: Path,
+                                                                                metaads_env: Any) -> None:
+    bag = parse(metaads_env, META_ACCOUNTS=FIVE_ACCOUNTS, ACCOUNT_GROUP_SIZE="2",
+                WAREHOUSE_URL="postgresql+psycopg://etl:pw@wh.example:5433/ads", WAREHOUSE_SCHEMA="meta_ads",
+                ANALYTICS_URL="mssql+pyodbc://bi:pw@sql.example:1433/reporting?driver=ODBC+Driver+18",
+                ANALYTICS_SCHEMA="graph")
+    if bag.import_errors:  # without the mssql extra the driver check refuses the URL: use MariaDB then
+        bag = parse(metaads_env, META_ACCOUNTS=FIVE_ACCOUNTS, ACCOUNT_GROUP_SIZE="2",
+                    WAREHOUSE_URL="postgresql+psycopg://etl:pw@wh.example:5433/ads", WAREHOUSE_SCHEMA="meta_ads",
+                    ANALYTICS_URL="mysql+pymysql://bi:pw@sql.example:3306/reporting", ANALYTICS_SCHEMA="graph")
+    assert bag.import_errors == {}
+    dag = bag.dags[DAG_ID]
+    by_id = {t.task_id: t for t in dag.tasks}
+    extract = [t for tid, t in by_id.items() if ".extract_" in tid]
+    assert len(extract) == 5
+    for task in extract:
+        assert {(a.name, a.uri) for a in task.outlets} == {
+            ("metaads.warehouse.vw_graph_ads", "postgres://wh.example:5433/ads/meta_ads/vw_graph_ads"),
+            ("metaads.warehouse.vw_graph_ads_actions", "postgres://wh.example:5433/ads/meta_ads/vw_graph_ads_actions"),
+        }
+    sync = {a.name: a.uri for a in by_id["sync_analytics"].outlets}
+    assert set(sync) == {"metaads.analytics.graph_ads", "metaads.analytics.graph_ads_actions"}
+    assert sync["metaads.analytics.graph_ads"].endswith("sql.example:1433/reporting/graph/graph_ads") or \
+        sync["metaads.analytics.graph_ads"].endswith("sql.example:3306/reporting/graph/graph_ads")
+    assert all("pw" not in uri for uri in sync.values())

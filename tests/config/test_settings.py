@@ -130,3 +130,15 @@ def test_no_password_or_token_in_repr_dump_or_vars() -> None:
     for secret in ("tokenAAAA1111secret", "tokenBBBB2222secret", "appSECRET99", "WhPassw0rd", "AnPassw0rd"):
         assert secret not in shown
     assert "postgresql+psycopg://etl:***@db/warehouse" in shown
+
+
+def test_an_alert_url_apprise_cannot_use_is_a_config_error_that_does_not_echo_the_url() -> None:
+    from metaads import ConfigError
+    from metaads.config.settings import settings_from_mapping
+
+    secret_hook = "nonsense://hooks.example/T000/B000/XXXXsecretXXXX"
+    with pytest.raises(ConfigError, match=r"^ALERT_URLS: entry 2 is not an Apprise URL") as caught:
+        settings_from_mapping({"META_ACCOUNTS": "act_1", "GRAPH_API_TOKENS": "tok_abcdefgh",
+                               "WAREHOUSE_URL": "sqlite:///x.db",
+                               "ALERT_URLS": f"json://127.0.0.1:9/ok, {secret_hook}"})
+    assert "XXXXsecretXXXX" not in str(caught.value)

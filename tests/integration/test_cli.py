@@ -241,6 +241,63 @@ def test_readme_first_command_runs_the_demo_on_embedded_postgres_from_a_fresh_ve
         shutil.rmtree(top, ignore_errors=True)
 
 
+def test_tokens_check_exits_3_naming_each_token_that_needs_a_person(live_world: World, tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    sim = live_world.sim
+    healthy = sim.tokens[0]
+    expiring = sim.add_token(expires_at=datetime.now(timezone.utc) + timedelta(days=3))
+    scopeless = sim.add_token(scopes=["pages_show_list"])
+    invalid = sim.add_token()
+    sim.invalidate_token(invalid)
+    env = {**live_world.base_env, "GRAPH_API_TOKENS": ",".join([healthy, expiring, scopeless, invalid])}
+    done = metaads("tokens", "check", "--json", env=env, cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    report = {item["token"]: item for item in json.loads(done.stdout)}
+    assert report[f"…{healthy[-4:]}"]["problems"] == []
+    assert report[f"…{healthy[-4:]}"]["type"] == "SYSTEM_USER"
+    assert "expires on" in report[f"…{expiring[-4:]}"]["problems"][0]
+    assert not report[f"…{scopeless[-4:]}"]["has_ads_read"]
+    assert report[f"…{invalid[-4:]}"]["valid"] is False
+    for token in (healthy, expiring, scopeless, invalid):
+        assert token not in done.stdout + done.stderr
+
+    healthy_only = metaads("tokens", "check", env={**live_world.base_env, "GRAPH_API_TOKENS": healthy}, cwd=tmp_path)
+    assert healthy_only.returncode == 0, healthy_only.stdout + healthy_only.stderr
+    assert "ok" in healthy_only.stdout
+
+
+def test_status_shows_freshness_per_account_and_exits_3_while_one_is_stale(live_world: World,
+                                                                            tmp_path: Path) -> None:
+    sim = live_world.sim
+    accounts = sim.account_ids
+    narrow = sim.add_token(accounts=accounts[:2])  # the third account cannot be read: it never loads
+    env = {**live_world.base_env, "GRAPH_API_TOKENS": narrow, "WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.db'}"}
+    assert metaads("run", "--no-sync", env=env, cwd=tmp_path).returncode == 1
+    done = metaads("status", "--json", env=env, cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    report = {row["account_id"]: row for row in json.loads(done.stdout)["accounts"]}
+    for account_id in accounts[:2]:
+        assert report[account_id]["stale"] is False
+        assert report[account_id]["last_loaded_day"] is not None
+        assert report[account_id]["last_error"] is None
+    third = report[accounts[2]]
+    assert third["stale"] is True
+    assert third["last_success"] is None
+    assert "(#200)" in third["last_error"]
+    # A system-user token never expires, but its data access does (90 days after the last use).
+    from datetime import datetime, timezone
+
+    days_left = (datetime.fromisoformat(third["token_expires"]) - datetime.now(timezone.utc)).days
+    assert 85 <= days_left <= 90
+
+    healthy = {**env, "GRAPH_API_TOKENS": ",".join(sim.tokens)}
+    assert metaads("run", "--no-sync", env=healthy, cwd=tmp_path).returncode == 0
+    again = metaads("status", env=healthy, cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "stale" not in again.stdout.replace("stale after", "")
+
+
 def test_accounts_list_and_retire_keep_or_remove_an_account_that_left_meta_accounts(
         live_world: World, tmp_path: Path) -> None:
     warehouse, analytics = tmp_path / "wh.db", tmp_path / "analytics.db"

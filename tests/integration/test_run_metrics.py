@@ -56,6 +56,12 @@ def test_textfile_after_a_run_holds_each_accounts_rows_calls_and_freshness(
         assert 0 <= samples["metaads_api_usage_percent"][(("account", act),)] <= 100
     assert samples["metaads_run_failed_accounts"][()] == 0
     assert samples["metaads_run_duration_seconds"][()] == summary.duration_s
+    # the run's daily token check gives each token's next expiry, labelled by fingerprint
+    expiries = samples["metaads_token_expiry_timestamp_seconds"]
+    assert len(summary.token_checks) == len(world.sim.tokens)
+    for check in summary.token_checks:
+        assert check.next_expiry is not None
+        assert expiries[(("token", check.fingerprint),)] == check.next_expiry.timestamp()
     # written by rename: nothing but the finished file is left in the folder
     assert [p.name for p in textfile.parent.iterdir()] == ["metaads.prom"]
 

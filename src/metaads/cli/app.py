@@ -64,7 +64,16 @@ def _global_options(
 
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from metaads.cli import accounts_cmd, demo_cmd, embedded_cmd, pipeline_cmd, simulator_cmd  # noqa: F401
+    from metaads.cli import (  # noqa: F401
+        accounts_cmd,
+        demo_cmd,
+        docs_cmd,
+        embedded_cmd,
+        pipeline_cmd,
+        simulator_cmd,
+        status_cmd,
+        tokens_cmd,
+    )
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from metaads.clock import SystemClock
 from metaads.config.accounts import token_index_for
 from metaads.dates import check_bounds, today_bounds
 from metaads.errors import ConfigError, MetaAdsError
+from metaads.observability.attention import alert_after_run
 from metaads.pipeline import Pipeline, RunSummary
 from metaads.redact import token_hint
 
@@ -95,6 +96,7 @@ def run_command(
             RichProgress(chosen, enabled=state.interactive) as progress:
         summary = pipeline.run(chosen, since=first, until=last, lookback=lookback, deep=deep, listener=progress)
         _publish_metrics(pipeline, summary)
+        alert_after_run(pipeline, summary)
     console.print(summary_table(summary))
     if sync and settings.analytics_url:
         _run_sync(pipeline, full=False, evolve=False)

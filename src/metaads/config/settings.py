@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     metrics_textfile: Path | None = Field(None, description="node_exporter textfile written after each run")
     metrics_pushgateway_url: str | None = Field(None, description="Pushgateway the run's metrics are pushed to")
 
+    # --- operations: alerts and token health
+    alert_urls: SecretStr | None = Field(None, description="Apprise URLs, comma or space separated")
+    # Runs happen Monday to Saturday: Saturday 20:00 to Monday 08:00 is 36 h without a run, so the
+    # default leaves a margin over the longest planned gap instead of alerting every Monday morning.
+    stale_after_hours: float = Field(40.0, gt=0, le=24 * 366)
+    token_expiry_warn_days: int = Field(14, ge=0, le=366)
+
     # --- orchestration / logging
     pipeline_timezone: str = "UTC"
     log_level: str = "INFO"
@@ -140,6 +147,13 @@ class Settings(BaseSettings):
             return None
         return self.graph_api_app_secret.get_secret_value()
 
+    def alert_targets(self) -> list[str]:
+        """The parsed ``ALERT_URLS`` (empty when unset); not cached, so no copy of them sits in ``vars()``."""
+        from metaads.config.alert_urls import parse_alert_urls
+
+        raw = self.alert_urls.get_secret_value() if self.alert_urls is not None else ""
+        return parse_alert_urls(raw) if raw.strip() else []
+
     def account_groups(self) -> list[list[Account]]:
         return group_accounts(self.accounts, self.account_group_size)
 
@@ -164,6 +178,7 @@ class Settings(BaseSettings):
         check_url(self.warehouse_url, variable="WAREHOUSE_URL")
         if self.analytics_url:
             check_url(self.analytics_url, variable="ANALYTICS_URL")
+        self.alert_targets()
         secret = self.app_secret
         if secret:
             register_secret(secret)

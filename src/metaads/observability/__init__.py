@@ -1,4 +1,4 @@
-"""What a run tells the monitoring stack: a neutral snapshot, and its Prometheus metrics."""
+"""What a run tells people and the monitoring stack: alerts, a neutral snapshot and its Prometheus metrics."""
 
 from __future__ import annotations
 

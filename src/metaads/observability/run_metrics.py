@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
-
-import sqlalchemy as sa
 
 from metaads.accounts import Account
 from metaads.errors import MetaAdsError
@@ -22,6 +21,7 @@ from metaads.observability.metrics import publish_run_metrics
 from metaads.observability.snapshot import AccountSnapshot, RunSnapshot
 from metaads.pipeline.results import RunSummary
 from metaads.warehouse import Warehouse
+from metaads.warehouse.health import last_success_by_account
 
 log = logging.getLogger("metaads.metrics")
 
@@ -46,18 +46,6 @@ def snapshot_from_run(summary: RunSummary, *, finished_at: datetime,
     return RunSnapshot(finished_at=finished_at, duration_s=summary.duration_s, accounts=tuple(accounts))
 
 
-def last_successes(warehouse: Warehouse) -> dict[str, datetime]:
-    """Account id -> the last time a range of it loaded, from ``metaads_account_runs``."""
-    runs = warehouse.account_runs
-    query = (sa.select(runs.c.account_id, sa.func.max(runs.c.finished_at))
-             .where(runs.c.status == "loaded").group_by(runs.c.account_id))
-    with warehouse.engine.connect() as conn:
-        found = conn.execute(query).all()
-    # SQLite hands back naive datetimes; the ledger always writes UTC.
-    return {str(account_id): (at if at.tzinfo else at.replace(tzinfo=timezone.utc))
-            for account_id, at in found if at is not None}
-
-
 def latest_usage(client: GraphClient, accounts: Sequence[Account], tokens: Sequence[str]) -> dict[str, float]:
     """Account id -> the latest account-level usage percent seen (highest over the tokens that read it)."""
     fingerprints = [token_fingerprint(t) for t in tokens]
@@ -77,12 +65,15 @@ def publish_after_run(summary: RunSummary, *, warehouse: Warehouse, client: Grap
     if textfile is None and not pushgateway:
         return True
     try:
-        last = last_successes(warehouse)
-    except (sa.exc.SQLAlchemyError, MetaAdsError) as exc:
+        last = last_success_by_account(warehouse.engine, warehouse.account_runs)
+    except MetaAdsError as exc:
         log.warning("metrics: could not read last successes from the run ledger: %s", exc)
         last = {}
     snapshot = snapshot_from_run(summary, finished_at=finished_at, last_success=last,
                                  usage=latest_usage(client, [r.account for r in summary.results], tokens))
+    expiries = {c.fingerprint: moment for c in summary.token_checks if (moment := c.next_expiry) is not None}
+    if expiries:
+        snapshot = replace(snapshot, token_expiries=expiries)
     try:
         publish_run_metrics(snapshot, textfile=textfile, pushgateway=pushgateway)
     except OSError as exc:  # urllib errors are OSErrors too

@@ -11,10 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import sqlalchemy as sa
+
 from metaads.accounts import Account
 from metaads.config.accounts import group_accounts
 from metaads.config.settings import Settings
 from metaads.errors import ConfigError
+from metaads.sync import ACTIONS_TARGET, ADS_TARGET
+from metaads.warehouse.schema import ACTIONS_VIEW, ADS_VIEW
 
 DAG_ID = "meta_graph_api_pipeline"
 #: 08:00, 14:00 and 20:00, Monday to Saturday (the original design's three daily runs).
@@ -128,3 +132,38 @@ def plan_from_settings(settings: Settings) -> DagPlan:
         tasks = tuple(AccountTask(account=a, task_id=ids[a.id], group_id=group_id) for a in members)
         groups.append(AccountGroup(group_id=group_id, number=number, tasks=tasks))
     return DagPlan(groups=tuple(groups), timezone=validate_timezone(settings.pipeline_timezone))
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A table or view the DAG writes, as an Airflow Asset (and an OpenLineage dataset) names it."""
+
+    name: str
+    uri: str
+
+
+# Meta's SQLAlchemy dialects -> the URI schemes Airflow's providers (and OpenLineage) use for assets.
+_ASSET_SCHEMES = {"postgresql": "postgres", "mssql": "mssql", "mysql": "mysql"}
+
+
+def _dataset(role: str, url: str | None, schema: str | None, table: str) -> Dataset:
+    name = f"metaads.{role}.{table}"
+    if url:
+        parsed = sa.engine.make_url(url)
+        scheme = _ASSET_SCHEMES.get(parsed.get_backend_name())
+        if scheme and parsed.host:
+            port = f":{parsed.port}" if parsed.port else ""
+            path = "/".join(p for p in (parsed.database, schema, table) if p)
+            return Dataset(name, f"{scheme}://{parsed.host}{port}/{path}")
+    # No network location (SQLite, the embedded server, or a URL that only an Airflow Connection gives at
+    # run time): a stable metaads URI, so downstream DAGs can still be scheduled on it by name.
+    return Dataset(name, f"metaads://{role}/{schema or 'main'}/{table}")
+
+
+def lineage(settings: Settings) -> tuple[tuple[Dataset, ...], tuple[Dataset, ...]]:
+    """(warehouse views the extraction tasks refresh, analytics tables the sync writes; empty without one)."""
+    warehouse = tuple(_dataset("warehouse", settings.warehouse_url, settings.warehouse_schema, view)
+                      for view in (ADS_VIEW, ACTIONS_VIEW))
+    analytics = tuple(_dataset("analytics", settings.analytics_url, settings.analytics_schema, table)
+                      for table in (ADS_TARGET, ACTIONS_TARGET)) if settings.analytics_url else ()
+    return warehouse, analytics

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from metaads.config.settings import Settings
@@ -30,7 +31,9 @@ def start_run(settings: Settings) -> str:
         store = shared_throttle_store(pipeline.warehouse_engine, settings)
         if store is not None:
             store.create()
-        return pipeline.warehouse.start_run(trigger=TRIGGER, accounts=len(settings.accounts))
+        run_id = pipeline.warehouse.start_run(trigger=TRIGGER, accounts=len(settings.accounts))
+        pipeline.check_tokens_daily()  # the day's first run records every token's health for the alert
+        return run_id
 
 
 def extract_account(settings: Settings, account_id: str, run_id: str) -> AccountResult:
@@ -71,6 +74,37 @@ class RunReport:
     @property
     def failed(self) -> list[str]:
         return [key for key, outcome in self.outcomes.items() if outcome is None or not outcome.ok]
+
+
+def run_alert_message(settings: Settings, run_id: str | None, tasks: Sequence[AccountTask],
+                      outcomes: Mapping[str, Mapping[str, Any] | None]) -> dict[str, str] | None:
+    """The run's one message (``{"title", "body"}``) listing what needs a person, or None.
+
+    The same items as ``metaads run`` sends: failed accounts with reason and action, tokens that need a
+    person (today's check, recorded by ``start_run``), accounts gone stale. The DAG hands it to its
+    notifier (:class:`metaads.orchestration.notifier.MetaadsAlertNotifier`).
+    """
+    from metaads.observability.attention import (
+        failure_items,
+        run_alert,
+        token_items_from_ledger,
+        unreported_items,
+    )
+    from metaads.warehouse.health import latest_token_checks
+
+    results = {t.account.id: AccountResult.from_xcom(raw, t.account) for t in tasks
+               if (raw := outcomes.get(t.account.id))}
+    silent = [t.account for t in tasks if t.account.id not in results]
+    with Pipeline.from_settings(settings) as pipeline:
+        now = pipeline.clock.now()
+        checks = [row for row in latest_token_checks(pipeline.warehouse.engine, pipeline.warehouse.token_checks)
+                  if isinstance(checked := row.get("checked_at"), datetime) and checked.date() == now.date()]
+        alert = run_alert(f"Airflow run {(run_id or '?')[:8]}",
+                          [*failure_items(results.values()), *unreported_items(silent),
+                           *token_items_from_ledger(checks)],
+                          warehouse=pipeline.warehouse, accounts=[t.account for t in tasks], now=now,
+                          stale_after=timedelta(hours=settings.stale_after_hours))
+    return None if alert is None else {"title": alert.title, "body": alert.body()}
 
 
 def finish_run(settings: Settings, run_id: str | None, tasks: Sequence[AccountTask],

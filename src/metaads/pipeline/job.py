@@ -24,6 +24,7 @@ from metaads.database import create_engine_for, describe_url
 from metaads.dates import DateRange, chunk_range, local_today, oldest_available_day, resolve_range
 from metaads.errors import Action, MetaAdsError, is_retryable
 from metaads.graph import CallStats, GraphClient
+from metaads.graph.token_health import TokenHealth
 from metaads.outcomes import ChunkResult
 from metaads.pipeline.results import (
     FAILED,
@@ -35,6 +36,7 @@ from metaads.pipeline.results import (
     RunSummary,
 )
 from metaads.pipeline.spool import RowSpool
+from metaads.pipeline.token_check import daily_token_check
 from metaads.pipeline.window import Window, WindowPolicy, plan_window
 from metaads.redact import redact_text
 from metaads.statuses import AccountStatus, RunStatus
@@ -241,6 +243,7 @@ class Pipeline:
         self.init_warehouse()
         started = self.clock.monotonic()
         run_id = self.warehouse.start_run(trigger=trigger, accounts=len(chosen))
+        tokens = self.check_tokens_daily()
         results: list[AccountResult] = []
         workers = max(1, min(self.settings.account_group_size, len(chosen)))
         try:
@@ -256,7 +259,22 @@ class Pipeline:
             raise
         failed = sum(1 for r in results if not r.ok)
         self.warehouse.finish_run(run_id, status=RunStatus.of(failed, results), accounts_failed=failed)
-        return RunSummary(run_id=run_id, results=results, duration_s=self.clock.monotonic() - started)
+        return RunSummary(run_id=run_id, results=results, duration_s=self.clock.monotonic() - started,
+                          token_checks=tokens or [])
+
+    # ------------------------------------------------------------------ operations
+
+    def check_tokens_daily(self) -> list[TokenHealth] | None:
+        """The first run of each UTC day checks every token (``debug_token``) and records it; else None.
+
+        A failing check is logged, never fatal: the run itself will show what the tokens can do.
+        """
+        try:
+            return daily_token_check(self.client, self.warehouse, self.settings.accounts, now=self.clock.now(),
+                                     warn_days=self.settings.token_expiry_warn_days)
+        except MetaAdsError as exc:
+            log.error("token health check failed: %s", exc)
+            return None
 
     # ------------------------------------------------------------------ analytics
 

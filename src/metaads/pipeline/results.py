@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from metaads.accounts import Account
 from metaads.dates import DateRange
+from metaads.graph.token_health import TokenHealth
 from metaads.outcomes import ChunkResult
 from metaads.redact import redact_text
 from metaads.statuses import AccountStatus
@@ -87,6 +88,8 @@ class RunSummary:
     run_id: str
     results: list[AccountResult]
     duration_s: float
+    #: The day's token health check, when this run did it (the first run of each UTC day does).
+    token_checks: list[TokenHealth] = field(default_factory=list)
 
     @property
     def failed(self) -> list[AccountResult]:

@@ -74,6 +74,7 @@ class TokenRegistry:
         expired: bool = False,
         accounts: Iterable[str] | None = None,
         expires_at: datetime | None = None,
+        scopes: Iterable[str] | None = None,
     ) -> str:
         """Register a token (a new random one when ``token`` is None) and return it."""
         with self._lock:
@@ -86,10 +87,13 @@ class TokenRegistry:
                 token=token,
                 app_id=app,
                 user_id=str(self._rng.randrange(10**14, 10**15)),
+                # System-user tokens never expire; a token with an expiry is a (long-lived) user token.
+                type="USER" if expires_at is not None or expired else "SYSTEM_USER",
                 valid=valid and not expired,
                 subcode=subcode,
                 expires_at=expires_at,
                 accounts=None if accounts is None else frozenset(a.removeprefix("act_") for a in accounts),
+                scopes=_SCOPES if scopes is None else tuple(scopes),
             )
             return token
 
@@ -127,4 +131,7 @@ class TokenRegistry:
 
     def check_account(self, info: TokenInfo, account_id: str) -> None:
         if info.accounts is not None and account_id not in info.accounts:
+            raise errors.no_permission(account_id)
+        # Reading an ad account needs ads_read (or ads_management, which includes it).
+        if not {"ads_read", "ads_management"} & set(info.scopes):
             raise errors.no_permission(account_id)

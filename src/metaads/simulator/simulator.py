@@ -107,10 +107,16 @@ class Simulator:
         expired: bool = False,
         accounts: Iterable[str] | None = None,
         expires_at: datetime | None = None,
+        scopes: Iterable[str] | None = None,
     ) -> str:
-        """Register a token; ``accounts`` limits it to those accounts (others answer code 200)."""
+        """Register a token; ``accounts`` limits it to those accounts (others answer code 200).
+
+        ``expires_at`` makes it a user token that expires (code 190/463 afterwards); ``scopes``
+        replaces the default permissions (``debug_token`` reports them).
+        """
         return self._tokens.add(
-            token, app_id=app_id, valid=valid, expired=expired, accounts=accounts, expires_at=expires_at
+            token, app_id=app_id, valid=valid, expired=expired, accounts=accounts, expires_at=expires_at,
+            scopes=scopes,
         )
 
     def invalidate_token(self, token: str, subcode: int = 463) -> None:

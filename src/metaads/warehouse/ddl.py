@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from metaads.errors import WarehouseError
 from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS
+from metaads.warehouse.dictionary import apply_comments
 from metaads.warehouse.schema import ACTIONS_VIEW, ADS_VIEW
 
 log = logging.getLogger("metaads.warehouse")
@@ -114,3 +115,8 @@ def refresh_views(conn: sa.Connection, schema: str | None, ads: Sequence[sa.Tabl
     for view, tables, columns in ((ADS_VIEW, ads, ADS_COLUMNS), (ACTIONS_VIEW, actions, ACTIONS_COLUMNS)):
         if ensure_view(conn, view, schema, tables, columns):
             log.info("view %s now covers %d account tables", view, len(tables))
+
+
+def comment_all(conn: sa.Connection, schema: str | None, tables: Sequence[sa.Table]) -> None:
+    """Bring the PostgreSQL comments of ``tables`` and the union views up to date (after the views exist)."""
+    apply_comments(conn, tables, schema)

@@ -28,6 +28,14 @@ RESERVED_PREFIX = "metaads_"
 THROTTLE_TABLE = "metaads_throttle"
 THROTTLE_REASON_CHARS = 200
 
+ADS_TABLE_COMMENT = "Meta ads insights of one ad account: one row per ad and day (metaads)"
+ACTIONS_TABLE_COMMENT = "Actions of one ad account: one row per ad, day and action type (metaads)"
+#: The union views, described like tables (their columns are the ads / actions columns).
+VIEW_COMMENTS = {
+    ADS_VIEW: "Every registered ad account's ads rows (UNION ALL of the per-account tables)",
+    ACTIONS_VIEW: "Every registered ad account's actions rows (UNION ALL of the per-account actions tables)",
+}
+
 # Money and action values: exact decimals, wide enough for any currency and Meta's fractional values.
 MONEY = sa.Numeric(20, 6)
 NAME = sa.Unicode(512)
@@ -36,40 +44,49 @@ ID = sa.String(32)
 
 def _ads_columns() -> list[sa.Column[object]]:
     return [
-        sa.Column("unique_id", sa.String(32), primary_key=True, comment="MD5 of account_id|ad_id|date"),
-        sa.Column("account_id", ID, nullable=False),
-        sa.Column("account_name", NAME),
-        sa.Column("campaign_id", ID),
-        sa.Column("campaign_name", NAME),
-        sa.Column("campaign_status", sa.String(32)),
-        sa.Column("adset_id", ID),
-        sa.Column("adset_name", NAME),
-        sa.Column("ad_id", ID, nullable=False),
-        sa.Column("ad_name", NAME),
-        sa.Column("objective", sa.String(64)),
-        sa.Column("spend", MONEY, nullable=False),
-        sa.Column("clicks", sa.BigInteger, nullable=False),
-        sa.Column("inline_link_clicks", sa.BigInteger, nullable=False),
-        sa.Column("impressions", sa.BigInteger, nullable=False),
+        sa.Column("unique_id", sa.String(32), primary_key=True,
+                  comment="MD5 of account_id|ad_id|date: stable across Meta's restatements"),
+        sa.Column("account_id", ID, nullable=False, comment="ad account id, digits only (no act_ prefix)"),
+        sa.Column("account_name", NAME, comment="ad account name when the row was fetched"),
+        sa.Column("campaign_id", ID, comment="campaign of the ad"),
+        sa.Column("campaign_name", NAME, comment="campaign name when the row was fetched"),
+        sa.Column("campaign_status", sa.String(32),
+                  comment="campaign status (ACTIVE, PAUSED, ARCHIVED, DELETED...) from the campaigns edge"),
+        sa.Column("adset_id", ID, comment="ad set of the ad"),
+        sa.Column("adset_name", NAME, comment="ad set name when the row was fetched"),
+        sa.Column("ad_id", ID, nullable=False, comment="the ad"),
+        sa.Column("ad_name", NAME, comment="ad name when the row was fetched"),
+        sa.Column("objective", sa.String(64), comment="campaign objective, e.g. OUTCOME_TRAFFIC"),
+        sa.Column("spend", MONEY, nullable=False, comment="amount spent, in the account currency (exact decimal)"),
+        sa.Column("clicks", sa.BigInteger, nullable=False, comment="clicks of all kinds"),
+        sa.Column("inline_link_clicks", sa.BigInteger, nullable=False,
+                  comment="clicks on links to destinations on or off Meta (link clicks)"),
+        sa.Column("impressions", sa.BigInteger, nullable=False, comment="times the ad was on screen"),
         sa.Column("reach", sa.BigInteger,
-                  comment="NULL when the API did not send it (reach cannot be 0-filled)"),
-        sa.Column("currency", sa.String(3)),
-        sa.Column("date", sa.Date, nullable=False),
-        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+                  comment="people who saw the ad that day; NULL when the API did not send it (reach cannot "
+                          "be 0-filled, and it does not add up across days or ads)"),
+        sa.Column("currency", sa.String(3), comment="ISO 4217 currency of spend and action values"),
+        sa.Column("date", sa.Date, nullable=False, comment="the day, in the ad account's time zone"),
+        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False,
+                  comment="when metaads loaded this row (UTC)"),
     ]
 
 
 def _actions_columns() -> list[sa.Column[object]]:
     return [
         sa.Column("unique_id", sa.String(32), primary_key=True,
-                  comment="MD5 of account_id|ad_id|date|action_type"),
-        sa.Column("account_id", ID, nullable=False),
-        sa.Column("ad_id", ID, nullable=False),
-        sa.Column("date", sa.Date, nullable=False),
-        sa.Column("action_type", sa.String(128), nullable=False),
-        sa.Column("value", MONEY, nullable=False),
-        sa.Column("action_value", MONEY, comment="action_values for the same type, e.g. purchase value"),
-        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+                  comment="MD5 of account_id|ad_id|date|action_type: stable across Meta's restatements"),
+        sa.Column("account_id", ID, nullable=False, comment="ad account id, digits only (no act_ prefix)"),
+        sa.Column("ad_id", ID, nullable=False, comment="the ad (joins the ads table on account_id, ad_id, date)"),
+        sa.Column("date", sa.Date, nullable=False, comment="the day, in the ad account's time zone"),
+        sa.Column("action_type", sa.String(128), nullable=False,
+                  comment="Meta's action type, e.g. link_click, purchase, offsite_conversion.fb_pixel_lead"),
+        sa.Column("value", MONEY, nullable=False,
+                  comment="number of actions (default attribution; fractional for modelled conversions)"),
+        sa.Column("action_value", MONEY,
+                  comment="action_values for the same type, e.g. purchase value in the account currency"),
+        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False,
+                  comment="when metaads loaded this row (UTC)"),
     ]
 
 
@@ -100,6 +117,7 @@ def ads_table(metadata: sa.MetaData, name: str, *, schema: str | None = None) ->
         sa.Index(f"ix_{name}_account_date", "account_id", "date"),
         sa.Index(f"ix_{name}_campaign", "campaign_id"),
         sa.Index(f"ix_{name}_ad", "ad_id"),
+        comment=ADS_TABLE_COMMENT,
         schema=schema,
     )
 
@@ -110,6 +128,7 @@ def actions_table(metadata: sa.MetaData, name: str, *, schema: str | None = None
         name, metadata, *_actions_columns(),
         sa.Index(f"ix_{name}_account_date", "account_id", "date"),
         sa.Index(f"ix_{name}_ad_action", "ad_id", "action_type"),
+        comment=ACTIONS_TABLE_COMMENT,
         schema=schema,
     )
 
@@ -118,47 +137,74 @@ def ledger_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[
     """``metaads_runs``, ``metaads_account_runs`` and ``metaads_syncs``."""
     runs = sa.Table(
         "metaads_runs", metadata,
-        sa.Column("run_id", sa.String(36), primary_key=True),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True)),
+        sa.Column("run_id", sa.String(36), primary_key=True,
+                  comment="the run's id (UUID)"),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False,
+                  comment="when the run started (UTC)"),
+        sa.Column("finished_at", sa.DateTime(timezone=True),
+                  comment="when the run ended (UTC); NULL while running"),
         sa.Column("status", sa.String(16), nullable=False, comment="running | success | partial | failed"),
         sa.Column("trigger", sa.String(32), comment="cli | airflow | demo | bench"),
-        sa.Column("accounts", sa.Integer),
-        sa.Column("accounts_failed", sa.Integer),
+        sa.Column("accounts", sa.Integer,
+                  comment="accounts the run was asked to load"),
+        sa.Column("accounts_failed", sa.Integer,
+                  comment="accounts that did not load completely"),
+        comment="One row per pipeline run (metaads ledger)",
         schema=schema,
     )
     account_runs = sa.Table(
         "metaads_account_runs", metadata,
-        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-        sa.Column("run_id", sa.String(36), nullable=False, index=True),
-        sa.Column("account_id", ID, nullable=False),
-        sa.Column("table_name", sa.String(63), nullable=False),
-        sa.Column("since", sa.Date, nullable=False),
-        sa.Column("until", sa.Date, nullable=False),
+        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True,
+                  comment="ledger id; the incremental sync's watermark moves over these"),
+        sa.Column("run_id", sa.String(36), nullable=False, index=True,
+                  comment="the run (metaads_runs.run_id)"),
+        sa.Column("account_id", ID, nullable=False,
+                  comment="ad account id, digits only"),
+        sa.Column("table_name", sa.String(63), nullable=False,
+                  comment="the account's ads table"),
+        sa.Column("since", sa.Date, nullable=False,
+                  comment="first day of the range (account time zone)"),
+        sa.Column("until", sa.Date, nullable=False,
+                  comment="last day of the range (account time zone)"),
         sa.Column("status", sa.String(16), nullable=False, comment="loaded | failed | skipped"),
-        sa.Column("ads_rows", sa.BigInteger, nullable=False, default=0),
-        sa.Column("actions_rows", sa.BigInteger, nullable=False, default=0),
-        sa.Column("api_calls", sa.Integer, nullable=False, default=0),
-        sa.Column("throttled_s", sa.Float, nullable=False, default=0.0),
-        sa.Column("duration_s", sa.Float, nullable=False, default=0.0),
+        sa.Column("ads_rows", sa.BigInteger, nullable=False, default=0,
+                  comment="ads rows loaded for the range"),
+        sa.Column("actions_rows", sa.BigInteger, nullable=False, default=0,
+                  comment="actions rows loaded for the range"),
+        sa.Column("api_calls", sa.Integer, nullable=False, default=0,
+                  comment="Graph API calls this range cost"),
+        sa.Column("throttled_s", sa.Float, nullable=False, default=0.0,
+                  comment="seconds this range waited for rate limits"),
+        sa.Column("duration_s", sa.Float, nullable=False, default=0.0,
+                  comment="seconds this range took"),
         sa.Column("error", sa.Text, comment="never contains secrets"),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False,
+                  comment="when the range finished (UTC)"),
+        comment="One row per account and loaded (or failed) date range (metaads ledger)",
         schema=schema,
     )
     syncs = sa.Table(
         "metaads_syncs", metadata,
-        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True)),
+        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True,
+                  comment="sync id"),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False,
+                  comment="when the sync started (UTC)"),
+        sa.Column("finished_at", sa.DateTime(timezone=True),
+                  comment="when the sync ended (UTC); NULL while running"),
         sa.Column("status", sa.String(16), nullable=False, comment="running | success | failed"),
         sa.Column("mode", sa.String(16), nullable=False, comment="incremental | full"),
         sa.Column("target", sa.String(200), comment="analytics URL without password"),
         sa.Column("watermark", sa.Integer,
                   comment="highest metaads_account_runs.id covered by this sync"),
-        sa.Column("ads_rows", sa.BigInteger),
-        sa.Column("actions_rows", sa.BigInteger),
-        sa.Column("duration_s", sa.Float),
-        sa.Column("error", sa.Text),
+        sa.Column("ads_rows", sa.BigInteger,
+                  comment="rows copied to graph_ads"),
+        sa.Column("actions_rows", sa.BigInteger,
+                  comment="rows copied to graph_ads_actions"),
+        sa.Column("duration_s", sa.Float,
+                  comment="seconds the sync took"),
+        sa.Column("error", sa.Text,
+                  comment="why the sync failed (never contains secrets)"),
+        comment="One row per analytics sync, with its watermark (metaads ledger)",
         schema=schema,
     )
     return runs, account_runs, syncs
@@ -171,9 +217,45 @@ def throttle_table(metadata: sa.MetaData, schema: str | None = None) -> sa.Table
         sa.Column("key", sa.String(200), primary_key=True,
                   comment="app:<token fingerprint> or account:<token fingerprint>:<account id>"),
         sa.Column("not_before", sa.DateTime(timezone=True), comment="no call on this quota before (UTC)"),
-        sa.Column("reason", sa.String(THROTTLE_REASON_CHARS)),
+        sa.Column("reason", sa.String(THROTTLE_REASON_CHARS),
+                  comment="why the quota is held (slow-down or the throttling error code)"),
         sa.Column("usage_pct", sa.Float, comment="last usage percentage the API reported"),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
+                  comment="when this row last changed (UTC)"),
+        comment="Rate-limit state shared by every worker, one row per quota (metaads)",
+        schema=schema,
+    )
+
+
+TOKEN_CHECKS = "metaads_token_checks"  # noqa: S105 - a table name
+
+
+def token_checks_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
+    """``metaads_token_checks``: one row per token per daily health check (tokens only by fingerprint)."""
+    return sa.Table(
+        TOKEN_CHECKS, metadata,
+        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True,
+                  comment="check row id"),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False, index=True,
+                  comment="when the tokens were checked (UTC)"),
+        sa.Column("fingerprint", sa.String(16), nullable=False, comment="short hash of the token, never the token"),
+        sa.Column("hint", sa.String(8), nullable=False, comment="last 4 characters of the token"),
+        sa.Column("valid", sa.Boolean, nullable=False,
+                  comment="debug_token says the token is valid"),
+        sa.Column("app_id", sa.String(32),
+                  comment="the Meta app the token belongs to"),
+        sa.Column("token_type", sa.String(32), comment="SYSTEM_USER | USER | PAGE | APP"),
+        sa.Column("has_ads_read", sa.Boolean, nullable=False,
+                  comment="the token has ads_read (or ads_management)"),
+        sa.Column("expires_at", sa.DateTime(timezone=True), comment="NULL: never expires"),
+        sa.Column("data_access_expires_at", sa.DateTime(timezone=True),
+                  comment="when data access ends unless the user uses the app again"),
+        sa.Column("accounts_readable", sa.Integer, nullable=False,
+                  comment="configured accounts this token can read"),
+        sa.Column("accounts_unreadable", sa.Integer, nullable=False,
+                  comment="configured accounts this token cannot read"),
+        sa.Column("problems", sa.Text, comment="what a person must fix, one per line; empty when healthy"),
+        comment="Daily health check of every access token, by fingerprint (metaads)",
         schema=schema,
     )
 
@@ -187,13 +269,18 @@ def registry_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Ta
     """``metaads_accounts``: one row per account table pair; the views cover the ``active`` ones."""
     return sa.Table(
         REGISTRY_TABLE, metadata,
-        sa.Column("table_name", sa.String(63), primary_key=True),
-        sa.Column("account_id", ID, comment="NULL only for an adopted table that holds no rows"),
-        sa.Column("label", NAME),
-        sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("table_name", sa.String(63), primary_key=True,
+                  comment="the account's ads table (its actions table adds _actions)"),
+        sa.Column("account_id", ID, comment="ad account id, digits only; NULL only for an adopted empty table"),
+        sa.Column("label", NAME, comment="label from META_ACCOUNTS when last configured"),
+        sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False,
+                  comment="when the account was first registered (UTC)"),
         sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False,
-                  comment="last time a run or init had the account in META_ACCOUNTS"),
-        sa.Column("status", sa.String(16), nullable=False, comment="active | retired"),
-        sa.Column("retired_at", sa.DateTime(timezone=True)),
+                  comment="last time a run or init-db had the account in META_ACCOUNTS (UTC)"),
+        sa.Column("status", sa.String(16), nullable=False,
+                  comment="active (in the union views) | retired (metaads accounts retire)"),
+        sa.Column("retired_at", sa.DateTime(timezone=True), comment="when it was retired (UTC); NULL while active"),
         schema=schema,
+        comment="Account registry: every account table pair the warehouse holds; the union views cover the "
+                "active ones, whatever META_ACCOUNTS ran last",
     )

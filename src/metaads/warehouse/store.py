@@ -27,7 +27,14 @@ from metaads.warehouse.history import LedgerEntry, account_history
 from metaads.warehouse.load import LoadResult, Row, replace_rows
 from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, write_transaction
 from metaads.warehouse.registry import RegisteredAccount
-from metaads.warehouse.schema import ACTIONS_SUFFIX, actions_table, ads_table, ledger_tables, registry_table
+from metaads.warehouse.schema import (
+    ACTIONS_SUFFIX,
+    actions_table,
+    ads_table,
+    ledger_tables,
+    registry_table,
+    token_checks_table,
+)
 from metaads.warehouse.writers import DEFAULT_BATCH_ROWS, supports_copy
 
 log = logging.getLogger("metaads.warehouse")
@@ -81,11 +88,17 @@ class Warehouse:
         self._tables: dict[str, tuple[sa.Table, sa.Table]] = {}
         self.runs, self.account_runs, self.syncs = ledger_tables(self._metadata, schema=self.schema)
         self.registry = registry_table(self._metadata, schema=self.schema)
+        self.token_checks = token_checks_table(self._metadata, schema=self.schema)
 
     def __repr__(self) -> str:
         return f"Warehouse({describe_url(self.engine)!r}, schema={self.schema!r})"
 
     # ------------------------------------------------------------------ schema
+
+    @property
+    def metadata(self) -> sa.MetaData:
+        """Every table this warehouse defines so far (ledger tables, and account tables asked for)."""
+        return self._metadata
 
     def tables(self, account: Account) -> tuple[sa.Table, sa.Table]:
         """The account's (ads, actions) tables."""
@@ -118,12 +131,14 @@ class Warehouse:
                 new_registry = not sa.inspect(conn).has_table(self.registry.name, schema=self.schema)
                 ddl.create_all(conn, self._metadata, self.schema, [ads for ads, _ in pairs],
                                [actions for _, actions in pairs],
-                               [self.runs, self.account_runs, self.syncs, self.registry])
+                               [self.runs, self.account_runs, self.syncs, self.token_checks, self.registry])
                 now = self.clock.now()
                 if new_registry:
                     registry.adopt(conn, self.registry, self.schema, self.account_runs, now)
                 registry.register(conn, self.registry, accounts, now)
                 self._refresh_views(conn, configured={account.table for account in accounts})
+                ddl.comment_all(conn, self.schema, [*(t for pair in pairs for t in pair), self.runs,
+                                                    self.account_runs, self.syncs, self.token_checks, self.registry])
         except DRIVER_ERRORS as exc:
             raise translate(exc, "creating the warehouse", self.engine) from exc
 

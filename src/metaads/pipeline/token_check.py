@@ -1,0 +1,29 @@
+"""The daily token check: the first run of each UTC day asks ``debug_token`` about every token and records it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from metaads.accounts import Account
+from metaads.graph import GraphClient
+from metaads.graph.token_health import TokenHealth, check_tokens
+from metaads.warehouse import Warehouse
+from metaads.warehouse.health import last_token_check, record_token_checks
+
+log = logging.getLogger("metaads.pipeline")
+
+
+def daily_token_check(client: GraphClient, warehouse: Warehouse, accounts: Sequence[Account], *,
+                      now: datetime, warn_days: int) -> list[TokenHealth] | None:
+    """Check every token once per UTC day (the first run of the day does it); None when already done."""
+    last = last_token_check(warehouse.engine, warehouse.token_checks)
+    if last is not None and last.date() == now.date():
+        return None
+    checks = check_tokens(client, [a.id for a in accounts], now=now, warn_days=warn_days)
+    record_token_checks(warehouse.engine, warehouse.token_checks, checks, now=now)
+    for check in checks:
+        for problem in check.problems:
+            log.warning("token %s %s", check.hint, problem)
+    return checks
