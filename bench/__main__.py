@@ -4,6 +4,7 @@
 
 Scenarios, in the order they run: ``e2e`` (1 and 5: end to end at the original design's scale, then
 the next day's re-run), ``extract`` (1a: extraction only, vs the latency-bound ideal), ``load`` (2),
+``standard`` (6: standard tier vs the API/load bound, and metaads's memory at ~5k and ~1M rows),
 ``sync`` (3), ``memory`` (4: gathers the peak RSS of the others, plus one pandas load at 10x fewer
 rows). The full run writes ``docs/benchmarks.md``; ``--quick`` (small sizes, a few minutes) and
 partial runs write ``bench/results/benchmarks-<profile>.md`` unless ``--output`` says otherwise.
@@ -31,7 +32,7 @@ from bench import report
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DOCS = ROOT / "docs" / "benchmarks.md"
-SCENARIOS = ("e2e", "extract", "load", "sync", "memory")
+SCENARIOS = ("e2e", "extract", "load", "standard", "sync", "memory")
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,12 @@ def _load(profile: Profile, results: dict[str, Any], args: argparse.Namespace) -
                     lambda r: {k: r[k]["rows_per_s"] for k in keys})
 
 
+def _standard(profile: Profile, results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    from bench import scenario_standard
+
+    return scenario_standard.run(profile.name, prior=results)
+
+
 def _sync(profile: Profile, results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     from bench import scenario_sync
 
@@ -128,7 +135,7 @@ def _memory(profile: Profile, results: dict[str, Any], args: argparse.Namespace)
 
 
 RUNNERS: dict[str, Callable[[Profile, dict[str, Any], argparse.Namespace], dict[str, Any]]] = {
-    "e2e": _e2e, "extract": _extract, "load": _load, "sync": _sync, "memory": _memory,
+    "e2e": _e2e, "extract": _extract, "load": _load, "standard": _standard, "sync": _sync, "memory": _memory,
 }
 _MARK = "BENCH-RESULT "
 
@@ -209,6 +216,10 @@ def _details(results: dict[str, Any]) -> str:
             "pandas": "original design (pandas to_sql, chunksize=1000)",
             "pandas_small": "original design, fewer rows (scenario 4)", "raw_copy": "raw COPY of CSV files"}),
             ""]
+    if "standard" in results:
+        from bench import scenario_standard
+
+        parts += ["### 6: standard tier, and memory by size", "", scenario_standard.report(results["standard"]), ""]
     if "sync" in results:
         parts += ["### 3: sync", "", _measure_table(results["sync"], {
             "metaads_pg": "metaads PG -> PG", "pandas_pg": "original (pandas, 8 threads) PG -> PG",

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ import orjson
 import sqlalchemy as sa
 
 from bench.insights_data import ACCOUNT, LOADED_AT, BenchData, insight_rows, prepare
+from bench.rss import peak_rss_mb
 from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS, campaign_status_map, to_actions_rows, to_ads_rows
 from metaads.warehouse import Warehouse
 
@@ -44,7 +44,7 @@ def pg_url() -> str:
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    return peak_rss_mb()  # this child's own peak, not the parent's inherited ru_maxrss
 
 
 # ---------------------------------------------------------------------------- measurements (children)

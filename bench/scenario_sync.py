@@ -23,7 +23,6 @@ import argparse
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench.rss import peak_rss_mb
 from metaads import Account, sync_analytics
 from metaads.config.accounts import parse_accounts
 from metaads.dates import DateRange
@@ -67,7 +67,7 @@ def mysql_url() -> str:
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    return peak_rss_mb()  # this child's own peak, not the parent's inherited ru_maxrss
 
 
 def bench_accounts() -> list[Account]:
@@ -146,6 +146,9 @@ def checksum(engine: sa.Engine, schema: str | None, names: tuple[str, str], star
         actions = conn.execute(sa.text(
             f"SELECT count(*), sum(value), sum(action_value) FROM {name(names[1])} WHERE date >= :start"),
             {"start": start}).one()
+    # sum() of no rows is NULL: a window with no row (small runs) sums to 0.
+    ads = [0 if value is None else value for value in ads]
+    actions = [0 if value is None else value for value in actions]
     return {"ads": [int(ads[0]), f"{ads[1]:.2f}", int(ads[2]), int(ads[3]), int(ads[4])],
             "actions": [int(actions[0]), f"{actions[1]:.2f}", f"{actions[2]:.2f}"]}
 

@@ -19,11 +19,17 @@ def test_suite_runs_every_scenario_and_writes_its_report(tmp_path: Path) -> None
     report = tmp_path / "benchmarks.md"
     completed = subprocess.run(
         [sys.executable, "-m", "bench", "--profile", "smoke", "--output", str(report), "--results-dir",
-         str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=280, check=False)
+         str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=480, check=False)
     assert completed.returncode == 0, completed.stderr[-4000:]
     results = json.loads((tmp_path / "suite-smoke.json").read_text())
     assert results["errors"] == {}
-    assert {"e2e", "extract", "load", "sync", "memory"} <= set(results)
+    assert {"e2e", "extract", "load", "standard", "sync", "memory"} <= set(results)
+    standard = results["standard"]
+    assert standard["metaads"]["ads_rows"] == standard["baseline"]["ads_rows"] > 0
+    assert standard["metaads"]["throttled_errors"] == standard["metaads"]["server_throttled"] == 0
+    memory = standard["memory"]
+    assert memory["memory_large"]["ads_rows"] > memory["memory_small"]["ads_rows"] > 0
+    assert memory["memory_large"]["failed_accounts"] == memory["memory_small"]["failed_accounts"] == 0
 
     e2e = results["e2e"]
     for day in ("day1", "day2"):
@@ -44,8 +50,9 @@ def test_suite_runs_every_scenario_and_writes_its_report(tmp_path: Path) -> None
 
     text = report.read_text()
     assert "| scenario | metaads | baseline (original design) |" in text
-    for label in ("1. end to end: wall time", "1a. extraction only", "2. load", "3. sync", "4. peak RSS",
-                  "5. re-run, next day"):
+    for label in ("goal, design scale", "goal, standard tier", "goal: peak RSS", "1. end to end: wall time",
+                  "1a. extraction only", "2. load", "3. sync", "4. peak RSS", "5. re-run, next day",
+                  "6. standard tier"):
         assert f"| {label}" in text, label
     for machine in ("| CPU |", "| cores (nproc) |", "| memory |", "| Python |", "| PostgreSQL |", "| MariaDB |"):
         assert machine in text, machine

@@ -25,7 +25,7 @@ METRIC_RE = re.compile(r"\bmetaads_[a-z_]+")
 def promtool() -> str:
     found = shutil.which("promtool")
     if found is None:
-        message = "promtool not found (Debian: apt-get install prometheus); .ci/run installs it"
+        message = "promtool not found (Debian: apt-get install prometheus); scripts/test installs it"
         if IN_CI:
             pytest.fail(message, pytrace=False)
         pytest.skip(f"SKIPPED LOUDLY: {message}")

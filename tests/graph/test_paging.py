@@ -24,7 +24,7 @@ def test_paging_thousands_of_rows_over_http_equals_ground_truth_row_for_row(
         sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
     account = accounts[0]
     with sim.serve(port=0) as server:
-        client = make_client(base_url=server.base_url, policy=ClientPolicy(page_size=200))
+        client = make_client(base_url=server.base_url, policy=ClientPolicy(page_size=200, max_page_size=200))
         since, until = lookback(client, account, 200)
         rows = all_rows(client.insights(account, since, until, mode="sync"))
     expected = truth(sim, account, since, until)
@@ -39,7 +39,7 @@ def test_paging_thousands_of_rows_over_http_equals_ground_truth_row_for_row(
 def test_empty_pages_that_have_next_do_not_end_paging(sim: Simulator, accounts: list[Account],
                                                       make_client: ClientFactory) -> None:
     sim.faults.empty_page_rate = 0.4
-    client = make_client(policy=ClientPolicy(page_size=50))
+    client = make_client(policy=ClientPolicy(page_size=50, max_page_size=50))
     since, until = lookback(client, accounts[1], 20)
     rows = all_rows(client.insights(accounts[1], since, until))
     expected = truth(sim, accounts[1], since, until)
@@ -91,6 +91,39 @@ def test_reduce_the_amount_of_data_halves_limit_until_the_page_fits(
     stats = client.stats(accounts[2])
     assert stats.limit_halvings == 3  # 500 -> 250 -> 125 -> 62
     assert stats.retries == 0
+
+
+class LimitLog(httpx.BaseTransport):
+    """The simulator, noting the ``limit`` of every insights page asked for."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.limits: list[int] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/insights") and "limit" in request.url.params:
+            self.limits.append(int(request.url.params["limit"]))
+        return self.inner.handle_request(request)
+
+
+def test_page_size_doubles_while_answers_are_fast_and_never_grows_back_past_a_too_large_limit(
+        sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
+    transport = LimitLog(sim.transport())
+    client = make_client(transport=transport, policy=ClientPolicy(page_size=25, max_page_size=200))
+    since, until = lookback(client, accounts[2], 30)
+    rows = all_rows(client.insights(accounts[2], since, until, mode="sync"))
+    assert by_key(rows) == truth(sim, accounts[2], since, until)
+    assert transport.limits[:4] == [25, 50, 100, 200]
+    assert set(transport.limits[4:]) == {200}, "the cap is kept"
+    assert client.stats(accounts[2]).limit_growths == 3
+
+    sim.faults.max_rows_per_response = 60  # "reduce the amount of data" above 60 rows
+    transport.limits.clear()
+    rows = all_rows(client.insights(accounts[2], since, until, mode="sync"))
+    assert by_key(rows) == truth(sim, accounts[2], since, until)
+    # 25, 50, 100 (too large) -> 50, and no growth past it again.
+    assert transport.limits[:4] == [25, 50, 100, 50]
+    assert set(transport.limits[4:]) == {50}
 
 
 def _days_in(request: httpx.Request) -> int:
@@ -166,3 +199,29 @@ def test_split_url_keeps_the_path_below_the_version_and_drops_credentials() -> N
                              "&access_token=EAAtoken&appsecret_proof=abc&after=MjQZD")
     assert path == "act_1/insights"
     assert params == {"level": "ad", "limit": "25", "after": "MjQZD"}
+
+
+class SlowAnswers(LimitLog):
+    """Every insights answer takes ``seconds`` on the shared fake clock."""
+
+    def __init__(self, inner: httpx.BaseTransport, clock: FakeClock, seconds: float) -> None:
+        super().__init__(inner)
+        self.clock = clock
+        self.seconds = seconds
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/insights"):
+            self.clock.advance(self.seconds)
+        return super().handle_request(request)
+
+
+def test_page_size_stays_when_answers_are_slow(sim: Simulator, accounts: list[Account],
+                                               make_client: ClientFactory, clock: FakeClock) -> None:
+    transport = SlowAnswers(sim.transport(), clock, seconds=6.0)
+    client = make_client(transport=transport, policy=ClientPolicy(page_size=25, max_page_size=200,
+                                                                  page_grow_below_s=5.0))
+    since, until = lookback(client, accounts[2], 30)
+    rows = all_rows(client.insights(accounts[2], since, until, mode="sync"))
+    assert by_key(rows) == truth(sim, accounts[2], since, until)
+    assert len(transport.limits) > 1
+    assert set(transport.limits) == {25}

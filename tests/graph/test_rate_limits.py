@@ -44,7 +44,8 @@ def test_run_that_would_exceed_the_quota_completes_without_loss_or_hammering(
         clock: FakeClock, slowdown_start_pct: float) -> None:
     sim = _tight_quota_sim(clock)
     accounts = accounts_of(sim)
-    policy = ClientPolicy(page_size=10, min_page_size=10, slowdown_start_pct=slowdown_start_pct)
+    policy = ClientPolicy(page_size=10, min_page_size=10, max_page_size=10,
+                          slowdown_start_pct=slowdown_start_pct)
     with GraphClient(tokens=list(sim.tokens), policy=policy, clock=clock,
                      transport=sim.transport()) as client:
         results = _extract_all(client, accounts, 60)
@@ -168,3 +169,23 @@ def test_app_level_limit_with_tokens_of_one_app_waits_instead_of_switching(
     assert stats.throttled_errors == 1
     assert stats.throttled_s == pytest.approx(30)
     assert {token for _, path, token in transport.requests if path.endswith("/insights")} == {sim.tokens[0]}
+
+
+def test_a_long_wait_is_announced_at_info_with_the_account_the_reason_and_until_when(
+        clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    sim = _tight_quota_sim(clock)
+    account = accounts_of(sim)[0]
+    seen: list[tuple[str | None, str]] = []
+    policy = ClientPolicy(page_size=10, min_page_size=10, max_page_size=10)
+    with GraphClient(tokens=list(sim.tokens), policy=policy, clock=clock, transport=sim.transport()) as client:
+        client.session.on_wait = lambda account_id, until, why: seen.append((account_id, why))
+        since, until = lookback(client, account, 60)
+        with caplog.at_level("INFO", logger="metaads.graph.session"):
+            all_rows(client.insights(account, since, until, mode="sync"))
+    assert client.stats(account).throttled_s > 0, "the quota is tight enough to make the account wait"
+    announced = [r.getMessage() for r in caplog.records
+                 if r.levelname == "INFO" and r.getMessage().startswith(f"account {account.id}: waiting ")]
+    assert announced, "a wait of minutes is visible at INFO"
+    assert all(" UTC" in m and ("quota" in m or "because it is" in m) for m in announced)
+    assert seen
+    assert {who for who, _ in seen} == {account.id}

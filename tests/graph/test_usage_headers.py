@@ -1,12 +1,9 @@
-"""Parsing the four rate-limit usage headers, and the slow-down pause they lead to."""
+"""Parsing the four rate-limit usage headers (the pacing they lead to: test_pacing.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from metaads.clock import FakeClock
-from metaads.graph.policy import ClientPolicy
-from metaads.graph.throttle import InMemoryThrottleStore, Throttle
 from metaads.graph.usage import Usage, parse_usage
 
 APP = '{"call_count":28,"total_time":25,"total_cputime":31}'
@@ -58,35 +55,6 @@ def test_usage_headers_keep_access_tier_and_business_entries() -> None:
     assert usage.access_tier == "standard_access"
     assert [(b.owner_id, b.type, b.pct) for b in usage.business] == [
         ("1234567890", "ads_insights", 101.0), ("1234567890", "ads_management", 12.0)]
-
-
-# (usage pct, reset_time_duration, usage one call adds, expected pause); slow-down from 75 %, 60 s max
-SLOWDOWN = [
-    (None, None, 0.0, 0.0),
-    (50.0, 100.0, 0.0, 0.0),
-    (74.9, None, 0.0, 0.0),
-    (75.0, None, 0.0, 0.0),
-    (87.5, None, 0.0, 30.0),
-    (87.5, None, 5.0, 30.0),
-    (96.0, None, 5.0, 60.0),
-    (100.0, None, 0.0, 60.0),
-    (130.0, None, 0.0, 60.0),
-    (90.0, 300.0, 0.0, 50.0),
-    (90.0, 300.0, 10.0, 300.0),
-    (100.0, 60.0, 0.0, 60.0),
-    (100.0, 5000.0, 0.0, 900.0),
-]
-
-
-@pytest.mark.parametrize(("pct", "reset_s", "step", "pause"), SLOWDOWN,
-                         ids=["unknown", "low", "just-below", "at-threshold", "halfway", "halfway-stepping",
-                              "next-call-would-exhaust", "full", "over", "reset-known-90",
-                              "reset-known-next-call-exhausts", "reset-known-full", "capped-by-max-wait"])
-def test_slowdown_pause_grows_with_usage_above_threshold(pct: float | None, reset_s: float | None,
-                                                          step: float, pause: float) -> None:
-    policy = ClientPolicy(slowdown_start_pct=75, slowdown_max_pause_s=60, max_wait_s=900)
-    throttle = Throttle(InMemoryThrottleStore(), policy, FakeClock())
-    assert throttle.slowdown_s(pct, reset_s, step) == pytest.approx(pause)
 
 
 def test_empty_usage_is_empty() -> None:

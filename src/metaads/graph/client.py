@@ -20,6 +20,7 @@ import orjson
 from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
 from metaads.graph.account import ACCOUNT_FIELDS, AccountInfo
+from metaads.graph.gate import GatedTransport
 from metaads.graph.insights import DEFAULT_INSIGHTS_FIELDS, InsightsFetcher, InsightsQuery, Mode, Page
 from metaads.graph.paging import iter_pages
 from metaads.graph.policy import ClientPolicy
@@ -64,11 +65,15 @@ class GraphClient:
         self.pool = tokens if isinstance(tokens, TokenPool) else TokenPool(list(tokens))
         self._owns_http = http is None
         if http is None:
+            limits = httpx.Limits(max_connections=self.policy.max_connections,
+                                  max_keepalive_connections=self.policy.max_connections)
+            if self.policy.max_concurrent_calls > 0:
+                transport = GatedTransport(transport or httpx.HTTPTransport(limits=limits),
+                                           self.policy.max_concurrent_calls)
             http = httpx.Client(
                 transport=transport,
                 timeout=httpx.Timeout(self.policy.timeout_s, connect=self.policy.connect_timeout_s),
-                limits=httpx.Limits(max_connections=self.policy.max_connections,
-                                    max_keepalive_connections=self.policy.max_connections),
+                limits=limits,
                 headers={"User-Agent": "metaads"},
             )
         self._http = http

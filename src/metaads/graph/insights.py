@@ -125,6 +125,7 @@ class InsightsFetcher:
                                    account=account, page_size=page_size):
                 yielded = True
                 yield page
+                del page  # not held while the next page is fetched
         except DataTooLargeError:
             if yielded or since == until:
                 raise

@@ -1,4 +1,4 @@
-"""Cursor paging over ``paging.next``, with loop detection and ``limit`` halving.
+"""Cursor paging over ``paging.next``, with loop detection, ``limit`` halving and growth.
 
 Unlike Meta's SDK, which stops at the first empty page, we follow ``next`` until it is absent: the API
 may return an empty page that still has ``next`` (``graph-api-spec.md`` "Paging").
@@ -22,6 +22,8 @@ def iter_pages(session: GraphSession, path: str, params: Mapping[str, str], *, a
 
     On "reduce the amount of data" the page is asked for again with half the ``limit``, down to the
     policy's ``min_page_size``; below that the error propagates (the caller splits its date range).
+    While full pages come back fast, ``limit`` doubles up to ``max_page_size`` (never back above a
+    limit the API found too large).
 
     Raises:
         PagingError: a repeated cursor (a loop), too many consecutive empty pages or a malformed page.
@@ -29,26 +31,32 @@ def iter_pages(session: GraphSession, path: str, params: Mapping[str, str], *, a
     policy = session.policy
     account_id = account.id if account is not None else None
     limit = page_size
+    ceiling = max(page_size, policy.max_page_size)
     current_path, current = path, {**params, "limit": str(limit)}
     seen: set[tuple[str, tuple[tuple[str, str], ...]]] = {_page_key(current_path, current)}
     empty_run = 0
     while True:
+        started, waits_before = session.clock.monotonic(), _waits_s(session, account_id)
         try:
             body = session.call("GET", current_path, current, account=account)
         except DataTooLargeError:
             if limit <= policy.min_page_size:
                 raise
+            ceiling = limit // 2
             limit = max(policy.min_page_size, limit // 2)
             current = {**current, "limit": str(limit)}
             session.stats.add(account_id, limit_halvings=1)
             logger.info("account %s: response too large, asking again with limit=%d", account_id or "-",
                         limit)
             continue
+        answered_in = session.clock.monotonic() - started - (_waits_s(session, account_id) - waits_before)
         data = body.get("data")
         if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
             raise PagingError("page without a 'data' list of objects",
                               request=session.describe("GET", current_path, current), account_id=account_id)
-        session.stats.add(account_id, pages=1, rows=len(data))
+        next_url = _next_url(body)
+        rows = len(data)
+        session.stats.add(account_id, pages=1, rows=rows)
         if data:
             empty_run = 0
             yield data
@@ -58,9 +66,14 @@ def iter_pages(session: GraphSession, path: str, params: Mapping[str, str], *, a
                 raise PagingError(f"{empty_run} consecutive empty pages that all have 'next'",
                                   request=session.describe("GET", current_path, current),
                                   account_id=account_id)
-        next_url = _next_url(body)
+        # Let go of the page before asking for the next one: otherwise every account holds a page of
+        # parsed rows while it waits for its quota and the wire.
+        del body, data
         if next_url is None:
             return
+        if rows >= limit and limit < ceiling and answered_in < policy.page_grow_below_s:
+            limit = min(ceiling, limit * 2)
+            session.stats.add(account_id, limit_growths=1)
         current_path, current = split_url(next_url)
         # Our limit wins over the one echoed in ``next`` (it may have been halved since).
         current["limit"] = str(limit)
@@ -69,6 +82,12 @@ def iter_pages(session: GraphSession, path: str, params: Mapping[str, str], *, a
             raise PagingError("paging loop: the API sent a 'next' page it had already sent",
                               request=session.describe("GET", current_path, current), account_id=account_id)
         seen.add(key)
+
+
+def _waits_s(session: GraphSession, account_id: str | None) -> float:
+    """Seconds this account's calls spent waiting (quotas, back-off) so far: not the API's answer time."""
+    stats = session.stats.get(account_id)
+    return stats.throttled_s + stats.backoff_s
 
 
 def _next_url(body: Mapping[str, object]) -> str | None:

@@ -19,9 +19,17 @@ class ClientPolicy:
     timeout_s: float = 120.0
     connect_timeout_s: float = 10.0
     max_connections: int = 32
+    # Requests in flight at once (0: no limit). A call holds its slot only while on the wire, never
+    # while it waits for a quota (metaads.graph.gate); the pipeline sets it to ACCOUNT_GROUP_SIZE.
+    max_concurrent_calls: int = 0
     page_size: int = 500
     # Halving ``limit`` on "reduce the amount of data" stops here; below it the date range is split.
     min_page_size: int = 25
+    # While full pages come back faster than ``page_grow_below_s`` (quota waits excluded), ``limit``
+    # doubles up to ``max_page_size``: fewer calls for the same rows, so fewer quota points and round
+    # trips. The cap bounds a page's memory (every account holds one page while it spools it).
+    max_page_size: int = 1000
+    page_grow_below_s: float = 5.0
 
     # --- transient errors (5xx, codes 1/2, timeouts): exponential back-off with jitter
     max_retries: int = 6
@@ -29,11 +37,14 @@ class ClientPolicy:
     backoff_cap_s: float = 120.0
 
     # --- rate limits
-    # Above this usage (percent of a quota) the client pauses before its next call on that quota;
-    # above 100 it never slows down (it only waits once throttled).
-    slowdown_start_pct: float = 75.0
-    # Pause at 100 % usage when the API gives no reset time (scaled linearly from slowdown_start_pct).
-    slowdown_max_pause_s: float = 60.0
+    # Pacing keeps every quota at or below this usage (percent): a call waits until it fits the rolling
+    # window. 100 spends the quota exactly; lower leaves room for other clients of the same app; above
+    # 100 the client never paces (it only waits once throttled).
+    slowdown_start_pct: float = 100.0
+    # Rolling windows when the API does not say: the ad-account score decays over 300 s (the score's
+    # reset_time_duration, when sent, wins); app and business-use-case quotas count the last hour.
+    account_score_window_s: float = 300.0
+    usage_window_s: float = 3600.0
     # Longest single wait for a rate limit, whatever the API says.
     max_wait_s: float = 900.0
     # First wait when throttled and the API does not say for how long (doubles on each repeat).
@@ -69,6 +80,8 @@ class ClientPolicy:
             raise ValueError("ClientPolicy page sizes must be at least 1")
         if self.min_page_size > self.page_size:
             raise ValueError("ClientPolicy.min_page_size must not exceed page_size")
+        if self.max_page_size < 1:
+            raise ValueError("ClientPolicy.max_page_size must be at least 1 (below page_size: no growth)")
         if self.slowdown_start_pct <= 0:
             raise ValueError("ClientPolicy.slowdown_start_pct must be positive (above 100 disables it)")
         if self.async_poll_factor < 1:

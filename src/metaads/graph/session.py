@@ -11,9 +11,9 @@ import logging
 import random
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 AUTH_PARAMS = frozenset({"access_token", "appsecret_proof"})
 _VERSION_PATH_RE = re.compile(r"/v\d+\.\d+/(.*)$")
 _MAX_REQUEST_TEXT = 400
+#: Waits at least this long are logged at INFO (account, why, until when); shorter ones only at DEBUG.
+ANNOUNCE_WAITS_FROM_S = 5.0
 
 
 def split_url(url: str) -> tuple[str, dict[str, str]]:
@@ -70,6 +72,8 @@ class GraphSession:
         self.rng = rng
         self._apps_lock = threading.Lock()
         self._apps_known = False
+        #: Told of every wait before it starts: (account id or None, until when, why). Progress displays.
+        self.on_wait: Callable[[str | None, datetime, str], None] | None = None
 
     def describe(self, method: str, path: str, params: Mapping[str, str]) -> str:
         """A request as shown in logs and errors: no credentials, bounded length."""
@@ -157,12 +161,22 @@ class GraphSession:
 
     def _pace(self, keys: QuotaKeys, attempt: _Attempt) -> None:
         """Wait while the quota this call spends is blocked or nearly used up."""
-        waited = self.throttle.wait_turn(keys)
+        waited = self.throttle.wait_turn(keys, lambda seconds, why: self._announce(attempt, seconds, why))
         if waited.seconds > 0:
             slowdown = waited.seconds if waited.reason == "slowdown" else 0.0
             self.stats.add(attempt.account_id, throttled_s=waited.seconds, slowdown_s=slowdown)
             logger.debug("account %s: waited %.1f s before %s (%s)", attempt.account_id or "-",
                          waited.seconds, attempt.request_text, waited.reason)
+
+    def _announce(self, attempt: _Attempt, seconds: float, why: str) -> None:
+        """Say that a call waits: at INFO when the wait is long enough for a person to wonder."""
+        until = self.clock.now() + timedelta(seconds=seconds)
+        if seconds >= ANNOUNCE_WAITS_FROM_S:
+            reason = "to stay within its quota" if why == "slowdown" else f"because it is {why}"
+            logger.info("account %s: waiting %.0f s %s, until %s UTC", attempt.account_id or "-", seconds, reason,
+                        until.astimezone(timezone.utc).strftime("%H:%M:%S"))
+        if self.on_wait is not None:
+            self.on_wait(attempt.account_id, until, why)
 
     def _wait_for_quota(self, error: RateLimitedError, keys: QuotaKeys, current: TokenLease,
                         attempt: _Attempt) -> None:

@@ -29,6 +29,7 @@ class CallStats:
     async_retries: int = 0
     range_splits: int = 0
     limit_halvings: int = 0
+    limit_growths: int = 0
     range_clamps: int = 0
 
     @classmethod

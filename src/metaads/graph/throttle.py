@@ -8,9 +8,10 @@ hash of the token, safe to store and log.
 
 Two mechanisms, both driven by the API's own numbers:
 
-- *slow down*: after every response, usage above ``slowdown_start_pct`` puts a short hold on the quota,
-  long enough for usage to decay back under the threshold (``reset_time_duration`` says how fast) or,
-  when the API gives no time, proportional to how far above the threshold it is;
+- *pace*: a call goes out only when it fits every rolling window it counts against, usage staying at or
+  below ``slowdown_start_pct`` (100 by default: the quota is spent exactly, never overshot); the wait is
+  until enough of the window's calls have left it (:mod:`metaads.graph.pacing`), never a whole window
+  at exactly 100 %;
 - *block*: a throttling error holds the quota for the time the headers/body give
   (``estimated_time_to_regain_access``, ``reset_time_duration``), capped by ``max_wait_s``.
 
@@ -21,12 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from metaads.clock import Clock
 from metaads.errors import RateLimitedError
+from metaads.graph.pacing import Pacer, Reading
 from metaads.graph.policy import ClientPolicy
 from metaads.graph.usage import Usage
 
@@ -121,16 +124,46 @@ class Wait:
 
 
 class Throttle:
-    """Decides and performs rate-limit waits, using a shared :class:`ThrottleStore`."""
+    """Decides and performs rate-limit waits: exact pacing (:mod:`metaads.graph.pacing`) and the holds of
+    a shared :class:`ThrottleStore`."""
 
     def __init__(self, store: ThrottleStore, policy: ClientPolicy, clock: Clock) -> None:
         self.store = store
         self.policy = policy
         self.clock = clock
+        # Above 100 % the client never paces (it only waits once throttled).
+        self.pacer = Pacer(policy.slowdown_start_pct) if policy.slowdown_start_pct <= 100.0 else None
 
-    def wait_turn(self, keys: QuotaKeys) -> Wait:
-        """Sleep until every quota of ``keys`` may be called again (at most ``max_wait_s``)."""
-        now = self.clock.now()
+    def wait_turn(self, keys: QuotaKeys, announce: Callable[[float, str], None] | None = None) -> Wait:
+        """Sleep until every quota of ``keys`` has room for one more call, then count the call as sent.
+
+        Waits for holds of the store (throttling blocks, other workers' pacing) and for the rolling
+        windows to have room; no single sleep exceeds ``max_wait_s``, nor does the whole wait.
+        ``announce(seconds, reason)`` is told of each sleep before it starts (progress displays, logs).
+        """
+        waited = 0.0
+        reason: str | None = None
+        while True:
+            now = self.clock.now()
+            hold, hold_reason = self._hold_s(keys, now)
+            pace = 0.0
+            if hold <= 0 and self.pacer is not None:
+                pace = self.pacer.try_reserve(keys.all(), self.clock.monotonic())
+            wait = max(hold, pace)
+            if wait <= 0:
+                return Wait(waited, reason)
+            if waited >= self.policy.max_wait_s:
+                if self.pacer is not None and hold <= 0:  # waited enough: the API's own errors take over
+                    self.pacer.force_reserve(keys.all(), self.clock.monotonic())
+                return Wait(waited, reason)
+            wait = min(wait, self.policy.max_wait_s - waited)
+            reason = hold_reason if hold > 0 else "slowdown"
+            if announce is not None:
+                announce(wait, reason or "slowdown")
+            self.clock.sleep(wait)
+            waited += wait
+
+    def _hold_s(self, keys: QuotaKeys, now: datetime) -> tuple[float, str | None]:
         latest: ThrottleState | None = None
         for key in keys.all():
             state = self.store.get(key)
@@ -138,34 +171,38 @@ class Throttle:
                     latest is None or latest.not_before is None or state.not_before > latest.not_before):
                 latest = state
         if latest is None or latest.not_before is None:
-            return Wait(0.0, None)
-        seconds = min((latest.not_before - now).total_seconds(), self.policy.max_wait_s)
-        self.clock.sleep(seconds)
-        return Wait(seconds, latest.reason)
+            return 0.0, None
+        return (latest.not_before - now).total_seconds(), latest.reason
 
     def observe(self, keys: QuotaKeys, usage: Usage) -> float:
-        """Record a response's usage; above the slow-down threshold, hold the quota. Returns the hold."""
-        if usage.is_empty:
-            return 0.0
+        """Record a response's usage. Returns the wait before the next call on these quotas (0: none).
+
+        A positive wait also goes to the store as a hold, so other workers sharing it pace too.
+        """
         now = self.clock.now()
-        app_pct = usage.app_pct
-        app_step = self._step(keys.app, app_pct, now)
-        account_pct = usage.account_level_pct
-        account_step = self._step(keys.account, account_pct, now)
+        mono = self.clock.monotonic()
         longest = 0.0
-        app_pause = self.slowdown_s(app_pct, None, app_step)
-        if app_pause > 0:
-            self.store.hold(keys.app, now + timedelta(seconds=app_pause), reason="slowdown", at=now)
-            longest = app_pause
-        # The account score's reset time only describes acc_id_util_pct; other account quotas get the
-        # proportional pause.
-        account_pause = max(self.slowdown_s(usage.account_pct, usage.account_reset_s, account_step),
-                            self.slowdown_s(_max(usage.insights_account_pct,
-                                                 *(b.pct for b in usage.business)), None, account_step))
-        if account_pause > 0:
-            self.store.hold(keys.for_scope("account"), now + timedelta(seconds=account_pause),
-                            reason="slowdown", at=now)
-            longest = max(longest, account_pause)
+        window = self.policy.usage_window_s
+        app_readings = [Reading("app", usage.app_pct, None, window)]
+        account_readings = [Reading("score", usage.account_pct, usage.account_reset_s,
+                                    self.policy.account_score_window_s),
+                            Reading("insights", usage.insights_account_pct, None, window)]
+        # A business-use-case quota says when access returns once it is full: that is its reset time.
+        account_readings += [Reading(f"buc:{b.owner_id}:{b.type}", b.pct, b.regain_s or None, window)
+                             for b in usage.business]
+        for key, readings in ((keys.app, app_readings), (keys.account, account_readings)):
+            if key is None:
+                continue
+            present = [r for r in readings if r.pct is not None]
+            pct = max((r.pct for r in present if r.pct is not None), default=None)
+            if pct is not None:
+                self.store.record_usage(key, pct, at=now)
+            if self.pacer is None:
+                continue
+            pause = min(self.pacer.landed(key, present, mono), self.policy.max_wait_s)
+            if pause > 0:
+                self.store.hold(key, now + timedelta(seconds=pause), reason="slowdown", at=now)
+                longest = max(longest, pause)
         regain = usage.regain_s()
         if regain is not None and keys.account is not None:
             # The API already says the account is blocked: do not call until it says access returns.
@@ -173,36 +210,6 @@ class Throttle:
             self.store.hold(keys.account, now + timedelta(seconds=wait), reason="blocked", at=now)
             longest = max(longest, wait)
         return longest
-
-    def slowdown_s(self, pct: float | None, reset_s: float | None, step: float = 0.0) -> float:
-        """The pause before the next call on a quota at usage ``pct`` (``step``: usage one call adds).
-
-        Above the threshold, long enough for usage to fall back to it; when the next call would reach
-        100 %, until usage is back to zero (``reset_time_duration``), because quotas are rolling windows
-        and the calls that fill them may all be recent.
-        """
-        start = self.policy.slowdown_start_pct
-        if pct is None or pct < start:
-            return 0.0
-        if pct + step >= 100.0 and start <= 100.0:
-            full = reset_s if reset_s is not None and reset_s > 0 else self.policy.slowdown_max_pause_s
-            return min(full, self.policy.max_wait_s)
-        if reset_s is not None and reset_s > 0:
-            # Usage decays to zero over reset_s: it is back at the threshold after reset_s * (pct-start)/pct.
-            pause = reset_s * (pct - start) / pct
-        else:
-            pause = self.policy.slowdown_max_pause_s * min(1.0, (pct - start) / max(100.0 - start, 1.0))
-        return min(pause, self.policy.max_wait_s)
-
-    def _step(self, key: str | None, pct: float | None, now: datetime) -> float:
-        """Record ``pct`` for ``key``; returns how much usage rose since the last response seen."""
-        if key is None or pct is None:
-            return 0.0
-        previous = self.store.get(key)
-        self.store.record_usage(key, pct, at=now)
-        if previous is None or previous.usage_pct is None:
-            return 0.0
-        return max(0.0, pct - previous.usage_pct)
 
     def block(self, keys: QuotaKeys, error: RateLimitedError, repeat: int) -> float:
         """Hold the quota a throttling error names for as long as the API says. Returns that wait."""
@@ -212,7 +219,3 @@ class Throttle:
                         reason=f"rate limited (code {error.code})", at=now)
         return wait
 
-
-def _max(*values: float | None) -> float | None:
-    present = [v for v in values if v is not None]
-    return max(present) if present else None

@@ -9,7 +9,7 @@ See ``graph-api-spec.md`` "Authentication".
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
@@ -109,18 +109,20 @@ def inspect_token(client: GraphClient, lease: TokenLease) -> TokenHealth:
     )
 
 
-def check_tokens(client: GraphClient, account_ids: Sequence[str], *, now: datetime,
-                 warn_days: int) -> list[TokenHealth]:
-    """Inspect every configured token and try each valid one on every account (``GET /act_{id}``).
+def check_tokens(client: GraphClient, account_ids: Sequence[str], *, now: datetime, warn_days: int,
+                 assigned: Mapping[int, Sequence[str]] | None = None) -> list[TokenHealth]:
+    """Inspect every configured token and try each valid one on the accounts (``GET /act_{id}``).
 
-    Costs one call per token plus one per (valid token, account).
+    Costs one call per token plus one per (valid token, account) tried: every account, or with
+    ``assigned`` (token slot -> account ids) only the accounts each token serves, which is what a run
+    needs to know and keeps the daily check at about one call per account.
     """
     results: list[TokenHealth] = []
     for lease in client.pool.leases():
         health = inspect_token(client, lease)
         if health.valid:
             readable, unreadable = [], []
-            for account_id in account_ids:
+            for account_id in (account_ids if assigned is None else assigned.get(lease.slot, ())):
                 try:
                     client.session.call("GET", f"act_{account_id}", {"fields": "id"}, lease=lease)
                 except GraphAPIError as exc:

@@ -24,6 +24,8 @@ def client_policy(settings: Settings, **overrides: Any) -> ClientPolicy:
         "max_retries": settings.graph_api_max_retries,
         "max_wait_s": settings.graph_api_max_wait_s,
         "async_threshold_days": settings.graph_api_async_threshold_days,
+        # Requests in flight at once: every account has its own thread, the gate bounds the calls.
+        "max_concurrent_calls": settings.account_group_size,
     }
     values.update(overrides)
     return ClientPolicy(**values)

@@ -3,6 +3,8 @@
 A range is loaded only once it has been fetched completely (a failed fetch must leave the warehouse
 untouched), so fetched rows wait somewhere. Keeping them as JSON lines in a spooled temporary file
 bounds memory whatever the range's size, and lets the loader read the rows twice (ads, then actions).
+Rows are written one by one and replayed one by one: no list of a chunk's rows is ever built, so a
+process's memory does not depend on how many rows it fetched.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from typing import IO, Any
 
 import orjson
 
-DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024
-_READ_BYTES = 1024 * 1024
+# Every account of a run spools at once (one thread each), so the in-memory part is kept small: past it
+# the rows go to a temporary file (the OS page cache, not this process's memory, holds it).
+DEFAULT_MEMORY_BYTES = 256 * 1024
+_READ_BYTES = 256 * 1024
 
 
 class RowSpool:

@@ -17,11 +17,18 @@ log = logging.getLogger("metaads.pipeline")
 
 def daily_token_check(client: GraphClient, warehouse: Warehouse, accounts: Sequence[Account], *,
                       now: datetime, warn_days: int) -> list[TokenHealth] | None:
-    """Check every token once per UTC day (the first run of the day does it); None when already done."""
+    """Check every token once per UTC day (the first run of the day does it); None when already done.
+
+    Each token is tried only on the accounts it serves (account *i* uses token *i mod T*): about one
+    call per account and token, spread over quotas that the run's own calls hardly touch.
+    """
     last = last_token_check(warehouse.engine, warehouse.token_checks)
     if last is not None and last.date() == now.date():
         return None
-    checks = check_tokens(client, [a.id for a in accounts], now=now, warn_days=warn_days)
+    assigned: dict[int, list[str]] = {}
+    for account in accounts:
+        assigned.setdefault(account.index % len(client.pool), []).append(account.id)
+    checks = check_tokens(client, [a.id for a in accounts], now=now, warn_days=warn_days, assigned=assigned)
     record_token_checks(warehouse.engine, warehouse.token_checks, checks, now=now)
     for check in checks:
         for problem in check.problems:

@@ -1,0 +1,127 @@
+"""Scenario 6: standard tier, and the memory of a whole ``metaads run`` process by the rows it fetches.
+
+- **Standard tier** (no quota pressure), 10 ad accounts x 4,000 ads x 15 days, 100 ms latency, real
+  time: metaads against the original design, both from the simulator over real HTTP into PostgreSQL.
+  The bound is the larger of the API-bound ideal (``calls x latency / concurrency``) and the load-bound
+  time (ads rows at the COPY rate measured by scenario 2, or here when it did not run).
+- **Memory by size**: metaads alone on ~5,000 and ~1,000,000 fetched ads rows (same accounts, shorter
+  or longer look-back); peak RSS of the pipeline's own process (``VmHWM``), which should not grow.
+
+    .venv/bin/python -m bench.scenario_standard [--quick] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, replace
+from typing import Any
+
+from bench import scenario_e2e
+from bench.scenario_e2e import E2EConfig
+
+STANDARD = scenario_e2e.PROFILES["standard"]
+PROFILES: dict[str, dict[str, E2EConfig]] = {
+    "full": {"standard": STANDARD,
+             # ~36 active ads x 15 days x 10 accounts: ~5,400 rows
+             "memory_small": replace(STANDARD, ads_per_account=100),
+             # ~1,390 rows per account and day x 72 days x 10 accounts: ~1,000,000 rows
+             "memory_large": replace(STANDARD, days=72)},
+    "quick": {"standard": replace(STANDARD, accounts=4, ads_per_account=1000, days=7),
+              "memory_small": replace(STANDARD, accounts=4, ads_per_account=100, days=7),
+              "memory_large": replace(STANDARD, accounts=4, ads_per_account=1000, days=40)},
+    "smoke": {"standard": replace(STANDARD, accounts=2, ads_per_account=100, days=3, concurrency=2),
+              "memory_small": replace(STANDARD, accounts=2, ads_per_account=50, days=3, concurrency=2),
+              "memory_large": replace(STANDARD, accounts=2, ads_per_account=100, days=6, concurrency=2)},
+}
+# Copy-rate measurement when scenario 2 did not run in the same suite.
+_COPY_ROWS = {"full": 100_000, "quick": 20_000, "smoke": 2_000}
+
+
+def _one(kind: str, cfg: E2EConfig, url: str) -> dict[str, Any]:
+    out = scenario_e2e.run_pipeline(kind, cfg, url, days=(1,))
+    day: dict[str, Any] = out["day1"]
+    day["ideal"] = scenario_e2e.ideal(day["needed_calls"], cfg, out["score_max"], out["window_s"])
+    day.pop("accounts", None)
+    return day
+
+
+def copy_rate(prior: dict[str, Any] | None, profile: str, url: str) -> tuple[float, str]:
+    """Ads rows per second of a raw COPY (with their actions rows): scenario 2's, or measured now."""
+    load = (prior or {}).get("load")
+    if load and "raw_copy" in load:
+        return float(load["raw_copy"]["rows_per_s"]), f"scenario 2, {load['raw_copy']['ads_rows']:,} rows"
+    from bench.scenario_load import measure
+
+    rows = _COPY_ROWS[profile]
+    return float(measure("raw_copy", rows, url)["rows_per_s"]), f"measured here, {rows:,} rows"
+
+
+def run(profile: str = "full", prior: dict[str, Any] | None = None, url: str | None = None) -> dict[str, Any]:
+    configs = PROFILES[profile]
+    url = url or scenario_e2e.pg_url()
+    cfg = configs["standard"]
+    results: dict[str, Any] = {"config": asdict(cfg)}
+    for kind in scenario_e2e.KINDS:
+        results[kind] = _one(kind, cfg, url)
+    rate, source = copy_rate(prior, profile, url)
+    m, b = results["metaads"], results["baseline"]
+    api_bound = m["ideal"]["latency_bound_s"]
+    load_bound = m["ads_rows"] / rate
+    results["copy_rate"] = {"ads_rows_per_s": rate, "source": source}
+    results["api_bound_s"] = round(api_bound, 2)
+    results["load_bound_s"] = round(load_bound, 2)
+    results["bound_s"] = round(max(api_bound, load_bound), 2)
+    results["vs_bound"] = round(m["wall_s"] / results["bound_s"], 2)
+    results["vs_baseline"] = round(b["wall_s"] / m["wall_s"], 2)
+    memory = {}
+    for size in ("memory_small", "memory_large"):
+        run_ = _one("metaads", configs[size], url)
+        memory[size] = {"ads_rows": run_["ads_rows"], "actions_rows": run_["actions_rows"],
+                        "peak_rss_mb": run_["peak_rss_mb"], "wall_s": run_["wall_s"],
+                        "failed_accounts": run_["failed_accounts"]}
+    memory["standard"] = {"ads_rows": m["ads_rows"], "peak_rss_mb": m["peak_rss_mb"]}
+    small, large = memory["memory_small"]["peak_rss_mb"], memory["memory_large"]["peak_rss_mb"]
+    memory["growth"] = round(large / small - 1.0, 3) if small else None
+    memory["largest_mb"] = max(v["peak_rss_mb"] for k, v in memory.items() if isinstance(v, dict))
+    results["memory"] = memory
+    return results
+
+
+def report(results: dict[str, Any]) -> str:
+    cfg = results["config"]
+    m, b = results["metaads"], results["baseline"]
+    mem = results["memory"]
+    lines = [f"{cfg['accounts']} accounts x {cfg['ads_per_account']:,} ads x {cfg['days']} days, "
+             f"{cfg['tier']} tier, {cfg['latency_s'] * 1000:.0f} ms latency, ACCOUNT_GROUP_SIZE "
+             f"{cfg['concurrency']}, real time", "",
+             "| pipeline | wall (s) | API calls | throttling errors | ads rows | actions rows | peak RSS (MB) |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for kind, r in (("metaads", m), ("baseline", b)):
+        lines.append(f"| {kind} | {r['wall_s']:.1f} | {r['api_calls']} | {r['throttled_errors']} | "
+                     f"{r['ads_rows']:,} | {r['actions_rows']:,} | {r['peak_rss_mb']:.0f} |")
+    lines += ["", f"Bound: max(API-bound ideal {results['api_bound_s']:.1f} s, load-bound "
+              f"{results['load_bound_s']:.1f} s = {m['ads_rows']:,} ads rows at "
+              f"{results['copy_rate']['ads_rows_per_s']:,.0f} rows/s of raw COPY "
+              f"({results['copy_rate']['source']})) = {results['bound_s']:.1f} s; metaads "
+              f"{results['vs_bound']:.2f}x the bound; baseline / metaads {results['vs_baseline']:.2f}x.", "",
+              "Peak RSS of the whole metaads run process by fetched rows: " + ", ".join(
+                  f"{mem[k]['ads_rows']:,} rows {mem[k]['peak_rss_mb']:.0f} MB"
+                  for k in ("memory_small", "standard", "memory_large"))
+              + f" (largest / smallest - 1: {mem['growth']:+.0%})."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--profile", choices=sorted(PROFILES), help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    results = run(args.profile or ("quick" if args.quick else "full"))
+    print(json.dumps(results, indent=2, default=str) if args.json else report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

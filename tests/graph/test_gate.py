@@ -1,0 +1,63 @@
+"""The call gate: at most N requests in flight; a slot is given back once the body has been read."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from metaads.graph.gate import GatedTransport
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class CountingTransport(httpx.BaseTransport):
+    """Answers after the test lets it; records the most requests it ever had in flight."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most = 0
+        self.release = threading.Semaphore(0)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+        self.release.acquire()
+        with self.lock:
+            self.in_flight -= 1
+        return httpx.Response(200, json={"ok": True})
+
+
+@pytest.mark.parametrize("slots", [1, 3], ids=["one-slot", "three-slots"])
+def test_gate_lets_at_most_its_slots_through_at_once(slots: int) -> None:
+    inner = CountingTransport()
+    with httpx.Client(transport=GatedTransport(inner, slots), base_url="http://graph.test") as client, \
+            ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [pool.submit(client.get, f"/{i}") for i in range(8)]
+        # Nothing is answered until the gate is full: without a gate all 8 would be in flight by then.
+        full = threading.Event()
+        for _ in range(3000):
+            with inner.lock:
+                if inner.in_flight >= slots:
+                    full.set()
+                    break
+            full.wait(0.01)
+        assert full.is_set(), "the gate never filled"
+        for _ in range(8):
+            inner.release.release()
+        assert all(f.result(timeout=30).json() == {"ok": True} for f in futures)
+    assert inner.most == slots
+
+
+def test_a_failed_exchange_gives_its_slot_back() -> None:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    with httpx.Client(transport=GatedTransport(httpx.MockTransport(fail), 1)) as client:
+        for _ in range(3):  # with the slot lost, the second attempt would block for ever
+            with pytest.raises(httpx.ConnectError):
+                client.get("http://graph.test/x")
