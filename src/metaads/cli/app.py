@@ -73,6 +73,7 @@ def _register_commands() -> None:
         simulator_cmd,
         status_cmd,
         tokens_cmd,
+        verify_cmd,
     )
 
 

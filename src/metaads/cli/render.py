@@ -65,11 +65,16 @@ def summary_table(summary: RunSummary) -> Table:
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for r in summary.results:
         style = "green" if r.ok else ("yellow" if r.status == "partial" else "red")
-        table.add_row(r.account.display_name, r.account.act_id, f"[{style}]{r.status}[/]",
+        status = str(r.status)
+        error = r.error or ""
+        if r.ok and r.mismatches:  # RECONCILE=warn: loaded, but not equal to Meta's account totals
+            status, style = f"{r.status} (mismatch)", "yellow"
+            error = "; ".join(c.error or "" for c in r.mismatches)
+        table.add_row(r.account.display_name, r.account.act_id, f"[{style}]{status}[/]",
                       f"{r.range} ({r.window})" if r.range and r.window else str(r.range or "-"),
                       f"{r.ads_rows:,}", f"{r.actions_rows:,}",
                       f"{r.api_calls:,}", f"{r.throttled_s:.1f}s", f"{r.duration_s:.1f}s",
-                      (r.error or "")[:120])
+                      error[:120])
     table.add_section()
     table.add_row("total", "", "ok" if summary.ok else f"{len(summary.failed)} failed", "",
                   f"{summary.ads_rows:,}", f"{summary.actions_rows:,}", f"{summary.api_calls:,}", "",

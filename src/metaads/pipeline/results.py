@@ -17,6 +17,8 @@ from metaads.statuses import AccountStatus
 LOADED = AccountStatus.LOADED
 PARTIAL = AccountStatus.PARTIAL
 FAILED = AccountStatus.FAILED
+#: Loaded, but the ad rows' sums differ from Meta's account-level totals (see docs/reconciliation.md).
+MISMATCH = AccountStatus.MISMATCH
 
 
 @dataclass
@@ -52,8 +54,13 @@ class AccountResult:
 
     @property
     def missing(self) -> list[DateRange]:
-        """Ranges that were not loaded (their previous data is untouched)."""
+        """Ranges that were not loaded (their previous data is untouched) or not reconciled."""
         return [c.range for c in self.chunks if c.status != LOADED]
+
+    @property
+    def mismatches(self) -> list[ChunkResult]:
+        """Chunks whose rows differ from Meta's account-level totals."""
+        return [c for c in self.chunks if c.status == MISMATCH]
 
     def to_xcom(self) -> dict[str, Any]:
         """A JSON-able dict (for Airflow XComs): no secrets, the account by id."""

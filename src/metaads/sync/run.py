@@ -56,6 +56,8 @@ from metaads.sync.writers import (
     choose_method,
     mysql_local_infile,
 )
+from metaads.warehouse.locking import lock_ledger
+from metaads.warehouse.owner import mark_abandoned, this_process
 from metaads.warehouse.registry import retired_account_ids
 from metaads.warehouse.schema import ledger_tables
 
@@ -102,6 +104,9 @@ def _plan(control: sa.Connection, warehouse: sa.Engine, warehouse_schema: str | 
           pairs: Sequence[TargetPair], account_runs: sa.Table, *, mode: str, previous: int | None,
           start: date, today: date, slice_days: int) -> Plan:
     with _translated("reading the run ledger", warehouse):
+        # Under the ledger lock: every id up to the watermark is committed (loads hold the lock from
+        # their ledger insert to their commit), so no committed range can fall below it later.
+        lock_ledger(control, account_runs.schema)
         watermark = max_account_run_id(control, account_runs)
         ranges = ledger_slices(control, account_runs, previous, watermark) if previous is not None else []
         control.commit()
@@ -219,7 +224,10 @@ def sync_analytics(
         with ledger.sync_lock(control, target):
             mode = FULL if full else INCREMENTAL
             with _translated("recording the sync start", warehouse_engine):
-                sync_id = ledger.insert_sync(control, syncs, mode=mode, target=target, now=clock.now())
+                for dead in mark_abandoned(control, syncs, "id", now=clock.now()):
+                    log.warning("sync %s was left running by a process that is gone: recorded as abandoned", dead)
+                sync_id = ledger.insert_sync(control, syncs, mode=mode, target=target, now=clock.now(),
+                                             owner=this_process())
                 previous = None if full else ledger.last_watermark(control, syncs, target)
                 control.commit()
             try:

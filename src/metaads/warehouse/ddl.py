@@ -39,6 +39,29 @@ def check_columns(conn: sa.Connection, tables: Sequence[sa.Table]) -> None:
                 )
 
 
+def add_ledger_columns(conn: sa.Connection, tables: Sequence[sa.Table]) -> list[str]:
+    """Add nullable ledger columns a ledger created by an older release lacks; return ``table.column`` added.
+
+    Ledger tables are ours (no user data shape depends on them), so they evolve in place instead of
+    failing like account tables do.
+    """
+    inspector = sa.inspect(conn)
+    added = []
+    for table in tables:
+        have = {column["name"] for column in inspector.get_columns(table.name, schema=table.schema)}
+        for column in table.columns:
+            if column.name in have or not column.nullable:
+                continue
+            kind = column.type.compile(dialect=conn.dialect)
+            name = conn.dialect.identifier_preparer.quote(column.name)
+            target = conn.dialect.identifier_preparer.format_table(table)
+            conn.exec_driver_sql(f"ALTER TABLE {target} ADD COLUMN {name} {kind}")
+            added.append(f"{table.name}.{column.name}")
+    if added:
+        log.info("ledger columns added: %s", ", ".join(added))
+    return added
+
+
 def _view_select(tables: Sequence[sa.Table], columns: Sequence[str]) -> sa.Select[tuple[object, ...]] | \
         sa.CompoundSelect[tuple[object, ...]]:
     selects = [sa.select(*(table.c[name] for name in columns)) for table in tables]
@@ -104,6 +127,7 @@ def create_all(conn: sa.Connection, metadata: sa.MetaData, schema: str | None,
     if schema is not None:
         conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
     metadata.create_all(conn, tables=[*ads, *actions, *ledger], checkfirst=True)
+    add_ledger_columns(conn, ledger)
     check_columns(conn, [*ads, *actions])
 
 

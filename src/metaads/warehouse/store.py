@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -21,17 +21,22 @@ from metaads.clock import Clock, SystemClock
 from metaads.database import DRIVER_ERRORS, IDENTIFIER_PATTERN, describe_url, is_identifier, translate
 from metaads.errors import ConfigError, LoadError, RowRejectedError, WarehouseError
 from metaads.outcomes import ChunkResult
+from metaads.reconcile.compare import ChunkCheck
+from metaads.reconcile.totals import DayTotals
 from metaads.statuses import RunStatus
-from metaads.warehouse import ddl, ledger, registry
+from metaads.warehouse import ddl, ledger, owner, registry
+from metaads.warehouse.day_totals import insert_chunk_days, stored_totals
 from metaads.warehouse.history import LedgerEntry, account_history
 from metaads.warehouse.load import LoadResult, Row, replace_rows
-from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, write_transaction
+from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, lock_ledger, write_transaction
 from metaads.warehouse.registry import RegisteredAccount
 from metaads.warehouse.schema import (
     ACTIONS_SUFFIX,
     actions_table,
     ads_table,
+    chunk_days_table,
     ledger_tables,
+    quality_table,
     registry_table,
     token_checks_table,
 )
@@ -89,6 +94,8 @@ class Warehouse:
         self.runs, self.account_runs, self.syncs = ledger_tables(self._metadata, schema=self.schema)
         self.registry = registry_table(self._metadata, schema=self.schema)
         self.token_checks = token_checks_table(self._metadata, schema=self.schema)
+        self.chunk_days = chunk_days_table(self._metadata, schema=self.schema)
+        self.quality = quality_table(self._metadata, schema=self.schema)
 
     def __repr__(self) -> str:
         return f"Warehouse({describe_url(self.engine)!r}, schema={self.schema!r})"
@@ -131,14 +138,16 @@ class Warehouse:
                 new_registry = not sa.inspect(conn).has_table(self.registry.name, schema=self.schema)
                 ddl.create_all(conn, self._metadata, self.schema, [ads for ads, _ in pairs],
                                [actions for _, actions in pairs],
-                               [self.runs, self.account_runs, self.syncs, self.token_checks, self.registry])
+                               [self.runs, self.account_runs, self.syncs, self.token_checks, self.chunk_days,
+                                self.quality, self.registry])
                 now = self.clock.now()
                 if new_registry:
                     registry.adopt(conn, self.registry, self.schema, self.account_runs, now)
                 registry.register(conn, self.registry, accounts, now)
                 self._refresh_views(conn, configured={account.table for account in accounts})
                 ddl.comment_all(conn, self.schema, [*(t for pair in pairs for t in pair), self.runs,
-                                                    self.account_runs, self.syncs, self.token_checks, self.registry])
+                                                    self.account_runs, self.syncs, self.token_checks,
+                                                    self.chunk_days, self.quality, self.registry])
         except DRIVER_ERRORS as exc:
             raise translate(exc, "creating the warehouse", self.engine) from exc
 
@@ -209,14 +218,19 @@ class Warehouse:
 
     def replace_range(self, account: Account, since: date, until: date, ads_rows: Iterable[Row],
                       actions_rows: Iterable[Row], *,
-                      before_commit: Callable[[], None] | None = None) -> LoadResult:
+                      before_commit: Callable[[], None] | None = None,
+                      choose_days: Callable[[dict[date, DayTotals]], Collection[date] | None] | None = None,
+                      record: Callable[[sa.Connection, LoadResult], int] | None = None) -> LoadResult:
         """Replace the account's rows dated ``since``..``until`` (inclusive) in one transaction.
 
         ``ads_rows`` / ``actions_rows`` are tuples in ``ADS_COLUMNS`` / ``ACTIONS_COLUMNS`` order
         (:func:`metaads.transform.to_ads_rows` / ``to_actions_rows``), consumed lazily inside the
-        transaction, ads first. ``before_commit`` runs after the inserts, just before the commit
-        (tests inject failures there). Exceptions from the iterators or the hook propagate unchanged
-        after the rollback.
+        transaction, ads first. ``choose_days`` receives the per-day sums stored before the load (read
+        under the account's lock) and returns the days to replace (None: the whole range).
+        ``record`` writes the ledger in the same transaction (see :meth:`record_chunk`) and returns the
+        ledger id, so the rows and their record commit together or not at all. ``before_commit`` runs
+        last, just before the commit (tests inject failures there). Exceptions from the iterators or
+        the hooks propagate unchanged after the rollback.
 
         Raises:
             LoadError: the database failed or a row is outside the range; the previous rows are intact.
@@ -228,10 +242,19 @@ class Warehouse:
         try:
             with write_transaction(self.engine, "load", self.schema or "", account.table,
                                    busy_timeout_s=self.busy_timeout_s) as conn:
+                days = None
+                if choose_days is not None:
+                    chosen = choose_days(stored_totals(conn, ads, account.id, since, until))
+                    days = None if chosen is None else frozenset(chosen)
                 use_copy = supports_copy(conn) if self._use_copy is None else self._use_copy
                 counts = replace_rows(conn, ads, actions, account_id=account.id, since=since, until=until,
                                       ads_rows=ads_rows, actions_rows=actions_rows, use_copy=use_copy,
-                                      batch_rows=self.batch_rows, before_commit=before_commit)
+                                      batch_rows=self.batch_rows, days=days)
+                result = LoadResult(ads_rows=counts[0], actions_rows=counts[1], duration_s=0.0,
+                                    deleted_ads_rows=counts[2], deleted_actions_rows=counts[3], replaced_days=days)
+                ledger_id = record(conn, result) if record is not None else None
+                if before_commit is not None:
+                    before_commit()
         except DATA_ERRORS as exc:  # the database refused a value: a data problem, not worth retrying as is
             raise translate(exc, f"loading {account.table} {since}..{until}", self.engine, RowRejectedError) from exc
         except DRIVER_ERRORS as exc:
@@ -240,7 +263,41 @@ class Warehouse:
         log.debug("loaded %s %s..%s: %d ads rows, %d actions rows in %.3fs", account.table, since, until,
                   counts[0], counts[1], duration)
         return LoadResult(ads_rows=counts[0], actions_rows=counts[1], duration_s=duration,
-                          deleted_ads_rows=counts[2], deleted_actions_rows=counts[3])
+                          deleted_ads_rows=counts[2], deleted_actions_rows=counts[3], replaced_days=days,
+                          ledger_id=ledger_id)
+
+    def record_chunk(self, conn: sa.Connection, run_id: str, account: Account, chunk: ChunkResult,
+                     check: ChunkCheck | None = None) -> int:
+        """Inside a load transaction: the chunk's ledger row, its per-day totals, the run's heartbeat.
+
+        Takes the ledger lock first (held until the load commits: ledger ids commit in order).
+        """
+        lock_ledger(conn, self.schema)
+        now = self.clock.now()
+        ledger_id = ledger.insert_account_run(conn, self.account_runs, run_id, account, chunk, now=now)
+        if check is not None:
+            insert_chunk_days(conn, self.chunk_days, ledger_id, account.id, check)
+        conn.execute(self.runs.update().where(self.runs.c.run_id == run_id).values(heartbeat_at=now))
+        return ledger_id
+
+    def stored_totals(self, account: Account, since: date, until: date) -> dict[date, DayTotals]:
+        """Per-day sums of the account's rows over ``since``..``until`` (for ``verify``)."""
+        ads, _ = self.tables(account)
+        try:
+            with self.engine.connect() as conn:
+                return stored_totals(conn, ads, account.id, since, until)
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, f"reading {account.table}", self.engine) from exc
+
+    def mark_abandoned(self, *, stale_after: timedelta = owner.DEFAULT_STALE_AFTER) -> dict[str, list[object]]:
+        """Record ``running`` runs and syncs whose process died as ``abandoned``; return their ids."""
+        try:
+            with self._ledger_transaction() as conn:
+                now = self.clock.now()
+                return {"runs": owner.mark_abandoned(conn, self.runs, "run_id", now=now, stale_after=stale_after),
+                        "syncs": owner.mark_abandoned(conn, self.syncs, "id", now=now, stale_after=stale_after)}
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, "checking for abandoned runs", self.engine) from exc
 
     # ------------------------------------------------------------------ run ledger
 
@@ -250,12 +307,20 @@ class Warehouse:
         # waits for a running load instead of failing after pysqlite's 5 s default.
         return write_transaction(self.engine, "ledger", self.schema or "", busy_timeout_s=self.busy_timeout_s)
 
-    def start_run(self, trigger: str, accounts: int) -> str:
-        """Record a new run as ``running``; return its id."""
+    def start_run(self, trigger: str, accounts: int, *, owned: bool = True) -> str:
+        """Record a new run as ``running``; return its id.
+
+        Runs left ``running`` by a dead process are marked ``abandoned`` first. ``owned``: this process
+        runs the whole run (CLI); an Airflow run spans several workers and is judged by its heartbeat.
+        """
         try:
             with self._ledger_transaction() as conn:
-                return ledger.insert_run(conn, self.runs, trigger=trigger, accounts=accounts,
-                                         now=self.clock.now())
+                now = self.clock.now()
+                for run_id in owner.mark_abandoned(conn, self.runs, "run_id", now=now):
+                    log.warning("run %s was left running by a process that is gone: recorded as abandoned",
+                                run_id)
+                return ledger.insert_run(conn, self.runs, trigger=trigger, accounts=accounts, now=now,
+                                         owner=owner.this_process() if owned else None)
         except DRIVER_ERRORS as exc:
             raise translate(exc, "recording a run start", self.engine) from exc
 
@@ -263,7 +328,7 @@ class Warehouse:
         """Record what one account's range did (a ``metaads_account_runs`` row); return the ledger row id."""
         try:
             with self._ledger_transaction() as conn:
-                return ledger.insert_account_run(conn, self.account_runs, run_id, account, chunk, now=self.clock.now())
+                return self.record_chunk(conn, run_id, account, chunk)
         except DRIVER_ERRORS as exc:
             raise translate(exc, f"recording the run of {account.table}", self.engine) from exc
 
