@@ -96,11 +96,13 @@ def test_deep_window_is_never_shorter_than_the_lookback() -> None:
         WindowPolicy(lookback_days=15, deep_lookback_days=0, initial_history_days=90)
 
 
-def test_a_young_account_is_planned_from_its_creation_day() -> None:
-    created = days_ago(9)
+def test_a_young_account_is_planned_from_its_creation_day_but_never_less_than_the_deep_window() -> None:
+    created = days_ago(40)
     first = plan_window(TODAY, [], POLICY, timezone_name="UTC", created=created)
     assert (first.range, first.kind) == (DateRange(created, TODAY), WindowKind.INITIAL)
-    later = plan_window(TODAY, [entry(9, 0, ran_ago=0)], POLICY, timezone_name="UTC", created=created)
-    assert (later.range, later.kind) == (DateRange(created, TODAY), WindowKind.LOOKBACK)
-    asked = plan_window(TODAY, [], POLICY, since=days_ago(20), created=created)
-    assert asked.range.since == days_ago(20)  # explicit bounds are not second-guessed
+    younger = plan_window(TODAY, [], POLICY, timezone_name="UTC", created=days_ago(9))
+    assert younger.range == DateRange(days_ago(27), TODAY)
+    later = plan_window(TODAY, [entry(40, 0, ran_ago=0)], POLICY, timezone_name="UTC", created=created)
+    assert (later.range, later.kind) == (DateRange(days_ago(14), TODAY), WindowKind.LOOKBACK)
+    asked = plan_window(TODAY, [], POLICY, since=days_ago(60), created=created)
+    assert asked.range.since == days_ago(60)  # explicit bounds are not second-guessed

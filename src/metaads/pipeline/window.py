@@ -169,8 +169,8 @@ def plan_window(today: date, entries: Sequence[LedgerEntry], policy: WindowPolic
         timezone_name: the account's time zone (ledger ``finished_at`` is compared in it).
         deep: force the deep window (``metaads run --deep``).
         since, until: explicit bounds; when either is given, rules 2-4 do not apply.
-        created: the account's creation day, when known: planned ranges never start before it (there
-            is nothing to fetch), explicit ones do as asked.
+        created: the account's creation day, when known: a planned range longer than the deep window
+            never starts before it (there is nothing to fetch); explicit ones do as asked.
     """
     lookback = policy.lookback_days
     deep_days = max(policy.deep_lookback_days, lookback)
@@ -186,5 +186,9 @@ def plan_window(today: date, entries: Sequence[LedgerEntry], policy: WindowPolic
             start, kind = _days(lookback, today), WindowKind.LOOKBACK
         if missing < start:
             start, kind = missing, WindowKind.CATCH_UP
-    start = max(start, oldest_available_day(today), min(created or start, today))
+    start = max(start, oldest_available_day(today))
+    if created is not None:
+        # Nothing to fetch before the account existed; but never less than the deep window, whose days
+        # before the creation day are then confirmed empty (reconciliation deletes stray rows there).
+        start = max(start, min(created, _days(deep_days, today)))
     return Window(DateRange(start, today), kind)
