@@ -180,6 +180,9 @@ class _Timeline:
     def rows_fetched(self, account: Account, rows: int) -> None:
         return None
 
+    def stage(self, account: Account, stage: str) -> None:
+        return None
+
     def account_finished(self, result: Any) -> None:
         self.ends[result.account.id] = self.clock.monotonic()
 

@@ -374,6 +374,22 @@ def test_status_shows_a_run_whose_process_was_killed_as_abandoned(live_world: Wo
     assert run_id[:8] in shown.stdout
 
 
+def test_run_without_a_terminal_prints_each_accounts_stages_as_plain_lines(live_world: World,
+                                                                           tmp_path: Path) -> None:
+    env = {**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.db'}"}
+    done = metaads("run", "--no-sync", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for account_id in live_world.sim.account_ids:
+        name = live_world.sim.account(account_id).name.replace(",", " ").replace(":", " ").strip()
+        stages = [line.split(": ", 1)[1] for line in done.stderr.splitlines() if line.startswith(f"{name}: ")]
+        kinds = [stage.split(" ")[0] for stage in stages]
+        assert kinds[0] == "started", stages
+        for expected in ("fetching", "reconciling", "loading", "reconciled"):
+            assert expected in kinds, stages
+        assert stages[-1] == "done: loaded"
+        assert sum(1 for kind in kinds if kind == "fetching") <= 2, "one line per stage change, not per page"
+
+
 def test_accounts_list_and_retire_keep_or_remove_an_account_that_left_meta_accounts(
         live_world: World, tmp_path: Path) -> None:
     warehouse, analytics = tmp_path / "wh.db", tmp_path / "analytics.db"

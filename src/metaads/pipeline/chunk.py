@@ -80,6 +80,7 @@ class ChunkLoader:
     def _fetch(self, stack: ExitStack, account: Account, chunk: DateRange, listener: ProgressListener) -> _Fetched:
         spool = stack.enter_context(RowSpool())
         sums = TotalsByDay()
+        listener.stage(account, f"fetching {chunk}")
         for page in self.client.insights(account, chunk.since, chunk.until):
             spool.extend(sums.watch(page))
             listener.rows_fetched(account, len(page))
@@ -97,10 +98,12 @@ class ChunkLoader:
             fetched = self._fetch(stack, account, chunk, listener)
             if self.mode == OFF:
                 base = ChunkResult(chunk, LOADED)
+                listener.stage(account, "loading")
                 load = self._write(account, chunk, fetched, statuses, currency, None, None, base, run_id, costed)
                 return replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
             days = chunk_days(chunk)
             tolerance = Tolerance.for_currency(currency, self.relative_tolerance)
+            listener.stage(account, "reconciling")
             api = account_totals(self.client, account, chunk.since, chunk.until)
             first = check_days(days, api, fetched.sums.days, tolerance)
             again = None
@@ -140,9 +143,11 @@ class ChunkLoader:
                                    retryable=not blocking,
                                    error=f"reconciliation: ad-level rows differ from Meta's account totals: "
                                          f"{first.summary()}")
+            listener.stage(account, "loading")
             load = self._write(account, chunk, fetched, statuses, currency, _Choice(choose), (days, api, tolerance),
                                base, run_id, costed, outcome)
         result = replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
+        listener.stage(account, "reconciled" if status == LOADED else "mismatch")
         if status == LOADED:
             return result
         kept = [d.day.isoformat() for d in outcome[0].days if not d.replaced]

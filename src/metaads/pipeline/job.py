@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -251,6 +251,9 @@ class Pipeline:
         # Every account in its own thread: one waiting for its quota holds no worker. ACCOUNT_GROUP_SIZE
         # bounds what it is meant to bound: API calls in flight (the client's call gate) and loads.
         workers = max(1, min(MAX_ACCOUNT_THREADS, len(chosen)))
+        previous_hook = self.client.session.on_wait
+        if listener is not None:
+            self.client.session.on_wait = _waits_to(listener, chosen)
         try:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="metaads-account") as pool:
                 futures = [pool.submit(self.extract_and_load, a, run_id=run_id, since=since, until=until,
@@ -260,6 +263,8 @@ class Pipeline:
             # Never leave the run "running": what did not report counts as failed.
             self.warehouse.finish_run(run_id, status=RunStatus.FAILED, accounts_failed=len(chosen))
             raise
+        finally:
+            self.client.session.on_wait = previous_hook
         failed = sum(1 for r in results if not r.ok)
         self.warehouse.finish_run(run_id, status=RunStatus.of(failed, results), accounts_failed=failed)
         self.record_quality(run_id, chosen)
@@ -374,6 +379,19 @@ def _error_text(exc: BaseException) -> str:
     if isinstance(exc, MetaAdsError):
         return redact_text(str(exc))
     return redact_text(f"unexpected {type(exc).__name__}: {exc}")
+
+
+def _waits_to(listener: ProgressListener, accounts: Sequence[Account]) -> Callable[[str | None, datetime, str], None]:
+    """A Graph session wait hook that shows each account's wait as a progress stage."""
+    by_id = {account.id: account for account in accounts}
+
+    def waiting(account_id: str | None, until: datetime, why: str) -> None:
+        account = by_id.get(account_id or "")
+        if account is not None:
+            what = "quota" if why == "slowdown" else why
+            listener.stage(account, f"waiting for {what} until {until.astimezone(timezone.utc):%H:%M:%S} UTC")
+
+    return waiting
 
 
 def _stats_since(now: CallStats, before: CallStats) -> CallStats:

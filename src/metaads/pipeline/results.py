@@ -126,6 +126,10 @@ class ProgressListener(Protocol):
 
     def rows_fetched(self, account: Account, rows: int) -> None: ...
 
+    def stage(self, account: Account, stage: str) -> None:
+        """The account entered a stage people should see (e.g. ``waiting for quota until 14:05``)."""
+        ...
+
     def account_finished(self, result: AccountResult) -> None: ...
 
 
@@ -136,6 +140,9 @@ class NullListener:
         return None
 
     def rows_fetched(self, account: Account, rows: int) -> None:
+        return None
+
+    def stage(self, account: Account, stage: str) -> None:
         return None
 
     def account_finished(self, result: AccountResult) -> None:
