@@ -58,7 +58,7 @@ def _describe(url: str) -> str:
 
 @app.command("init-db")
 def init_db() -> None:
-    """Create the warehouse schema, tables, indexes, views and run ledger (harmless to re-run)."""
+    """Migrate an earlier warehouse, then create schema, tables, indexes, views and run ledger (harmless to re-run)."""
     settings = state.settings()
     with Pipeline.from_settings(settings) as pipeline:
         pipeline.init_warehouse()
@@ -139,3 +139,40 @@ def _run_sync(pipeline: Pipeline, *, full: bool, evolve: bool) -> None:
         raise typer.Exit(1) from None
     if result is not None:
         console.print(key_value_table("sync", result.summary()))
+    if pipeline.entity_sync is not None:
+        console.print(key_value_table("entity sync", pipeline.entity_sync.summary()))
+
+
+@app.command("migrate")
+def migrate_command(
+    adopt_original: Annotated[bool, typer.Option(
+        "--adopt-original", help="First convert tables built by the original design's DDL (PostgreSQL).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; change nothing.")] = False,
+) -> None:
+    """Bring the warehouse to the current schema version without losing a row (see docs/migrations.md)."""
+    from metaads.database import create_engine_for
+    from metaads.warehouse.adopt import adopt_original as adopt
+    from metaads.warehouse.migrations import migrate
+
+    settings = state.settings()
+    engine = create_engine_for(settings.warehouse_url)
+    try:
+        if adopt_original:
+            adopted = adopt(engine, settings.warehouse_schema, settings.accounts, dry_run=dry_run)
+            for line in adopted.lines():
+                console.print(line)
+        if adopt_original and dry_run:  # the steps' plan depends on the adoption, which did not happen
+            console.print("then the schema version steps run (`metaads migrate --dry-run` after adopting)")
+            console.print("[yellow]dry run: nothing was changed[/]")
+            return
+        report = migrate(engine, settings.warehouse_schema, settings.accounts, dry_run=dry_run)
+        for line in report.lines():
+            console.print(line)
+    finally:
+        engine.dispose()
+    if dry_run:
+        console.print("[yellow]dry run: nothing was changed[/]")
+        return
+    with Pipeline.from_settings(settings) as pipeline:
+        pipeline.init_warehouse()
+    console.print(f"[green]warehouse at schema version {report.target_version}[/]")

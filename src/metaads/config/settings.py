@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     initial_history_days: int = Field(90, ge=1, le=MAX_LOOKBACK_DAYS)
     backfill_chunk_days: int = Field(31, ge=1, le=MAX_LOOKBACK_DAYS)
     account_group_size: int = Field(5, ge=1, le=1000)
+    entity_tables: bool = Field(True, description="load campaigns, ad sets, ads and creatives after insights")
 
     # --- reconciliation with Meta's account-level totals (docs/reconciliation.md)
     reconcile: str = Field("strict", pattern="^(strict|warn|off)$",

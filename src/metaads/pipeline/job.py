@@ -29,6 +29,7 @@ from metaads.graph import CallStats, GraphClient
 from metaads.graph.token_health import TokenHealth
 from metaads.outcomes import ChunkResult
 from metaads.pipeline.chunk import ChunkLoader
+from metaads.pipeline.entities import load_entities
 from metaads.pipeline.memory import limit_allocator_growth
 from metaads.pipeline.results import (
     FAILED,
@@ -45,11 +46,13 @@ from metaads.redact import redact_text
 from metaads.statuses import AccountStatus, RunStatus
 from metaads.transform import campaign_status_map
 from metaads.warehouse import Warehouse
+from metaads.warehouse.entities import EntityStore
 from metaads.warehouse.registry import RegisteredAccount
 
 if TYPE_CHECKING:
     from metaads.pipeline.verify import VerifyReport
     from metaads.sync import SyncResult
+    from metaads.sync.entities import EntitySyncResult
     from metaads.warehouse.throttle import WarehouseThrottleStore
 
 log = logging.getLogger("metaads.pipeline")
@@ -68,6 +71,8 @@ class Pipeline:
         self.clock: Clock = clock or SystemClock()
         self.warehouse_engine = warehouse_engine
         self.warehouse = Warehouse(warehouse_engine, settings.warehouse_schema, clock=self.clock)
+        self.entities = EntityStore(warehouse_engine, settings.warehouse_schema, clock=self.clock)
+        self.entity_sync: EntitySyncResult | None = None  # the last sync's entity part (ENTITY_TABLES)
         self._initialised = False
         self._load_slots = threading.BoundedSemaphore(settings.account_group_size)
 
@@ -100,8 +105,14 @@ class Pipeline:
         self.warehouse_engine.dispose()
 
     def init_warehouse(self) -> None:
-        """Create tables, indexes, views and the ledger for the configured accounts (idempotent)."""
+        """Migrate an earlier warehouse, then create tables, indexes, views and the ledger for the configured
+        accounts (idempotent); the entity tables too unless ``ENTITY_TABLES`` is off."""
+        from metaads.warehouse.migrations import migrate
+
+        migrate(self.warehouse_engine, self.settings.warehouse_schema, self.settings.accounts, clock=self.clock)
         self.warehouse.init(self.settings.accounts)
+        if self.settings.entity_tables:
+            self.entities.init(self.settings.accounts)
         self._initialised = True
 
     # ------------------------------------------------------------------ account registry
@@ -155,6 +166,10 @@ class Pipeline:
                 result.retryable = result.retryable and chunk_result.retryable
                 if chunk_result.fatal:
                     break
+            if self.settings.entity_tables and not any(c.fatal for c in result.chunks):
+                entities = load_entities(self.client, self.entities, account, run_id=run_id, clock=self.clock,
+                                         load_slot=self._load_slots)
+                result.entity_rows, result.entity_errors = entities.rows, entities.errors
         except Exception as exc:  # noqa: BLE001 - the account boundary: one account's fault stays its own
             result.error = _error_text(exc)
             result.retryable = is_retryable(exc)
@@ -318,7 +333,10 @@ class Pipeline:
 
     def sync(self, *, full: bool = False, evolve: bool = False,
              analytics_url: str | None = None) -> SyncResult | None:
-        """Copy the warehouse views to the analytics database; None when ANALYTICS_URL is unset."""
+        """Copy the warehouse views to the analytics database; None when ANALYTICS_URL is unset.
+
+        With ``ENTITY_TABLES`` the entity views follow (:attr:`entity_sync` holds what they copied).
+        """
         from metaads.sync import SyncOptions, sync_analytics
 
         url = analytics_url or self.settings.analytics_url
@@ -328,8 +346,15 @@ class Pipeline:
         try:
             options = SyncOptions(full=full, evolve=evolve, retention_days=self.settings.retention_days,
                                   threads=self.settings.sync_threads, batch_rows=self.settings.sync_batch_rows)
-            return sync_analytics(self.warehouse_engine, self.settings.warehouse_schema, target,
-                                  self.settings.analytics_schema, options, clock=self.clock)
+            result = sync_analytics(self.warehouse_engine, self.settings.warehouse_schema, target,
+                                    self.settings.analytics_schema, options, clock=self.clock)
+            if self.settings.entity_tables:
+                from metaads.sync.entities import sync_entities
+
+                self.entity_sync = sync_entities(self.warehouse_engine, self.settings.warehouse_schema, target,
+                                                 self.settings.analytics_schema, full=full, evolve=evolve,
+                                                 clock=self.clock, batch_rows=self.settings.sync_batch_rows)
+            return result
         finally:
             target.dispose()
 

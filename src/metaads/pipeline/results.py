@@ -36,6 +36,9 @@ class AccountResult:
     error: str | None = None
     #: False when retrying later cannot help (token, permission or configuration must be fixed first).
     retryable: bool = True
+    #: Entity tables (ENTITY_TABLES): rows upserted per kind, and the error of each kind that failed.
+    entity_rows: dict[str, int] = field(default_factory=dict)
+    entity_errors: dict[str, str] = field(default_factory=dict)
     #: Why the range was chosen (:class:`metaads.pipeline.window.WindowKind`: explicit, initial,
     #: catch-up, deep, look-back); None when the account failed before it was planned.
     window: str | None = None
