@@ -388,3 +388,37 @@ def test_run_without_a_terminal_prints_each_accounts_stages_as_plain_lines(live_
             assert expected in kinds, stages
         assert stages[-1] == "done: loaded"
         assert sum(1 for kind in kinds if kind == "fetching") <= 2, "one line per stage change, not per page"
+
+
+def test_accounts_list_and_retire_keep_or_remove_an_account_that_left_meta_accounts(
+        live_world: World, tmp_path: Path) -> None:
+    warehouse, analytics = tmp_path / "wh.db", tmp_path / "analytics.db"
+    env = {**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{warehouse}", "ANALYTICS_URL": f"sqlite:///{analytics}"}
+    assert metaads("run", env=env, cwd=tmp_path).returncode == 0
+    gone = live_world.sim.account_ids[2]
+    short = {**env, "META_ACCOUNTS": ",".join(env["META_ACCOUNTS"].split(",")[:2])}
+
+    listed = metaads("accounts", "list", env=short, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    line = next(line for line in listed.stdout.splitlines() if "bm_03" in line)
+    assert f"act_{gone}" in line
+    assert "active" in line
+    assert "no" in line.split("│")[5]  # no longer fetched
+
+    refused = metaads("accounts", "retire", "bm_01", env=short, cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "still configured" in refused.stderr
+    retired = metaads("accounts", "retire", f"act_{gone}", env=short, cwd=tmp_path)
+    assert retired.returncode == 0, retired.stderr
+    assert "next full sync" in retired.stdout
+    assert "retired" in next(line for line in metaads("accounts", "list", env=short, cwd=tmp_path).stdout.splitlines()
+                             if "bm_03" in line)
+    with sqlite3.connect(warehouse) as db:
+        assert {r[0] for r in db.execute("SELECT DISTINCT account_id FROM vw_graph_ads")} == set(
+            live_world.sim.account_ids[:2])
+        assert db.execute("SELECT COUNT(*) FROM bm_03").fetchone()[0] > 0
+
+    assert metaads("sync", "--full", env=short, cwd=tmp_path).returncode == 0
+    with sqlite3.connect(analytics) as db:
+        assert {r[0] for r in db.execute("SELECT DISTINCT account_id FROM graph_ads")} == set(
+            live_world.sim.account_ids[:2])

@@ -40,7 +40,9 @@ def config_check() -> None:
     console.print(key_value_table("settings", {
         "graph api": f"{settings.graph_api_base_url}/{settings.graph_api_version}",
         "app secret": "set (appsecret_proof on every call)" if settings.app_secret else "not set",
-        "lookback days": settings.lookback_days,
+        "lookback days": f"{settings.lookback_days} ({settings.deep_lookback_days} on an account's first run "
+                         "of its day)",
+        "initial history days": settings.initial_history_days,
         "account group size": settings.account_group_size,
         "warehouse": _describe(settings.warehouse_url) + f" schema {settings.warehouse_schema}",
         "analytics": (_describe(settings.analytics_url) + f" schema {settings.analytics_schema}"
@@ -99,9 +101,12 @@ def _parse_date(value: str | None, option: str) -> date | None:
 @app.command("run")
 def run_command(
     accounts: Annotated[str | None, typer.Option(help="Comma-separated ids, tables or labels (default: all).")] = None,
-    since: Annotated[str | None, typer.Option(help="First day to fetch (YYYY-MM-DD); default: look-back.")] = None,
+    since: Annotated[str | None, typer.Option(help="First day to fetch (YYYY-MM-DD); default: from the ledger "
+                                              "(look-back, deep look-back or catch-up).")] = None,
     until: Annotated[str | None, typer.Option(help="Last day to fetch (YYYY-MM-DD); default: today.")] = None,
     lookback: Annotated[int | None, typer.Option(min=1, help="Days re-fetched (overrides LOOKBACK_DAYS).")] = None,
+    deep: Annotated[bool, typer.Option("--deep", help="Re-fetch DEEP_LOOKBACK_DAYS (restated days) even if "
+                                       "today's first run already did.")] = False,
     sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Sync to ANALYTICS_URL afterwards if set.")] = True,
 ) -> None:
     """Extract, transform and load every configured account (several at once); then sync."""
@@ -112,7 +117,7 @@ def run_command(
     check_bounds(latest, since=first, until=last, earliest_today=earliest)
     with Pipeline.from_settings(settings) as pipeline, \
             RichProgress(chosen, enabled=state.interactive) as progress:
-        summary = pipeline.run(chosen, since=first, until=last, lookback=lookback, listener=progress)
+        summary = pipeline.run(chosen, since=first, until=last, lookback=lookback, deep=deep, listener=progress)
         _publish_metrics(pipeline, summary)
         alert_after_run(pipeline, summary)
     console.print(summary_table(summary))

@@ -95,7 +95,8 @@ def summary_table(summary: RunSummary) -> Table:
             status, style = f"{r.status} (mismatch)", "yellow"
             error = "; ".join(c.error or "" for c in r.mismatches)
         table.add_row(r.account.display_name, r.account.act_id, f"[{style}]{status}[/]",
-                      str(r.range) if r.range else "-", f"{r.ads_rows:,}", f"{r.actions_rows:,}",
+                      f"{r.range} ({r.window})" if r.range and r.window else str(r.range or "-"),
+                      f"{r.ads_rows:,}", f"{r.actions_rows:,}",
                       f"{r.api_calls:,}", f"{r.throttled_s:.1f}s", f"{r.duration_s:.1f}s",
                       error[:120])
     table.add_section()

@@ -23,7 +23,7 @@ from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
 from metaads.config.settings import Settings
 from metaads.database import create_engine_for, describe_url
-from metaads.dates import DateRange, chunk_range, local_today, resolve_range
+from metaads.dates import DateRange, chunk_range, local_today, oldest_available_day, resolve_range
 from metaads.errors import Action, MetaAdsError, is_retryable
 from metaads.graph import CallStats, GraphClient
 from metaads.graph.token_health import TokenHealth
@@ -42,11 +42,13 @@ from metaads.pipeline.results import (
     RunSummary,
 )
 from metaads.pipeline.token_check import daily_token_check
+from metaads.pipeline.window import Window, WindowPolicy, plan_window
 from metaads.redact import redact_text
 from metaads.statuses import AccountStatus, RunStatus
 from metaads.transform import campaign_status_map
 from metaads.warehouse import Warehouse
 from metaads.warehouse.entities import EntityStore
+from metaads.warehouse.registry import RegisteredAccount
 
 if TYPE_CHECKING:
     from metaads.pipeline.verify import VerifyReport
@@ -115,18 +117,32 @@ class Pipeline:
             self.entities.init(self.settings.accounts)
         self._initialised = True
 
+    # ------------------------------------------------------------------ account registry
+
+    def registered_accounts(self) -> list[RegisteredAccount]:
+        """The warehouse's account registry (after registering the configured accounts)."""
+        self.init_warehouse()
+        return self.warehouse.registered_accounts()
+
+    def retire_account(self, key: str) -> RegisteredAccount:
+        """Take an account that is no longer in META_ACCOUNTS out of the views (its tables stay)."""
+        self.init_warehouse()
+        return self.warehouse.retire(key, self.settings.accounts)
+
     # ------------------------------------------------------------------ one account
 
     def extract_and_load(self, account: Account, *, run_id: str | None = None, since: date | None = None,
-                         until: date | None = None, lookback: int | None = None,
+                         until: date | None = None, lookback: int | None = None, deep: bool = False,
                          listener: ProgressListener | None = None) -> AccountResult:
-        """Fetch one account's insights for its look-back window (or since/until) and load them.
+        """Fetch one account's insights for the range its ledger calls for (or since/until) and load them.
 
-        Each chunk of ``BACKFILL_CHUNK_DAYS`` is fetched completely, then replaces its date range in one
-        transaction. A chunk whose fetch fails is not touched and is reported as missing. This is the
-        account boundary: no failure of the account, an unforeseen one included, leaves it; each is in the
-        returned result and the ledger (type and message, redacted), so the other accounts, the run's
-        summary and the sync go on.
+        The range (:mod:`metaads.pipeline.window`): the deep look-back on the account's first run of its
+        local day (or when ``deep``), else the look-back, reaching back to the first day not loaded yet;
+        a new account's initial history. Each chunk of ``BACKFILL_CHUNK_DAYS`` is fetched completely,
+        then replaces its date range in one transaction. A chunk whose fetch fails is not touched and is
+        reported as missing. This is the account boundary: no failure of the account, an unforeseen one
+        included, leaves it; each is in the returned result and the ledger (type and message, redacted),
+        so the other accounts, the run's summary and the sync go on.
         """
         listener = listener or NullListener()
         if not self._initialised:
@@ -138,8 +154,10 @@ class Pipeline:
         result = AccountResult(account=account, status=FAILED)
         try:
             info = self.client.account_info(account)
-            result.range = resolve_range(local_today(self.clock.now(), info.timezone_name),
-                                         lookback_days=lookback, since=since, until=until)
+            today = local_today(self.clock.now(), info.timezone_name)
+            window = self._window(account, today, info.timezone_name, lookback=lookback, deep=deep,
+                                  since=since, until=until, created=info.created_day())
+            result.range, result.window = window.range, window.kind
             listener.account_started(account, result.range)
             statuses = campaign_status_map(self.client.campaigns(account))
             for chunk in chunk_range(result.range, self.settings.backfill_chunk_days):
@@ -168,8 +186,9 @@ class Pipeline:
             result.retryable = is_retryable(exc)
             if not isinstance(exc, MetaAdsError):
                 log.error("account %s: unexpected fault", account.display_name, exc_info=exc)
-            if result.range is None:  # failed before the range was known: name the one asked for, in UTC
-                result.range = _requested_range(local_today(self.clock.now(), None), lookback, since, until)
+            if result.range is None:  # failed before the range was known: name the one planned, in UTC
+                result.range = self._fallback_range(account, lookback=lookback, deep=deep, since=since,
+                                                    until=until)
         finally:
             spent = _stats_since(self.client.stats(account), before)
             result.api_calls = spent.api_calls
@@ -184,6 +203,30 @@ class Pipeline:
         listener.account_finished(result)
         _log_result(result)
         return result
+
+    # ------------------------------------------------------------------ which days (issue 10)
+
+    def _window(self, account: Account, today: date, timezone_name: str | None, *, lookback: int | None,
+                deep: bool, since: date | None, until: date | None, created: date | None = None) -> Window:
+        """Plan the account's range from its ledger (explicit bounds need no ledger)."""
+        entries = [] if since or until else self.warehouse.history(account, since=oldest_available_day(today))
+        policy = WindowPolicy(lookback_days=lookback or self.settings.lookback_days,
+                              deep_lookback_days=self.settings.deep_lookback_days,
+                              initial_history_days=self.settings.initial_history_days)
+        window = plan_window(today, entries, policy, timezone_name=timezone_name, deep=deep, since=since,
+                             until=until, created=created)
+        log.debug("account %s: %s window %s", account.display_name, window.kind, window.range)
+        return window
+
+    def _fallback_range(self, account: Account, *, lookback: int, deep: bool, since: date | None,
+                        until: date | None) -> DateRange:
+        """The range a run meant to fetch when the account failed before its time zone was known (UTC)."""
+        today = local_today(self.clock.now(), None)
+        try:
+            return self._window(account, today, None, lookback=lookback, deep=deep, since=since,
+                                until=until).range
+        except MetaAdsError:  # the ledger or the bounds themselves were at fault
+            return _requested_range(today, lookback, since, until)
 
     def _load_chunk(self, account: Account, chunk: DateRange, statuses: dict[str, str],
                     currency: str | None, listener: ProgressListener, run_id: str) -> ChunkResult:
@@ -221,7 +264,7 @@ class Pipeline:
     # ------------------------------------------------------------------ all accounts
 
     def run(self, accounts: Sequence[Account] | None = None, *, since: date | None = None,
-            until: date | None = None, lookback: int | None = None, trigger: str = "cli",
+            until: date | None = None, lookback: int | None = None, deep: bool = False, trigger: str = "cli",
             listener: ProgressListener | None = None) -> RunSummary:
         """Extract and load several accounts concurrently (each in its own thread)."""
         chosen = list(accounts) if accounts is not None else list(self.settings.accounts)
@@ -240,7 +283,7 @@ class Pipeline:
         try:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="metaads-account") as pool:
                 futures = [pool.submit(self.extract_and_load, a, run_id=run_id, since=since, until=until,
-                                       lookback=lookback, listener=listener) for a in chosen]
+                                       lookback=lookback, deep=deep, listener=listener) for a in chosen]
                 results = [f.result() for f in futures]
         except BaseException:
             # Never leave the run "running": what did not report counts as failed.
@@ -418,7 +461,7 @@ def _status_of(result: AccountResult) -> AccountStatus:
 def _log_result(result: AccountResult) -> None:
     extra = {
         "account": result.account.display_name, "account_id": result.account.id,
-        "status": result.status, "range": str(result.range) if result.range else None,
+        "status": result.status, "range": str(result.range) if result.range else None, "window": result.window,
         "ads_rows": result.ads_rows, "actions_rows": result.actions_rows, "api_calls": result.api_calls,
         "throttled_s": round(result.throttled_s, 3), "duration_s": round(result.duration_s, 3),
         "error": result.error,

@@ -44,6 +44,9 @@ class AccountResult:
     #: Entity tables (ENTITY_TABLES): rows upserted per kind, and the error of each kind that failed.
     entity_rows: dict[str, int] = field(default_factory=dict)
     entity_errors: dict[str, str] = field(default_factory=dict)
+    #: Why the range was chosen (:class:`metaads.pipeline.window.WindowKind`: explicit, initial,
+    #: catch-up, deep, look-back); None when the account failed before it was planned.
+    window: str | None = None
 
     @property
     def ads_rows(self) -> int:
@@ -76,6 +79,7 @@ class AccountResult:
             "ads_rows": self.ads_rows, "actions_rows": self.actions_rows, "api_calls": self.api_calls,
             "throttled_s": round(self.throttled_s, 3), "duration_s": round(self.duration_s, 3),
             "error": redact_text(self.error) if self.error else None, "retryable": self.retryable,
+            "window": str(self.window) if self.window else None,
             "reports": [{"report": r.report, **r.outcome.to_xcom()} for r in self.reports],
         }
 
@@ -92,7 +96,7 @@ class AccountResult:
                    chunks=[ChunkResult.from_xcom(c) for c in value.get("chunks", [])],
                    api_calls=int(value.get("api_calls", 0)), throttled_s=float(value.get("throttled_s", 0.0)),
                    duration_s=float(value.get("duration_s", 0.0)), error=value.get("error"),
-                   retryable=bool(value.get("retryable", True)),
+                   retryable=bool(value.get("retryable", True)), window=value.get("window"),
                    reports=[ReportChunk(str(r["report"]), ChunkResult.from_xcom(r)) for r in value.get("reports", [])])
 
 

@@ -3,8 +3,10 @@
 Incremental: the ranges of ``metaads_account_runs`` rows with status ``loaded`` or ``mismatch`` (both
 changed the warehouse) and an id above the
 last successful sync's watermark, clipped to the window. Full (or first) sync: every account found in
-the warehouse view or the target, over the whole window. Overlapping ranges of one account are merged
-(runs re-load the same lookback days) and long ones are cut into chunks so the threads share the work.
+the warehouse view, and every retired account (account registry) still in the target, over the whole
+window; an account in the target that is neither in the views nor retired keeps its rows. Overlapping
+ranges of one account are merged (runs re-load the same lookback days) and long ones are cut into
+chunks so the threads share the work.
 Each slice is replaced atomically on its own.
 """
 

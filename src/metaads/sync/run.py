@@ -67,6 +67,7 @@ from metaads.sync.writers import (
 from metaads.transform.report_spec import ReportSpec, layout
 from metaads.warehouse.locking import lock_ledger
 from metaads.warehouse.owner import mark_abandoned, this_process
+from metaads.warehouse.registry import retired_account_ids
 from metaads.warehouse.schema import ledger_tables
 
 log = logging.getLogger("metaads.sync")
@@ -125,11 +126,19 @@ def _plan(control: sa.Connection, warehouse: sa.Engine, warehouse_schema: str | 
     with _translated("listing the warehouse accounts", warehouse), warehouse.connect() as conn:
         for pair in pairs:
             accounts |= accounts_in(conn, source_view(pair, warehouse_schema), start)
-    # Accounts only in the target (no longer configured) are emptied by a full sync.
+        retired = retired_account_ids(conn, warehouse_schema)
+    target_only: set[str] = set()
     with _translated("listing the analytics accounts", analytics), analytics.connect() as conn:
         for pair in pairs:
-            accounts |= accounts_in(conn, pair.table, start)
-    return build_plan(FULL, start, watermark, accounts=accounts, slice_days=slice_days, today=today)
+            target_only |= accounts_in(conn, pair.table, start) - accounts
+    # Only accounts retired in the registry (`metaads accounts retire`) leave the target: an account
+    # merely absent from the configuration that ran last keeps its rows (issue 10).
+    kept = sorted(target_only - retired)
+    if kept:
+        log.warning("accounts %s are in the analytics tables but not in the warehouse views and not retired: "
+                    "their rows are kept", ", ".join(kept))
+    return build_plan(FULL, start, watermark, accounts=accounts | (target_only & retired), slice_days=slice_days,
+                      today=today)
 
 
 def _run_slices(job: SliceJob, slices: Sequence[Slice], threads: int) -> SliceCounts:

@@ -8,7 +8,9 @@ match them. The analytics sync builds its targets from the same
 column factories, so the three always agree.
 
 The run ledger (``metaads_runs``, ``metaads_account_runs``, ``metaads_syncs``) records what every run
-loaded; the incremental sync reads it to know which (account, date range) slices changed.
+loaded; the incremental sync reads it to know which (account, date range) slices changed. The account
+registry (``metaads_accounts``) lists every account table the warehouse holds; the union views cover its
+active (not retired) accounts, whatever configuration ran last.
 ``metaads_chunk_days`` keeps, per loaded chunk and day, Meta's account-level totals next to what the
 warehouse holds after the load (reconciliation); ``metaads_quality`` the data-quality checks of each run.
 ``metaads_throttle`` holds the rate-limit state every worker shares (:mod:`metaads.warehouse.throttle`).
@@ -328,4 +330,30 @@ def token_checks_table(metadata: sa.MetaData, *, schema: str | None = None) -> s
         sa.Column("problems", sa.Text, comment="what a person must fix, one per line; empty when healthy"),
         comment="Daily health check of every access token, by fingerprint (metaads)",
         schema=schema,
+    )
+
+
+REGISTRY_TABLE = "metaads_accounts"
+ACTIVE = "active"
+RETIRED = "retired"
+
+
+def registry_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
+    """``metaads_accounts``: one row per account table pair; the views cover the ``active`` ones."""
+    return sa.Table(
+        REGISTRY_TABLE, metadata,
+        sa.Column("table_name", sa.String(63), primary_key=True,
+                  comment="the account's ads table (its actions table adds _actions)"),
+        sa.Column("account_id", ID, comment="ad account id, digits only; NULL only for an adopted empty table"),
+        sa.Column("label", NAME, comment="label from META_ACCOUNTS when last configured"),
+        sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False,
+                  comment="when the account was first registered (UTC)"),
+        sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False,
+                  comment="last time a run or init-db had the account in META_ACCOUNTS (UTC)"),
+        sa.Column("status", sa.String(16), nullable=False,
+                  comment="active (in the union views) | retired (metaads accounts retire)"),
+        sa.Column("retired_at", sa.DateTime(timezone=True), comment="when it was retired (UTC); NULL while active"),
+        schema=schema,
+        comment="Account registry: every account table pair the warehouse holds; the union views cover the "
+                "active ones, whatever META_ACCOUNTS ran last",
     )

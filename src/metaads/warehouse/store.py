@@ -19,23 +19,27 @@ import sqlalchemy as sa
 from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
 from metaads.database import DRIVER_ERRORS, IDENTIFIER_PATTERN, describe_url, is_identifier, translate
-from metaads.errors import LoadError, RowRejectedError, WarehouseError
+from metaads.errors import ConfigError, LoadError, RowRejectedError, WarehouseError
 from metaads.outcomes import ChunkResult
 from metaads.reconcile.compare import ChunkCheck
 from metaads.reconcile.totals import DayTotals
 from metaads.statuses import RunStatus
 from metaads.transform.report_spec import ReportLayout, ReportSpec, layout
-from metaads.warehouse import ddl, ledger, owner
+from metaads.warehouse import ddl, ledger, owner, registry
 from metaads.warehouse.day_totals import insert_chunk_days, stored_totals
+from metaads.warehouse.history import LedgerEntry, account_history
 from metaads.warehouse.load import LoadResult, Row, replace_rows
 from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, lock_ledger, write_transaction
+from metaads.warehouse.registry import RegisteredAccount
 from metaads.warehouse.report_tables import report_tables
 from metaads.warehouse.schema import (
+    ACTIONS_SUFFIX,
     actions_table,
     ads_table,
     chunk_days_table,
     ledger_tables,
     quality_table,
+    registry_table,
     token_checks_table,
 )
 from metaads.warehouse.writers import DEFAULT_BATCH_ROWS, supports_copy
@@ -92,6 +96,7 @@ class Warehouse:
         self._tables: dict[str, tuple[sa.Table, sa.Table]] = {}
         self.reports: dict[str, ReportLayout] = {spec.name: layout(spec) for spec in reports}
         self.runs, self.account_runs, self.syncs = ledger_tables(self._metadata, schema=self.schema)
+        self.registry = registry_table(self._metadata, schema=self.schema)
         self.token_checks = token_checks_table(self._metadata, schema=self.schema)
         self.chunk_days = chunk_days_table(self._metadata, schema=self.schema)
         self.quality = quality_table(self._metadata, schema=self.schema)
@@ -108,12 +113,15 @@ class Warehouse:
 
     def tables(self, account: Account) -> tuple[sa.Table, sa.Table]:
         """The account's (ads, actions) tables."""
+        return self._pair(account.table)
+
+    def _pair(self, table: str) -> tuple[sa.Table, sa.Table]:
         with self._lock:
-            pair = self._tables.get(account.table)
+            pair = self._tables.get(table)
             if pair is None:
-                pair = (ads_table(self._metadata, account.table, schema=self.schema),
-                        actions_table(self._metadata, account.actions_table, schema=self.schema))
-                self._tables[account.table] = pair
+                pair = (ads_table(self._metadata, table, schema=self.schema),
+                        actions_table(self._metadata, f"{table}{ACTIONS_SUFFIX}", schema=self.schema))
+                self._tables[table] = pair
             return pair
 
     def report_tables(self, account: Account, report: str) -> tuple[sa.Table, sa.Table]:
@@ -127,10 +135,11 @@ class Warehouse:
             return pair
 
     def init(self, accounts: Sequence[Account]) -> None:
-        """Create schema, tables, indexes, ledger and views for ``accounts``; harmless to repeat.
+        """Create schema, tables, indexes, ledger, registry and views for ``accounts``; harmless to repeat.
 
-        Tables of accounts no longer configured are left as they are (a warning names them) and the
-        views are rewritten to cover exactly ``accounts``.
+        ``accounts`` are registered (active) in ``metaads_accounts``; accounts registered earlier and
+        no longer configured stay in the views until retired (:meth:`retire`). A warehouse created
+        before the registry adopts its existing account tables.
 
         Raises:
             WarehouseError: the database failed, or an existing table lacks a column.
@@ -140,16 +149,80 @@ class Warehouse:
             self._enable_wal()
             with write_transaction(self.engine, "init", self.schema or "",
                                    busy_timeout_s=self.busy_timeout_s) as conn:
+                new_registry = not sa.inspect(conn).has_table(self.registry.name, schema=self.schema)
                 ddl.create_all(conn, self._metadata, self.schema, [ads for ads, _ in pairs],
                                [actions for _, actions in pairs],
                                [self.runs, self.account_runs, self.syncs, self.token_checks, self.chunk_days,
-                                self.quality])
+                                self.quality, self.registry])
+                now = self.clock.now()
+                if new_registry:
+                    registry.adopt(conn, self.registry, self.schema, self.account_runs, now)
+                registry.register(conn, self.registry, accounts, now)
+                self._refresh_views(conn, configured={account.table for account in accounts})
+                ddl.comment_all(conn, self.schema, [*(t for pair in pairs for t in pair), self.runs,
+                                                    self.account_runs, self.syncs, self.token_checks,
+                                                    self.chunk_days, self.quality, self.registry])
                 ddl.create_report_tables(conn, self._metadata, self.schema, [
                     (item.spec.view, item.spec.lists_view, [self.report_tables(a, name)[0] for a in accounts],
                      [self.report_tables(a, name)[1] for a in accounts])
                     for name, item in self.reports.items()])
         except DRIVER_ERRORS as exc:
             raise translate(exc, "creating the warehouse", self.engine) from exc
+
+    def _refresh_views(self, conn: sa.Connection, *, configured: set[str]) -> None:
+        """Views over every active registered account whose tables exist."""
+        existing = set(sa.inspect(conn).get_table_names(schema=self.schema))
+        chosen: list[tuple[sa.Table, sa.Table]] = []
+        for entry in registry.read(conn, self.registry):
+            if not entry.active:
+                continue
+            if entry.table not in existing or entry.actions_table not in existing:
+                log.warning("registered account table %s / %s is missing: left out of the views "
+                            "(`metaads accounts retire %s` to forget it)", entry.table, entry.actions_table,
+                            entry.table)
+                continue
+            if entry.table not in configured:
+                log.info("account %s (%s) is not in META_ACCOUNTS: not fetched, its rows stay in the views "
+                         "until `metaads accounts retire %s`", entry.display_name, entry.table, entry.table)
+            chosen.append(self._pair(entry.table))
+        ddl.check_columns(conn, [table for pair in chosen if pair[0].name not in configured for table in pair])
+        ddl.refresh_views(conn, self.schema, [ads for ads, _ in chosen], [actions for _, actions in chosen])
+
+    # ------------------------------------------------------------------ account registry
+
+    def registered_accounts(self) -> list[RegisteredAccount]:
+        """Every account table the registry knows, active and retired (call :meth:`init` first)."""
+        try:
+            with self.engine.connect() as conn:
+                return registry.read(conn, self.registry)
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, "reading the account registry", self.engine) from exc
+
+    def retire(self, key: str, configured: Sequence[Account]) -> RegisteredAccount:
+        """Take the account ``key`` (id, ``act_`` id, table or label) out of the views; its tables stay.
+
+        Raises:
+            ConfigError: no registered account matches, or it is still in ``configured`` (META_ACCOUNTS).
+            WarehouseError: the database failed.
+        """
+        try:
+            with write_transaction(self.engine, "init", self.schema or "",
+                                   busy_timeout_s=self.busy_timeout_s) as conn:
+                found = registry.find(registry.read(conn, self.registry), key)
+                if found is None:
+                    raise ConfigError(f"{key!r} is not a registered account (id, table or label); "
+                                      "`metaads accounts list` shows them", variable="ACCOUNT")
+                still = [a for a in configured if a.table == found.table or a.id == found.account_id]
+                if still:
+                    raise ConfigError(f"account {still[0].act_id} ({found.table}) is still configured: remove it "
+                                      "from META_ACCOUNTS first, then retire it", variable="META_ACCOUNTS")
+                registry.retire(conn, self.registry, found.table, self.clock.now())
+                self._refresh_views(conn, configured={a.table for a in configured})
+                retired = registry.find(registry.read(conn, self.registry), found.table)
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, f"retiring account {key!r}", self.engine) from exc
+        assert retired is not None
+        return retired
 
     def _enable_wal(self) -> None:
         # WAL lets readers (the sync, people's queries) read the last committed data while a load
@@ -286,6 +359,14 @@ class Warehouse:
                 return self.record_chunk(conn, run_id, account, chunk, report=report)
         except DRIVER_ERRORS as exc:
             raise translate(exc, f"recording the run of {account.table}", self.engine) from exc
+
+    def history(self, account: Account, *, since: date) -> list[LedgerEntry]:
+        """The account's loaded and failed ranges ending on or after ``since`` (planning reads them)."""
+        try:
+            with self.engine.connect() as conn:
+                return account_history(conn, self.account_runs, account.id, since=since)
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, f"reading the run ledger of {account.table}", self.engine) from exc
 
     def finish_run(self, run_id: str, status: RunStatus | str, accounts_failed: int) -> None:
         """Close a run with its final status (``success`` | ``partial`` | ``failed``)."""
