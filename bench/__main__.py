@@ -6,7 +6,8 @@ Scenarios, in the order they run: ``e2e`` (1 and 5: end to end at the original d
 the next day's re-run), ``extract`` (1a: extraction only, vs the latency-bound ideal), ``load`` (2),
 ``standard`` (6: standard tier vs the API/load bound, and metaads's memory at ~5k and ~1M rows),
 ``sync`` (3), ``memory`` (4: gathers the peak RSS of the others, plus one pandas load at 10x fewer
-rows). The full run writes ``docs/benchmarks.md``; ``--quick`` (small sizes, a few minutes) and
+rows), ``reconcile`` (7: RECONCILE=strict vs off: extra calls and time, rows lost to short answers).
+The full run writes ``docs/benchmarks.md``; ``--quick`` (small sizes, a few minutes) and
 partial runs write ``bench/results/benchmarks-<profile>.md`` unless ``--output`` says otherwise.
 Raw figures go to ``bench/results/suite-<profile>.json``. Exit status 1 when a scenario failed.
 """
@@ -32,7 +33,7 @@ from bench import report
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DOCS = ROOT / "docs" / "benchmarks.md"
-SCENARIOS = ("e2e", "extract", "load", "standard", "sync", "memory")
+SCENARIOS = ("e2e", "extract", "load", "standard", "sync", "memory", "reconcile")
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,15 @@ def _memory(profile: Profile, results: dict[str, Any], args: argparse.Namespace)
     return memory.run(results)
 
 
+def _reconcile(profile: Profile, results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    from bench import scenario_reconcile
+
+    return scenario_reconcile.run(profile=profile.name)
+
+
 RUNNERS: dict[str, Callable[[Profile, dict[str, Any], argparse.Namespace], dict[str, Any]]] = {
     "e2e": _e2e, "extract": _extract, "load": _load, "standard": _standard, "sync": _sync, "memory": _memory,
+    "reconcile": _reconcile,
 }
 _MARK = "BENCH-RESULT "
 
@@ -231,6 +239,11 @@ def _details(results: dict[str, Any]) -> str:
                 parts.append(f"metaads incremental sync to {target} after a 15-day re-load: {inc['slices']:.0f} "
                              f"slices, {inc['ads_rows'] + inc['actions_rows']:,.0f} rows in {inc['seconds']:.1f} s.")
         parts.append("")
+    if "reconcile" in results:
+        from bench import scenario_reconcile
+
+        parts += ["### 7: reconciliation with Meta's account-level totals", "",
+                  scenario_reconcile.report(results["reconcile"]), ""]
     return "\n".join(parts)
 
 

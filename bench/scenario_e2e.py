@@ -180,6 +180,9 @@ class _Timeline:
     def rows_fetched(self, account: Account, rows: int) -> None:
         return None
 
+    def stage(self, account: Account, stage: str) -> None:
+        return None
+
     def account_finished(self, result: Any) -> None:
         self.ends[result.account.id] = self.clock.monotonic()
 
@@ -193,6 +196,8 @@ def _metaads_child(spec: dict[str, Any]) -> dict[str, Any]:
         "META_ACCOUNTS": spec["meta_accounts"], "GRAPH_API_TOKENS": ",".join(spec["tokens"]),
         "GRAPH_API_BASE_URL": spec["base_url"], "GRAPH_API_PAGE_SIZE": str(spec["page_size"]),
         "LOOKBACK_DAYS": str(spec["days"]), "ACCOUNT_GROUP_SIZE": str(spec["concurrency"]),
+        # A fresh warehouse: the same days as the baseline, not a new account's initial history.
+        "DEEP_LOOKBACK_DAYS": str(spec["days"]), "INITIAL_HISTORY_DAYS": str(spec["days"]),
         "WAREHOUSE_URL": spec["warehouse_url"], "WAREHOUSE_SCHEMA": spec["schema"],
     })
     with Pipeline.from_settings(settings, clock=clock) as pipeline:

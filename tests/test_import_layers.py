@@ -16,7 +16,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors", "redact", "clock", "dates", "logs", "accounts", "database", "graph_api", "statuses",
                "outcomes", "embedded_postgres"}),  # foundations
     frozenset({"graph", "simulator"}),
-    frozenset({"transform"}),
+    frozenset({"transform", "reconcile"}),  # reconcile: pure totals and comparison, the account-level request
     frozenset({"warehouse"}),
     frozenset({"sync"}),
     frozenset({"config"}),  # parses the environment; nothing below may read settings

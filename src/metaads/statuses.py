@@ -16,6 +16,9 @@ class AccountStatus(str, Enum):
     LOADED = "loaded"
     PARTIAL = "partial"
     FAILED = "failed"
+    #: A date range loaded, but its ad rows' sums differ from Meta's account-level totals
+    #: (docs/reconciliation.md). Under ``RECONCILE=strict`` the account then counts as failed.
+    MISMATCH = "mismatch"
 
     def __str__(self) -> str:
         return self.value
@@ -28,6 +31,8 @@ class RunStatus(str, Enum):
     SUCCESS = "success"
     PARTIAL = "partial"
     FAILED = "failed"
+    #: Left ``running`` by a process that died (recognised by a later run, sync or ``verify``).
+    ABANDONED = "abandoned"
 
     def __str__(self) -> str:
         return self.value

@@ -77,6 +77,9 @@ def deployment(airflow_db: Path, pg_engine: sa.Engine, pg_url: str, pg_schema: s
             "GRAPH_API_BASE_URL": server.base_url,
             "GRAPH_API_PAGE_SIZE": "100",
             "LOOKBACK_DAYS": str(LOOKBACK_DAYS),
+            # A new account's first (deep) run would load more: keep every run to the look-back here.
+            "DEEP_LOOKBACK_DAYS": str(LOOKBACK_DAYS),
+            "INITIAL_HISTORY_DAYS": str(LOOKBACK_DAYS),
             # dag.test() waits out retry delays in real time: keep a transient hiccup from costing minutes.
             "METAADS_RETRY_DELAY_S": "2",
             "WAREHOUSE_SCHEMA": pg_schema,
@@ -92,8 +95,9 @@ def states(dag_run: Any) -> dict[str, tuple[str, int]]:
 
 
 def loaded_ranges(deployment: Deployment) -> dict[str, tuple[Any, Any]]:
-    """Account id -> the (since, until) its load covered, from the warehouse's run ledger."""
-    rows = [r for r in deployment.ledger("metaads_account_runs") if r["status"] == "loaded"]
+    """Account id -> the (since, until) its last load covered, from the warehouse's run ledger."""
+    rows = sorted((r for r in deployment.ledger("metaads_account_runs") if r["status"] == "loaded"),
+                  key=lambda r: r["id"])
     return {r["account_id"]: (r["since"], r["until"]) for r in rows}
 
 
@@ -214,3 +218,39 @@ def test_the_dag_notifier_sends_the_runs_one_message_naming_the_failed_account(
     assert "(#200)" in body
     assert "a retry cannot help" in body
     assert token not in title + body
+
+
+def test_the_first_dag_run_of_an_account_day_re_fetches_the_deep_window_and_the_next_one_looks_back(
+        deployment: Deployment, metaads_env: Any) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from metaads.clock import FakeClock
+    from metaads.config.accounts import parse_accounts
+    from metaads.dates import DateRange
+    from metaads.outcomes import ChunkResult
+    from metaads.statuses import AccountStatus
+    from metaads.warehouse import Warehouse
+
+    deep = 8
+    # Yesterday every account was loaded (its whole life, so nothing is missing); today nothing ran yet.
+    yesterday = FakeClock(datetime.now(timezone.utc) - timedelta(days=1))
+    warehouse = Warehouse(deployment.warehouse, deployment.schema, clock=yesterday)
+    accounts = parse_accounts(deployment.env["META_ACCOUNTS"])
+    warehouse.init(accounts)
+    run_id = warehouse.start_run(trigger="test", accounts=len(accounts))
+    for account in accounts:
+        until = deployment.sim.account_today(account.id) - timedelta(days=1)
+        loaded = ChunkResult(DateRange(until - timedelta(days=60), until), AccountStatus.LOADED)
+        warehouse.record_account_run(run_id, account, loaded)
+    settings = {"DEEP_LOOKBACK_DAYS": str(deep)}
+
+    first = deployment.run(metaads_env, **settings)
+    after_first = loaded_ranges(deployment)
+    second = deployment.run(metaads_env, **settings)
+
+    assert (str(first.state), str(second.state)) == ("success", "success")
+    after_second = loaded_ranges(deployment)
+    for account in accounts:
+        today = deployment.sim.account_today(account.id)
+        assert after_first[account.id] == (today - timedelta(days=deep - 1), today)
+        assert after_second[account.id] == (today - timedelta(days=LOOKBACK_DAYS - 1), today)

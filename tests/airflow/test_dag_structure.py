@@ -171,11 +171,11 @@ def test_extraction_and_sync_declare_the_views_and_tables_they_write_as_assets(a
     assert len(extract) == 5
     for task in extract:
         assert {(a.name, a.uri) for a in task.outlets} == {
-            ("metaads.warehouse.vw_graph_ads", "postgres://wh.example:5433/ads/meta_ads/vw_graph_ads"),
-            ("metaads.warehouse.vw_graph_ads_actions", "postgres://wh.example:5433/ads/meta_ads/vw_graph_ads_actions"),
+            ("metaads.warehouse.meta_ads.vw_graph_ads", "postgres://wh.example:5433/ads/meta_ads/vw_graph_ads"),
+            ("metaads.warehouse.meta_ads.vw_graph_ads_actions", "postgres://wh.example:5433/ads/meta_ads/vw_graph_ads_actions"),
         }
     sync = {a.name: a.uri for a in by_id["sync_analytics"].outlets}
-    assert set(sync) == {"metaads.analytics.graph_ads", "metaads.analytics.graph_ads_actions"}
-    assert sync["metaads.analytics.graph_ads"].endswith("sql.example:1433/reporting/graph/graph_ads") or \
-        sync["metaads.analytics.graph_ads"].endswith("sql.example:3306/reporting/graph/graph_ads")
+    assert set(sync) == {"metaads.analytics.graph.graph_ads", "metaads.analytics.graph.graph_ads_actions"}
+    assert sync["metaads.analytics.graph.graph_ads"].endswith("sql.example:1433/reporting/graph/graph_ads") or \
+        sync["metaads.analytics.graph.graph_ads"].endswith("sql.example:3306/reporting/graph/graph_ads")
     assert all("pw" not in uri for uri in sync.values())

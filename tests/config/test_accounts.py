@@ -47,7 +47,7 @@ BAD_ACCOUNTS = [
     ("1:Bad-Name", "entry 1: table name 'Bad-Name' must match"),
     ("1:9lives", "entry 1: table name '9lives' must match"),
     ("1:" + "a" * 64, "must match"),
-    ("1:" + "a" * 60, "is longer than 55 characters"),
+    ("1:" + "a" * 60, "is longer than 53 characters"),
     ("1:x,2:x_actions", "clashes with another entry's table"),
     ("[1, 2", "looks like JSON but does not parse"),
     ('{"id": 1}', "is not an ad account id"),
@@ -63,6 +63,10 @@ BAD_ACCOUNTS = [
     ("1:metaads_future", "table name 'metaads_future' starts with 'metaads_'"),
     ("1:vw_graph_ads", "table name 'vw_graph_ads' collides with the union view 'vw_graph_ads'"),
     ("1:vw_graph_ads_actions", "collides with the union view 'vw_graph_ads_actions'"),
+    ("1:vw_graph_campaigns", "collides with the union view 'vw_graph_campaigns'"),
+    ("1:vw_graph", "collides with the union view 'vw_graph_campaigns'"),  # its campaigns table would
+    ("1:x,2:x_ads", "table 'x' has an ads table 'x_ads' that clashes with another entry's table"),
+    ("1:x_campaigns,2:x", "table 'x' has a campaigns table 'x_campaigns' that clashes"),
 ]
 
 

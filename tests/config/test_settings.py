@@ -23,6 +23,7 @@ def test_defaults_follow_the_original_design_with_a_supported_version() -> None:
     assert int(DEFAULT_GRAPH_API_VERSION[1:].split(".")[0]) >= 25
     assert settings.tokens == ["tokenAAAA1111", "tokenBBBB2222"]
     assert [a.table for a in settings.accounts] == ["bm_01", "bm_02"]
+    assert (settings.reconcile, settings.reconcile_tolerance) == ("strict", "0.001")
 
 
 def test_env_file_and_environment_are_read_and_environment_wins(tmp_path: Path,
@@ -53,6 +54,9 @@ BAD = [
     ({"ANALYTICS_URL": "not a url"}, "ANALYTICS_URL"),
     ({"ANALYTICS_URL": "nosuchdb://h/db"}, "ANALYTICS_URL"),
     ({"META_ACCOUNTS": "1:metaads_throttle"}, "META_ACCOUNTS"),
+    ({"RECONCILE": "sometimes"}, "RECONCILE"),
+    ({"RECONCILE_TOLERANCE": "5%"}, "RECONCILE_TOLERANCE"),
+    ({"RECONCILE_TOLERANCE": "2"}, "RECONCILE_TOLERANCE"),
 ]
 
 

@@ -39,6 +39,10 @@ def _world(clock: Clock) -> Iterator[World]:
             "GRAPH_API_BASE_URL": server.base_url,
             "GRAPH_API_PAGE_SIZE": "50",
             "LOOKBACK_DAYS": "10",
+            # The first run of a day re-fetches DEEP_LOOKBACK_DAYS and a new account starts with
+            # INITIAL_HISTORY_DAYS: the same 10 days here, so a test sees 10 days unless it asks otherwise.
+            "DEEP_LOOKBACK_DAYS": "10",
+            "INITIAL_HISTORY_DAYS": "10",
         })
 
 

@@ -296,3 +296,129 @@ def test_status_shows_freshness_per_account_and_exits_3_while_one_is_stale(live_
     again = metaads("status", env=healthy, cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "stale" not in again.stdout.replace("stale after", "")
+
+
+def test_verify_exits_0_when_everything_matches_3_when_a_day_differs(live_world: World, tmp_path: Path) -> None:
+    warehouse, analytics = tmp_path / "wh.db", tmp_path / "analytics.db"
+    # verify looks at the last 28 days by default: load them all.
+    env = {**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{warehouse}",
+           "ANALYTICS_URL": f"sqlite:///{analytics}", "LOOKBACK_DAYS": "28"}
+    assert metaads("run", env=env, cwd=tmp_path).returncode == 0
+    done = metaads("verify", "--json", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["exit_code"] == 0
+    assert {(a["table"], a["source"]) for a in report["accounts"]} == {
+        (t, s) for t in ("bm_01", "bm_02", "bm_03") for s in ("warehouse", "analytics")}
+    assert all(a["days_checked"] == a["days_equal"] == 28 for a in report["accounts"])
+    assert {q["check"] for q in report["quality"]} >= {"duplicate_unique_id", "negative_metrics", "orphan_actions",
+                                                       "api_spend_no_rows", "freshness"}
+
+    # A row changed behind the pipeline's back: that day differs in the warehouse, not in analytics.
+    with sqlite3.connect(warehouse) as db:
+        day = db.execute("SELECT date FROM bm_02 ORDER BY date DESC LIMIT 1").fetchone()[0]
+        db.execute("UPDATE bm_02 SET spend = spend + 1 WHERE rowid = (SELECT rowid FROM bm_02 WHERE date = ? "
+                   "LIMIT 1)", (day,))
+    done = metaads("verify", "--accounts", "bm_02", env=env, cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "some days differ" in done.stdout
+    report = json.loads(metaads("verify", "--accounts", "bm_02", "--json", env=env, cwd=tmp_path).stdout)
+    by_source = {a["source"]: a for a in report["accounts"]}
+    assert by_source["warehouse"]["first_bad_day"] == day
+    assert set(by_source["warehouse"]["worst_difference"]) == {"spend"}
+    assert float(by_source["warehouse"]["worst_difference"]["spend"]) == pytest.approx(1.0)
+    assert by_source["analytics"]["first_bad_day"] is None
+
+
+def test_verify_exits_1_when_meta_cannot_be_asked(live_world: World, tmp_path: Path) -> None:
+    env = {**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.db'}",
+           "GRAPH_API_TOKENS": live_world.sim.add_token(accounts=[]), "GRAPH_API_MAX_RETRIES": "0"}
+    done = metaads("verify", "--json", "--since", "2026-01-01", "--until", "2026-01-05", env=env, cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert all(a["error"] for a in report["accounts"])
+
+
+def test_run_with_strict_reconciliation_fails_the_account_whose_ad_rows_are_short(
+        live_world: World, tmp_path: Path) -> None:
+    live_world.sim.faults.missing_rows_rate = 0.2
+    env = {**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.db'}", "LOG_FORMAT": "json"}
+    strict = metaads("run", "--accounts", "bm_01", env=env, cwd=tmp_path)
+    warn = metaads("run", "--accounts", "bm_01", env={**env, "RECONCILE": "warn"}, cwd=tmp_path)
+    assert strict.returncode == 1, strict.stdout + strict.stderr
+    assert "differ from Meta's account totals" in strict.stderr
+    assert warn.returncode == 0, warn.stdout + warn.stderr
+    with sqlite3.connect(tmp_path / "wh.db") as db:
+        statuses = [row[0] for row in db.execute("SELECT status FROM metaads_account_runs ORDER BY id")]
+    assert statuses == ["mismatch", "mismatch"]
+
+
+def test_status_shows_a_run_whose_process_was_killed_as_abandoned(live_world: World, tmp_path: Path) -> None:
+    import signal
+
+    from tests.integration.test_ledger_holes import _KILLED_RUN
+
+    url = f"sqlite:///{tmp_path / 'wh.db'}"
+    killed = subprocess.run([sys.executable, "-c", _KILLED_RUN, url, ""], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    run_id = killed.stdout.strip()
+    env = {**live_world.base_env, "WAREHOUSE_URL": url}
+    done = metaads("status", "--json", env=env, cwd=tmp_path)
+    report = json.loads(done.stdout)
+    assert report["runs_abandoned"] == [run_id]
+    assert report["abandoned_now"]["runs"] == [run_id], "recorded by this status call"
+    assert report["runs_running"] == 0
+    shown = metaads("status", env=env, cwd=tmp_path)
+    assert "1 run(s) abandoned" in shown.stdout
+    assert run_id[:8] in shown.stdout
+
+
+def test_run_without_a_terminal_prints_each_accounts_stages_as_plain_lines(live_world: World,
+                                                                           tmp_path: Path) -> None:
+    env = {**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.db'}"}
+    done = metaads("run", "--no-sync", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for account_id in live_world.sim.account_ids:
+        name = live_world.sim.account(account_id).name.replace(",", " ").replace(":", " ").strip()
+        stages = [line.split(": ", 1)[1] for line in done.stderr.splitlines() if line.startswith(f"{name}: ")]
+        kinds = [stage.split(" ")[0] for stage in stages]
+        assert kinds[0] == "started", stages
+        for expected in ("fetching", "reconciling", "loading", "reconciled"):
+            assert expected in kinds, stages
+        assert stages[-1] == "done: loaded"
+        assert sum(1 for kind in kinds if kind == "fetching") <= 2, "one line per stage change, not per page"
+
+
+def test_accounts_list_and_retire_keep_or_remove_an_account_that_left_meta_accounts(
+        live_world: World, tmp_path: Path) -> None:
+    warehouse, analytics = tmp_path / "wh.db", tmp_path / "analytics.db"
+    env = {**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{warehouse}", "ANALYTICS_URL": f"sqlite:///{analytics}"}
+    assert metaads("run", env=env, cwd=tmp_path).returncode == 0
+    gone = live_world.sim.account_ids[2]
+    short = {**env, "META_ACCOUNTS": ",".join(env["META_ACCOUNTS"].split(",")[:2])}
+
+    listed = metaads("accounts", "list", env=short, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    line = next(line for line in listed.stdout.splitlines() if "bm_03" in line)
+    assert f"act_{gone}" in line
+    assert "active" in line
+    assert "no" in line.split("│")[5]  # no longer fetched
+
+    refused = metaads("accounts", "retire", "bm_01", env=short, cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "still configured" in refused.stderr
+    retired = metaads("accounts", "retire", f"act_{gone}", env=short, cwd=tmp_path)
+    assert retired.returncode == 0, retired.stderr
+    assert "next full sync" in retired.stdout
+    assert "retired" in next(line for line in metaads("accounts", "list", env=short, cwd=tmp_path).stdout.splitlines()
+                             if "bm_03" in line)
+    with sqlite3.connect(warehouse) as db:
+        assert {r[0] for r in db.execute("SELECT DISTINCT account_id FROM vw_graph_ads")} == set(
+            live_world.sim.account_ids[:2])
+        assert db.execute("SELECT COUNT(*) FROM bm_03").fetchone()[0] > 0
+
+    assert metaads("sync", "--full", env=short, cwd=tmp_path).returncode == 0
+    with sqlite3.connect(analytics) as db:
+        assert {r[0] for r in db.execute("SELECT DISTINCT account_id FROM graph_ads")} == set(
+            live_world.sim.account_ids[:2])

@@ -48,6 +48,9 @@ class Finished:
     def rows_fetched(self, account: Account, rows: int) -> None:
         return None
 
+    def stage(self, account: Account, stage: str) -> None:
+        return None
+
     def account_finished(self, result: Any) -> None:
         with self.changed:
             self.at[result.account.id] = self.clock.monotonic()

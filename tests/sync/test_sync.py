@@ -14,7 +14,7 @@ from metaads.sync import FULL, INCREMENTAL, Slice, SyncOptions, SyncResult, anal
 from metaads.sync.plan import window_start
 from metaads.warehouse import Warehouse
 from tests.sync.conftest import Target
-from tests.sync.data import TODAY, TRICKY_NAMES, Loader, accounts, only, syncs, target_rows, view_rows
+from tests.sync.data import LOADED_AT, TODAY, TRICKY_NAMES, Loader, accounts, only, syncs, target_rows, view_rows
 
 RETENTION = 30
 START = window_start(TODAY, RETENTION)  # 2026-10-22
@@ -181,3 +181,23 @@ def test_sqlite_warehouse_syncs_to_a_sqlite_analytics_file(tmp_path: Any) -> Non
     assert (first.mode, first.method, second.mode) == (FULL, "sqlalchemy", INCREMENTAL)
     assert target_rows(target.engine, "graph") == view_rows(engine, None, since=START)
     assert syncs(engine, None, ["status", "ads_rows"]) == [("success", first.ads_rows), ("success", 2 * 3)]
+
+
+def test_full_sync_removes_retired_accounts_only(warehouse: Warehouse, loader: Loader, target: Target) -> None:
+    load_three_accounts(loader)
+    sync(warehouse, target)
+    ads = analytics_tables(sa.MetaData(), schema=None if target.kind == "sqlite" else target.schema)[0].table
+    with target.engine.begin() as conn:  # rows of an account the warehouse does not know (never retired)
+        conn.execute(ads.insert().values(unique_id="f" * 32, account_id="999", ad_id="1", spend=1, clicks=1,
+                                         inline_link_clicks=1, impressions=1, date=TODAY - timedelta(days=1),
+                                         loaded_at=LOADED_AT))
+    warehouse.init([A])  # B and C left the configuration: still in the views
+    warehouse.retire(B.table, [A])  # B is retired
+
+    result = sync(warehouse, target, full=True)
+
+    accounts = {row[1] for row in target_rows(target.engine, target.schema)["graph_ads"]}
+    assert accounts == {A.id, C.id, "999"}
+    assert B.id in {s.account_id for s in result.slices}
+    assert target_rows(target.engine, target.schema, C.id) == only(view_rows(warehouse.engine, warehouse.schema,
+                                                                             since=START), C.id)

@@ -65,6 +65,7 @@ def _global_options(
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from metaads.cli import (  # noqa: F401
+        accounts_cmd,
         demo_cmd,
         docs_cmd,
         embedded_cmd,
@@ -72,6 +73,7 @@ def _register_commands() -> None:
         simulator_cmd,
         status_cmd,
         tokens_cmd,
+        verify_cmd,
     )
 
 

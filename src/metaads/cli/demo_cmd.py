@@ -39,7 +39,8 @@ def demo(
         help="Warehouse instead of the embedded PostgreSQL (e.g. sqlite:///demo.db or a server).")] = None,
     seed: Annotated[int, typer.Option(help="Simulator seed (same seed, same data).")] = 42,
     ads_per_account: Annotated[int, typer.Option(min=1, help="Ads per demo account.")] = 40,
-    lookback: Annotated[int, typer.Option(min=1, help="Days fetched.")] = 15,
+    lookback: Annotated[int, typer.Option(min=1, help="Days fetched (look-back, deep look-back and initial "
+                                          "history of the demo accounts).")] = 15,
 ) -> None:
     """Start the Graph API simulator, run the pipeline for 10 demo accounts, sync, show the data.
 
@@ -65,6 +66,8 @@ def demo(
             "WAREHOUSE_URL": warehouse,
             "ANALYTICS_URL": f"sqlite:///{analytics_db}",
             "LOOKBACK_DAYS": str(lookback),
+            "DEEP_LOOKBACK_DAYS": str(lookback),
+            "INITIAL_HISTORY_DAYS": str(lookback),
         })
         configure_logging(state.log_level or "WARNING", state.log_format or "text")
         console.print(f"[bold]metaads demo[/]: simulator at {server.base_url}, {DEMO_ACCOUNTS} accounts, "

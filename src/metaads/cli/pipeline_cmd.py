@@ -39,7 +39,9 @@ def config_check() -> None:
     console.print(key_value_table("settings", {
         "graph api": f"{settings.graph_api_base_url}/{settings.graph_api_version}",
         "app secret": "set (appsecret_proof on every call)" if settings.app_secret else "not set",
-        "lookback days": settings.lookback_days,
+        "lookback days": f"{settings.lookback_days} ({settings.deep_lookback_days} on an account's first run "
+                         "of its day)",
+        "initial history days": settings.initial_history_days,
         "account group size": settings.account_group_size,
         "warehouse": _describe(settings.warehouse_url) + f" schema {settings.warehouse_schema}",
         "analytics": (_describe(settings.analytics_url) + f" schema {settings.analytics_schema}"
@@ -56,7 +58,7 @@ def _describe(url: str) -> str:
 
 @app.command("init-db")
 def init_db() -> None:
-    """Create the warehouse schema, tables, indexes, views and run ledger (harmless to re-run)."""
+    """Migrate an earlier warehouse, then create schema, tables, indexes, views and run ledger (harmless to re-run)."""
     settings = state.settings()
     with Pipeline.from_settings(settings) as pipeline:
         pipeline.init_warehouse()
@@ -76,9 +78,12 @@ def _parse_date(value: str | None, option: str) -> date | None:
 @app.command("run")
 def run_command(
     accounts: Annotated[str | None, typer.Option(help="Comma-separated ids, tables or labels (default: all).")] = None,
-    since: Annotated[str | None, typer.Option(help="First day to fetch (YYYY-MM-DD); default: look-back.")] = None,
+    since: Annotated[str | None, typer.Option(help="First day to fetch (YYYY-MM-DD); default: from the ledger "
+                                              "(look-back, deep look-back or catch-up).")] = None,
     until: Annotated[str | None, typer.Option(help="Last day to fetch (YYYY-MM-DD); default: today.")] = None,
     lookback: Annotated[int | None, typer.Option(min=1, help="Days re-fetched (overrides LOOKBACK_DAYS).")] = None,
+    deep: Annotated[bool, typer.Option("--deep", help="Re-fetch DEEP_LOOKBACK_DAYS (restated days) even if "
+                                       "today's first run already did.")] = False,
     sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Sync to ANALYTICS_URL afterwards if set.")] = True,
 ) -> None:
     """Extract, transform and load every configured account (several at once); then sync."""
@@ -89,7 +94,7 @@ def run_command(
     check_bounds(latest, since=first, until=last, earliest_today=earliest)
     with Pipeline.from_settings(settings) as pipeline, \
             RichProgress(chosen, enabled=state.interactive) as progress:
-        summary = pipeline.run(chosen, since=first, until=last, lookback=lookback, listener=progress)
+        summary = pipeline.run(chosen, since=first, until=last, lookback=lookback, deep=deep, listener=progress)
         _publish_metrics(pipeline, summary)
         alert_after_run(pipeline, summary)
     console.print(summary_table(summary))
@@ -134,3 +139,40 @@ def _run_sync(pipeline: Pipeline, *, full: bool, evolve: bool) -> None:
         raise typer.Exit(1) from None
     if result is not None:
         console.print(key_value_table("sync", result.summary()))
+    if pipeline.entity_sync is not None:
+        console.print(key_value_table("entity sync", pipeline.entity_sync.summary()))
+
+
+@app.command("migrate")
+def migrate_command(
+    adopt_original: Annotated[bool, typer.Option(
+        "--adopt-original", help="First convert tables built by the original design's DDL (PostgreSQL).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; change nothing.")] = False,
+) -> None:
+    """Bring the warehouse to the current schema version without losing a row (see docs/migrations.md)."""
+    from metaads.database import create_engine_for
+    from metaads.warehouse.adopt import adopt_original as adopt
+    from metaads.warehouse.migrations import migrate
+
+    settings = state.settings()
+    engine = create_engine_for(settings.warehouse_url)
+    try:
+        if adopt_original:
+            adopted = adopt(engine, settings.warehouse_schema, settings.accounts, dry_run=dry_run)
+            for line in adopted.lines():
+                console.print(line)
+        if adopt_original and dry_run:  # the steps' plan depends on the adoption, which did not happen
+            console.print("then the schema version steps run (`metaads migrate --dry-run` after adopting)")
+            console.print("[yellow]dry run: nothing was changed[/]")
+            return
+        report = migrate(engine, settings.warehouse_schema, settings.accounts, dry_run=dry_run)
+        for line in report.lines():
+            console.print(line)
+    finally:
+        engine.dispose()
+    if dry_run:
+        console.print("[yellow]dry run: nothing was changed[/]")
+        return
+    with Pipeline.from_settings(settings) as pipeline:
+        pipeline.init_warehouse()
+    console.print(f"[green]warehouse at schema version {report.target_version}[/]")

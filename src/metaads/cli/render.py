@@ -19,19 +19,28 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 class RichProgress:
-    """A :class:`~metaads.pipeline.ProgressListener` drawing one line per account."""
+    """A :class:`~metaads.pipeline.ProgressListener`: one live line per account on a terminal.
+
+    Each line shows the account's stage (``fetching page 3``, ``waiting for quota until 14:05:10 UTC``,
+    ``reconciling``, ``loading``, ``reconciled``, then its final status) and the rows fetched. Without a
+    terminal (CI logs, Airflow, pipes) the same stage changes are printed as plain lines instead.
+    """
 
     def __init__(self, accounts: list[Account], *, enabled: bool = True) -> None:
+        self._live = enabled
         self._progress = Progress(
-            SpinnerColumn(), TextColumn("[bold]{task.fields[name]:<24}"), BarColumn(bar_width=None),
-            TextColumn("{task.fields[status]:<10}"), TextColumn("{task.completed:>9,.0f} rows"),
+            SpinnerColumn(), TextColumn("[bold]{task.fields[name]:<24}"), BarColumn(bar_width=20),
+            TextColumn("{task.fields[status]:<40}"), TextColumn("{task.completed:>9,.0f} rows"),
             TimeElapsedColumn(), console=err_console, disable=not enabled, transient=False,
         )
         self._tasks: dict[str, TaskID] = {}
+        self._pages: dict[str, int] = {}
+        self._stages: dict[str, str] = {}
+        self._names = {account.id: account.display_name for account in accounts}
         self._lock = threading.Lock()
         for account in accounts:
             self._tasks[account.id] = self._progress.add_task(
-                "", total=None, name=account.display_name, status="waiting", start=False)
+                "", total=None, name=account.display_name, status="queued", start=False)
 
     def __enter__(self) -> RichProgress:
         self._progress.start()
@@ -40,20 +49,35 @@ class RichProgress:
     def __exit__(self, *exc: object) -> None:
         self._progress.stop()
 
+    def _show(self, account_id: str, stage: str) -> None:
+        # Called with the lock held. Plain lines only when the stage changes (not on every page).
+        task = self._tasks[account_id]
+        self._progress.update(task, status=stage)
+        kind = stage.split(" ", 1)[0]
+        if not self._live and self._stages.get(account_id) != kind:
+            err_console.print(f"{self._names[account_id]}: {stage}", highlight=False, markup=False)
+        self._stages[account_id] = kind
+
     def account_started(self, account: Account, date_range: DateRange) -> None:
         with self._lock:
-            task = self._tasks[account.id]
-            self._progress.start_task(task)
-            self._progress.update(task, status="fetching")
+            self._progress.start_task(self._tasks[account.id])
+            self._show(account.id, f"started {date_range}")
 
     def rows_fetched(self, account: Account, rows: int) -> None:
         with self._lock:
+            self._pages[account.id] = self._pages.get(account.id, 0) + 1
             self._progress.advance(self._tasks[account.id], rows)
+            self._show(account.id, f"fetching page {self._pages[account.id]}")
+
+    def stage(self, account: Account, stage: str) -> None:
+        with self._lock:
+            self._show(account.id, stage)
 
     def account_finished(self, result: AccountResult) -> None:
         with self._lock:
             task = self._tasks[result.account.id]
-            self._progress.update(task, status=result.status, total=1, completed=result.ads_rows)
+            self._show(result.account.id, f"done: {result.status}")
+            self._progress.update(task, total=1, completed=result.ads_rows)
             self._progress.stop_task(task)
 
 
@@ -65,10 +89,16 @@ def summary_table(summary: RunSummary) -> Table:
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for r in summary.results:
         style = "green" if r.ok else ("yellow" if r.status == "partial" else "red")
-        table.add_row(r.account.display_name, r.account.act_id, f"[{style}]{r.status}[/]",
-                      str(r.range) if r.range else "-", f"{r.ads_rows:,}", f"{r.actions_rows:,}",
+        status = str(r.status)
+        error = r.error or ""
+        if r.ok and r.mismatches:  # RECONCILE=warn: loaded, but not equal to Meta's account totals
+            status, style = f"{r.status} (mismatch)", "yellow"
+            error = "; ".join(c.error or "" for c in r.mismatches)
+        table.add_row(r.account.display_name, r.account.act_id, f"[{style}]{status}[/]",
+                      f"{r.range} ({r.window})" if r.range and r.window else str(r.range or "-"),
+                      f"{r.ads_rows:,}", f"{r.actions_rows:,}",
                       f"{r.api_calls:,}", f"{r.throttled_s:.1f}s", f"{r.duration_s:.1f}s",
-                      (r.error or "")[:120])
+                      error[:120])
     table.add_section()
     table.add_row("total", "", "ok" if summary.ok else f"{len(summary.failed)} failed", "",
                   f"{summary.ads_rows:,}", f"{summary.actions_rows:,}", f"{summary.api_calls:,}", "",

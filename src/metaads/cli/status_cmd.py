@@ -35,12 +35,16 @@ def status_command(
         pipeline.init_warehouse()
         warehouse = pipeline.warehouse
         now = pipeline.clock.now()
+        abandoned = warehouse.mark_abandoned()  # runs left running by a dead process: recorded now
         freshness = account_freshness(warehouse.engine, warehouse.account_runs)
         expiry = {row["fingerprint"]: _next_expiry(row) for row in
                   latest_token_checks(warehouse.engine, warehouse.token_checks)}
         with warehouse.engine.connect() as conn:
             running = conn.execute(sa.select(sa.func.count()).select_from(warehouse.runs)
                                    .where(warehouse.runs.c.status == "running")).scalar_one()
+            abandoned_runs = [str(r) for r in conn.execute(
+                sa.select(warehouse.runs.c.run_id).where(warehouse.runs.c.status == "abandoned")
+                .order_by(warehouse.runs.c.started_at.desc()).limit(20)).scalars()]
     stale_after = timedelta(hours=settings.stale_after_hours)
     tokens = settings.tokens
     rows: list[dict[str, Any]] = []
@@ -56,7 +60,8 @@ def status_command(
             "token_expires": _iso(expiry.get(token_fingerprint(token))), "stale": stale,
         })
     if json_output:
-        typer.echo(orjson.dumps({"accounts": rows, "runs_running": running,
+        typer.echo(orjson.dumps({"accounts": rows, "runs_running": running, "runs_abandoned": abandoned_runs,
+                                 "abandoned_now": {k: [str(v) for v in ids] for k, ids in abandoned.items()},
                                  "stale_after_hours": settings.stale_after_hours},
                                 option=orjson.OPT_INDENT_2).decode())
     else:
@@ -71,7 +76,10 @@ def status_command(
                           "[red]stale[/]" if row["stale"] else "[green]fresh[/]")
         console.print(table)
         if running:
-            console.print(f"{running} run(s) still marked running in the ledger")
+            console.print(f"{running} run(s) running now")
+        if abandoned_runs:
+            console.print(f"[yellow]{len(abandoned_runs)} run(s) abandoned[/] (their process died): "
+                          + ", ".join(r[:8] for r in abandoned_runs))
     if any(row["stale"] for row in rows):
         raise typer.Exit(EXIT_STALE)
 

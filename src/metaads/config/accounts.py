@@ -10,12 +10,17 @@ import orjson
 from metaads.accounts import Account
 from metaads.database import IDENTIFIER_PATTERN, is_identifier
 from metaads.errors import ConfigError
-from metaads.warehouse.schema import ACTIONS_VIEW, ADS_VIEW, RESERVED_PREFIX
+from metaads.transform.entities import ENTITY_KINDS
+from metaads.warehouse.entities import ENTITY_SUFFIXES, view_name
+from metaads.warehouse.schema import ACTIONS_SUFFIX, ACTIONS_VIEW, ADS_VIEW, RESERVED_PREFIX
 
 # ASCII digits only: ``\d`` would also take Arabic-Indic and other Unicode digits.
 _ID_RE = re.compile(r"^(?:act_)?([0-9]{1,20})$")
-# Actions tables are "<table>_actions": the base name must leave room for the suffix (63 chars max).
-_MAX_TABLE_LEN = 63 - len("_actions")
+# Each account owns "<table>_actions" and the entity tables "<table>_campaigns", ...: the base name must
+# leave room for the longest suffix (PostgreSQL truncates identifiers beyond 63 characters).
+_SUFFIXES = (ACTIONS_SUFFIX, *ENTITY_SUFFIXES)
+_MAX_TABLE_LEN = 63 - max(len(suffix) for suffix in _SUFFIXES)
+_VIEWS = (ADS_VIEW, ACTIONS_VIEW, *(view_name(kind) for kind in ENTITY_KINDS))
 
 VARIABLE = "META_ACCOUNTS"
 
@@ -57,7 +62,7 @@ def parse_accounts(raw: str) -> list[Account]:
         if len(table_name) > _MAX_TABLE_LEN:
             raise ConfigError(
                 f"{where}: table name {table_name!r} is longer than {_MAX_TABLE_LEN} characters "
-                "(its actions table adds '_actions')",
+                f"(its own tables add up to {max(len(s) for s in _SUFFIXES)}: {', '.join(_SUFFIXES)})",
                 variable=VARIABLE,
             )
         reserved = _reserved_clash(table_name)
@@ -86,8 +91,8 @@ def _reserved_clash(table: str) -> str | None:
     """Why ``table`` (or its actions table) would collide with a table or view metaads owns, else None."""
     if table.startswith(RESERVED_PREFIX):
         return f"starts with {RESERVED_PREFIX!r}, reserved for metaads's own tables (run ledger, throttle state)"
-    for name in (table, f"{table}_actions"):
-        if name in (ADS_VIEW, ACTIONS_VIEW):
+    for name in (table, *(f"{table}{suffix}" for suffix in _SUFFIXES)):
+        if name in _VIEWS:
             return f"collides with the union view {name!r}"
     return None
 
@@ -126,15 +131,18 @@ def _json_entries(text: str) -> list[tuple[str, str | None, str | None]]:
 
 
 def _check_actions_clash(accounts: Sequence[Account]) -> None:
-    # "bm_01_actions" as a table name would collide with bm_01's actions table.
+    # "bm_01_actions" (or "bm_01_ads") as a table name would collide with bm_01's actions (ads) table.
     tables = {a.table for a in accounts}
     for account in accounts:
-        if account.actions_table in tables:
-            raise ConfigError(
-                f"entry {account.index + 1}: table {account.table!r} has an actions table "
-                f"{account.actions_table!r} that clashes with another entry's table",
-                variable=VARIABLE,
-            )
+        for suffix in _SUFFIXES:
+            owned = f"{account.table}{suffix}"
+            if owned in tables:
+                kind = f"{'an' if suffix[1] in 'aeiou' else 'a'} {suffix[1:]}"
+                raise ConfigError(
+                    f"entry {account.index + 1}: table {account.table!r} has {kind} table "
+                    f"{owned!r} that clashes with another entry's table",
+                    variable=VARIABLE,
+                )
 
 
 def parse_tokens(raw: str, *, variable: str = "GRAPH_API_TOKENS") -> list[str]:

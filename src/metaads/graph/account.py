@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 logger = logging.getLogger(__name__)
 
 ACCOUNT_FIELDS = ("id", "account_id", "name", "currency", "timezone_name", "timezone_offset_hours_utc",
-                  "account_status")
+                  "account_status", "created_time")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class AccountInfo:
     timezone_name: str
     account_status: int
     timezone_offset_hours_utc: float | None = None
+    #: When the account was created: it has no insights before that day.
+    created_time: datetime | None = None
 
     @classmethod
     def from_api(cls, body: dict[str, object]) -> AccountInfo:
@@ -40,6 +42,7 @@ class AccountInfo:
             timezone_name=str(body.get("timezone_name") or "UTC"),
             account_status=int(status) if isinstance(status, (int, str)) and str(status).isdigit() else 0,
             timezone_offset_hours_utc=float(offset) if isinstance(offset, (int, float)) else None,
+            created_time=_graph_time(body.get("created_time")),
         )
 
     def zone(self) -> ZoneInfo:
@@ -56,4 +59,18 @@ class AccountInfo:
             raise ValueError("now must be timezone-aware")
         return now.astimezone(self.zone()).date()
 
+    def created_day(self) -> date | None:
+        """The account's first day (in its time zone), when the API said when it was created."""
+        return None if self.created_time is None else self.created_time.astimezone(self.zone()).date()
 
+
+
+
+def _graph_time(value: object) -> datetime | None:
+    """Meta's ``2024-03-12T15:02:47-0700``; None when absent or unreadable (it only narrows a range)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None

@@ -147,7 +147,9 @@ _ASSET_SCHEMES = {"postgresql": "postgres", "mssql": "mssql", "mysql": "mysql"}
 
 
 def _dataset(role: str, url: str | None, schema: str | None, table: str) -> Dataset:
-    name = f"metaads.{role}.{table}"
+    # The schema is part of the name: Airflow deactivates an asset whose name another DAG already uses
+    # with a different URI, and two deployments (or tests) may write the same view in different schemas.
+    name = f"metaads.{role}.{schema or 'main'}.{table}"
     if url:
         parsed = sa.engine.make_url(url)
         scheme = _ASSET_SCHEMES.get(parsed.get_backend_name())

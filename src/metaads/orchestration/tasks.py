@@ -31,7 +31,8 @@ def start_run(settings: Settings) -> str:
         store = shared_throttle_store(pipeline.warehouse_engine, settings)
         if store is not None:
             store.create()
-        run_id = pipeline.warehouse.start_run(trigger=TRIGGER, accounts=len(settings.accounts))
+        # The run spans many worker processes: no single owner, judged by its heartbeat.
+        run_id = pipeline.warehouse.start_run(trigger=TRIGGER, accounts=len(settings.accounts), owned=False)
         pipeline.check_tokens_daily()  # the day's first run records every token's health for the alert
         return run_id
 
@@ -128,6 +129,7 @@ def finish_run(settings: Settings, run_id: str | None, tasks: Sequence[AccountTa
     if run_id:
         with Pipeline.from_settings(settings) as pipeline:
             pipeline.warehouse.finish_run(run_id, status=status, accounts_failed=len(failed))
+            pipeline.record_quality(run_id, [t.account for t in tasks])  # data-quality checks, as the CLI does
     if failed or not report.sync_ok:
         raise RunFailedError(_failure_message(failed, by_account, len(tasks), report.sync_ok),
                              failed_accounts=[t.account.display_name for t in failed],

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -22,11 +23,13 @@ from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
 from metaads.config.settings import Settings
 from metaads.database import create_engine_for, describe_url
-from metaads.dates import DateRange, chunk_range, local_today, resolve_range
+from metaads.dates import DateRange, chunk_range, local_today, oldest_available_day, resolve_range
 from metaads.errors import Action, MetaAdsError, is_retryable
 from metaads.graph import CallStats, GraphClient
 from metaads.graph.token_health import TokenHealth
 from metaads.outcomes import ChunkResult
+from metaads.pipeline.chunk import ChunkLoader
+from metaads.pipeline.entities import load_entities
 from metaads.pipeline.memory import limit_allocator_growth
 from metaads.pipeline.results import (
     FAILED,
@@ -37,15 +40,19 @@ from metaads.pipeline.results import (
     ProgressListener,
     RunSummary,
 )
-from metaads.pipeline.spool import RowSpool
 from metaads.pipeline.token_check import daily_token_check
+from metaads.pipeline.window import Window, WindowPolicy, plan_window
 from metaads.redact import redact_text
 from metaads.statuses import AccountStatus, RunStatus
-from metaads.transform import campaign_status_map, to_actions_rows, to_ads_rows
+from metaads.transform import campaign_status_map
 from metaads.warehouse import Warehouse
+from metaads.warehouse.entities import EntityStore
+from metaads.warehouse.registry import RegisteredAccount
 
 if TYPE_CHECKING:
+    from metaads.pipeline.verify import VerifyReport
     from metaads.sync import SyncResult
+    from metaads.sync.entities import EntitySyncResult
     from metaads.warehouse.throttle import WarehouseThrottleStore
 
 log = logging.getLogger("metaads.pipeline")
@@ -64,6 +71,8 @@ class Pipeline:
         self.clock: Clock = clock or SystemClock()
         self.warehouse_engine = warehouse_engine
         self.warehouse = Warehouse(warehouse_engine, settings.warehouse_schema, clock=self.clock)
+        self.entities = EntityStore(warehouse_engine, settings.warehouse_schema, clock=self.clock)
+        self.entity_sync: EntitySyncResult | None = None  # the last sync's entity part (ENTITY_TABLES)
         self._initialised = False
         self._load_slots = threading.BoundedSemaphore(settings.account_group_size)
 
@@ -96,22 +105,42 @@ class Pipeline:
         self.warehouse_engine.dispose()
 
     def init_warehouse(self) -> None:
-        """Create tables, indexes, views and the ledger for the configured accounts (idempotent)."""
+        """Migrate an earlier warehouse, then create tables, indexes, views and the ledger for the configured
+        accounts (idempotent); the entity tables too unless ``ENTITY_TABLES`` is off."""
+        from metaads.warehouse.migrations import migrate
+
+        migrate(self.warehouse_engine, self.settings.warehouse_schema, self.settings.accounts, clock=self.clock)
         self.warehouse.init(self.settings.accounts)
+        if self.settings.entity_tables:
+            self.entities.init(self.settings.accounts)
         self._initialised = True
+
+    # ------------------------------------------------------------------ account registry
+
+    def registered_accounts(self) -> list[RegisteredAccount]:
+        """The warehouse's account registry (after registering the configured accounts)."""
+        self.init_warehouse()
+        return self.warehouse.registered_accounts()
+
+    def retire_account(self, key: str) -> RegisteredAccount:
+        """Take an account that is no longer in META_ACCOUNTS out of the views (its tables stay)."""
+        self.init_warehouse()
+        return self.warehouse.retire(key, self.settings.accounts)
 
     # ------------------------------------------------------------------ one account
 
     def extract_and_load(self, account: Account, *, run_id: str | None = None, since: date | None = None,
-                         until: date | None = None, lookback: int | None = None,
+                         until: date | None = None, lookback: int | None = None, deep: bool = False,
                          listener: ProgressListener | None = None) -> AccountResult:
-        """Fetch one account's insights for its look-back window (or since/until) and load them.
+        """Fetch one account's insights for the range its ledger calls for (or since/until) and load them.
 
-        Each chunk of ``BACKFILL_CHUNK_DAYS`` is fetched completely, then replaces its date range in one
-        transaction. A chunk whose fetch fails is not touched and is reported as missing. This is the
-        account boundary: no failure of the account, an unforeseen one included, leaves it; each is in the
-        returned result and the ledger (type and message, redacted), so the other accounts, the run's
-        summary and the sync go on.
+        The range (:mod:`metaads.pipeline.window`): the deep look-back on the account's first run of its
+        local day (or when ``deep``), else the look-back, reaching back to the first day not loaded yet;
+        a new account's initial history. Each chunk of ``BACKFILL_CHUNK_DAYS`` is fetched completely,
+        then replaces its date range in one transaction. A chunk whose fetch fails is not touched and is
+        reported as missing. This is the account boundary: no failure of the account, an unforeseen one
+        included, leaves it; each is in the returned result and the ledger (type and message, redacted),
+        so the other accounts, the run's summary and the sync go on.
         """
         listener = listener or NullListener()
         if not self._initialised:
@@ -123,24 +152,32 @@ class Pipeline:
         result = AccountResult(account=account, status=FAILED)
         try:
             info = self.client.account_info(account)
-            result.range = resolve_range(local_today(self.clock.now(), info.timezone_name),
-                                         lookback_days=lookback, since=since, until=until)
+            today = local_today(self.clock.now(), info.timezone_name)
+            window = self._window(account, today, info.timezone_name, lookback=lookback, deep=deep,
+                                  since=since, until=until, created=info.created_day())
+            result.range, result.window = window.range, window.kind
             listener.account_started(account, result.range)
             statuses = campaign_status_map(self.client.campaigns(account))
             for chunk in chunk_range(result.range, self.settings.backfill_chunk_days):
-                chunk_result = self._load_chunk(account, chunk, statuses, info.currency, listener)
+                chunk_result = self._load_chunk(account, chunk, statuses, info.currency, listener, run_id)
                 result.chunks.append(chunk_result)
-                self._record(run_id, account, chunk_result)
+                if not chunk_result.recorded:  # loads record themselves, in their own transaction
+                    self._record(run_id, account, chunk_result)
                 result.retryable = result.retryable and chunk_result.retryable
                 if chunk_result.fatal:
                     break
+            if self.settings.entity_tables and not any(c.fatal for c in result.chunks):
+                entities = load_entities(self.client, self.entities, account, run_id=run_id, clock=self.clock,
+                                         load_slot=self._load_slots)
+                result.entity_rows, result.entity_errors = entities.rows, entities.errors
         except Exception as exc:  # noqa: BLE001 - the account boundary: one account's fault stays its own
             result.error = _error_text(exc)
             result.retryable = is_retryable(exc)
             if not isinstance(exc, MetaAdsError):
                 log.error("account %s: unexpected fault", account.display_name, exc_info=exc)
-            if result.range is None:  # failed before the range was known: name the one asked for, in UTC
-                result.range = _requested_range(local_today(self.clock.now(), None), lookback, since, until)
+            if result.range is None:  # failed before the range was known: name the one planned, in UTC
+                result.range = self._fallback_range(account, lookback=lookback, deep=deep, since=since,
+                                                    until=until)
         finally:
             spent = _stats_since(self.client.stats(account), before)
             result.api_calls = spent.api_calls
@@ -156,40 +193,55 @@ class Pipeline:
         _log_result(result)
         return result
 
-    def _load_chunk(self, account: Account, chunk: DateRange, statuses: dict[str, str],
-                    currency: str | None, listener: ProgressListener) -> ChunkResult:
-        """Fetch and load one chunk; its result carries what this chunk alone cost."""
-        started, before = self.clock.monotonic(), self.client.stats(account)
+    # ------------------------------------------------------------------ which days (issue 10)
+
+    def _window(self, account: Account, today: date, timezone_name: str | None, *, lookback: int | None,
+                deep: bool, since: date | None, until: date | None, created: date | None = None) -> Window:
+        """Plan the account's range from its ledger (explicit bounds need no ledger)."""
+        entries = [] if since or until else self.warehouse.history(account, since=oldest_available_day(today))
+        policy = WindowPolicy(lookback_days=lookback or self.settings.lookback_days,
+                              deep_lookback_days=self.settings.deep_lookback_days,
+                              initial_history_days=self.settings.initial_history_days)
+        window = plan_window(today, entries, policy, timezone_name=timezone_name, deep=deep, since=since,
+                             until=until, created=created)
+        log.debug("account %s: %s window %s", account.display_name, window.kind, window.range)
+        return window
+
+    def _fallback_range(self, account: Account, *, lookback: int, deep: bool, since: date | None,
+                        until: date | None) -> DateRange:
+        """The range a run meant to fetch when the account failed before its time zone was known (UTC)."""
+        today = local_today(self.clock.now(), None)
         try:
-            counts = self._fetch_and_load(account, chunk, statuses, currency, listener)
-            status, error, fatal, retryable = LOADED, None, False, True
+            return self._window(account, today, None, lookback=lookback, deep=deep, since=since,
+                                until=until).range
+        except MetaAdsError:  # the ledger or the bounds themselves were at fault
+            return _requested_range(today, lookback, since, until)
+
+    def _load_chunk(self, account: Account, chunk: DateRange, statuses: dict[str, str],
+                    currency: str | None, listener: ProgressListener, run_id: str) -> ChunkResult:
+        """Fetch, reconcile and load one chunk; its result carries what this chunk alone cost.
+
+        Fetch, reconciliation (``RECONCILE``) and the ledger row written in the load's own transaction
+        live in :mod:`metaads.pipeline.chunk`.
+        """
+        started, before = self.clock.monotonic(), self.client.stats(account)
+        loader = ChunkLoader(self.client, self.warehouse, self.clock, mode=self.settings.reconcile,
+                             relative_tolerance=self.settings.reconcile_tolerance, load_slots=self._load_slots)
+
+        def costed(outcome: ChunkResult) -> ChunkResult:
+            spent = _stats_since(self.client.stats(account), before)
+            return replace(outcome, api_calls=spent.api_calls, throttled_s=spent.throttled_s,
+                           duration_s=self.clock.monotonic() - started)
+
+        try:
+            loaded = loader.load(account, chunk, statuses, currency, listener, run_id, costed)
         except Exception as exc:  # noqa: BLE001 - recorded as this chunk's failure
             if not isinstance(exc, MetaAdsError):
                 log.error("account %s %s: unexpected fault", account.display_name, chunk, exc_info=exc)
-            counts, status, retryable = (0, 0), FAILED, is_retryable(exc)
             fatal = isinstance(exc, MetaAdsError) and exc.action in _ACCOUNT_UNUSABLE
             error = (_FATAL_PREFIX if fatal else "") + _error_text(exc)
-        spent = _stats_since(self.client.stats(account), before)
-        return ChunkResult(chunk, status, ads_rows=counts[0], actions_rows=counts[1], error=error, fatal=fatal,
-                           retryable=retryable, api_calls=spent.api_calls, throttled_s=spent.throttled_s,
-                           duration_s=self.clock.monotonic() - started)
-
-    def _fetch_and_load(self, account: Account, chunk: DateRange, statuses: dict[str, str],
-                        currency: str | None, listener: ProgressListener) -> tuple[int, int]:
-        """Fetch one chunk completely, then replace its range; (ads rows, actions rows) loaded."""
-        with RowSpool() as spool:
-            for page in self.client.insights(account, chunk.since, chunk.until):
-                spool.extend(page)
-                listener.rows_fetched(account, len(page))
-                del page  # not held while the next page is fetched (memory: one page per account)
-            loaded_at = self.clock.now()
-            with self._load_slots:  # loads of different accounts: ACCOUNT_GROUP_SIZE at once
-                load = self.warehouse.replace_range(
-                    account, chunk.since, chunk.until,
-                    to_ads_rows(spool.rows(), campaign_status=statuses, currency=currency, loaded_at=loaded_at),
-                    to_actions_rows(spool.rows(), loaded_at=loaded_at),
-                )
-        return load.ads_rows, load.actions_rows
+            return costed(ChunkResult(chunk, FAILED, error=error, fatal=fatal, retryable=is_retryable(exc)))
+        return costed(replace(loaded, recorded=True))
 
     def _record(self, run_id: str, account: Account, chunk: ChunkResult) -> None:
         """One ledger row per chunk, with that chunk's own figures."""
@@ -201,7 +253,7 @@ class Pipeline:
     # ------------------------------------------------------------------ all accounts
 
     def run(self, accounts: Sequence[Account] | None = None, *, since: date | None = None,
-            until: date | None = None, lookback: int | None = None, trigger: str = "cli",
+            until: date | None = None, lookback: int | None = None, deep: bool = False, trigger: str = "cli",
             listener: ProgressListener | None = None) -> RunSummary:
         """Extract and load several accounts concurrently (each in its own thread)."""
         chosen = list(accounts) if accounts is not None else list(self.settings.accounts)
@@ -214,19 +266,54 @@ class Pipeline:
         # Every account in its own thread: one waiting for its quota holds no worker. ACCOUNT_GROUP_SIZE
         # bounds what it is meant to bound: API calls in flight (the client's call gate) and loads.
         workers = max(1, min(MAX_ACCOUNT_THREADS, len(chosen)))
+        previous_hook = self.client.session.on_wait
+        if listener is not None:
+            self.client.session.on_wait = _waits_to(listener, chosen)
         try:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="metaads-account") as pool:
                 futures = [pool.submit(self.extract_and_load, a, run_id=run_id, since=since, until=until,
-                                       lookback=lookback, listener=listener) for a in chosen]
+                                       lookback=lookback, deep=deep, listener=listener) for a in chosen]
                 results = [f.result() for f in futures]
         except BaseException:
             # Never leave the run "running": what did not report counts as failed.
             self.warehouse.finish_run(run_id, status=RunStatus.FAILED, accounts_failed=len(chosen))
             raise
+        finally:
+            self.client.session.on_wait = previous_hook
         failed = sum(1 for r in results if not r.ok)
         self.warehouse.finish_run(run_id, status=RunStatus.of(failed, results), accounts_failed=failed)
+        self.record_quality(run_id, chosen)
         return RunSummary(run_id=run_id, results=results, duration_s=self.clock.monotonic() - started,
                           token_checks=tokens or [])
+
+    # ------------------------------------------------------------------ data quality and verify (issue 10)
+
+    def record_quality(self, run_id: str, accounts: Sequence[Account] | None = None) -> None:
+        """Run and record the data-quality checks after a run; a failure is logged, never fails the run."""
+        from metaads.pipeline.verify import record_run_quality
+
+        try:
+            record_run_quality(self.warehouse, list(accounts or self.settings.accounts), run_id, self.clock)
+        except MetaAdsError as exc:
+            log.error("data-quality checks after run %s: %s", run_id, exc)
+
+    def verify(self, accounts: Sequence[Account] | None = None, *, since: date | None = None,
+               until: date | None = None) -> VerifyReport:
+        """``metaads verify``: Meta's account-level totals against the warehouse (and analytics) tables."""
+        from metaads.pipeline.verify import verify
+
+        if not self._initialised:
+            self.init_warehouse()
+        chosen = list(accounts) if accounts is not None else list(self.settings.accounts)
+        url = self.settings.analytics_url
+        target = create_engine_for(url, pool_size=2, variable="ANALYTICS_URL") if url else None
+        try:
+            return verify(self.client, self.warehouse, chosen, clock=self.clock, since=since, until=until,
+                          relative_tolerance=self.settings.reconcile_tolerance,
+                          analytics=(target, self.settings.analytics_schema) if target else None)
+        finally:
+            if target is not None:
+                target.dispose()
 
     # ------------------------------------------------------------------ operations
 
@@ -246,7 +333,10 @@ class Pipeline:
 
     def sync(self, *, full: bool = False, evolve: bool = False,
              analytics_url: str | None = None) -> SyncResult | None:
-        """Copy the warehouse views to the analytics database; None when ANALYTICS_URL is unset."""
+        """Copy the warehouse views to the analytics database; None when ANALYTICS_URL is unset.
+
+        With ``ENTITY_TABLES`` the entity views follow (:attr:`entity_sync` holds what they copied).
+        """
         from metaads.sync import SyncOptions, sync_analytics
 
         url = analytics_url or self.settings.analytics_url
@@ -256,8 +346,15 @@ class Pipeline:
         try:
             options = SyncOptions(full=full, evolve=evolve, retention_days=self.settings.retention_days,
                                   threads=self.settings.sync_threads, batch_rows=self.settings.sync_batch_rows)
-            return sync_analytics(self.warehouse_engine, self.settings.warehouse_schema, target,
-                                  self.settings.analytics_schema, options, clock=self.clock)
+            result = sync_analytics(self.warehouse_engine, self.settings.warehouse_schema, target,
+                                    self.settings.analytics_schema, options, clock=self.clock)
+            if self.settings.entity_tables:
+                from metaads.sync.entities import sync_entities
+
+                self.entity_sync = sync_entities(self.warehouse_engine, self.settings.warehouse_schema, target,
+                                                 self.settings.analytics_schema, full=full, evolve=evolve,
+                                                 clock=self.clock, batch_rows=self.settings.sync_batch_rows)
+            return result
         finally:
             target.dispose()
 
@@ -309,13 +406,33 @@ def _error_text(exc: BaseException) -> str:
     return redact_text(f"unexpected {type(exc).__name__}: {exc}")
 
 
+def _waits_to(listener: ProgressListener, accounts: Sequence[Account]) -> Callable[[str | None, datetime, str], None]:
+    """A Graph session wait hook that shows each account's wait as a progress stage."""
+    by_id = {account.id: account for account in accounts}
+
+    def waiting(account_id: str | None, until: datetime, why: str) -> None:
+        account = by_id.get(account_id or "")
+        if account is not None:
+            what = "quota" if why == "slowdown" else why
+            listener.stage(account, f"waiting for {what} until {until.astimezone(timezone.utc):%H:%M:%S} UTC")
+
+    return waiting
+
+
 def _stats_since(now: CallStats, before: CallStats) -> CallStats:
     """What was spent between two snapshots of one account's counters."""
     return CallStats(api_calls=now.api_calls - before.api_calls, throttled_s=now.throttled_s - before.throttled_s)
 
 
 def _status_of(result: AccountResult) -> AccountStatus:
-    loaded = [c for c in result.chunks if c.status == LOADED]
+    blocking = [c for c in result.chunks if c.blocking]
+    if blocking:  # RECONCILE=strict: rows that differ from Meta's totals fail the account; retrying now
+        # gives the same answer (the chunk was already fetched twice), so it is not retryable.
+        result.retryable = False
+        if result.error is None:
+            result.error = "; ".join(f"{c.range}: {c.error}" for c in blocking)
+        return FAILED
+    loaded = [c for c in result.chunks if c.ok]
     if result.error is None and result.chunks and len(loaded) == len(result.chunks):
         return LOADED
     if loaded:
@@ -328,7 +445,7 @@ def _status_of(result: AccountResult) -> AccountStatus:
 def _log_result(result: AccountResult) -> None:
     extra = {
         "account": result.account.display_name, "account_id": result.account.id,
-        "status": result.status, "range": str(result.range) if result.range else None,
+        "status": result.status, "range": str(result.range) if result.range else None, "window": result.window,
         "ads_rows": result.ads_rows, "actions_rows": result.actions_rows, "api_calls": result.api_calls,
         "throttled_s": round(result.throttled_s, 3), "duration_s": round(result.duration_s, 3),
         "error": result.error,

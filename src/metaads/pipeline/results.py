@@ -17,6 +17,8 @@ from metaads.statuses import AccountStatus
 LOADED = AccountStatus.LOADED
 PARTIAL = AccountStatus.PARTIAL
 FAILED = AccountStatus.FAILED
+#: Loaded, but the ad rows' sums differ from Meta's account-level totals (see docs/reconciliation.md).
+MISMATCH = AccountStatus.MISMATCH
 
 
 @dataclass
@@ -34,6 +36,12 @@ class AccountResult:
     error: str | None = None
     #: False when retrying later cannot help (token, permission or configuration must be fixed first).
     retryable: bool = True
+    #: Entity tables (ENTITY_TABLES): rows upserted per kind, and the error of each kind that failed.
+    entity_rows: dict[str, int] = field(default_factory=dict)
+    entity_errors: dict[str, str] = field(default_factory=dict)
+    #: Why the range was chosen (:class:`metaads.pipeline.window.WindowKind`: explicit, initial,
+    #: catch-up, deep, look-back); None when the account failed before it was planned.
+    window: str | None = None
 
     @property
     def ads_rows(self) -> int:
@@ -49,8 +57,13 @@ class AccountResult:
 
     @property
     def missing(self) -> list[DateRange]:
-        """Ranges that were not loaded (their previous data is untouched)."""
+        """Ranges that were not loaded (their previous data is untouched) or not reconciled."""
         return [c.range for c in self.chunks if c.status != LOADED]
+
+    @property
+    def mismatches(self) -> list[ChunkResult]:
+        """Chunks whose rows differ from Meta's account-level totals."""
+        return [c for c in self.chunks if c.status == MISMATCH]
 
     def to_xcom(self) -> dict[str, Any]:
         """A JSON-able dict (for Airflow XComs): no secrets, the account by id."""
@@ -61,6 +74,7 @@ class AccountResult:
             "ads_rows": self.ads_rows, "actions_rows": self.actions_rows, "api_calls": self.api_calls,
             "throttled_s": round(self.throttled_s, 3), "duration_s": round(self.duration_s, 3),
             "error": redact_text(self.error) if self.error else None, "retryable": self.retryable,
+            "window": str(self.window) if self.window else None,
         }
 
     @classmethod
@@ -74,7 +88,7 @@ class AccountResult:
                    chunks=[ChunkResult.from_xcom(c) for c in value.get("chunks", [])],
                    api_calls=int(value.get("api_calls", 0)), throttled_s=float(value.get("throttled_s", 0.0)),
                    duration_s=float(value.get("duration_s", 0.0)), error=value.get("error"),
-                   retryable=bool(value.get("retryable", True)))
+                   retryable=bool(value.get("retryable", True)), window=value.get("window"))
 
 
 @dataclass
@@ -115,6 +129,10 @@ class ProgressListener(Protocol):
 
     def rows_fetched(self, account: Account, rows: int) -> None: ...
 
+    def stage(self, account: Account, stage: str) -> None:
+        """The account entered a stage people should see (e.g. ``waiting for quota until 14:05``)."""
+        ...
+
     def account_finished(self, result: AccountResult) -> None: ...
 
 
@@ -125,6 +143,9 @@ class NullListener:
         return None
 
     def rows_fetched(self, account: Account, rows: int) -> None:
+        return None
+
+    def stage(self, account: Account, stage: str) -> None:
         return None
 
     def account_finished(self, result: AccountResult) -> None:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from metaads.database import describe_url, lock_key
 from metaads.errors import SyncError
 from metaads.warehouse.ledger import safe_error
+from metaads.warehouse.owner import Owner
 
 RUNNING = "running"
 SUCCESS = "success"
@@ -48,9 +49,11 @@ def last_watermark(conn: sa.Connection, syncs: sa.Table, target: str) -> int | N
     return None if value is None else int(value)
 
 
-def insert_sync(conn: sa.Connection, syncs: sa.Table, *, mode: str, target: str, now: datetime) -> int:
-    """Record a ``running`` sync; return its id."""
-    result = conn.execute(syncs.insert().values(started_at=now, status=RUNNING, mode=mode, target=target))
+def insert_sync(conn: sa.Connection, syncs: sa.Table, *, mode: str, target: str, now: datetime,
+                owner: Owner | None = None) -> int:
+    """Record a ``running`` sync (with its owner process, to tell a dead one later); return its id."""
+    result = conn.execute(syncs.insert().values(started_at=now, status=RUNNING, mode=mode, target=target,
+                                                heartbeat_at=now, **(owner.columns() if owner else {})))
     key = result.inserted_primary_key
     if key is None or key[0] is None:  # pragma: no cover - every supported dialect returns it
         raise sa.exc.InvalidRequestError("the database did not return the new sync id")

@@ -1,9 +1,12 @@
 """What a sync copies: the retention window and the (account, date range) slices to replace.
 
-Incremental: the ranges of ``metaads_account_runs`` rows with status ``loaded`` and an id above the
+Incremental: the ranges of ``metaads_account_runs`` rows with status ``loaded`` or ``mismatch`` (both
+changed the warehouse) and an id above the
 last successful sync's watermark, clipped to the window. Full (or first) sync: every account found in
-the warehouse view or the target, over the whole window. Overlapping ranges of one account are merged
-(runs re-load the same lookback days) and long ones are cut into chunks so the threads share the work.
+the warehouse view, and every retired account (account registry) still in the target, over the whole
+window; an account in the target that is neither in the views nor retired keeps its rows. Overlapping
+ranges of one account are merged (runs re-load the same lookback days) and long ones are cut into
+chunks so the threads share the work.
 Each slice is replaced atomically on its own.
 """
 
@@ -14,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+
+from metaads.warehouse.ledger import CHANGED_STATUSES
 
 INCREMENTAL = "incremental"
 FULL = "full"
@@ -97,7 +102,7 @@ def ledger_slices(conn: sa.Connection, account_runs: sa.Table, after: int, upto:
     """Ranges loaded by account runs with ``after < id <= upto``."""
     rows = conn.execute(
         sa.select(account_runs.c.account_id, account_runs.c.since, account_runs.c.until)
-        .where(account_runs.c.status == "loaded", account_runs.c.id > after, account_runs.c.id <= upto)
+        .where(account_runs.c.status.in_(CHANGED_STATUSES), account_runs.c.id > after, account_runs.c.id <= upto)
     )
     return [Slice(str(account), since, until) for account, since, until in rows]
 

@@ -56,6 +56,9 @@ from metaads.sync.writers import (
     choose_method,
     mysql_local_infile,
 )
+from metaads.warehouse.locking import lock_ledger
+from metaads.warehouse.owner import mark_abandoned, this_process
+from metaads.warehouse.registry import retired_account_ids
 from metaads.warehouse.schema import ledger_tables
 
 log = logging.getLogger("metaads.sync")
@@ -101,6 +104,9 @@ def _plan(control: sa.Connection, warehouse: sa.Engine, warehouse_schema: str | 
           pairs: Sequence[TargetPair], account_runs: sa.Table, *, mode: str, previous: int | None,
           start: date, today: date, slice_days: int) -> Plan:
     with _translated("reading the run ledger", warehouse):
+        # Under the ledger lock: every id up to the watermark is committed (loads hold the lock from
+        # their ledger insert to their commit), so no committed range can fall below it later.
+        lock_ledger(control, account_runs.schema)
         watermark = max_account_run_id(control, account_runs)
         ranges = ledger_slices(control, account_runs, previous, watermark) if previous is not None else []
         control.commit()
@@ -111,11 +117,19 @@ def _plan(control: sa.Connection, warehouse: sa.Engine, warehouse_schema: str | 
     with _translated("listing the warehouse accounts", warehouse), warehouse.connect() as conn:
         for pair in pairs:
             accounts |= accounts_in(conn, source_view(pair, warehouse_schema), start)
-    # Accounts only in the target (no longer configured) are emptied by a full sync.
+        retired = retired_account_ids(conn, warehouse_schema)
+    target_only: set[str] = set()
     with _translated("listing the analytics accounts", analytics), analytics.connect() as conn:
         for pair in pairs:
-            accounts |= accounts_in(conn, pair.table, start)
-    return build_plan(FULL, start, watermark, accounts=accounts, slice_days=slice_days, today=today)
+            target_only |= accounts_in(conn, pair.table, start) - accounts
+    # Only accounts retired in the registry (`metaads accounts retire`) leave the target: an account
+    # merely absent from the configuration that ran last keeps its rows (issue 10).
+    kept = sorted(target_only - retired)
+    if kept:
+        log.warning("accounts %s are in the analytics tables but not in the warehouse views and not retired: "
+                    "their rows are kept", ", ".join(kept))
+    return build_plan(FULL, start, watermark, accounts=accounts | (target_only & retired), slice_days=slice_days,
+                      today=today)
 
 
 def _run_slices(job: SliceJob, slices: Sequence[Slice], threads: int) -> SliceCounts:
@@ -210,7 +224,10 @@ def sync_analytics(
         with ledger.sync_lock(control, target):
             mode = FULL if full else INCREMENTAL
             with _translated("recording the sync start", warehouse_engine):
-                sync_id = ledger.insert_sync(control, syncs, mode=mode, target=target, now=clock.now())
+                for dead in mark_abandoned(control, syncs, "id", now=clock.now()):
+                    log.warning("sync %s was left running by a process that is gone: recorded as abandoned", dead)
+                sync_id = ledger.insert_sync(control, syncs, mode=mode, target=target, now=clock.now(),
+                                             owner=this_process())
                 previous = None if full else ledger.last_watermark(control, syncs, target)
                 control.commit()
             try:

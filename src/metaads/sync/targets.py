@@ -157,3 +157,8 @@ def ensure_targets(conn: sa.Connection, pairs: Sequence[TargetPair], *, evolve: 
             added.append(f"{table.name}.{name}")
             log.warning("added column %s to analytics table %s (--evolve)", name, table.fullname)
     return added
+
+
+def target_type(column: sa.Column[object]) -> sa.types.TypeEngine[Any]:
+    """The type a warehouse column gets in the analytics database (for targets defined elsewhere)."""
+    return _target_type(column)

@@ -1,8 +1,9 @@
 """Creating the warehouse: schema, per-account tables and indexes, the run ledger and the union views.
 
-Everything is generated from :mod:`metaads.warehouse.schema` for the connection's dialect. Views are
-only rewritten when the set of tables they cover differs from the configured accounts, so a run does
-not wait on readers of an unchanged view (``CREATE OR REPLACE VIEW`` takes an exclusive lock).
+Everything is generated from :mod:`metaads.warehouse.schema` for the connection's dialect. The views
+cover the account registry's active accounts; they are only rewritten when the set of tables they
+cover changes, so a run does not wait on readers of an unchanged view (``CREATE OR REPLACE VIEW``
+takes an exclusive lock).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from metaads.errors import WarehouseError
 from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS
 from metaads.warehouse.dictionary import apply_comments
-from metaads.warehouse.schema import ACTIONS_SUFFIX, ACTIONS_VIEW, ADS_VIEW
+from metaads.warehouse.schema import ACTIONS_VIEW, ADS_VIEW
 
 log = logging.getLogger("metaads.warehouse")
 
@@ -38,19 +39,27 @@ def check_columns(conn: sa.Connection, tables: Sequence[sa.Table]) -> None:
                 )
 
 
-def warn_orphans(conn: sa.Connection, schema: str | None, configured: set[str]) -> list[str]:
-    """Log a warning for each account table pair no longer configured; return their names."""
-    names = set(sa.inspect(conn).get_table_names(schema=schema))
-    orphans = sorted(
-        name for name in names
-        if name not in configured and not name.endswith(ACTIONS_SUFFIX) and f"{name}{ACTIONS_SUFFIX}" in names
-    )
-    for name in orphans:
-        log.warning(
-            "table %s and %s%s belong to no configured account: left untouched and excluded from %s/%s",
-            name, name, ACTIONS_SUFFIX, ADS_VIEW, ACTIONS_VIEW,
-        )
-    return orphans
+def add_ledger_columns(conn: sa.Connection, tables: Sequence[sa.Table]) -> list[str]:
+    """Add nullable ledger columns a ledger created by an older release lacks; return ``table.column`` added.
+
+    Ledger tables are ours (no user data shape depends on them), so they evolve in place instead of
+    failing like account tables do.
+    """
+    inspector = sa.inspect(conn)
+    added = []
+    for table in tables:
+        have = {column["name"] for column in inspector.get_columns(table.name, schema=table.schema)}
+        for column in table.columns:
+            if column.name in have or not column.nullable:
+                continue
+            kind = column.type.compile(dialect=conn.dialect)
+            name = conn.dialect.identifier_preparer.quote(column.name)
+            target = conn.dialect.identifier_preparer.format_table(table)
+            conn.exec_driver_sql(f"ALTER TABLE {target} ADD COLUMN {name} {kind}")
+            added.append(f"{table.name}.{column.name}")
+    if added:
+        log.info("ledger columns added: %s", ", ".join(added))
+    return added
 
 
 def _view_select(tables: Sequence[sa.Table], columns: Sequence[str]) -> sa.Select[tuple[object, ...]] | \
@@ -112,15 +121,26 @@ def ensure_view(conn: sa.Connection, name: str, schema: str | None, tables: Sequ
 
 def create_all(conn: sa.Connection, metadata: sa.MetaData, schema: str | None,
                ads: Sequence[sa.Table], actions: Sequence[sa.Table], ledger: Sequence[sa.Table]) -> None:
-    """Create missing tables and indexes, check existing ones, warn about orphans, refresh the views."""
+    """Create the schema and missing tables and indexes; check that existing account tables are complete."""
     if not ads:
         raise WarehouseError("no accounts configured: nothing to create")
     if schema is not None:
         conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
     metadata.create_all(conn, tables=[*ads, *actions, *ledger], checkfirst=True)
+    add_ledger_columns(conn, ledger)
     check_columns(conn, [*ads, *actions])
-    warn_orphans(conn, schema, {table.name for table in ads})
+
+
+def refresh_views(conn: sa.Connection, schema: str | None, ads: Sequence[sa.Table],
+                  actions: Sequence[sa.Table]) -> None:
+    """Point the union views at exactly ``ads`` / ``actions`` (the registry's active accounts)."""
+    if not ads:
+        raise WarehouseError("no active account in the registry: the views would be empty")
     for view, tables, columns in ((ADS_VIEW, ads, ADS_COLUMNS), (ACTIONS_VIEW, actions, ACTIONS_COLUMNS)):
         if ensure_view(conn, view, schema, tables, columns):
             log.info("view %s now covers %d account tables", view, len(tables))
-    apply_comments(conn, [*ads, *actions, *ledger], schema)
+
+
+def comment_all(conn: sa.Connection, schema: str | None, tables: Sequence[sa.Table]) -> None:
+    """Bring the PostgreSQL comments of ``tables`` and the union views up to date (after the views exist)."""
+    apply_comments(conn, tables, schema)

@@ -15,8 +15,12 @@ from metaads.accounts import Account
 from metaads.outcomes import ChunkResult
 from metaads.redact import redact_text
 from metaads.statuses import AccountStatus, RunStatus
+from metaads.warehouse.owner import Owner
 
 RUN_STATUSES = frozenset(status.value for status in RunStatus)
+#: ``metaads_account_runs.status`` values whose range changed the warehouse (the sync copies them).
+#: ``mismatch``: loaded (all days, or the days reconciliation let through) but not equal to Meta's totals.
+CHANGED_STATUSES = (AccountStatus.LOADED.value, AccountStatus.MISMATCH.value)
 MAX_ERROR_CHARS = 4000
 
 
@@ -28,11 +32,13 @@ def safe_error(error: str | None) -> str | None:
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
 
 
-def insert_run(conn: sa.Connection, runs: sa.Table, *, trigger: str, accounts: int, now: datetime) -> str:
+def insert_run(conn: sa.Connection, runs: sa.Table, *, trigger: str, accounts: int, now: datetime,
+               owner: Owner | None = None) -> str:
     """Insert a ``running`` run; return its new id."""
     run_id = str(uuid.uuid4())
     conn.execute(runs.insert().values(run_id=run_id, started_at=now, status=RunStatus.RUNNING.value, trigger=trigger,
-                                      accounts=accounts, accounts_failed=0))
+                                      accounts=accounts, accounts_failed=0, heartbeat_at=now,
+                                      **(owner.columns() if owner else {})))
     return run_id
 
 

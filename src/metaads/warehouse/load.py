@@ -6,7 +6,7 @@ range, the row iterators themselves, the ``before_commit`` hook) rolls everythin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,6 +33,10 @@ class LoadResult:
     duration_s: float
     deleted_ads_rows: int = 0
     deleted_actions_rows: int = 0
+    #: The days actually replaced when the load was limited to some days of its range (None: all).
+    replaced_days: frozenset[date] | None = None
+    #: The ``metaads_account_runs`` id written in the load's own transaction (None: not recorded there).
+    ledger_id: int | None = None
 
 
 def _in_range(rows: Iterable[Row], table: sa.Table, account_id: str, since: date, until: date,
@@ -49,21 +53,33 @@ def _in_range(rows: Iterable[Row], table: sa.Table, account_id: str, since: date
         yield row
 
 
+def _on_days(rows: Iterable[Row], days: Collection[date] | None, date_index: int) -> Iterable[Row]:
+    # Rows of days the load keeps (reconciliation chose the stored rows) are skipped, not refused.
+    if days is None:
+        return rows
+    return (row for row in rows if row[date_index] in days)
+
+
 def replace_rows(conn: sa.Connection, ads: sa.Table, actions: sa.Table, *, account_id: str, since: date,
                  until: date, ads_rows: Iterable[Row], actions_rows: Iterable[Row], use_copy: bool,
                  batch_rows: int, before_commit: Callable[[], None] | None = None,
-                 ) -> tuple[int, int, int, int]:
+                 days: Collection[date] | None = None) -> tuple[int, int, int, int]:
     """Delete the range from both tables and insert the new rows on ``conn`` (already in a transaction).
 
+    With ``days``, only those days of the range are deleted and loaded; the others keep their rows.
     Returns (ads inserted, actions inserted, ads deleted, actions deleted).
     """
     deleted = []
     for table in (ads, actions):
-        result = conn.execute(sa.delete(table).where(table.c.account_id == account_id,
-                                                     table.c.date.between(since, until)))
+        if days is not None and not days:
+            deleted.append(0)
+            continue
+        when = table.c.date.between(since, until) if days is None else table.c.date.in_(sorted(days))
+        result = conn.execute(sa.delete(table).where(table.c.account_id == account_id, when))
         deleted.append(result.rowcount)
-    checked_ads = _in_range(ads_rows, ads, account_id, since, until, _ADS_DATE)
-    checked_actions = _in_range(actions_rows, actions, account_id, since, until, _ACTIONS_DATE)
+    checked_ads = _on_days(_in_range(ads_rows, ads, account_id, since, until, _ADS_DATE), days, _ADS_DATE)
+    checked_actions = _on_days(_in_range(actions_rows, actions, account_id, since, until, _ACTIONS_DATE), days,
+                               _ACTIONS_DATE)
     if use_copy:
         n_ads = copy_rows(conn, ads, checked_ads)
         n_actions = copy_rows(conn, actions, checked_actions)

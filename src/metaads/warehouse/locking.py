@@ -40,3 +40,15 @@ def write_transaction(engine: sa.Engine, *lock_parts: str,
         except BaseException:
             conn.rollback()
             raise
+
+
+def lock_ledger(conn: sa.Connection, schema: str | None) -> None:
+    """Take the ledger's transaction-scoped lock on ``conn`` (PostgreSQL; held until commit or rollback).
+
+    Whoever inserts a ``metaads_account_runs`` row takes it just before the insert and keeps it until
+    its transaction commits, so ledger ids commit in id order even when loads of different accounts
+    commit in parallel. The sync reads its watermark (the highest id) under the same lock: every id
+    at or below it is committed, none can appear later. SQLite has a single writer anyway.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key("ledger", schema or ""))))

@@ -8,7 +8,11 @@ match them. The analytics sync builds its targets from the same
 column factories, so the three always agree.
 
 The run ledger (``metaads_runs``, ``metaads_account_runs``, ``metaads_syncs``) records what every run
-loaded; the incremental sync reads it to know which (account, date range) slices changed.
+loaded; the incremental sync reads it to know which (account, date range) slices changed. The account
+registry (``metaads_accounts``) lists every account table the warehouse holds; the union views cover its
+active (not retired) accounts, whatever configuration ran last.
+``metaads_chunk_days`` keeps, per loaded chunk and day, Meta's account-level totals next to what the
+warehouse holds after the load (reconciliation); ``metaads_quality`` the data-quality checks of each run.
 ``metaads_throttle`` holds the rate-limit state every worker shares (:mod:`metaads.warehouse.throttle`).
 Every metaads table starts with :data:`RESERVED_PREFIX`; account tables may not.
 """
@@ -141,12 +145,13 @@ def ledger_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[
                   comment="when the run started (UTC)"),
         sa.Column("finished_at", sa.DateTime(timezone=True),
                   comment="when the run ended (UTC); NULL while running"),
-        sa.Column("status", sa.String(16), nullable=False, comment="running | success | partial | failed"),
+        sa.Column("status", sa.String(16), nullable=False, comment="running | success | partial | failed | abandoned"),
         sa.Column("trigger", sa.String(32), comment="cli | airflow | demo | bench"),
         sa.Column("accounts", sa.Integer,
                   comment="accounts the run was asked to load"),
         sa.Column("accounts_failed", sa.Integer,
                   comment="accounts that did not load completely"),
+        *_owner_columns(),
         comment="One row per pipeline run (metaads ledger)",
         schema=schema,
     )
@@ -164,7 +169,7 @@ def ledger_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[
                   comment="first day of the range (account time zone)"),
         sa.Column("until", sa.Date, nullable=False,
                   comment="last day of the range (account time zone)"),
-        sa.Column("status", sa.String(16), nullable=False, comment="loaded | failed | skipped"),
+        sa.Column("status", sa.String(16), nullable=False, comment="loaded | mismatch | failed | skipped"),
         sa.Column("ads_rows", sa.BigInteger, nullable=False, default=0,
                   comment="ads rows loaded for the range"),
         sa.Column("actions_rows", sa.BigInteger, nullable=False, default=0,
@@ -189,7 +194,7 @@ def ledger_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[
                   comment="when the sync started (UTC)"),
         sa.Column("finished_at", sa.DateTime(timezone=True),
                   comment="when the sync ended (UTC); NULL while running"),
-        sa.Column("status", sa.String(16), nullable=False, comment="running | success | failed"),
+        sa.Column("status", sa.String(16), nullable=False, comment="running | success | failed | abandoned"),
         sa.Column("mode", sa.String(16), nullable=False, comment="incremental | full"),
         sa.Column("target", sa.String(200), comment="analytics URL without password"),
         sa.Column("watermark", sa.Integer,
@@ -202,10 +207,77 @@ def ledger_tables(metadata: sa.MetaData, *, schema: str | None = None) -> tuple[
                   comment="seconds the sync took"),
         sa.Column("error", sa.Text,
                   comment="why the sync failed (never contains secrets)"),
+        *_owner_columns(),
         comment="One row per analytics sync, with its watermark (metaads ledger)",
         schema=schema,
     )
     return runs, account_runs, syncs
+
+
+def _owner_columns() -> list[sa.Column[object]]:
+    # Who runs a ``running`` row: a later run or sync (or ``verify``) marks it ``abandoned`` when that
+    # process is gone (same host) or its heartbeat is stale (another host). Nullable: added to old ledgers.
+    return [
+        sa.Column("owner_host", sa.String(255), comment="host name of the process running it (NULL: no single owner)"),
+        sa.Column("owner_pid", sa.Integer, comment="pid of the process running it"),
+        sa.Column("owner_started", sa.String(64), comment="the owner process's start time (pid reuse check)"),
+        sa.Column("heartbeat_at", sa.DateTime(timezone=True),
+                  comment="last sign of life (UTC): the start, then every chunk recorded"),
+    ]
+
+
+def chunk_days_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
+    """``metaads_chunk_days``: per loaded chunk (a ``metaads_account_runs`` row) and day, Meta's account-level
+    totals (``api_*``), the sums of Meta's ad-level answer (``answer_*``) and the warehouse's sums after
+    the load (``loaded_*``: the answer where it replaced the day, else the rows kept).
+
+    Written in the chunk's load transaction, so ``SELECT matches ... WHERE account_id = X AND date = D
+    ORDER BY ledger_id DESC`` answers "did account X match on day D" for the last load of that day.
+    """
+    columns: list[sa.Column[object]] = [
+        sa.Column("ledger_id", sa.Integer, primary_key=True, comment="the chunk (metaads_account_runs.id)"),
+        sa.Column("date", sa.Date, primary_key=True, comment="the day (account time zone)"),
+        sa.Column("account_id", ID, nullable=False, comment="ad account id, digits only"),
+    ]
+    whose = {"api": "Meta's account-level total", "answer": "sum of Meta's ad-level answer",
+             "loaded": "sum of the rows the warehouse holds after the load"}
+    for prefix, what in whose.items():
+        columns += [
+            sa.Column(f"{prefix}_spend", MONEY, nullable=False, comment=f"spend: {what}"),
+            sa.Column(f"{prefix}_impressions", sa.BigInteger, nullable=False, comment=f"impressions: {what}"),
+            sa.Column(f"{prefix}_clicks", sa.BigInteger, nullable=False, comment=f"clicks: {what}"),
+            sa.Column(f"{prefix}_inline_link_clicks", sa.BigInteger, nullable=False,
+                      comment=f"inline link clicks: {what}"),
+        ]
+    columns += [
+        sa.Column("answer_rows", sa.BigInteger, nullable=False, comment="ad rows in Meta's answer for the day"),
+        sa.Column("loaded_rows", sa.BigInteger, nullable=False, comment="ad rows the warehouse holds for the day"),
+        sa.Column("replaced", sa.Boolean, nullable=False, comment="false: the stored rows were kept"),
+        sa.Column("matches", sa.Boolean, nullable=False, comment="loaded_* equal api_* within the tolerance"),
+    ]
+    return sa.Table("metaads_chunk_days", metadata, *columns,
+                    sa.Index("ix_metaads_chunk_days_account_date", "account_id", "date"),
+                    comment="Reconciliation per loaded chunk and day: Meta's account totals vs rows (metaads ledger)",
+                    schema=schema)
+
+
+def quality_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
+    """``metaads_quality``: one row per data-quality check and account, after each run (and ``verify``)."""
+    return sa.Table(
+        "metaads_quality", metadata,
+        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True, comment="check id"),
+        sa.Column("run_id", sa.String(36), comment="the run checked; NULL for metaads verify"),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False, comment="when it was checked (UTC)"),
+        sa.Column("check_name", sa.String(64), nullable=False,
+                  comment="duplicate_unique_id | negative_metrics | orphan_actions | api_spend_no_rows | freshness"),
+        sa.Column("account_id", ID, comment="ad account id, digits only"),
+        sa.Column("value", sa.BigInteger,
+                  comment="offending rows or days (freshness: days since the last loaded day)"),
+        sa.Column("detail", sa.Text, comment="e.g. the first offending days"),
+        sa.Column("ok", sa.Boolean, nullable=False, comment="the check passed"),
+        comment="Data-quality checks after each run and each metaads verify (metaads ledger)",
+        schema=schema,
+    )
 
 
 def throttle_table(metadata: sa.MetaData, schema: str | None = None) -> sa.Table:
@@ -255,4 +327,30 @@ def token_checks_table(metadata: sa.MetaData, *, schema: str | None = None) -> s
         sa.Column("problems", sa.Text, comment="what a person must fix, one per line; empty when healthy"),
         comment="Daily health check of every access token, by fingerprint (metaads)",
         schema=schema,
+    )
+
+
+REGISTRY_TABLE = "metaads_accounts"
+ACTIVE = "active"
+RETIRED = "retired"
+
+
+def registry_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
+    """``metaads_accounts``: one row per account table pair; the views cover the ``active`` ones."""
+    return sa.Table(
+        REGISTRY_TABLE, metadata,
+        sa.Column("table_name", sa.String(63), primary_key=True,
+                  comment="the account's ads table (its actions table adds _actions)"),
+        sa.Column("account_id", ID, comment="ad account id, digits only; NULL only for an adopted empty table"),
+        sa.Column("label", NAME, comment="label from META_ACCOUNTS when last configured"),
+        sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False,
+                  comment="when the account was first registered (UTC)"),
+        sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False,
+                  comment="last time a run or init-db had the account in META_ACCOUNTS (UTC)"),
+        sa.Column("status", sa.String(16), nullable=False,
+                  comment="active (in the union views) | retired (metaads accounts retire)"),
+        sa.Column("retired_at", sa.DateTime(timezone=True), comment="when it was retired (UTC); NULL while active"),
+        schema=schema,
+        comment="Account registry: every account table pair the warehouse holds; the union views cover the "
+                "active ones, whatever META_ACCOUNTS ran last",
     )

@@ -1,0 +1,206 @@
+"""Fetching, reconciling and loading one chunk (an account's date range), recorded in the same transaction.
+
+``RECONCILE`` (docs/reconciliation.md):
+
+- ``off``: fetch the ad rows, replace the range.
+- ``warn``: also ask Meta for the account-level daily totals of the range and compare them with the
+  ad rows' sums (taken while the rows enter the spool). A mismatch is loaded and recorded as
+  ``mismatch``; only days the answer leaves empty while rows are stored and Meta's totals are not empty
+  keep their rows.
+- ``strict``: on a mismatch re-fetch once; if it still differs, replace only the days where the new
+  answer is at least as close to Meta's totals as the stored rows (no day gets worse), record
+  ``mismatch`` and fail the account.
+
+In every mode the chunk's ledger row (and, when reconciling, its per-day totals) is written inside the
+load's transaction: data and record commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack, nullcontext
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from metaads.accounts import Account
+from metaads.clock import Clock
+from metaads.dates import DateRange
+from metaads.graph import GraphClient
+from metaads.outcomes import ChunkResult
+from metaads.pipeline.results import LOADED, MISMATCH, ProgressListener
+from metaads.pipeline.spool import RowSpool
+from metaads.reconcile.compare import (
+    OFF,
+    STRICT,
+    ChunkCheck,
+    Tolerance,
+    check_days,
+    days_not_confirmed_empty,
+    days_to_replace,
+    merged,
+)
+from metaads.reconcile.fetch import account_totals
+from metaads.reconcile.totals import EMPTY, DayTotals, TotalsByDay
+from metaads.transform import to_actions_rows, to_ads_rows
+from metaads.warehouse import Warehouse
+from metaads.warehouse.load import LoadResult
+
+log = logging.getLogger("metaads.pipeline")
+
+#: Completes the chunk's record at record time with what the chunk cost so far (API calls, time).
+Costed = Callable[[ChunkResult], ChunkResult]
+
+
+@dataclass
+class _Fetched:
+    spool: RowSpool
+    sums: TotalsByDay
+
+
+def chunk_days(chunk: DateRange) -> list[date]:
+    return [chunk.since + timedelta(days=i) for i in range(chunk.days)]
+
+
+class ChunkLoader:
+    """Loads chunks of one run with one reconciliation mode and tolerance."""
+
+    def __init__(self, client: GraphClient, warehouse: Warehouse, clock: Clock, *, mode: str,
+                 relative_tolerance: str = "0.001", load_slots: AbstractContextManager[object] | None = None) -> None:
+        self.client = client
+        #: Held around each load: loads of different accounts run ``ACCOUNT_GROUP_SIZE`` at once.
+        self.load_slots: AbstractContextManager[object] = load_slots or nullcontext()
+        self.warehouse = warehouse
+        self.clock = clock
+        self.mode = mode
+        self.relative_tolerance = relative_tolerance
+
+    def _fetch(self, stack: ExitStack, account: Account, chunk: DateRange, listener: ProgressListener) -> _Fetched:
+        spool = stack.enter_context(RowSpool())
+        sums = TotalsByDay()
+        listener.stage(account, f"fetching {chunk}")
+        for page in self.client.insights(account, chunk.since, chunk.until):
+            spool.extend(sums.watch(page))
+            listener.rows_fetched(account, len(page))
+            del page  # not held while the next page is fetched (memory: one page per account)
+        return _Fetched(spool, sums)
+
+    def load(self, account: Account, chunk: DateRange, statuses: dict[str, str], currency: str | None,
+             listener: ProgressListener, run_id: str, costed: Costed) -> ChunkResult:
+        """Fetch, (reconcile,) load and record one chunk.
+
+        Raises:
+            MetaAdsError: a fetch or the load failed; nothing of the chunk was written or recorded.
+        """
+        with ExitStack() as stack:
+            fetched = self._fetch(stack, account, chunk, listener)
+            if self.mode == OFF:
+                base = ChunkResult(chunk, LOADED)
+                listener.stage(account, "loading")
+                load = self._write(account, chunk, fetched, statuses, currency, None, None, base, run_id, costed)
+                return replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
+            days = chunk_days(chunk)
+            tolerance = Tolerance.for_currency(currency, self.relative_tolerance)
+            listener.stage(account, "reconciling")
+            api = account_totals(self.client, account, chunk.since, chunk.until)
+            first = check_days(days, api, fetched.sums.days, tolerance)
+            again = None
+            if not first.ok and self.mode == STRICT:
+                again = f"ad rows differ from Meta's account totals ({first.summary()})"
+            elif first.ok and self._would_empty(account, chunk, days, fetched.sums.days):
+                # Both levels answered "nothing" for days that have rows; an empty answer can be a fault at
+                # either level, so deleting stored rows takes a second answer saying the same.
+                again = "Meta's answers are empty for days with stored rows"
+            if again is not None:
+                log.warning("account %s %s: %s; fetching again", account.display_name, chunk, again)
+                fetched = self._fetch(stack, account, chunk, listener)
+                api = account_totals(self.client, account, chunk.since, chunk.until)
+                first = check_days(days, api, fetched.sums.days, tolerance)
+            new = fetched.sums.days
+            if first.ok:
+                status = LOADED
+
+                def choose(stored: dict[date, DayTotals]) -> set[date] | None:
+                    return None
+            elif self.mode == STRICT:
+                status = MISMATCH
+
+                def choose(stored: dict[date, DayTotals]) -> set[date] | None:
+                    return days_to_replace(days, api, new, stored, tolerance)
+            else:
+                status = MISMATCH
+
+                def choose(stored: dict[date, DayTotals]) -> set[date] | None:
+                    return set(days) - days_not_confirmed_empty(days, api, new, stored)
+            outcome: list[ChunkCheck] = []
+            if status == LOADED:
+                base = ChunkResult(chunk, LOADED)
+            else:
+                blocking = self.mode == STRICT  # fetched twice already: retrying now gives the same answer
+                base = ChunkResult(chunk, MISMATCH, mismatch_days=len(first.bad_days), blocking=blocking,
+                                   retryable=not blocking,
+                                   error=f"reconciliation: ad-level rows differ from Meta's account totals: "
+                                         f"{first.summary()}")
+            listener.stage(account, "loading")
+            load = self._write(account, chunk, fetched, statuses, currency, _Choice(choose), (days, api, tolerance),
+                               base, run_id, costed, outcome)
+        result = replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
+        listener.stage(account, "reconciled" if status == LOADED else "mismatch")
+        if status == LOADED:
+            return result
+        kept = [d.day.isoformat() for d in outcome[0].days if not d.replaced]
+        if kept:
+            shown = ", ".join(kept[:5]) + ("..." if len(kept) > 5 else "")
+            result = replace(result, error=f"{result.error} (stored rows kept on {len(kept)} days: {shown})")
+        log.warning("account %s %s: %s", account.display_name, chunk, result.error)
+        return result
+
+    def _would_empty(self, account: Account, chunk: DateRange, days: list[date],
+                     new: dict[date, DayTotals]) -> bool:
+        """Whether loading ``new`` would delete stored rows (days without rows in the answer that have some)."""
+        empty = [day for day in days if new.get(day, EMPTY).rows == 0]
+        if not empty:
+            return False
+        stored = self.warehouse.stored_totals(account, chunk.since, chunk.until)
+        return any(stored.get(day, EMPTY).rows > 0 for day in empty)
+
+    def _write(self, account: Account, chunk: DateRange, fetched: _Fetched, statuses: dict[str, str],
+               currency: str | None, choice: _Choice | None,
+               reconcile: tuple[list[date], dict[date, DayTotals], Tolerance] | None, base: ChunkResult,
+               run_id: str, costed: Costed, outcome: list[ChunkCheck] | None = None) -> LoadResult:
+        loaded_at = self.clock.now()
+
+        def record(conn: sa.Connection, load: LoadResult) -> int:
+            check = None
+            if reconcile is not None and choice is not None:
+                days, api, tolerance = reconcile
+                replaced = set(days) if load.replaced_days is None else set(load.replaced_days)
+                after = merged(days, replaced, fetched.sums.days, choice.stored)
+                check = check_days(days, api, after, tolerance, replaced, answer=fetched.sums.days)
+                if outcome is not None:
+                    outcome.append(check)
+            entry = costed(replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows))
+            return self.warehouse.record_chunk(conn, run_id, account, entry, check)
+
+        rows = fetched.spool.rows
+        with self.load_slots:
+            return self.warehouse.replace_range(
+                account, chunk.since, chunk.until,
+                to_ads_rows(rows(), campaign_status=statuses, currency=currency, loaded_at=loaded_at),
+                to_actions_rows(rows(), loaded_at=loaded_at),
+                choose_days=choice, record=record,
+            )
+
+
+class _Choice:
+    """The day chooser handed to the warehouse; keeps the stored sums it was shown for the record."""
+
+    def __init__(self, choose: Callable[[dict[date, DayTotals]], set[date] | None]) -> None:
+        self._choose = choose
+        self.stored: dict[date, DayTotals] = {}
+
+    def __call__(self, stored: dict[date, DayTotals]) -> set[date] | None:
+        self.stored = stored
+        return self._choose(stored)

@@ -1,0 +1,264 @@
+"""Entity tables: campaigns, ad sets, ads and creatives of every account, upserted by id.
+
+Per account ``<table>_campaigns``, ``<table>_adsets``, ``<table>_ads``, ``<table>_creatives`` (columns:
+:mod:`metaads.transform.entities`), union views ``vw_graph_<kind>`` and the load ledger
+``metaads_entity_loads`` (one row per account and kind per run: the incremental loads start from the
+last successful one's ``started_at``). Rows are never deleted: an object deleted in Ads Manager keeps its
+row, with ``effective_status`` DELETED once Meta reports it so.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from metaads.accounts import Account
+from metaads.clock import Clock, SystemClock
+from metaads.database import DRIVER_ERRORS, translate
+from metaads.errors import LoadError
+from metaads.transform.entities import ENTITY_KINDS, INTEGER, JSON, TIME, EntityKind
+from metaads.warehouse import ddl
+from metaads.warehouse.ledger import safe_error
+from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, write_transaction
+from metaads.warehouse.schema import ID, NAME
+
+log = logging.getLogger("metaads.warehouse")
+
+ENTITY_LOADS = "metaads_entity_loads"
+ENTITY_SYNCS = "metaads_entity_syncs"
+FULL, INCREMENTAL = "full", "incremental"
+LOADED, FAILED = "loaded", "failed"
+# Longest suffix an account table name gets from the entity tables ("_campaigns", "_creatives").
+ENTITY_SUFFIXES: tuple[str, ...] = tuple(f"_{kind.name}" for kind in ENTITY_KINDS)
+BATCH_ROWS = 1000
+
+# Columns that hold more than an enum or an id; the rest of the text columns are short codes.
+_WIDE = {"name": NAME, "title": NAME, "body": sa.UnicodeText(), "link_url": sa.UnicodeText(),
+         "image_url": sa.UnicodeText(), "thumbnail_url": sa.UnicodeText()}
+_IDS = {"id", "account_id", "campaign_id", "adset_id", "creative_id", "video_id"}
+
+
+def view_name(kind: EntityKind) -> str:
+    """``vw_graph_campaigns``, ``vw_graph_adsets``, ``vw_graph_ad_details`` (``vw_graph_ads`` is the insights'),
+    ``vw_graph_creatives``."""
+    return f"vw_graph_{kind.union_name}"
+
+
+def table_name(account: Account, kind: EntityKind) -> str:
+    return f"{account.table}_{kind.name}"
+
+
+def entity_columns(kind: EntityKind) -> list[sa.Column[Any]]:
+    """Fresh columns of ``kind``'s tables (the analytics targets build theirs from these too)."""
+    columns: list[sa.Column[Any]] = []
+    for column in kind.columns:
+        kind_type: sa.types.TypeEngine[Any]
+        if column.name in _IDS:
+            kind_type = ID
+        elif column.kind == INTEGER:
+            kind_type = sa.BigInteger()
+        elif column.kind == TIME:
+            kind_type = sa.DateTime(timezone=True)
+        elif column.kind == JSON:
+            kind_type = sa.UnicodeText()
+        else:
+            kind_type = _WIDE.get(column.name, sa.String(64))
+        columns.append(sa.Column(column.name, kind_type, primary_key=column.name == "id",
+                                 nullable=column.name not in ("id", "account_id", "loaded_at")))
+    return columns
+
+
+def entity_table(metadata: sa.MetaData, kind: EntityKind, name: str, *, schema: str | None = None) -> sa.Table:
+    indexes = [sa.Index(f"ix_{name}_updated", "updated_time")] if "updated_time" in kind.column_names else []
+    return sa.Table(name, metadata, *entity_columns(kind), *indexes, schema=schema)
+
+
+def entity_loads_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
+    """``metaads_entity_loads``: what each run's entity load of one account and kind did."""
+    return sa.Table(
+        ENTITY_LOADS, metadata,
+        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+        sa.Column("run_id", sa.String(36), nullable=False),
+        sa.Column("account_id", ID, nullable=False),
+        sa.Column("table_name", sa.String(63), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False, comment="campaigns | adsets | ads | creatives"),
+        sa.Column("mode", sa.String(16), nullable=False, comment="full | incremental"),
+        sa.Column("status", sa.String(16), nullable=False, comment="loaded | failed"),
+        sa.Column("updated_after", sa.DateTime(timezone=True),
+                  comment="the updated_time filter used (NULL: full listing)"),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False,
+                  comment="when the listing started: the next incremental load asks from here"),
+        sa.Column("rows", sa.BigInteger, nullable=False, default=0),
+        sa.Column("api_calls", sa.Integer, nullable=False, default=0),
+        sa.Column("duration_s", sa.Float, nullable=False, default=0.0),
+        sa.Column("error", sa.Text, comment="never contains secrets"),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Index("ix_metaads_entity_loads_account_kind", "account_id", "kind", "status"),
+        schema=schema,
+    )
+
+
+def entity_syncs_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
+    """``metaads_entity_syncs``: each copy of the entity views to an analytics target."""
+    return sa.Table(
+        ENTITY_SYNCS, metadata,
+        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True)),
+        sa.Column("status", sa.String(16), nullable=False, comment="running | success | failed"),
+        sa.Column("mode", sa.String(16), nullable=False, comment="incremental | full"),
+        sa.Column("target", sa.String(200), comment="analytics URL without password"),
+        sa.Column("watermark", sa.Integer, comment="highest metaads_entity_loads.id covered by this sync"),
+        sa.Column("rows", sa.BigInteger),
+        sa.Column("error", sa.Text),
+        schema=schema,
+    )
+
+
+@dataclass(frozen=True)
+class EntityLoad:
+    """One ``metaads_entity_loads`` row to write."""
+
+    run_id: str
+    account: Account
+    kind: EntityKind
+    mode: str
+    status: str
+    started_at: datetime
+    updated_after: datetime | None = None
+    rows: int = 0
+    api_calls: int = 0
+    duration_s: float = 0.0
+    error: str | None = None
+
+
+class EntityStore:
+    """The entity tables, views and load ledger of one warehouse."""
+
+    def __init__(self, engine: sa.Engine, schema: str | None, *, clock: Clock | None = None,
+                 busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> None:
+        self.engine = engine
+        self.schema = None if engine.dialect.name == "sqlite" else schema
+        self.clock: Clock = clock or SystemClock()
+        self.busy_timeout_s = busy_timeout_s
+        self._metadata = sa.MetaData()
+        self._lock = threading.Lock()
+        self._tables: dict[str, sa.Table] = {}
+        self.loads = entity_loads_table(self._metadata, schema=self.schema)
+        self.syncs = entity_syncs_table(self._metadata, schema=self.schema)
+
+    def table(self, account: Account, kind: EntityKind) -> sa.Table:
+        name = table_name(account, kind)
+        with self._lock:
+            found = self._tables.get(name)
+            if found is None:
+                found = self._tables[name] = entity_table(self._metadata, kind, name, schema=self.schema)
+            return found
+
+    def init(self, accounts: Sequence[Account]) -> None:
+        """Create missing entity tables and the load ledger; point the views at ``accounts``' tables."""
+        by_kind = {kind.name: [self.table(account, kind) for account in accounts] for kind in ENTITY_KINDS}
+        try:
+            with write_transaction(self.engine, "init", self.schema or "",
+                                   busy_timeout_s=self.busy_timeout_s) as conn:
+                tables = [t for group in by_kind.values() for t in group]
+                self._metadata.create_all(conn, tables=[*tables, self.loads, self.syncs], checkfirst=True)
+                ddl.check_columns(conn, tables)
+                for kind in ENTITY_KINDS:
+                    if by_kind[kind.name] and ddl.ensure_view(conn, view_name(kind), self.schema,
+                                                              by_kind[kind.name], kind.column_names):
+                        log.info("view %s now covers %d account tables", view_name(kind), len(accounts))
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, "creating the entity tables", self.engine) from exc
+
+    # ------------------------------------------------------------------ loading
+
+    def upsert(self, account: Account, kind: EntityKind, rows: Iterable[tuple[Any, ...]]) -> int:
+        """Insert or update ``rows`` (in ``kind.columns`` order) by id, in one transaction; rows counted.
+
+        Raises:
+            LoadError: the database failed; the table is as before.
+        """
+        table = self.table(account, kind)
+        names = kind.column_names
+        count = 0
+        try:
+            with write_transaction(self.engine, "entities", self.schema or "", table.name,
+                                   busy_timeout_s=self.busy_timeout_s) as conn:
+                batch: list[dict[str, Any]] = []
+                for row in rows:
+                    batch.append(dict(zip(names, row, strict=True)))
+                    if len(batch) >= BATCH_ROWS:
+                        count += _upsert_batch(conn, table, batch)
+                        batch = []
+                if batch:
+                    count += _upsert_batch(conn, table, batch)
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, f"upserting {table.name}", self.engine, LoadError) from exc
+        return count
+
+    # ------------------------------------------------------------------ ledger
+
+    def last_loaded(self, account: Account, kind: EntityKind, *, mode: str | None = None) -> datetime | None:
+        """``started_at`` of the last successful load of the account's ``kind`` (of ``mode`` if given)."""
+        loads = self.loads
+        query = sa.select(sa.func.max(loads.c.started_at)).where(
+            loads.c.account_id == account.id, loads.c.table_name == account.table, loads.c.kind == kind.name,
+            loads.c.status == LOADED)
+        if mode is not None:
+            query = query.where(loads.c.mode == mode)
+        try:
+            with self.engine.connect() as conn:
+                value = conn.execute(query).scalar()
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, "reading the entity load ledger", self.engine) from exc
+        return _aware(value)
+
+    def record(self, entry: EntityLoad) -> int:
+        """Write one ledger row; its id."""
+        try:
+            with write_transaction(self.engine, "ledger", self.schema or "",
+                                   busy_timeout_s=self.busy_timeout_s) as conn:
+                result = conn.execute(self.loads.insert().values(
+                    run_id=entry.run_id, account_id=entry.account.id, table_name=entry.account.table,
+                    kind=entry.kind.name, mode=entry.mode, status=entry.status, updated_after=entry.updated_after,
+                    started_at=entry.started_at, rows=entry.rows, api_calls=entry.api_calls,
+                    duration_s=entry.duration_s, error=safe_error(entry.error), finished_at=self.clock.now()))
+                key = result.inserted_primary_key
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, f"recording the {entry.kind.name} load of {entry.account.table}",
+                            self.engine) from exc
+        return int(key[0]) if key is not None and key[0] is not None else 0
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite returns naive datetimes; metaads writes UTC everywhere.
+    if value is None or value.tzinfo is not None:
+        return value
+    from datetime import timezone
+
+    return value.replace(tzinfo=timezone.utc)
+
+
+def _upsert_batch(conn: sa.Connection, table: sa.Table, batch: list[dict[str, Any]]) -> int:
+    # Duplicates inside one statement make PostgreSQL refuse ON CONFLICT: the API may list an object twice
+    # across pages while it changes; the last one wins.
+    unique = list({row["id"]: row for row in batch}.values())
+    dialect = conn.dialect.name
+    updates = [c.name for c in table.columns if c.name != "id"]
+    if dialect in ("postgresql", "sqlite"):
+        insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=["id"], set_={name: insert.excluded[name] for name in updates})
+        conn.execute(statement, unique)
+    else:  # pragma: no cover - the warehouse is PostgreSQL or SQLite
+        conn.execute(sa.delete(table).where(table.c.id.in_([row["id"] for row in unique])))
+        conn.execute(sa.insert(table), unique)
+    return len(unique)
