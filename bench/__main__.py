@@ -55,13 +55,40 @@ class Profile:
 PROFILES = {
     # pandas reads the whole sync window into memory (gigabytes at 1M rows): its rows/s is measured on
     # a 20% window, which is comparable since both sides are measured in rows per second.
-    "full": Profile("full", e2e="full", extract_quick=False, extract_repeats=3, load_rows=1_000_000,
-                    load_pandas_rows=None, sync_rows=1_000_000, sync_pandas_rows=200_000, repeats=1),
-    "quick": Profile("quick", e2e="quick", extract_quick=True, extract_repeats=3, load_rows=20_000,
-                     load_pandas_rows=None, sync_rows=20_000, sync_pandas_rows=None, repeats=1),
+    "full": Profile(
+        "full",
+        e2e="full",
+        extract_quick=False,
+        extract_repeats=3,
+        load_rows=1_000_000,
+        load_pandas_rows=None,
+        sync_rows=1_000_000,
+        sync_pandas_rows=200_000,
+        repeats=1,
+    ),
+    "quick": Profile(
+        "quick",
+        e2e="quick",
+        extract_quick=True,
+        extract_repeats=3,
+        load_rows=20_000,
+        load_pandas_rows=None,
+        sync_rows=20_000,
+        sync_pandas_rows=None,
+        repeats=1,
+    ),
     # For tests/bench: everything, tiny.
-    "smoke": Profile("smoke", e2e="smoke", extract_quick=True, extract_repeats=1, load_rows=2_000,
-                     load_pandas_rows=None, sync_rows=9_000, sync_pandas_rows=None, repeats=1),
+    "smoke": Profile(
+        "smoke",
+        e2e="smoke",
+        extract_quick=True,
+        extract_repeats=1,
+        load_rows=2_000,
+        load_pandas_rows=None,
+        sync_rows=9_000,
+        sync_pandas_rows=None,
+        repeats=1,
+    ),
 }
 
 
@@ -80,8 +107,9 @@ def median_merge(runs: list[Any]) -> Any:
     return first
 
 
-def repeated(times: int, measure: Callable[[], dict[str, Any]], sample: Callable[[dict[str, Any]], Any]
-             ) -> dict[str, Any]:
+def repeated(
+    times: int, measure: Callable[[], dict[str, Any]], sample: Callable[[dict[str, Any]], Any]
+) -> dict[str, Any]:
     """Run ``measure`` ``times`` times; the median result, with each run's ``sample`` kept."""
     runs = [measure() for _ in range(max(1, times))]
     merged: dict[str, Any] = median_merge(runs)
@@ -102,17 +130,22 @@ def _e2e(profile: Profile, results: dict[str, Any], args: argparse.Namespace) ->
 def _extract(profile: Profile, results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     from bench import scenario_extract
 
-    return repeated(profile.extract_repeats, lambda: scenario_extract.run(profile.extract_quick),
-                    lambda r: {"wall_s": r["wall_s"], "ideal_s": r["ideal_s"]})
+    return repeated(
+        profile.extract_repeats,
+        lambda: scenario_extract.run(profile.extract_quick),
+        lambda r: {"wall_s": r["wall_s"], "ideal_s": r["ideal_s"]},
+    )
 
 
 def _load(profile: Profile, results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     from bench import scenario_load
 
     keys = ("metaads", "metaads_small", "pandas", "raw_copy")
-    return repeated(profile.repeats,
-                    lambda: scenario_load.run(rows=profile.load_rows, pandas_rows=profile.load_pandas_rows),
-                    lambda r: {k: r[k]["rows_per_s"] for k in keys})
+    return repeated(
+        profile.repeats,
+        lambda: scenario_load.run(rows=profile.load_rows, pandas_rows=profile.load_pandas_rows),
+        lambda r: {k: r[k]["rows_per_s"] for k in keys},
+    )
 
 
 def _standard(profile: Profile, results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
@@ -125,9 +158,11 @@ def _sync(profile: Profile, results: dict[str, Any], args: argparse.Namespace) -
     from bench import scenario_sync
 
     keys = ("metaads_pg", "pandas_pg", "metaads_mariadb", "pandas_mariadb")
-    return repeated(profile.repeats,
-                    lambda: scenario_sync.run(rows=profile.sync_rows, pandas_rows=profile.sync_pandas_rows),
-                    lambda r: {k: r[k]["rows_per_s"] for k in keys})
+    return repeated(
+        profile.repeats,
+        lambda: scenario_sync.run(rows=profile.sync_rows, pandas_rows=profile.sync_pandas_rows),
+        lambda r: {k: r[k]["rows_per_s"] for k in keys},
+    )
 
 
 def _reports(profile: Profile, results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
@@ -149,8 +184,14 @@ def _reconcile(profile: Profile, results: dict[str, Any], args: argparse.Namespa
 
 
 RUNNERS: dict[str, Callable[[Profile, dict[str, Any], argparse.Namespace], dict[str, Any]]] = {
-    "e2e": _e2e, "extract": _extract, "load": _load, "standard": _standard, "sync": _sync, "reports": _reports,
-    "memory": _memory, "reconcile": _reconcile,
+    "e2e": _e2e,
+    "extract": _extract,
+    "load": _load,
+    "standard": _standard,
+    "sync": _sync,
+    "reports": _reports,
+    "memory": _memory,
+    "reconcile": _reconcile,
 }
 _MARK = "BENCH-RESULT "
 
@@ -165,16 +206,24 @@ def run_scenario(name: str, profile: Profile, results: dict[str, Any], args: arg
     with tempfile.TemporaryDirectory(prefix="metaads-bench-") as folder:
         prior = Path(folder) / "prior.json"
         prior.write_text(json.dumps(results, default=str), encoding="utf-8")
-        command = [sys.executable, "-m", "bench", "--scenario-child", name, "--prior", str(prior),
-                   "--profile", profile.name]
+        command = [
+            sys.executable,
+            "-m",
+            "bench",
+            "--scenario-child",
+            name,
+            "--prior",
+            str(prior),
+            "--profile",
+            profile.name,
+        ]
         if args.factor:
             command += ["--factor", str(args.factor)]
         completed = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
     lines = [line for line in completed.stdout.splitlines() if line.startswith(_MARK)]
     if completed.returncode != 0 or not lines:
-        raise RuntimeError(f"scenario {name} exited with status {completed.returncode}: "
-                           f"{completed.stdout[-2000:]}")
-    figures: dict[str, Any] = json.loads(lines[-1][len(_MARK):])
+        raise RuntimeError(f"scenario {name} exited with status {completed.returncode}: {completed.stdout[-2000:]}")
+    figures: dict[str, Any] = json.loads(lines[-1][len(_MARK) :])
     return figures
 
 
@@ -217,45 +266,79 @@ def _details(results: dict[str, Any]) -> str:
     if "extract" in results:
         x = results["extract"]
         walls = ", ".join(f"{s['wall_s']:.2f}" for s in x["samples"])
-        parts += ["### 1a: extraction only", "",
-                  f"{x['accounts']} accounts x {x['days']} days ({x['ads_per_account']} ads each), "
-                  f"{x['latency_s'] * 1000:.0f} ms real latency, {x['concurrency']} accounts at a time: "
-                  f"{x['calls']:.0f} calls, {x['rows']:,.0f} rows; wall {walls} s (median {x['wall_s']:.2f} s) "
-                  f"vs ideal {x['ideal_s']:.2f} s; throttled {x['throttled_errors']:.0f} times.", ""]
+        parts += [
+            "### 1a: extraction only",
+            "",
+            f"{x['accounts']} accounts x {x['days']} days ({x['ads_per_account']} ads each), "
+            f"{x['latency_s'] * 1000:.0f} ms real latency, {x['concurrency']} accounts at a time: "
+            f"{x['calls']:.0f} calls, {x['rows']:,.0f} rows; wall {walls} s (median {x['wall_s']:.2f} s) "
+            f"vs ideal {x['ideal_s']:.2f} s; throttled {x['throttled_errors']:.0f} times.",
+            "",
+        ]
     if "load" in results:
         load = dict(results["load"])
         if "pandas_small" in results.get("memory", {}):
             load["pandas_small"] = results["memory"]["pandas_small"]  # measured by scenario 4
-        parts += ["### 2: load", "", _measure_table(load, {
-            "metaads": "metaads (transform + binary COPY)", "metaads_small": "metaads, fewer rows",
-            "pandas": "original design (pandas to_sql, chunksize=1000)",
-            "pandas_small": "original design, fewer rows (scenario 4)", "raw_copy": "raw COPY of CSV files"}),
-            ""]
+        parts += [
+            "### 2: load",
+            "",
+            _measure_table(
+                load,
+                {
+                    "metaads": "metaads (transform + binary COPY)",
+                    "metaads_small": "metaads, fewer rows",
+                    "pandas": "original design (pandas to_sql, chunksize=1000)",
+                    "pandas_small": "original design, fewer rows (scenario 4)",
+                    "raw_copy": "raw COPY of CSV files",
+                },
+            ),
+            "",
+        ]
     if "standard" in results:
         from bench import scenario_standard
 
         parts += ["### 6: standard tier, and memory by size", "", scenario_standard.report(results["standard"]), ""]
     if "sync" in results:
-        parts += ["### 3: sync", "", _measure_table(results["sync"], {
-            "metaads_pg": "metaads PG -> PG", "pandas_pg": "original (pandas, 8 threads) PG -> PG",
-            "metaads_mariadb": "metaads PG -> MariaDB",
-            "pandas_mariadb": "original (pandas, 8 threads) PG -> MariaDB"}), ""]
+        parts += [
+            "### 3: sync",
+            "",
+            _measure_table(
+                results["sync"],
+                {
+                    "metaads_pg": "metaads PG -> PG",
+                    "pandas_pg": "original (pandas, 8 threads) PG -> PG",
+                    "metaads_mariadb": "metaads PG -> MariaDB",
+                    "pandas_mariadb": "original (pandas, 8 threads) PG -> MariaDB",
+                },
+            ),
+            "",
+        ]
         for target in ("pg", "mariadb"):
             inc = results["sync"][f"metaads_{target}"].get("incremental")
             if inc:
-                parts.append(f"metaads incremental sync to {target} after a 15-day re-load: {inc['slices']:.0f} "
-                             f"slices, {inc['ads_rows'] + inc['actions_rows']:,.0f} rows in {inc['seconds']:.1f} s.")
+                parts.append(
+                    f"metaads incremental sync to {target} after a 15-day re-load: {inc['slices']:.0f} "
+                    f"slices, {inc['ads_rows'] + inc['actions_rows']:,.0f} rows in {inc['seconds']:.1f} s."
+                )
         parts.append("")
     if "reports" in results:
         from bench import scenario_reports
 
-        parts += ["### Extra insights reports: one run vs one after another", "",
-                  scenario_reports.report(results["reports"]), ""]
+        parts += [
+            "### Extra insights reports: one run vs one after another",
+            "",
+            scenario_reports.report(results["reports"]),
+            "",
+        ]
     if "reconcile" in results:
         from bench import scenario_reconcile
 
-        parts += ["### 7: reconciliation with Meta's account-level totals", "",
-                  scenario_reconcile.report(results["reconcile"]), ""]
+        parts += [
+            "### 7: reconciliation with Meta's account-level totals",
+            "",
+            scenario_reconcile.report(results["reconcile"]),
+            "",
+        ]
     return "\n".join(parts)
 
 
@@ -269,22 +352,28 @@ def _held_back(e2e: dict[str, Any]) -> str:
         held = [a for a in fitting if a["waited_s"] > 0]
         mean = sum(a["waited_s"] for a in held) / len(held) if held else 0.0
         spans = [a["end_s"] - a["start_s"] for a in run["accounts"]]
-        lines.append(f"{kind}: {len(fitting)} of {len(run['accounts'])} accounts needed no more than {score_max} "
-                     f"calls (the quota); {len(held)} of those still waited (on average {mean:,.0f} s). "
-                     f"Time per account: {min(spans):,.0f} to {max(spans):,.0f} s.")
+        lines.append(
+            f"{kind}: {len(fitting)} of {len(run['accounts'])} accounts needed no more than {score_max} "
+            f"calls (the quota); {len(held)} of those still waited (on average {mean:,.0f} s). "
+            f"Time per account: {min(spans):,.0f} to {max(spans):,.0f} s."
+        )
     return " ".join(lines)
 
 
 def _measure_table(results: dict[str, Any], labels: dict[str, str]) -> str:
-    lines = ["| measurement | ads rows | actions rows | seconds | rows/s | peak RSS (MB) | runs (rows/s) |",
-             "|---|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "| measurement | ads rows | actions rows | seconds | rows/s | peak RSS (MB) | runs (rows/s) |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     for key, label in labels.items():
         r = results.get(key)
         if not r:
             continue
         samples = ", ".join(f"{s[key]:,.0f}" for s in results.get("samples", []) if key in s)
-        lines.append(f"| {label} | {r['ads_rows']:,.0f} | {r['actions_rows']:,.0f} | {r['seconds']:.1f} | "
-                     f"{r['rows_per_s']:,.0f} | {r['peak_rss_mb']:.0f} | {samples} |")
+        lines.append(
+            f"| {label} | {r['ads_rows']:,.0f} | {r['actions_rows']:,.0f} | {r['seconds']:.1f} | "
+            f"{r['rows_per_s']:,.0f} | {r['peak_rss_mb']:.0f} | {samples} |"
+        )
     return "\n".join(lines)
 
 
@@ -295,12 +384,18 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a few minutes")
     parser.add_argument("--profile", choices=sorted(PROFILES), help=argparse.SUPPRESS)
-    parser.add_argument("--only", action="append", choices=SCENARIOS, metavar="SCENARIO",
-                        help=f"run only this scenario (repeatable): {', '.join(SCENARIOS)}")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SCENARIOS,
+        metavar="SCENARIO",
+        help=f"run only this scenario (repeatable): {', '.join(SCENARIOS)}",
+    )
     parser.add_argument("--output", type=Path, help="where to write the markdown report")
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where to write the raw JSON")
-    parser.add_argument("--factor", type=float, default=None,
-                        help="e2e time compression: simulated seconds per real second")
+    parser.add_argument(
+        "--factor", type=float, default=None, help="e2e time compression: simulated seconds per real second"
+    )
     parser.add_argument("--scenario-child", choices=SCENARIOS, help=argparse.SUPPRESS)
     parser.add_argument("--prior", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -313,8 +408,11 @@ def main(argv: list[str] | None = None) -> int:
         return _scenario_child(args.scenario_child, profile, args.prior, args)
     chosen = [s for s in SCENARIOS if not args.only or s in args.only]
     complete = chosen == list(SCENARIOS)
-    output = args.output or (DOCS if profile.name == "full" and complete else
-                             RESULTS / f"benchmarks-{profile.name}{'' if complete else '-partial'}.md")
+    output = args.output or (
+        DOCS
+        if profile.name == "full" and complete
+        else RESULTS / f"benchmarks-{profile.name}{'' if complete else '-partial'}.md"
+    )
     from bench.scenario_sync import mysql_url, pg_url
 
     started, started_perf, load_start = datetime.now(timezone.utc), time.perf_counter(), report.load_average()
@@ -336,9 +434,16 @@ def main(argv: list[str] | None = None) -> int:
     table = report.render_table(rows)
     print()
     print(table)
-    markdown = report.render_markdown(results, rows, info, profile=profile.name, started=started,
-                                      duration_s=duration, loads=(load_start, report.load_average()),
-                                      details=_details(results))
+    markdown = report.render_markdown(
+        results,
+        rows,
+        info,
+        profile=profile.name,
+        started=started,
+        duration_s=duration,
+        loads=(load_start, report.load_average()),
+        details=_details(results),
+    )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(markdown, encoding="utf-8")
     args.results_dir.mkdir(parents=True, exist_ok=True)

@@ -24,8 +24,17 @@ FIRST_DAY = date(2026, 1, 1)
 DAYS = 30
 PAGE_ROWS = 500
 LOADED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
-_ACTION_TYPES = ["link_click", "post_engagement", "page_engagement", "video_view", "landing_page_view",
-                 "purchase", "add_to_cart", "lead", "offsite_conversion.fb_pixel_purchase"]
+_ACTION_TYPES = [
+    "link_click",
+    "post_engagement",
+    "page_engagement",
+    "video_view",
+    "landing_page_view",
+    "purchase",
+    "add_to_cart",
+    "lead",
+    "offsite_conversion.fb_pixel_purchase",
+]
 
 
 @dataclass(frozen=True)
@@ -64,8 +73,7 @@ def insight_rows(pages: Path) -> Iterator[dict[str, Any]]:
 
 def _campaigns(count: int) -> list[dict[str, Any]]:
     statuses = ["ACTIVE", "PAUSED", "ARCHIVED", "ACTIVE"]
-    return [{"id": f"2385{i:013d}", "name": f"Campaign {i} – Spring", "status": statuses[i % 4]}
-            for i in range(count)]
+    return [{"id": f"2385{i:013d}", "name": f"Campaign {i} – Spring", "status": statuses[i % 4]} for i in range(count)]
 
 
 def _rows(rows: int, seed: int) -> Iterator[dict[str, Any]]:
@@ -81,14 +89,22 @@ def _rows(rows: int, seed: int) -> Iterator[dict[str, Any]]:
             impressions = rng.randint(50, 20000)
             clicks = rng.randint(0, impressions // 20)
             row: dict[str, Any] = {
-                "account_id": ACCOUNT.id, "account_name": "Acme Europe Ltd",
-                "campaign_id": f"2385{ad % 400:013d}", "campaign_name": f"Campaign {ad % 400} – Spring",
-                "adset_id": f"2386{ad % 4000:013d}", "adset_name": f"Ad set {ad % 4000} FR 18-34",
-                "ad_id": f"2387{ad:013d}", "ad_name": f"Ad {ad} · Video A/B",
-                "objective": "OUTCOME_SALES", "spend": f"{rng.randint(0, 500000) / 100:.2f}",
-                "clicks": str(clicks), "inline_link_clicks": str(clicks // 2),
-                "impressions": str(impressions), "reach": str(impressions * 4 // 5),
-                "date_start": day, "date_stop": day,
+                "account_id": ACCOUNT.id,
+                "account_name": "Acme Europe Ltd",
+                "campaign_id": f"2385{ad % 400:013d}",
+                "campaign_name": f"Campaign {ad % 400} – Spring",
+                "adset_id": f"2386{ad % 4000:013d}",
+                "adset_name": f"Ad set {ad % 4000} FR 18-34",
+                "ad_id": f"2387{ad:013d}",
+                "ad_name": f"Ad {ad} · Video A/B",
+                "objective": "OUTCOME_SALES",
+                "spend": f"{rng.randint(0, 500000) / 100:.2f}",
+                "clicks": str(clicks),
+                "inline_link_clicks": str(clicks // 2),
+                "impressions": str(impressions),
+                "reach": str(impressions * 4 // 5),
+                "date_start": day,
+                "date_stop": day,
             }
             types = rng.sample(_ACTION_TYPES, rng.randint(1, 3))
             row["actions"] = [{"action_type": t, "value": str(rng.randint(1, 40))} for t in types]
@@ -105,8 +121,14 @@ def _write_pages(path: Path, rows: int, seed: int) -> None:
             page.append(row)
             if len(page) == PAGE_ROWS:
                 number += 1
-                handle.write(orjson.dumps({"data": page, "paging": {"cursors": {"after": f"c{number}"},
-                                                                    "next": f"https://x/?after=c{number}"}}))
+                handle.write(
+                    orjson.dumps(
+                        {
+                            "data": page,
+                            "paging": {"cursors": {"after": f"c{number}"}, "next": f"https://x/?after=c{number}"},
+                        }
+                    )
+                )
                 handle.write(b"\n")
                 page = []
         if page:
@@ -121,8 +143,9 @@ def _csv_value(value: Any) -> Any:
 def _write_csv(data: BenchData, statuses: dict[str, str]) -> int:
     with data.ads_csv.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        for ads_row in to_ads_rows(insight_rows(data.pages), campaign_status=statuses, currency="EUR",
-                                   loaded_at=LOADED_AT):
+        for ads_row in to_ads_rows(
+            insight_rows(data.pages), campaign_status=statuses, currency="EUR", loaded_at=LOADED_AT
+        ):
             writer.writerow([_csv_value(v) for v in ads_row])
     actions = 0
     with data.actions_csv.open("w", newline="", encoding="utf-8") as handle:

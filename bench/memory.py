@@ -15,8 +15,9 @@ def _rows(result: dict[str, Any]) -> int:
     return int(result["ads_rows"])
 
 
-def _pair(what: str, metaads: dict[str, Any] | None, baseline: dict[str, Any] | None,
-          limit: str = "—") -> dict[str, Any]:
+def _pair(
+    what: str, metaads: dict[str, Any] | None, baseline: dict[str, Any] | None, limit: str = "—"
+) -> dict[str, Any]:
     item: dict[str, Any] = {"what": what, "limit": limit}
     if metaads is not None:
         item["metaads_mb"] = metaads["peak_rss_mb"]
@@ -33,13 +34,17 @@ def run(results: dict[str, Any], *, url: str | None = None, measure_pandas_small
     extra: dict[str, Any] = {}
     e2e = results.get("e2e")
     if e2e:
-        items.append(_pair("end to end, first run (one process per pipeline)", e2e["metaads"]["day1"],
-                           e2e["baseline"]["day1"]))
+        items.append(
+            _pair("end to end, first run (one process per pipeline)", e2e["metaads"]["day1"], e2e["baseline"]["day1"])
+        )
     load = results.get("load")
     if load:
         big, small = load["metaads"], load["metaads_small"]
-        items.append(_pair(f"load {_rows(big):,} ads rows", big, load["pandas"],
-                           f"raw COPY {load['raw_copy']['peak_rss_mb']:.0f}"))
+        items.append(
+            _pair(
+                f"load {_rows(big):,} ads rows", big, load["pandas"], f"raw COPY {load['raw_copy']['peak_rss_mb']:.0f}"
+            )
+        )
         pandas_small: dict[str, Any] | None = None
         if measure_pandas_small:
             from bench.scenario_load import measure, pg_url

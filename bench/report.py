@@ -56,42 +56,92 @@ def _e2e_rows(e2e: dict[str, Any]) -> list[Row]:
         m, b, i = e2e["metaads"][day], e2e["baseline"][day], e2e[f"ideal_{day}"]
         ideal = i["ideal_s"]
         design = design_ideal_s(e2e, day)
-        rows.append(Row(f"{label}: wall time (simulated s)", _n(m["wall_s"]), _n(b["wall_s"]),
-                        _better(m["wall_s"], b["wall_s"], higher_is_better=False),
-                        f"ideal {_n(ideal)} for metaads's calls (CPU not counted); {_n(design)} for the design's "
-                        f"calls (metaads {m['wall_s'] / design:.2f}x, baseline {b['wall_s'] / design:.2f}x)"
-                        if design != ideal else
-                        f"ideal {_n(ideal)} (metaads {m['wall_s'] / ideal:.2f}x, baseline {b['wall_s'] / ideal:.2f}x)"))
-        rows.append(Row(f"{label}: wall, CPU/DB work counted at 1x (estimate, s)", _n(m["wall_work_at_1x_s"]),
-                        _n(b["wall_work_at_1x_s"]),
-                        _better(m["wall_work_at_1x_s"], b["wall_work_at_1x_s"], higher_is_better=False),
-                        f"ideal {_n(ideal)}"))
-        rows.append(Row(f"{label}: API calls", _n(m["api_calls"]), _n(b["api_calls"]),
-                        _better(m["api_calls"], b["api_calls"], higher_is_better=False),
-                        f"{_n(i['calls_needed'])} needed"))
-        rows.append(Row(f"{label}: calls that hit a throttling error", _n(m["throttled_errors"]),
-                        _n(b["throttled_errors"]), "—", "0"))
-        rows.append(Row(f"{label}: time waiting on rate limits (sum over accounts, s)", _n(m["waited_s"]),
-                        _n(b["waited_s"]), _better(m["waited_s"], b["waited_s"], higher_is_better=False), "—"))
-        rows.append(Row(f"{label}: rows loaded (ads + actions)", _n(m["ads_rows"] + m["actions_rows"]),
-                        _n(b["ads_rows"] + b["actions_rows"]), "—", "same rows expected"))
+        rows.append(
+            Row(
+                f"{label}: wall time (simulated s)",
+                _n(m["wall_s"]),
+                _n(b["wall_s"]),
+                _better(m["wall_s"], b["wall_s"], higher_is_better=False),
+                f"ideal {_n(ideal)} for metaads's calls (CPU not counted); {_n(design)} for the design's "
+                f"calls (metaads {m['wall_s'] / design:.2f}x, baseline {b['wall_s'] / design:.2f}x)"
+                if design != ideal
+                else f"ideal {_n(ideal)} (metaads {m['wall_s'] / ideal:.2f}x, baseline {b['wall_s'] / ideal:.2f}x)",
+            )
+        )
+        rows.append(
+            Row(
+                f"{label}: wall, CPU/DB work counted at 1x (estimate, s)",
+                _n(m["wall_work_at_1x_s"]),
+                _n(b["wall_work_at_1x_s"]),
+                _better(m["wall_work_at_1x_s"], b["wall_work_at_1x_s"], higher_is_better=False),
+                f"ideal {_n(ideal)}",
+            )
+        )
+        rows.append(
+            Row(
+                f"{label}: API calls",
+                _n(m["api_calls"]),
+                _n(b["api_calls"]),
+                _better(m["api_calls"], b["api_calls"], higher_is_better=False),
+                f"{_n(i['calls_needed'])} needed",
+            )
+        )
+        rows.append(
+            Row(
+                f"{label}: calls that hit a throttling error",
+                _n(m["throttled_errors"]),
+                _n(b["throttled_errors"]),
+                "—",
+                "0",
+            )
+        )
+        rows.append(
+            Row(
+                f"{label}: time waiting on rate limits (sum over accounts, s)",
+                _n(m["waited_s"]),
+                _n(b["waited_s"]),
+                _better(m["waited_s"], b["waited_s"], higher_is_better=False),
+                "—",
+            )
+        )
+        rows.append(
+            Row(
+                f"{label}: rows loaded (ads + actions)",
+                _n(m["ads_rows"] + m["actions_rows"]),
+                _n(b["ads_rows"] + b["actions_rows"]),
+                "—",
+                "same rows expected",
+            )
+        )
     return rows
 
 
 def _extract_rows(extract: dict[str, Any]) -> list[Row]:
     wall, ideal = extract["wall_s"], extract["ideal_s"]
-    return [Row(f"1a. extraction only, {extract['accounts']} accounts, no quota pressure (median of "
-                f"{extract['runs']}, real s)", f"{wall:.2f}", "—", "—",
-                f"ideal {ideal:.2f} (metaads {wall / ideal:.2f}x)")]
+    return [
+        Row(
+            f"1a. extraction only, {extract['accounts']} accounts, no quota pressure (median of "
+            f"{extract['runs']}, real s)",
+            f"{wall:.2f}",
+            "—",
+            "—",
+            f"ideal {ideal:.2f} (metaads {wall / ideal:.2f}x)",
+        )
+    ]
 
 
 def _load_rows(load: dict[str, Any]) -> list[Row]:
     m, p, c = load["metaads"], load["pandas"], load["raw_copy"]
     pandas_note = "" if p["ads_rows"] == m["ads_rows"] else f" (pandas on {p['ads_rows']:,})"
-    return [Row(f"2. load {m['ads_rows']:,} ads rows + actions: ads rows/s{pandas_note}{_median_note(load)}",
-                _n(m["rows_per_s"]), _n(p["rows_per_s"]),
-                _better(m["rows_per_s"], p["rows_per_s"], higher_is_better=True),
-                f"raw COPY {_n(c['rows_per_s'])} (metaads {m['rows_per_s'] / c['rows_per_s']:.0%})")]
+    return [
+        Row(
+            f"2. load {m['ads_rows']:,} ads rows + actions: ads rows/s{pandas_note}{_median_note(load)}",
+            _n(m["rows_per_s"]),
+            _n(p["rows_per_s"]),
+            _better(m["rows_per_s"], p["rows_per_s"], higher_is_better=True),
+            f"raw COPY {_n(c['rows_per_s'])} (metaads {m['rows_per_s'] / c['rows_per_s']:.0%})",
+        )
+    ]
 
 
 def _sync_rows(sync: dict[str, Any]) -> list[Row]:
@@ -99,9 +149,15 @@ def _sync_rows(sync: dict[str, Any]) -> list[Row]:
     for target, label in (("pg", "PostgreSQL"), ("mariadb", "MariaDB")):
         m, p = sync[f"metaads_{target}"], sync[f"pandas_{target}"]
         pandas_note = "" if p["ads_rows"] == m["ads_rows"] else f" (pandas on {p['ads_rows']:,} ads rows)"
-        rows.append(Row(f"3. sync {m['ads_rows']:,} ads rows + actions, PG -> {label}: rows/s"
-                        f"{pandas_note}{_median_note(sync)}", _n(m["rows_per_s"]), _n(p["rows_per_s"]),
-                        _better(m["rows_per_s"], p["rows_per_s"], higher_is_better=True), "—"))
+        rows.append(
+            Row(
+                f"3. sync {m['ads_rows']:,} ads rows + actions, PG -> {label}: rows/s{pandas_note}{_median_note(sync)}",
+                _n(m["rows_per_s"]),
+                _n(p["rows_per_s"]),
+                _better(m["rows_per_s"], p["rows_per_s"], higher_is_better=True),
+                "—",
+            )
+        )
     return rows
 
 
@@ -109,8 +165,15 @@ def _memory_rows(memory: dict[str, Any]) -> list[Row]:
     rows = []
     for item in memory["items"]:
         m, b = item.get("metaads_mb"), item.get("baseline_mb")
-        rows.append(Row(f"4. peak RSS (MB), {item['what']}", _n(m) if m else "—", _n(b) if b else "—",
-                        _better(m, b, higher_is_better=False), item.get("limit", "—")))
+        rows.append(
+            Row(
+                f"4. peak RSS (MB), {item['what']}",
+                _n(m) if m else "—",
+                _n(b) if b else "—",
+                _better(m, b, higher_is_better=False),
+                item.get("limit", "—"),
+            )
+        )
     return rows
 
 
@@ -119,18 +182,31 @@ def _standard_rows(std: dict[str, Any]) -> list[Row]:
     cfg = std["config"]
     label = f"6. standard tier, {cfg['accounts']} x {cfg['ads_per_account']:,} ads x {cfg['days']} days"
     return [
-        Row(f"{label}: wall time (real s)", f"{m['wall_s']:.1f}", f"{b['wall_s']:.1f}",
+        Row(
+            f"{label}: wall time (real s)",
+            f"{m['wall_s']:.1f}",
+            f"{b['wall_s']:.1f}",
             _better(m["wall_s"], b["wall_s"], higher_is_better=False),
             f"bound {std['bound_s']:.1f} (API {std['api_bound_s']:.1f}, load at COPY rate "
-            f"{std['load_bound_s']:.1f}; metaads {std['vs_bound']:.2f}x)"),
-        Row(f"{label}: API calls", _n(m["api_calls"]), _n(b["api_calls"]),
-            _better(m["api_calls"], b["api_calls"], higher_is_better=False), "—"),
-        Row("6. peak RSS (MB) of the whole metaads run process, "
+            f"{std['load_bound_s']:.1f}; metaads {std['vs_bound']:.2f}x)",
+        ),
+        Row(
+            f"{label}: API calls",
+            _n(m["api_calls"]),
+            _n(b["api_calls"]),
+            _better(m["api_calls"], b["api_calls"], higher_is_better=False),
+            "—",
+        ),
+        Row(
+            "6. peak RSS (MB) of the whole metaads run process, "
             f"{mem['memory_small']['ads_rows']:,} / {mem['standard']['ads_rows']:,} / "
             f"{mem['memory_large']['ads_rows']:,} fetched ads rows",
             f"{mem['memory_small']['peak_rss_mb']:.0f} / {mem['standard']['peak_rss_mb']:.0f} / "
-            f"{mem['memory_large']['peak_rss_mb']:.0f}", f"— / {b['peak_rss_mb']:.0f} / —", "—",
-            f"growth {mem['growth']:+.0%}"),
+            f"{mem['memory_large']['peak_rss_mb']:.0f}",
+            f"— / {b['peak_rss_mb']:.0f} / —",
+            "—",
+            f"growth {mem['growth']:+.0%}",
+        ),
     ]
 
 
@@ -161,29 +237,62 @@ def goal_rows(results: dict[str, Any]) -> list[Row]:
         m, b = e2e["metaads"]["day1"], e2e["baseline"]["day1"]
         ideal = design_ideal_s(e2e)
         rows += [
-            Row(f"goal, design scale: metaads wall / quota-bound ideal of the design's calls ({ideal:,.0f} s) "
+            Row(
+                f"goal, design scale: metaads wall / quota-bound ideal of the design's calls ({ideal:,.0f} s) "
                 "(CPU work at 1x)",
-                f"{m['wall_s'] / ideal:.2f}x ({m['wall_work_at_1x_s'] / ideal:.2f}x)", "—", "—",
-                f"<= 1.2x: {_verdict(m['wall_s'] / ideal <= 1.2)} ({_verdict(m['wall_work_at_1x_s'] / ideal <= 1.2)})"),
-            Row("goal, design scale: baseline wall / metaads wall (CPU work at 1x)",
+                f"{m['wall_s'] / ideal:.2f}x ({m['wall_work_at_1x_s'] / ideal:.2f}x)",
+                "—",
+                "—",
+                f"<= 1.2x: {_verdict(m['wall_s'] / ideal <= 1.2)} ({_verdict(m['wall_work_at_1x_s'] / ideal <= 1.2)})",
+            ),
+            Row(
+                "goal, design scale: baseline wall / metaads wall (CPU work at 1x)",
                 f"{b['wall_s'] / m['wall_s']:.2f}x ({b['wall_work_at_1x_s'] / m['wall_work_at_1x_s']:.2f}x)",
-                "—", "—", f">= 3x: {_verdict(b['wall_s'] / m['wall_s'] >= 3)} "
-                f"({_verdict(b['wall_work_at_1x_s'] / m['wall_work_at_1x_s'] >= 3)})"),
-            Row("goal, design scale: throttling errors", _n(m["throttled_errors"]), _n(b["throttled_errors"]),
-                "—", f"0: {_verdict(m['throttled_errors'] == 0)}"),
+                "—",
+                "—",
+                f">= 3x: {_verdict(b['wall_s'] / m['wall_s'] >= 3)} "
+                f"({_verdict(b['wall_work_at_1x_s'] / m['wall_work_at_1x_s'] >= 3)})",
+            ),
+            Row(
+                "goal, design scale: throttling errors",
+                _n(m["throttled_errors"]),
+                _n(b["throttled_errors"]),
+                "—",
+                f"0: {_verdict(m['throttled_errors'] == 0)}",
+            ),
         ]
     std = results.get("standard")
     if std:
         mem = std["memory"]
         rows += [
-            Row("goal, standard tier: baseline wall / metaads wall", f"{std['vs_baseline']:.2f}x", "—", "—",
-                f">= 3x: {_verdict(std['vs_baseline'] >= 3)}"),
-            Row("goal, standard tier: metaads wall / max(API-bound ideal, load-bound)", f"{std['vs_bound']:.2f}x",
-                "—", "—", f"<= 1.5x: {_verdict(std['vs_bound'] <= 1.5)}"),
-            Row("goal: peak RSS growth, smallest to largest fetch", f"{mem['growth']:+.0%}", "—", "—",
-                f"<= 10 %: {_verdict(mem['growth'] <= 0.10)}"),
-            Row("goal: peak RSS of the whole metaads run process (MB)", f"{mem['largest_mb']:.0f}", "—", "—",
-                f"< 150: {_verdict(mem['largest_mb'] < 150)}"),
+            Row(
+                "goal, standard tier: baseline wall / metaads wall",
+                f"{std['vs_baseline']:.2f}x",
+                "—",
+                "—",
+                f">= 3x: {_verdict(std['vs_baseline'] >= 3)}",
+            ),
+            Row(
+                "goal, standard tier: metaads wall / max(API-bound ideal, load-bound)",
+                f"{std['vs_bound']:.2f}x",
+                "—",
+                "—",
+                f"<= 1.5x: {_verdict(std['vs_bound'] <= 1.5)}",
+            ),
+            Row(
+                "goal: peak RSS growth, smallest to largest fetch",
+                f"{mem['growth']:+.0%}",
+                "—",
+                "—",
+                f"<= 10 %: {_verdict(mem['growth'] <= 0.10)}",
+            ),
+            Row(
+                "goal: peak RSS of the whole metaads run process (MB)",
+                f"{mem['largest_mb']:.0f}",
+                "—",
+                "—",
+                f"< 150: {_verdict(mem['largest_mb'] < 150)}",
+            ),
         ]
     return rows
 
@@ -196,8 +305,14 @@ def _median_note(results: dict[str, Any]) -> str:
 def build_rows(results: dict[str, Any]) -> list[Row]:
     """The summary table's rows, in scenario order, from whatever scenarios ran."""
     rows: list[Row] = []
-    builders = (("e2e", _e2e_rows), ("extract", _extract_rows), ("load", _load_rows),
-                ("standard", _standard_rows), ("sync", _sync_rows), ("memory", _memory_rows))
+    builders = (
+        ("e2e", _e2e_rows),
+        ("extract", _extract_rows),
+        ("load", _load_rows),
+        ("standard", _standard_rows),
+        ("sync", _sync_rows),
+        ("memory", _memory_rows),
+    )
     for name, builder in builders:
         if name in results:
             rows.extend(builder(results[name]))
@@ -210,8 +325,10 @@ def build_rows(results: dict[str, Any]) -> list[Row]:
 
 
 def render_table(rows: list[Row]) -> str:
-    lines = ["| scenario | metaads | baseline (original design) | ratio (> 1: metaads better) | ideal / limit |",
-             "|---|---:|---:|---:|---|"]
+    lines = [
+        "| scenario | metaads | baseline (original design) | ratio (> 1: metaads better) | ideal / limit |",
+        "|---|---:|---:|---:|---|",
+    ]
     lines += [f"| {r.scenario} | {r.metaads} | {r.baseline} | {r.ratio} | {r.limit} |" for r in rows]
     return "\n".join(lines)
 
@@ -241,8 +358,9 @@ def _db_version(url: str, query: str) -> str:
 
 def _git(*args: str) -> str:
     try:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False,
-                              timeout=10).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False, timeout=10
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
 
@@ -251,10 +369,17 @@ def machine(pg_url: str, mysql_url: str) -> dict[str, str]:
     """What the numbers were measured on."""
     from importlib.metadata import PackageNotFoundError, version
 
-    cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown")
-    mem_kb = next((int(line.split()[1]) for line in _read("/proc/meminfo").splitlines()
-                   if line.startswith("MemTotal:")), 0)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in _read("/proc/cpuinfo").splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    mem_kb = next(
+        (int(line.split()[1]) for line in _read("/proc/meminfo").splitlines() if line.startswith("MemTotal:")), 0
+    )
     pg = _db_version(pg_url, "SELECT version()")
     maria = _db_version(mysql_url, "SELECT VERSION()")
 
@@ -275,7 +400,7 @@ def machine(pg_url: str, mysql_url: str) -> dict[str, str]:
         "PostgreSQL": pg.split(" on ")[0] if pg.startswith("PostgreSQL") else pg,
         "MariaDB": maria,
         "libraries": f"pandas {pkg('pandas')}, SQLAlchemy {pkg('sqlalchemy')}, psycopg {pkg('psycopg')}, "
-                     f"httpx {pkg('httpx')}, requests {pkg('requests')}, PyMySQL {pkg('pymysql')}",
+        f"httpx {pkg('httpx')}, requests {pkg('requests')}, PyMySQL {pkg('pymysql')}",
         "commit": f"{commit}{dirty}" if commit else "unknown",
     }
 
@@ -380,8 +505,17 @@ scenarios are repeated and their median shown; long ones run once.
 """
 
 
-def render_markdown(results: dict[str, Any], rows: list[Row], info: dict[str, str], *, profile: str,
-                    started: datetime, duration_s: float, loads: tuple[str, str], details: str) -> str:
+def render_markdown(
+    results: dict[str, Any],
+    rows: list[Row],
+    info: dict[str, str],
+    *,
+    profile: str,
+    started: datetime,
+    duration_s: float,
+    loads: tuple[str, str],
+    details: str,
+) -> str:
     machine_lines = "\n".join(f"| {k} | {v} |" for k, v in info.items())
     parts = [
         HEADER,

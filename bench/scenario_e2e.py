@@ -72,12 +72,14 @@ class E2EConfig:
 PROFILES = {
     "full": E2EConfig(),
     # Quotas scaled to a quarter (score max 15) so that the small accounts still hit them.
-    "quick": E2EConfig(accounts=4, ads_per_account=1500, days=7, concurrency=2, page_size=250,
-                       quota_scale=0.25, time_factor=40.0),
+    "quick": E2EConfig(
+        accounts=4, ads_per_account=1500, days=7, concurrency=2, page_size=250, quota_scale=0.25, time_factor=40.0
+    ),
     # Standard tier (no quota pressure), real time: bound by the API's latency and by the load.
     "standard": E2EConfig(ads_per_account=4000, tier="standard", time_factor=1.0),
-    "smoke": E2EConfig(accounts=2, ads_per_account=200, days=3, concurrency=2, page_size=100,
-                       quota_scale=0.05, time_factor=300.0),
+    "smoke": E2EConfig(
+        accounts=2, ads_per_account=200, days=3, concurrency=2, page_size=100, quota_scale=0.05, time_factor=300.0
+    ),
 }
 
 
@@ -119,7 +121,7 @@ def makespan(durations: list[float], workers: int, *, groups: bool) -> float:
     if not durations:
         return 0.0
     if groups:
-        return sum(max(durations[i:i + workers]) for i in range(0, len(durations), workers))
+        return sum(max(durations[i : i + workers]) for i in range(0, len(durations), workers))
     free = [0.0] * max(1, workers)
     end = 0.0
     for duration in durations:
@@ -163,8 +165,7 @@ class _TimedWarehouse:
             return self._inner.replace_range(account, *args, **kwargs)
         finally:
             with self._lock:
-                self.work_real_s[account.id] = self.work_real_s.get(account.id, 0.0) + (
-                    time.perf_counter() - started)
+                self.work_real_s[account.id] = self.work_real_s.get(account.id, 0.0) + (time.perf_counter() - started)
 
 
 class _Timeline:
@@ -192,14 +193,21 @@ def _metaads_child(spec: dict[str, Any]) -> dict[str, Any]:
     from metaads.pipeline import Pipeline
 
     clock = ScaledClock.from_spec(spec["clock"])
-    settings = settings_from_mapping({
-        "META_ACCOUNTS": spec["meta_accounts"], "GRAPH_API_TOKENS": ",".join(spec["tokens"]),
-        "GRAPH_API_BASE_URL": spec["base_url"], "GRAPH_API_PAGE_SIZE": str(spec["page_size"]),
-        "LOOKBACK_DAYS": str(spec["days"]), "ACCOUNT_GROUP_SIZE": str(spec["concurrency"]),
-        # A fresh warehouse: the same days as the baseline, not a new account's initial history.
-        "DEEP_LOOKBACK_DAYS": str(spec["days"]), "INITIAL_HISTORY_DAYS": str(spec["days"]),
-        "WAREHOUSE_URL": spec["warehouse_url"], "WAREHOUSE_SCHEMA": spec["schema"],
-    })
+    settings = settings_from_mapping(
+        {
+            "META_ACCOUNTS": spec["meta_accounts"],
+            "GRAPH_API_TOKENS": ",".join(spec["tokens"]),
+            "GRAPH_API_BASE_URL": spec["base_url"],
+            "GRAPH_API_PAGE_SIZE": str(spec["page_size"]),
+            "LOOKBACK_DAYS": str(spec["days"]),
+            "ACCOUNT_GROUP_SIZE": str(spec["concurrency"]),
+            # A fresh warehouse: the same days as the baseline, not a new account's initial history.
+            "DEEP_LOOKBACK_DAYS": str(spec["days"]),
+            "INITIAL_HISTORY_DAYS": str(spec["days"]),
+            "WAREHOUSE_URL": spec["warehouse_url"],
+            "WAREHOUSE_SCHEMA": spec["schema"],
+        }
+    )
     with Pipeline.from_settings(settings, clock=clock) as pipeline:
         timed = _TimedWarehouse(pipeline.warehouse)
         pipeline.warehouse = timed  # type: ignore[assignment]
@@ -211,14 +219,22 @@ def _metaads_child(spec: dict[str, Any]) -> dict[str, Any]:
         for result in summary.results:
             stats = pipeline.client.stats(result.account)
             end = timeline.ends.get(result.account.id, started_sim + wall)
-            accounts.append({
-                "account_id": result.account.id, "status": result.status, "error": result.error,
-                "ads_rows": result.ads_rows, "actions_rows": result.actions_rows,
-                "api_calls": stats.api_calls, "throttled_errors": stats.throttled_errors,
-                "waited_s": stats.throttled_s, "slowdown_s": stats.slowdown_s,
-                "start_s": end - result.duration_s, "end_s": end,
-                "work_real_s": timed.work_real_s.get(result.account.id, 0.0),
-            })
+            accounts.append(
+                {
+                    "account_id": result.account.id,
+                    "status": result.status,
+                    "error": result.error,
+                    "ads_rows": result.ads_rows,
+                    "actions_rows": result.actions_rows,
+                    "api_calls": stats.api_calls,
+                    "throttled_errors": stats.throttled_errors,
+                    "waited_s": stats.throttled_s,
+                    "slowdown_s": stats.slowdown_s,
+                    "start_s": end - result.duration_s,
+                    "end_s": end,
+                    "work_real_s": timed.work_real_s.get(result.account.id, 0.0),
+                }
+            )
     return {"wall_s": wall, "wall_real_s": wall_real, "start_s": started_sim, "accounts": accounts}
 
 
@@ -226,11 +242,21 @@ def _baseline_child(spec: dict[str, Any]) -> dict[str, Any]:
     from bench.baseline.original_pipeline import run
 
     clock = ScaledClock.from_spec(spec["clock"])
-    accounts = [{"id": a.id, "table": a.table, "actions_table": a.actions_table}
-                for a in parse_accounts(spec["meta_accounts"])]
-    return run(accounts, spec["tokens"], base_url=spec["base_url"], version="v27.0",
-               warehouse_url=spec["warehouse_url"], schema=spec["schema"], lookback_days=spec["days"],
-               clock=clock, group_size=spec["concurrency"], page_size=spec["page_size"])
+    accounts = [
+        {"id": a.id, "table": a.table, "actions_table": a.actions_table} for a in parse_accounts(spec["meta_accounts"])
+    ]
+    return run(
+        accounts,
+        spec["tokens"],
+        base_url=spec["base_url"],
+        version="v27.0",
+        warehouse_url=spec["warehouse_url"],
+        schema=spec["schema"],
+        lookback_days=spec["days"],
+        clock=clock,
+        group_size=spec["concurrency"],
+        page_size=spec["page_size"],
+    )
 
 
 CHILDREN = {"metaads": _metaads_child, "baseline": _baseline_child}
@@ -254,14 +280,19 @@ def _warehouse_rows(engine: sa.Engine, schema: str, accounts: list[Account]) -> 
     with engine.connect() as conn:
         for account in accounts:
             table = f'"{schema}"."{account.table}"'
-            count, unique, first, last = conn.execute(sa.text(
-                f"SELECT count(*), count(DISTINCT (ad_id, date)), min(date), max(date) FROM {table}")).one()
+            count, unique, first, last = conn.execute(
+                sa.text(f"SELECT count(*), count(DISTINCT (ad_id, date)), min(date), max(date) FROM {table}")
+            ).one()
             ads, distinct = ads + count, distinct + unique
             if first is not None:
                 days.update((first, last))
             actions += conn.execute(sa.text(f'SELECT count(*) FROM "{schema}"."{account.actions_table}"')).scalar_one()
-    return {"ads_rows": ads, "actions_rows": actions, "duplicate_ads_rows": ads - distinct,
-            "days": (max(days) - min(days)).days + 1 if days else 0}
+    return {
+        "ads_rows": ads,
+        "actions_rows": actions,
+        "duplicate_ads_rows": ads - distinct,
+        "days": (max(days) - min(days)).days + 1 if days else 0,
+    }
 
 
 def _summarise(kind: str, out: dict[str, Any], cfg: E2EConfig) -> dict[str, Any]:
@@ -273,7 +304,7 @@ def _summarise(kind: str, out: dict[str, Any], cfg: E2EConfig) -> dict[str, Any]
     groups = kind == "baseline"
     # metaads runs every account in its own thread; the baseline, groups of ``concurrency``.
     workers = cfg.concurrency if groups else len(order)
-    saved = (makespan(measured, workers, groups=groups) - makespan(at_real_speed, workers, groups=groups))
+    saved = makespan(measured, workers, groups=groups) - makespan(at_real_speed, workers, groups=groups)
     return {
         "wall_s": round(out["wall_s"], 1),
         "wall_real_s": round(out["wall_real_s"], 1),
@@ -293,8 +324,14 @@ def _summarise(kind: str, out: dict[str, Any], cfg: E2EConfig) -> dict[str, Any]
 
 
 def _spawn(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
-    completed = subprocess.run([sys.executable, "-m", "bench.scenario_e2e", "--child", kind],
-                               input=json.dumps(spec), cwd=ROOT, capture_output=True, text=True, check=False)
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.scenario_e2e", "--child", kind],
+        input=json.dumps(spec),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if completed.returncode != 0:
         raise RuntimeError(f"{kind} end-to-end run failed:\n{completed.stderr[-4000:]}")
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
@@ -304,9 +341,18 @@ def _spawn(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
 def run_pipeline(kind: str, cfg: E2EConfig, url: str, days: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
     """The runs (day 1, day 2) of one pipeline against its own simulator and warehouse schema."""
     clock = ScaledClock(cfg.time_factor, START)
-    sim = Simulator(SimulatorConfig(seed=cfg.seed, n_accounts=cfg.accounts, ads_per_account=cfg.ads_per_account,
-                                    tier=cfg.tier, n_apps=cfg.tokens, tokens_per_app=1,  # type: ignore[arg-type]
-                                    quota_scale=cfg.quota_scale), clock=clock)
+    sim = Simulator(
+        SimulatorConfig(
+            seed=cfg.seed,
+            n_accounts=cfg.accounts,
+            ads_per_account=cfg.ads_per_account,
+            tier=cfg.tier,
+            n_apps=cfg.tokens,
+            tokens_per_app=1,  # type: ignore[arg-type]
+            quota_scale=cfg.quota_scale,
+        ),
+        clock=clock,
+    )
     sim.faults.latency_s = 0.0  # the latency floor below stands for it
     accounts = parse_accounts(sim.meta_accounts_env())
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
@@ -314,24 +360,35 @@ def run_pipeline(kind: str, cfg: E2EConfig, url: str, days: tuple[int, ...] = (1
     runs: list[dict[str, Any]] = []
     try:
         Warehouse(engine, schema).init(accounts)  # tables and indexes for both pipelines, not timed
-        server = SimulatorServer(LatencyFloorApp(sim.app, cfg.latency_s / cfg.time_factor),  # type: ignore[arg-type]
-                                 "127.0.0.1", 0)
+        server = SimulatorServer(
+            LatencyFloorApp(sim.app, cfg.latency_s / cfg.time_factor),  # type: ignore[arg-type]
+            "127.0.0.1",
+            0,
+        )
         with server:
             for day in days:
                 if day == 2:
                     clock.jump(DAY_S)
                 sim.stats.reset()
-                spec = {"clock": clock.spec(), "base_url": server.base_url, "tokens": sim.tokens[:cfg.tokens],
-                        "meta_accounts": sim.meta_accounts_env(), "days": cfg.days,
-                        "concurrency": cfg.concurrency, "page_size": cfg.page_size, "warehouse_url": url,
-                        "schema": schema}
+                spec = {
+                    "clock": clock.spec(),
+                    "base_url": server.base_url,
+                    "tokens": sim.tokens[: cfg.tokens],
+                    "meta_accounts": sim.meta_accounts_env(),
+                    "days": cfg.days,
+                    "concurrency": cfg.concurrency,
+                    "page_size": cfg.page_size,
+                    "warehouse_url": url,
+                    "schema": schema,
+                }
                 out = _spawn(kind, spec)
                 summary = _summarise(kind, out, cfg)
                 stats = sim.stats
                 summary["server_calls"] = stats.calls
                 summary["server_throttled"] = stats.throttled
-                summary["needed_calls"] = {a.id: stats.calls_for_account(a.id) - stats.throttled_by_account[a.id]
-                                           for a in accounts}
+                summary["needed_calls"] = {
+                    a.id: stats.calls_for_account(a.id) - stats.throttled_by_account[a.id] for a in accounts
+                }
                 summary["warehouse"] = _warehouse_rows(engine, schema, accounts)
                 summary["accounts"] = out["accounts"]
                 runs.append(summary)
@@ -340,13 +397,23 @@ def run_pipeline(kind: str, cfg: E2EConfig, url: str, days: tuple[int, ...] = (1
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         engine.dispose()
     q = quotas(sim.config, max(a.active_ads for a in sim.world.accounts))
-    return {**{f"day{day}": r for day, r in zip(days, runs, strict=True)}, "score_max": q.score_max,
-            "block_s": q.block_s, "window_s": sim.config.account_score_window_s,
-            "active_ads": round(sum(a.active_ads for a in sim.world.accounts) / len(sim.world.accounts))}
+    return {
+        **{f"day{day}": r for day, r in zip(days, runs, strict=True)},
+        "score_max": q.score_max,
+        "block_s": q.block_s,
+        "window_s": sim.config.account_score_window_s,
+        "active_ads": round(sum(a.active_ads for a in sim.world.accounts) / len(sim.world.accounts)),
+    }
 
 
-def run(quick: bool = False, *, profile: str | None = None, factor: float | None = None,
-        concurrency: int | None = None, url: str | None = None) -> dict[str, Any]:
+def run(
+    quick: bool = False,
+    *,
+    profile: str | None = None,
+    factor: float | None = None,
+    concurrency: int | None = None,
+    url: str | None = None,
+) -> dict[str, Any]:
     """Run both pipelines, two days each; return the figures (durations in simulated seconds)."""
     cfg = PROFILES[profile or ("quick" if quick else "full")]
     if factor:
@@ -374,27 +441,37 @@ def _ratio(baseline: float, metaads: float) -> str:
 
 def report(results: dict[str, Any]) -> str:
     cfg = results["config"]
-    lines = [f"{cfg['accounts']} accounts x {cfg['days']} days, ~{results['active_ads_per_account']:,} active ads "
-             f"each, {cfg['tokens']} tokens, {cfg['latency_s'] * 1000:.0f} ms latency, {cfg['tier']} tier "
-             f"(score max {results['quota']['score_max']} per {results['quota']['window_s']:.0f} s), "
-             f"{cfg['concurrency']} accounts at a time; time x{cfg['time_factor']:g} (simulated seconds)", ""]
-    lines += ["| run | pipeline | wall (s) | work at 1x (s, est.) | API calls | throttling errors | waited (s) "
-              "| ads rows | actions rows | peak RSS (MB) |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"{cfg['accounts']} accounts x {cfg['days']} days, ~{results['active_ads_per_account']:,} active ads "
+        f"each, {cfg['tokens']} tokens, {cfg['latency_s'] * 1000:.0f} ms latency, {cfg['tier']} tier "
+        f"(score max {results['quota']['score_max']} per {results['quota']['window_s']:.0f} s), "
+        f"{cfg['concurrency']} accounts at a time; time x{cfg['time_factor']:g} (simulated seconds)",
+        "",
+    ]
+    lines += [
+        "| run | pipeline | wall (s) | work at 1x (s, est.) | API calls | throttling errors | waited (s) "
+        "| ads rows | actions rows | peak RSS (MB) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for day, label in (("day1", "1: first run"), ("day2", "5: next day")):
         for kind in KINDS:
             r = results[kind][day]
-            lines.append(f"| {label} | {kind} | {r['wall_s']:.0f} | {r['wall_work_at_1x_s']:.0f} | {r['api_calls']} | "
-                         f"{r['throttled_errors']} | {r['waited_s']:.0f} | {r['ads_rows']:,} | {r['actions_rows']:,} "
-                         f"| {r['peak_rss_mb']:.0f} |")
+            lines.append(
+                f"| {label} | {kind} | {r['wall_s']:.0f} | {r['wall_work_at_1x_s']:.0f} | {r['api_calls']} | "
+                f"{r['throttled_errors']} | {r['waited_s']:.0f} | {r['ads_rows']:,} | {r['actions_rows']:,} "
+                f"| {r['peak_rss_mb']:.0f} |"
+            )
     for day in ("day1", "day2"):
         i = results[f"ideal_{day}"]
         m, b = results["metaads"][day], results["baseline"][day]
         lines.append("")
-        lines.append(f"{day}: ideal {i['ideal_s']:.0f} s (calls x latency / concurrency {i['latency_bound_s']:.0f} s; "
-                     f"per-account quota {i['quota_bound_s']:.0f} s; one worker per account "
-                     f"{i['one_worker_per_account_s']:.0f} s); metaads {m['wall_s'] / i['ideal_s']:.2f}x ideal, "
-                     f"baseline {b['wall_s'] / i['ideal_s']:.2f}x; "
-                     f"baseline / metaads {_ratio(b['wall_s'], m['wall_s'])}")
+        lines.append(
+            f"{day}: ideal {i['ideal_s']:.0f} s (calls x latency / concurrency {i['latency_bound_s']:.0f} s; "
+            f"per-account quota {i['quota_bound_s']:.0f} s; one worker per account "
+            f"{i['one_worker_per_account_s']:.0f} s); metaads {m['wall_s'] / i['ideal_s']:.2f}x ideal, "
+            f"baseline {b['wall_s'] / i['ideal_s']:.2f}x; "
+            f"baseline / metaads {_ratio(b['wall_s'], m['wall_s'])}"
+        )
     return "\n".join(lines)
 
 
@@ -417,4 +494,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-

@@ -51,8 +51,15 @@ def _extract(client: GraphClient, account: Account, days: int) -> AccountResult:
     return AccountResult(account, rows, campaigns, time.perf_counter() - started)
 
 
-def run(quick: bool = False, *, concurrency: int = DEFAULT_CONCURRENCY, latency_s: float = 0.1,
-        days: int = 15, n_accounts: int = 10, ads_per_account: int = 60) -> dict[str, Any]:
+def run(
+    quick: bool = False,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    latency_s: float = 0.1,
+    days: int = 15,
+    n_accounts: int = 10,
+    ads_per_account: int = 60,
+) -> dict[str, Any]:
     """Run the benchmark once and return its numbers (``quick``: 4 accounts x 5 days)."""
     if quick:
         n_accounts, days = 4, 5
@@ -61,8 +68,7 @@ def run(quick: bool = False, *, concurrency: int = DEFAULT_CONCURRENCY, latency_
     accounts = parse_accounts(sim.meta_accounts_env())
     pool = TokenPool(sim.tokens, app_ids=[sim.token_app(t) for t in sim.tokens])
     policy = ClientPolicy(max_connections=max(concurrency, 1) * 2)
-    with sim.serve(port=0) as server, \
-            GraphClient(base_url=server.base_url, tokens=pool, policy=policy) as client:
+    with sim.serve(port=0) as server, GraphClient(base_url=server.base_url, tokens=pool, policy=policy) as client:
         server_calls_before = sim.stats.calls
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=concurrency) as workers:
@@ -106,22 +112,26 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="4 accounts x 5 days")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON only")
     args = parser.parse_args()
-    numbers = run(args.quick, concurrency=args.concurrency, latency_s=args.latency, days=args.days,
-                  n_accounts=args.accounts)
+    numbers = run(
+        args.quick, concurrency=args.concurrency, latency_s=args.latency, days=args.days, n_accounts=args.accounts
+    )
     if args.json:
         print(json.dumps(numbers, indent=2))
         return
-    print(f"extracted {numbers['accounts']} accounts x {numbers['days']} days "
-          f"({numbers['ads_per_account']} ads each) over HTTP with {numbers['latency_s'] * 1000:.0f} ms "
-          f"latency, {numbers['concurrency']} accounts at a time")
+    print(
+        f"extracted {numbers['accounts']} accounts x {numbers['days']} days "
+        f"({numbers['ads_per_account']} ads each) over HTTP with {numbers['latency_s'] * 1000:.0f} ms "
+        f"latency, {numbers['concurrency']} accounts at a time"
+    )
     print(f"  calls made      {numbers['calls']} (server saw {numbers['server_calls']})")
-    print(f"  rows            {numbers['rows']} in {numbers['pages']} pages; "
-          f"{numbers['campaigns']} campaigns")
+    print(f"  rows            {numbers['rows']} in {numbers['pages']} pages; {numbers['campaigns']} campaigns")
     print(f"  wall time       {numbers['wall_s']:.3f} s")
     print(f"  ideal time      {numbers['ideal_s']:.3f} s  (calls x latency / concurrency)")
     print(f"  wall / ideal    {numbers['ratio']}  (target <= 1.5)")
-    print(f"  throttled       {numbers['throttled_errors']} errors, {numbers['throttled_s']} s waited; "
-          f"retries {numbers['retries']}")
+    print(
+        f"  throttled       {numbers['throttled_errors']} errors, {numbers['throttled_s']} s waited; "
+        f"retries {numbers['retries']}"
+    )
 
 
 if __name__ == "__main__":

@@ -56,7 +56,9 @@ def measure_metaads(data: BenchData, url: str, schema: str) -> dict[str, Any]:
     statuses = campaign_status_map(orjson.loads(data.campaigns.read_bytes()))
     started = time.perf_counter()
     result = warehouse.replace_range(
-        ACCOUNT, data.since, data.until,
+        ACCOUNT,
+        data.since,
+        data.until,
         to_ads_rows(insight_rows(data.pages), campaign_status=statuses, currency="EUR", loaded_at=LOADED_AT),
         to_actions_rows(insight_rows(data.pages), loaded_at=LOADED_AT),
     )
@@ -92,10 +94,13 @@ def measure_raw_copy(data: BenchData, url: str, schema: str) -> dict[str, Any]:
     started = time.perf_counter()
     with psycopg.connect(libpq_url) as conn, conn.cursor() as cursor:
         counts = []
-        for table, columns, path in ((ACCOUNT.table, ADS_COLUMNS, data.ads_csv),
-                                     (ACCOUNT.actions_table, ACTIONS_COLUMNS, data.actions_csv)):
+        for table, columns, path in (
+            (ACCOUNT.table, ADS_COLUMNS, data.ads_csv),
+            (ACCOUNT.actions_table, ACTIONS_COLUMNS, data.actions_csv),
+        ):
             statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-                sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, columns)))
+                sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, columns))
+            )
             with cursor.copy(statement) as copy, path.open("rb") as handle:
                 while block := handle.read(1 << 20):
                     copy.write(block)
@@ -121,10 +126,14 @@ def _child(kind: str, rows: int, url: str, schema: str) -> None:
 
 def _checksum(engine: sa.Engine, schema: str) -> dict[str, Any]:
     with engine.connect() as conn:
-        ads = conn.execute(sa.text(f'SELECT count(*), sum(spend), sum(clicks), count(DISTINCT unique_id) '
-                                   f'FROM "{schema}"."{ACCOUNT.table}"')).one()
-        actions = conn.execute(sa.text(f'SELECT count(*), sum(value), sum(action_value) '
-                                       f'FROM "{schema}"."{ACCOUNT.actions_table}"')).one()
+        ads = conn.execute(
+            sa.text(
+                f'SELECT count(*), sum(spend), sum(clicks), count(DISTINCT unique_id) FROM "{schema}"."{ACCOUNT.table}"'
+            )
+        ).one()
+        actions = conn.execute(
+            sa.text(f'SELECT count(*), sum(value), sum(action_value) FROM "{schema}"."{ACCOUNT.actions_table}"')
+        ).one()
     return {"ads": [ads[0], str(ads[1]), ads[2], ads[3]], "actions": [actions[0], str(actions[1]), str(actions[2])]}
 
 
@@ -138,8 +147,24 @@ def measure(kind: str, rows: int, url: str) -> dict[str, Any]:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("CHECKPOINT")
         completed = subprocess.run(
-            [sys.executable, "-m", "bench.scenario_load", "--child", kind, "--rows", str(rows), "--url", url,
-             "--schema", schema], cwd=ROOT, capture_output=True, text=True, check=False)
+            [
+                sys.executable,
+                "-m",
+                "bench.scenario_load",
+                "--child",
+                kind,
+                "--rows",
+                str(rows),
+                "--url",
+                url,
+                "--schema",
+                schema,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if completed.returncode != 0:
             raise RuntimeError(f"{kind} measurement failed:\n{completed.stderr[-4000:]}")
         result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
@@ -160,8 +185,9 @@ def _fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return best
 
 
-def run(rows: int = 1_000_000, quick: bool = False, pandas_rows: int | None = None,
-        url: str | None = None, repeat: int = 2) -> dict[str, Any]:
+def run(
+    rows: int = 1_000_000, quick: bool = False, pandas_rows: int | None = None, url: str | None = None, repeat: int = 2
+) -> dict[str, Any]:
     """Measure the three loaders (and metaads at a tenth of the rows, to show flat memory).
 
     metaads and raw COPY run ``repeat`` times, alternately, and the fastest run counts; pandas runs once.
@@ -181,8 +207,10 @@ def run(rows: int = 1_000_000, quick: bool = False, pandas_rows: int | None = No
     results["pandas"] = _fastest([measure("pandas", pandas_rows, url)])
     results["load_average_after"] = os.getloadavg()
     if results["raw_copy"]["checksum"] != results["metaads"]["checksum"]:
-        raise RuntimeError(f"metaads and raw COPY loaded different data: {results['metaads']['checksum']} "
-                           f"!= {results['raw_copy']['checksum']}")
+        raise RuntimeError(
+            f"metaads and raw COPY loaded different data: {results['metaads']['checksum']} "
+            f"!= {results['raw_copy']['checksum']}"
+        )
     speed = results["metaads"]["rows_per_s"]
     results["vs_pandas"] = round(speed / results["pandas"]["rows_per_s"], 1)
     results["vs_raw_copy"] = round(speed / results["raw_copy"]["rows_per_s"], 3)
@@ -196,17 +224,28 @@ def _report(results: dict[str, Any]) -> str:
         "| loader | ads rows | actions rows | seconds | ads rows/s | peak RSS (MB) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    labels = {"metaads": "metaads (transform + binary COPY)", "metaads_small": "metaads, 1/10 of the rows",
-              "pandas": "original design (pandas to_sql, chunksize=1000)", "raw_copy": "raw COPY of CSV files"}
+    labels = {
+        "metaads": "metaads (transform + binary COPY)",
+        "metaads_small": "metaads, 1/10 of the rows",
+        "pandas": "original design (pandas to_sql, chunksize=1000)",
+        "raw_copy": "raw COPY of CSV files",
+    }
     for key, label in labels.items():
         r = results[key]
-        lines.append(f"| {label} | {r['ads_rows']:,} | {r['actions_rows']:,} | {r['seconds']:.1f} | "
-                     f"{r['rows_per_s']:,} | {r['peak_rss_mb']:.0f} |")
-    lines += ["", f"runs (s): metaads {results['metaads']['all_seconds']}, raw COPY "
-                  f"{results['raw_copy']['all_seconds']}; load average before/after "
-                  f"{results['load_average_before'][0]:.1f}/{results['load_average_after'][0]:.1f}"]
-    lines += [f"metaads vs pandas: {results['vs_pandas']}x (target >= 10x); "
-              f"metaads vs raw COPY: {results['vs_raw_copy']:.0%} (target >= 60%)"]
+        lines.append(
+            f"| {label} | {r['ads_rows']:,} | {r['actions_rows']:,} | {r['seconds']:.1f} | "
+            f"{r['rows_per_s']:,} | {r['peak_rss_mb']:.0f} |"
+        )
+    lines += [
+        "",
+        f"runs (s): metaads {results['metaads']['all_seconds']}, raw COPY "
+        f"{results['raw_copy']['all_seconds']}; load average before/after "
+        f"{results['load_average_before'][0]:.1f}/{results['load_average_after'][0]:.1f}",
+    ]
+    lines += [
+        f"metaads vs pandas: {results['vs_pandas']}x (target >= 10x); "
+        f"metaads vs raw COPY: {results['vs_raw_copy']:.0%} (target >= 60%)"
+    ]
     if results["pandas"]["ads_rows"] != results["rows"]:
         lines.append(f"pandas measured on {results['pandas']['ads_rows']:,} rows (rows/s is the comparable figure)")
     return "\n".join(lines)
@@ -225,8 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _child(args.child, args.rows, args.url, args.schema)
         return 0
-    results = run(args.rows, quick=args.quick, pandas_rows=args.pandas_rows, url=args.url,
-                  repeat=args.repeat)
+    results = run(args.rows, quick=args.quick, pandas_rows=args.pandas_rows, url=args.url, repeat=args.repeat)
     print(_report(results))
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"load-{results['rows']}.json"

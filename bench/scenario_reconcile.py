@@ -54,8 +54,9 @@ class ReconcileConfig:
 PROFILES = {
     "full": ReconcileConfig(),
     "quick": ReconcileConfig(accounts=4, ads_per_account=1500, days=7, concurrency=2, latency_s=0.05, repeats=1),
-    "smoke": ReconcileConfig(accounts=2, ads_per_account=200, days=3, concurrency=2, latency_s=0.0, page_size=100,
-                             repeats=1),
+    "smoke": ReconcileConfig(
+        accounts=2, ads_per_account=200, days=3, concurrency=2, latency_s=0.0, page_size=100, repeats=1
+    ),
 }
 
 
@@ -82,18 +83,35 @@ class _World:
     def __init__(self, config: ReconcileConfig) -> None:
         self.config = config
         self.clock = FakeClock(START)
-        self.sim = Simulator(SimulatorConfig(seed=config.seed, n_accounts=config.accounts,
-                                             ads_per_account=config.ads_per_account, tier="standard",
-                                             n_apps=5, tokens_per_app=1, restatement_scale=0.0), clock=self.clock)
+        self.sim = Simulator(
+            SimulatorConfig(
+                seed=config.seed,
+                n_accounts=config.accounts,
+                ads_per_account=config.ads_per_account,
+                tier="standard",
+                n_apps=5,
+                tokens_per_app=1,
+                restatement_scale=0.0,
+            ),
+            clock=self.clock,
+        )
         self.sim.faults.latency_s = config.latency_s
         self.server = self.sim.serve(port=0).start()
 
     def pipeline(self, url: str, schema: str, **env: str) -> Pipeline:
-        settings = settings_from_mapping({
-            "META_ACCOUNTS": self.sim.meta_accounts_env(), "GRAPH_API_TOKENS": ",".join(self.sim.tokens),
-            "GRAPH_API_BASE_URL": self.server.base_url, "GRAPH_API_PAGE_SIZE": str(self.config.page_size),
-            "LOOKBACK_DAYS": str(self.config.days), "ACCOUNT_GROUP_SIZE": str(self.config.concurrency),
-            "WAREHOUSE_URL": url, "WAREHOUSE_SCHEMA": schema, **env})
+        settings = settings_from_mapping(
+            {
+                "META_ACCOUNTS": self.sim.meta_accounts_env(),
+                "GRAPH_API_TOKENS": ",".join(self.sim.tokens),
+                "GRAPH_API_BASE_URL": self.server.base_url,
+                "GRAPH_API_PAGE_SIZE": str(self.config.page_size),
+                "LOOKBACK_DAYS": str(self.config.days),
+                "ACCOUNT_GROUP_SIZE": str(self.config.concurrency),
+                "WAREHOUSE_URL": url,
+                "WAREHOUSE_SCHEMA": schema,
+                **env,
+            }
+        )
         return Pipeline.from_settings(settings, clock=self.clock)
 
     def close(self) -> None:
@@ -103,10 +121,14 @@ class _World:
 def _timed_run(pipeline: Pipeline) -> dict[str, Any]:
     began = time.perf_counter()
     summary = pipeline.run(trigger="bench")
-    return {"wall_s": time.perf_counter() - began, "api_calls": summary.api_calls, "ads_rows": summary.ads_rows,
-            "chunks": sum(len(r.chunks) for r in summary.results),
-            "failed_accounts": len(summary.failed),
-            "mismatch_chunks": sum(len(r.mismatches) for r in summary.results)}
+    return {
+        "wall_s": time.perf_counter() - began,
+        "api_calls": summary.api_calls,
+        "ads_rows": summary.ads_rows,
+        "chunks": sum(len(r.chunks) for r in summary.results),
+        "failed_accounts": len(summary.failed),
+        "mismatch_chunks": sum(len(r.mismatches) for r in summary.results),
+    }
 
 
 def cost(world: _World, engine: sa.Engine, url: str) -> dict[str, Any]:
@@ -137,8 +159,14 @@ def short_answers(world: _World, engine: sa.Engine, url: str, fault: str, answer
                 pipeline.init_warehouse()
                 first = pipeline.run(trigger="bench")
                 before = _rows(engine, schema)
-                totals: dict[str, Any] = {"rows_lost": 0, "mismatch_chunks": 0, "failed_accounts": 0, "api_calls": 0,
-                                          "chunks": 0, "wall_s": 0.0}
+                totals: dict[str, Any] = {
+                    "rows_lost": 0,
+                    "mismatch_chunks": 0,
+                    "failed_accounts": 0,
+                    "api_calls": 0,
+                    "chunks": 0,
+                    "wall_s": 0.0,
+                }
                 setattr(world.sim.faults, fault, rate)
                 try:
                     for _ in range(reruns):
@@ -149,8 +177,13 @@ def short_answers(world: _World, engine: sa.Engine, url: str, fault: str, answer
                             totals[key] += rerun[key]
                 finally:
                     setattr(world.sim.faults, fault, 0.0)
-            out[mode] = {"first_run_ok": first.ok, "rows_before": before, "rows_after": after, "reruns": reruns,
-                         **totals}
+            out[mode] = {
+                "first_run_ok": first.ok,
+                "rows_before": before,
+                "rows_after": after,
+                "reruns": reruns,
+                **totals,
+            }
         finally:
             _drop(engine, schema)
     return out
@@ -161,9 +194,12 @@ def run(profile: str = "full", pg_url: str = DEFAULT_PG_URL) -> dict[str, Any]:
     engine = sa.create_engine(pg_url, pool_size=config.concurrency + 4)
     world = _World(config)
     try:
-        return {"config": config.__dict__, "cost": cost(world, engine, pg_url),
-                "empty_answers": short_answers(world, engine, pg_url, "empty_answer_rate"),
-                "missing_rows": short_answers(world, engine, pg_url, "missing_rows_rate", answers=1)}
+        return {
+            "config": config.__dict__,
+            "cost": cost(world, engine, pg_url),
+            "empty_answers": short_answers(world, engine, pg_url, "empty_answer_rate"),
+            "missing_rows": short_answers(world, engine, pg_url, "missing_rows_rate", answers=1),
+        }
     finally:
         world.close()
         engine.dispose()
@@ -181,19 +217,26 @@ def report(results: dict[str, Any]) -> str:
     for mode in ("off", "strict"):
         r = c[mode]
         lines.append(f"| {mode} | {r['api_calls']} | {r['chunks']} | {r['wall_s']:.2f} | {r['ads_rows']:,} |")
-    lines += ["", f"Reconciliation cost: {c['extra_calls']} extra calls ({c['extra_calls_per_chunk']:.2f} per chunk), "
-              f"{c['extra_wall_s']:+.2f} s wall ({c['extra_wall_pct']:+.1f} %).", "",
-              f"Short answers ({cfg['short_rate'] * 100:.0f} %), chunks of one day, re-runs after a complete load "
-              "(rows lost and counts summed over the re-runs):", "",
-              "| fault | RECONCILE | re-runs | chunks | rows before | rows after the last | rows lost | "
-              "mismatch chunks | failed accounts |",
-              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        f"Reconciliation cost: {c['extra_calls']} extra calls ({c['extra_calls_per_chunk']:.2f} per chunk), "
+        f"{c['extra_wall_s']:+.2f} s wall ({c['extra_wall_pct']:+.1f} %).",
+        "",
+        f"Short answers ({cfg['short_rate'] * 100:.0f} %), chunks of one day, re-runs after a complete load "
+        "(rows lost and counts summed over the re-runs):",
+        "",
+        "| fault | RECONCILE | re-runs | chunks | rows before | rows after the last | rows lost | "
+        "mismatch chunks | failed accounts |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for fault in ("empty_answers", "missing_rows"):
         for mode in ("off", "strict"):
             r = results[fault][mode]
-            lines.append(f"| {fault} | {mode} | {r['reruns']} | {r['chunks']} | {r['rows_before']:,} | "
-                         f"{r['rows_after']:,} | {r['rows_lost']:,} | {r['mismatch_chunks']} | "
-                         f"{r['failed_accounts']} |")
+            lines.append(
+                f"| {fault} | {mode} | {r['reruns']} | {r['chunks']} | {r['rows_before']:,} | "
+                f"{r['rows_after']:,} | {r['rows_lost']:,} | {r['mismatch_chunks']} | "
+                f"{r['failed_accounts']} |"
+            )
     return "\n".join(lines)
 
 

@@ -38,10 +38,18 @@ from metaads.pipeline import Pipeline
 from metaads.pipeline.reports import ReportLoader, load_reports
 
 REPORTS = [
-    {"name": "age_gender", "level": "ad", "fields": ["spend", "impressions", "clicks", "reach", "actions"],
-     "breakdowns": ["age", "gender"]},
-    {"name": "country", "level": "ad", "fields": ["spend", "impressions", "clicks", "actions"],
-     "breakdowns": ["country"]},
+    {
+        "name": "age_gender",
+        "level": "ad",
+        "fields": ["spend", "impressions", "clicks", "reach", "actions"],
+        "breakdowns": ["age", "gender"],
+    },
+    {
+        "name": "country",
+        "level": "ad",
+        "fields": ["spend", "impressions", "clicks", "actions"],
+        "breakdowns": ["country"],
+    },
 ]
 VARIANTS = ("default", "combined", "sequential")
 # The e2e scenario's shapes; smoke (the suite's test run) smaller still, without quota waits: breakdowns
@@ -49,14 +57,22 @@ VARIANTS = ("default", "combined", "sequential")
 REPORT_PROFILES = {**PROFILES, "smoke": replace(PROFILES["smoke"], ads_per_account=40, days=2, quota_scale=1.0)}
 
 
-def _settings(cfg: E2EConfig, server: SimulatorServer, sim: Simulator, url: str, schema: str,
-              reports: list[dict[str, Any]]) -> Any:
-    return settings_from_mapping({
-        "META_ACCOUNTS": sim.meta_accounts_env(), "GRAPH_API_TOKENS": ",".join(sim.tokens[:cfg.tokens]),
-        "GRAPH_API_BASE_URL": server.base_url, "GRAPH_API_PAGE_SIZE": str(cfg.page_size),
-        "LOOKBACK_DAYS": str(cfg.days), "ACCOUNT_GROUP_SIZE": str(cfg.concurrency),
-        "WAREHOUSE_URL": url, "WAREHOUSE_SCHEMA": schema, "INSIGHTS_REPORTS": json.dumps(reports),
-    })
+def _settings(
+    cfg: E2EConfig, server: SimulatorServer, sim: Simulator, url: str, schema: str, reports: list[dict[str, Any]]
+) -> Any:
+    return settings_from_mapping(
+        {
+            "META_ACCOUNTS": sim.meta_accounts_env(),
+            "GRAPH_API_TOKENS": ",".join(sim.tokens[: cfg.tokens]),
+            "GRAPH_API_BASE_URL": server.base_url,
+            "GRAPH_API_PAGE_SIZE": str(cfg.page_size),
+            "LOOKBACK_DAYS": str(cfg.days),
+            "ACCOUNT_GROUP_SIZE": str(cfg.concurrency),
+            "WAREHOUSE_URL": url,
+            "WAREHOUSE_SCHEMA": schema,
+            "INSIGHTS_REPORTS": json.dumps(reports),
+        }
+    )
 
 
 def _rows(summary: Any) -> dict[str, int]:
@@ -75,12 +91,25 @@ def _report_only(pipeline: Pipeline, clock: ScaledClock, run_id: str) -> dict[st
 
     def one(account: Any) -> list[Any]:
         info = pipeline.client.account_info(account)
-        loader = ReportLoader(pipeline.client, pipeline.warehouse, clock, reconcile=settings.reconcile,
-                              relative_tolerance=settings.reconcile_tolerance)
-        return load_reports(loader, account, settings.reports, today=local_today(clock.now(), info.timezone_name),
-                            currency=info.currency,
-                            default_lookback=settings.lookback_days, chunk_days=settings.backfill_chunk_days,
-                            since=None, until=None, run_id=run_id)
+        loader = ReportLoader(
+            pipeline.client,
+            pipeline.warehouse,
+            clock,
+            reconcile=settings.reconcile,
+            relative_tolerance=settings.reconcile_tolerance,
+        )
+        return load_reports(
+            loader,
+            account,
+            settings.reports,
+            today=local_today(clock.now(), info.timezone_name),
+            currency=info.currency,
+            default_lookback=settings.lookback_days,
+            chunk_days=settings.backfill_chunk_days,
+            since=None,
+            until=None,
+            run_id=run_id,
+        )
 
     with ThreadPoolExecutor(max_workers=settings.account_group_size) as pool:
         chunks = [c for done in pool.map(one, settings.accounts) for c in done]
@@ -94,14 +123,26 @@ def _report_only(pipeline: Pipeline, clock: ScaledClock, run_id: str) -> dict[st
 def run_variant(variant: str, cfg: E2EConfig, url: str) -> dict[str, Any]:
     """One variant on a fresh simulator and warehouse schema."""
     clock = ScaledClock(cfg.time_factor, START)
-    sim = Simulator(SimulatorConfig(seed=cfg.seed, n_accounts=cfg.accounts, ads_per_account=cfg.ads_per_account,
-                                    tier=cfg.tier, n_apps=cfg.tokens, tokens_per_app=1,  # type: ignore[arg-type]
-                                    quota_scale=cfg.quota_scale), clock=clock)
+    sim = Simulator(
+        SimulatorConfig(
+            seed=cfg.seed,
+            n_accounts=cfg.accounts,
+            ads_per_account=cfg.ads_per_account,
+            tier=cfg.tier,
+            n_apps=cfg.tokens,
+            tokens_per_app=1,  # type: ignore[arg-type]
+            quota_scale=cfg.quota_scale,
+        ),
+        clock=clock,
+    )
     sim.faults.latency_s = 0.0
     schema = f"bench_reports_{uuid.uuid4().hex[:10]}"
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    server = SimulatorServer(LatencyFloorApp(sim.app, cfg.latency_s / cfg.time_factor),  # type: ignore[arg-type]
-                             "127.0.0.1", 0)
+    server = SimulatorServer(
+        LatencyFloorApp(sim.app, cfg.latency_s / cfg.time_factor),  # type: ignore[arg-type]
+        "127.0.0.1",
+        0,
+    )
     rows: dict[str, int] = {}
     try:
         with server:
@@ -123,8 +164,13 @@ def run_variant(variant: str, cfg: E2EConfig, url: str) -> dict[str, Any]:
         with engine.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         engine.dispose()
-    return {"wall_s": round(wall, 1), "wall_real_s": round(wall_real, 1), "api_calls": sim.stats.calls,
-            "throttled": sim.stats.throttled, "rows": rows}
+    return {
+        "wall_s": round(wall, 1),
+        "wall_real_s": round(wall_real, 1),
+        "api_calls": sim.stats.calls,
+        "throttled": sim.stats.throttled,
+        "rows": rows,
+    }
 
 
 def run(quick: bool = False, *, profile: str | None = None, url: str | None = None) -> dict[str, Any]:
@@ -139,17 +185,23 @@ def run(quick: bool = False, *, profile: str | None = None, url: str | None = No
 def report(results: dict[str, Any]) -> str:
     cfg = results["config"]
     names = ["default", "default_actions", *(n for r in results["reports"] for n in (r, f"{r}_lists"))]
-    lines = [f"{cfg['accounts']} accounts x {cfg['days']} days, {cfg['ads_per_account']:,} ads each, "
-             f"{cfg['tokens']} tokens, {cfg['latency_s'] * 1000:.0f} ms latency, {cfg['tier']} tier, "
-             f"{cfg['concurrency']} accounts at a time; time x{cfg['time_factor']:g} (simulated seconds); "
-             f"reports: default + {', '.join(results['reports'])}", "",
-             "| variant | wall (s) | real wall (s) | API calls | throttling errors | "
-             + " | ".join(f"{n} rows" for n in names) + " |",
-             "|---|---:|---:|---:|---:|" + "---:|" * len(names)]
+    lines = [
+        f"{cfg['accounts']} accounts x {cfg['days']} days, {cfg['ads_per_account']:,} ads each, "
+        f"{cfg['tokens']} tokens, {cfg['latency_s'] * 1000:.0f} ms latency, {cfg['tier']} tier, "
+        f"{cfg['concurrency']} accounts at a time; time x{cfg['time_factor']:g} (simulated seconds); "
+        f"reports: default + {', '.join(results['reports'])}",
+        "",
+        "| variant | wall (s) | real wall (s) | API calls | throttling errors | "
+        + " | ".join(f"{n} rows" for n in names)
+        + " |",
+        "|---|---:|---:|---:|---:|" + "---:|" * len(names),
+    ]
     for variant in VARIANTS:
         r = results[variant]
-        lines.append(f"| {variant} | {r['wall_s']:.0f} | {r['wall_real_s']:.0f} | {r['api_calls']} | "
-                     f"{r['throttled']} | " + " | ".join(f"{r['rows'].get(n, 0):,}" for n in names) + " |")
+        lines.append(
+            f"| {variant} | {r['wall_s']:.0f} | {r['wall_real_s']:.0f} | {r['api_calls']} | "
+            f"{r['throttled']} | " + " | ".join(f"{r['rows'].get(n, 0):,}" for n in names) + " |"
+        )
     return "\n".join(lines)
 
 

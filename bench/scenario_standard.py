@@ -22,17 +22,23 @@ from bench.scenario_e2e import E2EConfig
 
 STANDARD = scenario_e2e.PROFILES["standard"]
 PROFILES: dict[str, dict[str, E2EConfig]] = {
-    "full": {"standard": STANDARD,
-             # ~36 active ads x 15 days x 10 accounts: ~5,400 rows
-             "memory_small": replace(STANDARD, ads_per_account=100),
-             # ~1,390 rows per account and day x 72 days x 10 accounts: ~1,000,000 rows
-             "memory_large": replace(STANDARD, days=72)},
-    "quick": {"standard": replace(STANDARD, accounts=4, ads_per_account=1000, days=7),
-              "memory_small": replace(STANDARD, accounts=4, ads_per_account=100, days=7),
-              "memory_large": replace(STANDARD, accounts=4, ads_per_account=1000, days=40)},
-    "smoke": {"standard": replace(STANDARD, accounts=2, ads_per_account=100, days=3, concurrency=2),
-              "memory_small": replace(STANDARD, accounts=2, ads_per_account=50, days=3, concurrency=2),
-              "memory_large": replace(STANDARD, accounts=2, ads_per_account=100, days=6, concurrency=2)},
+    "full": {
+        "standard": STANDARD,
+        # ~36 active ads x 15 days x 10 accounts: ~5,400 rows
+        "memory_small": replace(STANDARD, ads_per_account=100),
+        # ~1,390 rows per account and day x 72 days x 10 accounts: ~1,000,000 rows
+        "memory_large": replace(STANDARD, days=72),
+    },
+    "quick": {
+        "standard": replace(STANDARD, accounts=4, ads_per_account=1000, days=7),
+        "memory_small": replace(STANDARD, accounts=4, ads_per_account=100, days=7),
+        "memory_large": replace(STANDARD, accounts=4, ads_per_account=1000, days=40),
+    },
+    "smoke": {
+        "standard": replace(STANDARD, accounts=2, ads_per_account=100, days=3, concurrency=2),
+        "memory_small": replace(STANDARD, accounts=2, ads_per_account=50, days=3, concurrency=2),
+        "memory_large": replace(STANDARD, accounts=2, ads_per_account=100, days=6, concurrency=2),
+    },
 }
 # Copy-rate measurement when scenario 2 did not run in the same suite.
 _COPY_ROWS = {"full": 100_000, "quick": 20_000, "smoke": 2_000}
@@ -77,9 +83,13 @@ def run(profile: str = "full", prior: dict[str, Any] | None = None, url: str | N
     memory = {}
     for size in ("memory_small", "memory_large"):
         run_ = _one("metaads", configs[size], url)
-        memory[size] = {"ads_rows": run_["ads_rows"], "actions_rows": run_["actions_rows"],
-                        "peak_rss_mb": run_["peak_rss_mb"], "wall_s": run_["wall_s"],
-                        "failed_accounts": run_["failed_accounts"]}
+        memory[size] = {
+            "ads_rows": run_["ads_rows"],
+            "actions_rows": run_["actions_rows"],
+            "peak_rss_mb": run_["peak_rss_mb"],
+            "wall_s": run_["wall_s"],
+            "failed_accounts": run_["failed_accounts"],
+        }
     memory["standard"] = {"ads_rows": m["ads_rows"], "peak_rss_mb": m["peak_rss_mb"]}
     small, large = memory["memory_small"]["peak_rss_mb"], memory["memory_large"]["peak_rss_mb"]
     memory["growth"] = round(large / small - 1.0, 3) if small else None
@@ -92,23 +102,34 @@ def report(results: dict[str, Any]) -> str:
     cfg = results["config"]
     m, b = results["metaads"], results["baseline"]
     mem = results["memory"]
-    lines = [f"{cfg['accounts']} accounts x {cfg['ads_per_account']:,} ads x {cfg['days']} days, "
-             f"{cfg['tier']} tier, {cfg['latency_s'] * 1000:.0f} ms latency, ACCOUNT_GROUP_SIZE "
-             f"{cfg['concurrency']}, real time", "",
-             "| pipeline | wall (s) | API calls | throttling errors | ads rows | actions rows | peak RSS (MB) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"{cfg['accounts']} accounts x {cfg['ads_per_account']:,} ads x {cfg['days']} days, "
+        f"{cfg['tier']} tier, {cfg['latency_s'] * 1000:.0f} ms latency, ACCOUNT_GROUP_SIZE "
+        f"{cfg['concurrency']}, real time",
+        "",
+        "| pipeline | wall (s) | API calls | throttling errors | ads rows | actions rows | peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for kind, r in (("metaads", m), ("baseline", b)):
-        lines.append(f"| {kind} | {r['wall_s']:.1f} | {r['api_calls']} | {r['throttled_errors']} | "
-                     f"{r['ads_rows']:,} | {r['actions_rows']:,} | {r['peak_rss_mb']:.0f} |")
-    lines += ["", f"Bound: max(API-bound ideal {results['api_bound_s']:.1f} s, load-bound "
-              f"{results['load_bound_s']:.1f} s = {m['ads_rows']:,} ads rows at "
-              f"{results['copy_rate']['ads_rows_per_s']:,.0f} rows/s of raw COPY "
-              f"({results['copy_rate']['source']})) = {results['bound_s']:.1f} s; metaads "
-              f"{results['vs_bound']:.2f}x the bound; baseline / metaads {results['vs_baseline']:.2f}x.", "",
-              "Peak RSS of the whole metaads run process by fetched rows: " + ", ".join(
-                  f"{mem[k]['ads_rows']:,} rows {mem[k]['peak_rss_mb']:.0f} MB"
-                  for k in ("memory_small", "standard", "memory_large"))
-              + f" (largest / smallest - 1: {mem['growth']:+.0%})."]
+        lines.append(
+            f"| {kind} | {r['wall_s']:.1f} | {r['api_calls']} | {r['throttled_errors']} | "
+            f"{r['ads_rows']:,} | {r['actions_rows']:,} | {r['peak_rss_mb']:.0f} |"
+        )
+    lines += [
+        "",
+        f"Bound: max(API-bound ideal {results['api_bound_s']:.1f} s, load-bound "
+        f"{results['load_bound_s']:.1f} s = {m['ads_rows']:,} ads rows at "
+        f"{results['copy_rate']['ads_rows_per_s']:,.0f} rows/s of raw COPY "
+        f"({results['copy_rate']['source']})) = {results['bound_s']:.1f} s; metaads "
+        f"{results['vs_bound']:.2f}x the bound; baseline / metaads {results['vs_baseline']:.2f}x.",
+        "",
+        "Peak RSS of the whole metaads run process by fetched rows: "
+        + ", ".join(
+            f"{mem[k]['ads_rows']:,} rows {mem[k]['peak_rss_mb']:.0f} MB"
+            for k in ("memory_small", "standard", "memory_large")
+        )
+        + f" (largest / smallest - 1: {mem['growth']:+.0%}).",
+    ]
     return "\n".join(lines)
 
 

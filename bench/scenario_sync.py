@@ -62,8 +62,7 @@ def pg_url() -> str:
 
 
 def mysql_url() -> str:
-    return (os.environ.get("METAADS_BENCH_MYSQL_URL") or os.environ.get("METAADS_TEST_MYSQL_URL")
-            or DEFAULT_MYSQL_URL)
+    return os.environ.get("METAADS_BENCH_MYSQL_URL") or os.environ.get("METAADS_TEST_MYSQL_URL") or DEFAULT_MYSQL_URL
 
 
 def _peak_rss_mb() -> float:
@@ -71,8 +70,9 @@ def _peak_rss_mb() -> float:
 
 
 def bench_accounts() -> list[Account]:
-    return parse_accounts(",".join(f"act_{9_100_000_000 + i}:bm_{i:02d}:Compte été {i}"
-                                   for i in range(1, N_ACCOUNTS + 1)))
+    return parse_accounts(
+        ",".join(f"act_{9_100_000_000 + i}:bm_{i:02d}:Compte été {i}" for i in range(1, N_ACCOUNTS + 1))
+    )
 
 
 # ---------------------------------------------------------------------------- warehouse data
@@ -116,12 +116,21 @@ def fill_warehouse(engine: sa.Engine, schema: str, rows: int) -> dict[str, int]:
     run_id = warehouse.start_run(trigger="bench", accounts=len(accounts))
     preparer = engine.dialect.identifier_preparer
     for account in accounts:
-        ads, actions = (f"{preparer.quote_schema(schema)}.{preparer.quote(name)}"
-                        for name in (account.table, account.actions_table))
+        ads, actions = (
+            f"{preparer.quote_schema(schema)}.{preparer.quote(name)}" for name in (account.table, account.actions_table)
+        )
         with engine.begin() as conn:
-            conn.execute(sa.text(_ADS_SQL.format(table=ads)),
-                         {"account": account.id, "account_name": account.label, "since": since,
-                          "until": until, "ads": ads_per_day, "loaded_at": LOADED_AT})
+            conn.execute(
+                sa.text(_ADS_SQL.format(table=ads)),
+                {
+                    "account": account.id,
+                    "account_name": account.label,
+                    "since": since,
+                    "until": until,
+                    "ads": ads_per_day,
+                    "loaded_at": LOADED_AT,
+                },
+            )
             conn.execute(sa.text(_ACTIONS_SQL.format(table=ads, actions=actions)))
         warehouse.record_account_run(run_id, account, ChunkResult(DateRange(since, until), AccountStatus.LOADED))
     warehouse.finish_run(run_id, status="success", accounts_failed=0)
@@ -140,17 +149,24 @@ def checksum(engine: sa.Engine, schema: str | None, names: tuple[str, str], star
         return quoted if schema is None else f"{preparer.quote_schema(schema)}.{quoted}"
 
     with engine.connect() as conn:
-        ads = conn.execute(sa.text(
-            "SELECT count(*), sum(spend), sum(clicks), sum(reach), count(DISTINCT unique_id) "
-            f"FROM {name(names[0])} WHERE date >= :start"), {"start": start}).one()
-        actions = conn.execute(sa.text(
-            f"SELECT count(*), sum(value), sum(action_value) FROM {name(names[1])} WHERE date >= :start"),
-            {"start": start}).one()
+        ads = conn.execute(
+            sa.text(
+                "SELECT count(*), sum(spend), sum(clicks), sum(reach), count(DISTINCT unique_id) "
+                f"FROM {name(names[0])} WHERE date >= :start"
+            ),
+            {"start": start},
+        ).one()
+        actions = conn.execute(
+            sa.text(f"SELECT count(*), sum(value), sum(action_value) FROM {name(names[1])} WHERE date >= :start"),
+            {"start": start},
+        ).one()
     # sum() of no rows is NULL: a window with no row (small runs) sums to 0.
     ads = [0 if value is None else value for value in ads]
     actions = [0 if value is None else value for value in actions]
-    return {"ads": [int(ads[0]), f"{ads[1]:.2f}", int(ads[2]), int(ads[3]), int(ads[4])],
-            "actions": [int(actions[0]), f"{actions[1]:.2f}", f"{actions[2]:.2f}"]}
+    return {
+        "ads": [int(ads[0]), f"{ads[1]:.2f}", int(ads[2]), int(ads[3]), int(ads[4])],
+        "actions": [int(actions[0]), f"{actions[1]:.2f}", f"{actions[2]:.2f}"],
+    }
 
 
 # ---------------------------------------------------------------------------- measurements (children)
@@ -162,42 +178,67 @@ def _reload_ledger(engine: sa.Engine, schema: str) -> None:
     accounts = bench_accounts()
     run_id = warehouse.start_run(trigger="bench", accounts=len(accounts))
     for account in accounts:
-        warehouse.record_account_run(run_id, account, ChunkResult(
-            DateRange(TODAY - timedelta(days=INCREMENTAL_DAYS - 1), TODAY), AccountStatus.LOADED))
+        warehouse.record_account_run(
+            run_id,
+            account,
+            ChunkResult(DateRange(TODAY - timedelta(days=INCREMENTAL_DAYS - 1), TODAY), AccountStatus.LOADED),
+        )
     warehouse.finish_run(run_id, status="success", accounts_failed=0)
 
 
-def measure_metaads(source_url: str, source_schema: str, target_url: str, target_schema: str,
-                    retention_days: int) -> dict[str, Any]:
+def measure_metaads(
+    source_url: str, source_schema: str, target_url: str, target_schema: str, retention_days: int
+) -> dict[str, Any]:
     source = sa.create_engine(source_url, pool_size=THREADS + 2, max_overflow=THREADS)
     target = sa.create_engine(target_url, pool_size=THREADS + 1, max_overflow=THREADS)
     started = time.perf_counter()
-    result = sync_analytics(source, source_schema, target, target_schema,
-                            SyncOptions(full=True, threads=THREADS, retention_days=retention_days, today=TODAY))
+    result = sync_analytics(
+        source,
+        source_schema,
+        target,
+        target_schema,
+        SyncOptions(full=True, threads=THREADS, retention_days=retention_days, today=TODAY),
+    )
     seconds = time.perf_counter() - started
     _reload_ledger(source, source_schema)
     started = time.perf_counter()
-    incremental = sync_analytics(source, source_schema, target, target_schema,
-                                 SyncOptions(threads=THREADS, retention_days=retention_days, today=TODAY))
+    incremental = sync_analytics(
+        source,
+        source_schema,
+        target,
+        target_schema,
+        SyncOptions(threads=THREADS, retention_days=retention_days, today=TODAY),
+    )
     incremental_s = time.perf_counter() - started
     source.dispose()
     target.dispose()
-    return {"ads_rows": result.ads_rows, "actions_rows": result.actions_rows, "seconds": seconds,
-            "method": result.method, "slices": len(result.slices),
-            "incremental": {"mode": incremental.mode, "slices": len(incremental.slices),
-                            "ads_rows": incremental.ads_rows, "actions_rows": incremental.actions_rows,
-                            "seconds": round(incremental_s, 2)}}
+    return {
+        "ads_rows": result.ads_rows,
+        "actions_rows": result.actions_rows,
+        "seconds": seconds,
+        "method": result.method,
+        "slices": len(result.slices),
+        "incremental": {
+            "mode": incremental.mode,
+            "slices": len(incremental.slices),
+            "ads_rows": incremental.ads_rows,
+            "actions_rows": incremental.actions_rows,
+            "seconds": round(incremental_s, 2),
+        },
+    }
 
 
-def measure_pandas(source_url: str, source_schema: str, target_url: str, target_schema: str,
-                   retention_days: int) -> dict[str, Any]:
+def measure_pandas(
+    source_url: str, source_schema: str, target_url: str, target_schema: str, retention_days: int
+) -> dict[str, Any]:
     from bench.baseline.sync_pandas import sync_pandas
 
     source = sa.create_engine(source_url)
     target = sa.create_engine(target_url, pool_size=THREADS, max_overflow=THREADS)
     started = time.perf_counter()
-    counts = sync_pandas(source, source_schema, target, target_schema,
-                         start=window_start(TODAY, retention_days), threads=THREADS)
+    counts = sync_pandas(
+        source, source_schema, target, target_schema, start=window_start(TODAY, retention_days), threads=THREADS
+    )
     seconds = time.perf_counter() - started
     source.dispose()
     target.dispose()
@@ -209,8 +250,9 @@ MEASURES = {"metaads": measure_metaads, "pandas": measure_pandas}
 
 def _child(args: argparse.Namespace) -> None:
     rss_before = _peak_rss_mb()
-    result = MEASURES[args.child](args.source_url, args.source_schema, args.target_url, args.target_schema,
-                                  args.retention_days)
+    result = MEASURES[args.child](
+        args.source_url, args.source_schema, args.target_url, args.target_schema, args.retention_days
+    )
     result.update(rss_after_imports_mb=round(rss_before, 1), peak_rss_mb=round(_peak_rss_mb(), 1))
     print(json.dumps(result))
 
@@ -228,23 +270,50 @@ def _fresh_target(url: str) -> tuple[sa.Engine, str]:
 
 
 def _drop(engine: sa.Engine, schema: str) -> None:
-    statement = f"DROP DATABASE IF EXISTS `{schema}`" if engine.dialect.name in ("mysql", "mariadb") else \
-        f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'
+    statement = (
+        f"DROP DATABASE IF EXISTS `{schema}`"
+        if engine.dialect.name in ("mysql", "mariadb")
+        else f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'
+    )
     with engine.begin() as conn:
         conn.exec_driver_sql(statement)
     engine.dispose()
 
 
-def measure(kind: str, source_url: str, source_schema: str, target_url: str, retention_days: int,
-            expected: dict[str, Any] | None) -> dict[str, Any]:
+def measure(
+    kind: str,
+    source_url: str,
+    source_schema: str,
+    target_url: str,
+    retention_days: int,
+    expected: dict[str, Any] | None,
+) -> dict[str, Any]:
     """Run one measurement in a subprocess against fresh target tables; check and return its figures."""
     engine, schema = _fresh_target(target_url)
     try:
         completed = subprocess.run(
-            [sys.executable, "-m", "bench.scenario_sync", "--child", kind, "--source-url", source_url,
-             "--source-schema", source_schema, "--target-url", target_url, "--target-schema", schema,
-             "--retention-days", str(retention_days)],
-            cwd=ROOT, capture_output=True, text=True, check=False)
+            [
+                sys.executable,
+                "-m",
+                "bench.scenario_sync",
+                "--child",
+                kind,
+                "--source-url",
+                source_url,
+                "--source-schema",
+                source_schema,
+                "--target-url",
+                target_url,
+                "--target-schema",
+                schema,
+                "--retention-days",
+                str(retention_days),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if completed.returncode != 0:
             raise RuntimeError(f"{kind} measurement failed:\n{completed.stderr[-4000:]}")
         result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
@@ -252,8 +321,7 @@ def measure(kind: str, source_url: str, source_schema: str, target_url: str, ret
     finally:
         _drop(engine, schema)
     if expected is not None and result["checksum"] != expected:
-        raise RuntimeError(f"{kind} into {target_url} copied different data: "
-                           f"{result['checksum']} != {expected}")
+        raise RuntimeError(f"{kind} into {target_url} copied different data: {result['checksum']} != {expected}")
     rows = result["ads_rows"] + result["actions_rows"]
     result["rows_per_s"] = round(rows / result["seconds"])
     result["ads_rows_per_s"] = round(result["ads_rows"] / result["seconds"])
@@ -273,14 +341,17 @@ def run(rows: int = 1_000_000, quick: bool = False, pandas_rows: int | None = No
         started = time.perf_counter()
         full = fill_warehouse(source, source_schema, rows)
         results["warehouse"] = {"checksum": full, "fill_seconds": round(time.perf_counter() - started, 1)}
-        partial = full if pandas_days == DAYS else checksum(
-            source, source_schema, (ADS_VIEW, ACTIONS_VIEW), window_start(TODAY, pandas_days))
+        partial = (
+            full
+            if pandas_days == DAYS
+            else checksum(source, source_schema, (ADS_VIEW, ACTIONS_VIEW), window_start(TODAY, pandas_days))
+        )
         for name, url in target_urls.items():
             results[f"metaads_{name}"] = measure("metaads", source_url, source_schema, url, DAYS, full)
-            results[f"pandas_{name}"] = measure("pandas", source_url, source_schema, url, pandas_days,
-                                                partial)
-            results[f"vs_pandas_{name}"] = round(results[f"metaads_{name}"]["rows_per_s"]
-                                                 / results[f"pandas_{name}"]["rows_per_s"], 1)
+            results[f"pandas_{name}"] = measure("pandas", source_url, source_schema, url, pandas_days, partial)
+            results[f"vs_pandas_{name}"] = round(
+                results[f"metaads_{name}"]["rows_per_s"] / results[f"pandas_{name}"]["rows_per_s"], 1
+            )
     finally:
         _drop(source, source_schema)
     return results
@@ -295,22 +366,32 @@ def _report(results: dict[str, Any]) -> str:
         "| sync | ads rows | actions rows | seconds | rows/s (all) | ads rows/s | peak RSS (MB) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    labels = {"metaads_pg": "metaads PG -> PG", "pandas_pg": "original (pandas) PG -> PG",
-              "metaads_mariadb": "metaads PG -> MariaDB", "pandas_mariadb": "original (pandas) PG -> MariaDB"}
+    labels = {
+        "metaads_pg": "metaads PG -> PG",
+        "pandas_pg": "original (pandas) PG -> PG",
+        "metaads_mariadb": "metaads PG -> MariaDB",
+        "pandas_mariadb": "original (pandas) PG -> MariaDB",
+    }
     for key, label in labels.items():
         r = results[key]
         method = f" ({r['method']})" if "method" in r else ""
-        lines.append(f"| {label}{method} | {r['ads_rows']:,} | {r['actions_rows']:,} | {r['seconds']:.1f} | "
-                     f"{r['rows_per_s']:,} | {r['ads_rows_per_s']:,} | {r['peak_rss_mb']:.0f} |")
+        lines.append(
+            f"| {label}{method} | {r['ads_rows']:,} | {r['actions_rows']:,} | {r['seconds']:.1f} | "
+            f"{r['rows_per_s']:,} | {r['ads_rows_per_s']:,} | {r['peak_rss_mb']:.0f} |"
+        )
     lines.append("")
     for name in ("pg", "mariadb"):
         inc = results[f"metaads_{name}"]["incremental"]
-        lines.append(f"metaads vs pandas, PG -> {name}: {results[f'vs_pandas_{name}']}x (target >= 5x); "
-                     f"incremental after a {INCREMENTAL_DAYS}-day reload: {inc['slices']} slices, "
-                     f"{inc['ads_rows'] + inc['actions_rows']:,} rows in {inc['seconds']}s")
+        lines.append(
+            f"metaads vs pandas, PG -> {name}: {results[f'vs_pandas_{name}']}x (target >= 5x); "
+            f"incremental after a {INCREMENTAL_DAYS}-day reload: {inc['slices']} slices, "
+            f"{inc['ads_rows'] + inc['actions_rows']:,} rows in {inc['seconds']}s"
+        )
     if results["pandas_pg"]["ads_rows"] != results["metaads_pg"]["ads_rows"]:
-        lines.append(f"pandas measured on a shorter window ({results['pandas_pg']['ads_rows']:,} ads rows); "
-                     "rows/s is the comparable figure")
+        lines.append(
+            f"pandas measured on a shorter window ({results['pandas_pg']['ads_rows']:,} ads rows); "
+            "rows/s is the comparable figure"
+        )
     return "\n".join(lines)
 
 

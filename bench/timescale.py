@@ -72,8 +72,7 @@ class _Response(Protocol):
 
 
 class _App(Protocol):
-    def handle(self, method: str, path: str, query: Any, headers: Any, body: bytes, *,
-               base_url: str) -> Any: ...
+    def handle(self, method: str, path: str, query: Any, headers: Any, body: bytes, *, base_url: str) -> Any: ...
 
 
 class LatencyFloorApp:
@@ -89,8 +88,7 @@ class LatencyFloorApp:
         self.app = app
         self.latency_s = latency_s
 
-    def handle(self, method: str, path: str, query: Any, headers: Any, body: bytes, *,
-               base_url: str) -> Any:
+    def handle(self, method: str, path: str, query: Any, headers: Any, body: bytes, *, base_url: str) -> Any:
         started = time.monotonic()
         response = self.app.handle(method, path, query, headers, body, base_url=base_url)
         response.delay_s = max(0.0, self.latency_s - (time.monotonic() - started))

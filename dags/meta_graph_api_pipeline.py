@@ -57,8 +57,7 @@ _SETTINGS = dag_settings()
 PLAN = plan_from_settings(_SETTINGS)
 # Lineage: the views the extraction tasks refresh and the analytics tables the sync writes, as Airflow
 # Assets (downstream DAGs can be scheduled on them; OpenLineage, where installed, reports them).
-WAREHOUSE_ASSETS, ANALYTICS_ASSETS = ([Asset(name=d.name, uri=d.uri) for d in group]
-                                      for group in lineage(_SETTINGS))
+WAREHOUSE_ASSETS, ANALYTICS_ASSETS = ([Asset(name=d.name, uri=d.uri) for d in group] for group in lineage(_SETTINGS))
 
 
 def _run(step: Callable[[], T]) -> T:
@@ -113,16 +112,25 @@ def meta_graph_api_pipeline() -> None:
 
         return _run(step)
 
-    @task(task_id=SYNC_TASK_ID, task_display_name="Sync analytics database", trigger_rule=TriggerRule.ALL_DONE,
-          outlets=ANALYTICS_ASSETS)
+    @task(
+        task_id=SYNC_TASK_ID,
+        task_display_name="Sync analytics database",
+        trigger_rule=TriggerRule.ALL_DONE,
+        outlets=ANALYTICS_ASSETS,
+    )
     def sync() -> dict[str, Any]:
         return _run(lambda: sync_analytics(task_settings()))
 
     # Judging the run is not worth retrying: its inputs will not change.
     # Its message (what needs a person) goes out through Airflow's notifier mechanism, win or lose.
-    @task(task_id=FINISH_TASK_ID, task_display_name="Close run and report failed accounts",
-          trigger_rule=TriggerRule.ALL_DONE, retries=0,
-          on_success_callback=MetaadsAlertNotifier(), on_failure_callback=MetaadsAlertNotifier())
+    @task(
+        task_id=FINISH_TASK_ID,
+        task_display_name="Close run and report failed accounts",
+        trigger_rule=TriggerRule.ALL_DONE,
+        retries=0,
+        on_success_callback=MetaadsAlertNotifier(),
+        on_failure_callback=MetaadsAlertNotifier(),
+    )
     def close_run(ledger_run: str | None) -> dict[str, Any]:
         ti = get_current_context()["ti"]
         ids = [t.full_task_id for t in PLAN.tasks]

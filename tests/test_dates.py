@@ -10,13 +10,17 @@ from metaads.errors import ConfigError
 NOON_UTC = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize(("zone", "expected"), [
-    ("UTC", date(2026, 11, 25)),
-    ("Pacific/Auckland", date(2026, 11, 26)),    # UTC+13: already tomorrow
-    ("America/Los_Angeles", date(2026, 11, 25)),
-    ("Not/AZone", date(2026, 11, 25)),           # unknown zone: UTC
-    (None, date(2026, 11, 25)),
-], ids=["utc", "auckland-ahead", "los-angeles", "unknown-zone", "no-zone"])
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        ("UTC", date(2026, 11, 25)),
+        ("Pacific/Auckland", date(2026, 11, 26)),  # UTC+13: already tomorrow
+        ("America/Los_Angeles", date(2026, 11, 25)),
+        ("Not/AZone", date(2026, 11, 25)),  # unknown zone: UTC
+        (None, date(2026, 11, 25)),
+    ],
+    ids=["utc", "auckland-ahead", "los-angeles", "unknown-zone", "no-zone"],
+)
 def test_local_today_is_the_accounts_own_date(zone: str | None, expected: date) -> None:
     assert local_today(NOON_UTC, zone) == expected
     assert local_today(datetime(2026, 11, 25, 23, 30, tzinfo=timezone.utc), "Asia/Tokyo") == date(2026, 11, 26)
@@ -42,15 +46,19 @@ def test_explicit_bounds_are_clamped_to_history_and_today() -> None:
     assert oldest_available_day(date(2026, 3, 31)) == date(2023, 3, 1)  # no February 31st
 
 
-
-@pytest.mark.parametrize(("since", "until", "message"), [
-    (date(2026, 11, 26), None, "--since: 2026-11-26 is in the future"),
-    (date(2026, 11, 10), date(2026, 11, 9), "--until: 2026-11-09 is before --since 2026-11-10"),
-    (date(2020, 1, 1), date(2023, 10, 25), "--until: 2023-10-25 is older than the 37 months of history"),
-    (None, date(2021, 5, 1), "--until: 2021-05-01 is older than the 37 months"),
-], ids=["since-in-the-future", "until-before-since", "range-older-than-history", "until-older-than-history"])
-def test_impossible_bounds_are_a_config_error_naming_the_option(since: date | None, until: date | None,
-                                                                message: str) -> None:
+@pytest.mark.parametrize(
+    ("since", "until", "message"),
+    [
+        (date(2026, 11, 26), None, "--since: 2026-11-26 is in the future"),
+        (date(2026, 11, 10), date(2026, 11, 9), "--until: 2026-11-09 is before --since 2026-11-10"),
+        (date(2020, 1, 1), date(2023, 10, 25), "--until: 2023-10-25 is older than the 37 months of history"),
+        (None, date(2021, 5, 1), "--until: 2021-05-01 is older than the 37 months"),
+    ],
+    ids=["since-in-the-future", "until-before-since", "range-older-than-history", "until-older-than-history"],
+)
+def test_impossible_bounds_are_a_config_error_naming_the_option(
+    since: date | None, until: date | None, message: str
+) -> None:
     with pytest.raises(ConfigError, match=message) as caught:
         resolve_range(date(2026, 11, 25), lookback_days=15, since=since, until=until)
     assert caught.value.variable == message.split(":")[0]
@@ -72,5 +80,6 @@ def test_chunks_cover_the_range_exactly_once_oldest_first() -> None:
     chunks = chunk_range(whole, 31)
     assert [str(c) for c in chunks] == ["2024-01-01..2024-01-31", "2024-02-01..2024-03-02", "2024-03-03..2024-03-05"]
     assert sum(c.days for c in chunks) == whole.days
-    assert chunk_range(DateRange(date(2024, 1, 1), date(2024, 1, 1)), 31) == [DateRange(date(2024, 1, 1),
-                                                                                         date(2024, 1, 1))]
+    assert chunk_range(DateRange(date(2024, 1, 1), date(2024, 1, 1)), 31) == [
+        DateRange(date(2024, 1, 1), date(2024, 1, 1))
+    ]

@@ -36,18 +36,23 @@ def pgdata() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.mark.parametrize(("url", "folder", "database"), [
-    ("postgresql+embedded:///metaads-data/postgres", Path.cwd() / "metaads-data/postgres", "metaads"),
-    ("postgresql+embedded:////var/lib/metaads/pg", Path("/var/lib/metaads/pg"), "metaads"),
-    ("postgresql+embedded:///data/pg?database=metaads_demo", Path.cwd() / "data/pg", "metaads_demo"),
-], ids=["relative-default", "absolute", "database-parameter"])
+@pytest.mark.parametrize(
+    ("url", "folder", "database"),
+    [
+        ("postgresql+embedded:///metaads-data/postgres", Path.cwd() / "metaads-data/postgres", "metaads"),
+        ("postgresql+embedded:////var/lib/metaads/pg", Path("/var/lib/metaads/pg"), "metaads"),
+        ("postgresql+embedded:///data/pg?database=metaads_demo", Path.cwd() / "data/pg", "metaads_demo"),
+    ],
+    ids=["relative-default", "absolute", "database-parameter"],
+)
 def test_embedded_url_names_a_folder_and_a_database(url: str, folder: Path, database: str) -> None:
     assert is_embedded_url(url)
     assert parse_embedded_url(url) == (folder, database)
 
 
-@pytest.mark.parametrize("url", ["postgresql+embedded://", "postgresql+embedded:///pg?database=Bad-Name"],
-                         ids=["no-folder", "bad-database"])
+@pytest.mark.parametrize(
+    "url", ["postgresql+embedded://", "postgresql+embedded:///pg?database=Bad-Name"], ids=["no-folder", "bad-database"]
+)
 def test_malformed_embedded_url_is_a_warehouse_url_error(url: str) -> None:
     with pytest.raises(ConfigError, match="WAREHOUSE_URL"):
         parse_embedded_url(url)

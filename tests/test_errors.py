@@ -34,8 +34,10 @@ def test_every_exception_class_lives_in_the_errors_module() -> None:
     assert _exception_classes_outside_errors() == []
 
 
-ERROR_CLASSES = sorted((obj for obj in vars(errors).values()
-                        if inspect.isclass(obj) and issubclass(obj, MetaAdsError)), key=lambda c: c.__name__)
+ERROR_CLASSES = sorted(
+    (obj for obj in vars(errors).values() if inspect.isclass(obj) and issubclass(obj, MetaAdsError)),
+    key=lambda c: c.__name__,
+)
 
 
 @pytest.mark.parametrize("cls", ERROR_CLASSES, ids=[c.__name__ for c in ERROR_CLASSES])

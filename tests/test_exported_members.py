@@ -10,12 +10,42 @@ import pytest
 import metaads
 
 PUBLIC = [
-    "Account", "AccountResult", "AsyncJobError", "BadRequestError", "ChunkResult", "Clock", "ConfigError",
-    "DataTooLargeError", "DateRange", "DateRangeTooOldError", "DeprecatedVersionError", "FakeClock", "Faults",
-    "GraphAPIError", "LoadError", "MetaAdsError", "NoUsableTokenError", "PermissionDeniedError", "Pipeline",
-    "RateLimitedError", "RunSummary", "SchemaMismatchError", "Settings", "Simulator", "SimulatorConfig",
-    "SimulatorServer", "SyncError", "SyncResult", "SystemClock", "TokenInvalidError", "TransientError",
-    "WarehouseError", "__version__", "load_settings", "settings_from_mapping", "sync_analytics",
+    "Account",
+    "AccountResult",
+    "AsyncJobError",
+    "BadRequestError",
+    "ChunkResult",
+    "Clock",
+    "ConfigError",
+    "DataTooLargeError",
+    "DateRange",
+    "DateRangeTooOldError",
+    "DeprecatedVersionError",
+    "FakeClock",
+    "Faults",
+    "GraphAPIError",
+    "LoadError",
+    "MetaAdsError",
+    "NoUsableTokenError",
+    "PermissionDeniedError",
+    "Pipeline",
+    "RateLimitedError",
+    "RunSummary",
+    "SchemaMismatchError",
+    "Settings",
+    "Simulator",
+    "SimulatorConfig",
+    "SimulatorServer",
+    "SyncError",
+    "SyncResult",
+    "SystemClock",
+    "TokenInvalidError",
+    "TransientError",
+    "WarehouseError",
+    "__version__",
+    "load_settings",
+    "settings_from_mapping",
+    "sync_analytics",
 ]
 
 
@@ -39,7 +69,9 @@ def test_unknown_names_raise_attribute_error() -> None:
 
 
 def test_importing_metaads_loads_no_database_or_http_library() -> None:
-    code = ("import sys, metaads; heavy = [m for m in ('sqlalchemy', 'httpx', 'pydantic') if m in sys.modules];"
-            " print(','.join(heavy))")
+    code = (
+        "import sys, metaads; heavy = [m for m in ('sqlalchemy', 'httpx', 'pydantic') if m in sys.modules];"
+        " print(','.join(heavy))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.strip() == ""

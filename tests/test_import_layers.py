@@ -13,8 +13,21 @@ SRC = Path(metaads.__file__).parent
 
 # Lowest first. A module may import modules of its own layer or a lower one, never a higher one.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"errors", "redact", "clock", "dates", "logs", "accounts", "database", "graph_api", "statuses",
-               "outcomes", "embedded_postgres"}),  # foundations
+    frozenset(
+        {
+            "errors",
+            "redact",
+            "clock",
+            "dates",
+            "logs",
+            "accounts",
+            "database",
+            "graph_api",
+            "statuses",
+            "outcomes",
+            "embedded_postgres",
+        }
+    ),  # foundations
     frozenset({"graph", "simulator"}),
     frozenset({"transform", "reconcile"}),  # reconcile: pure totals and comparison, the account-level request
     frozenset({"warehouse"}),
@@ -49,8 +62,9 @@ def _imports(path: Path) -> list[tuple[int, str]]:
 
 
 def _modules() -> list[tuple[Path, str]]:
-    return [(path, "metaads." + ".".join(path.relative_to(SRC).with_suffix("").parts))
-            for path in sorted(SRC.rglob("*.py"))]
+    return [
+        (path, "metaads." + ".".join(path.relative_to(SRC).with_suffix("").parts)) for path in sorted(SRC.rglob("*.py"))
+    ]
 
 
 def test_every_subpackage_has_a_layer() -> None:
@@ -71,8 +85,10 @@ def test_no_module_imports_a_higher_layer() -> None:
 def test_nothing_below_pipeline_reads_settings() -> None:
     readers = [
         f"{path.relative_to(SRC)}:{line}"
-        for path, name in _modules() if LAYER_OF[_part(name)] < LAYER_OF["pipeline"] and _part(name) != "config"
-        for line, imported in _imports(path) if imported.startswith("metaads.config")
+        for path, name in _modules()
+        if LAYER_OF[_part(name)] < LAYER_OF["pipeline"] and _part(name) != "config"
+        for line, imported in _imports(path)
+        if imported.startswith("metaads.config")
     ]
     assert readers == []
 
@@ -81,5 +97,5 @@ def test_the_layer_check_catches_an_upward_import(tmp_path: Path) -> None:
     # The rule is only worth having if it can fail: a transform module importing the warehouse.
     bad = tmp_path / "bad.py"
     bad.write_text("from metaads.warehouse.schema import ADS_VIEW\n")
-    (line, imported), = _imports(bad)
+    ((line, imported),) = _imports(bad)
     assert LAYER_OF[_part(imported)] > LAYER_OF["transform"]

@@ -42,19 +42,41 @@ RATE_LIMIT_WAIT_S = 60.0
 PAGE_LIMIT = 500
 # Throttling codes of graph-api-spec.md (app, user, page, account, business-use-case limits).
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
-INSIGHTS_FIELDS = ("account_id,account_name,campaign_id,campaign_name,adset_id,adset_name,ad_id,ad_name,"
-                   "objective,spend,clicks,inline_link_clicks,impressions,reach,actions,action_values,"
-                   "date_start,date_stop")
-AD_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "DELETED", "IN_PROCESS", "WITH_ISSUES", "CAMPAIGN_PAUSED",
-               "ADSET_PAUSED", "DISAPPROVED", "PENDING_REVIEW", "PREAPPROVED", "PENDING_BILLING_INFO")
+INSIGHTS_FIELDS = (
+    "account_id,account_name,campaign_id,campaign_name,adset_id,adset_name,ad_id,ad_name,"
+    "objective,spend,clicks,inline_link_clicks,impressions,reach,actions,action_values,"
+    "date_start,date_stop"
+)
+AD_STATUSES = (
+    "ACTIVE",
+    "PAUSED",
+    "ARCHIVED",
+    "DELETED",
+    "IN_PROCESS",
+    "WITH_ISSUES",
+    "CAMPAIGN_PAUSED",
+    "ADSET_PAUSED",
+    "DISAPPROVED",
+    "PENDING_REVIEW",
+    "PREAPPROVED",
+    "PENDING_BILLING_INFO",
+)
 CAMPAIGN_STATUSES = ("ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "IN_PROCESS", "WITH_ISSUES")
 
 
 class GraphAPIClient:
     """``utils/graph_api.py``'s client: one token, synchronous requests, a fixed wait when throttled."""
 
-    def __init__(self, base_url: str, version: str, token: str, clock: ScaledClock, *,
-                 page_limit: int = PAGE_LIMIT, timeout_s: float = 120.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        version: str,
+        token: str,
+        clock: ScaledClock,
+        *,
+        page_limit: int = PAGE_LIMIT,
+        timeout_s: float = 120.0,
+    ) -> None:
         self.base = f"{base_url.rstrip('/')}/{version}"
         self.token = token
         self.clock = clock
@@ -94,22 +116,31 @@ class GraphAPIClient:
         return data
 
     def get_account(self, account_id: str) -> dict[str, Any]:
-        return self.make_api_request(f"{self.base}/act_{account_id}",
-                                     {"fields": "currency,timezone_name", "access_token": self.token})
+        return self.make_api_request(
+            f"{self.base}/act_{account_id}", {"fields": "currency,timezone_name", "access_token": self.token}
+        )
 
     def get_insights(self, account_id: str, since: str, until: str) -> list[dict[str, Any]]:
         filtering = [{"field": "ad.effective_status", "operator": "IN", "value": list(AD_STATUSES)}]
-        return self.get_paged(f"act_{account_id}/insights", {
-            "level": "ad", "fields": INSIGHTS_FIELDS, "time_increment": 1,
-            "time_range": json.dumps({"since": since, "until": until}, separators=(",", ":")),
-            "filtering": json.dumps(filtering, separators=(",", ":")),
-        })
+        return self.get_paged(
+            f"act_{account_id}/insights",
+            {
+                "level": "ad",
+                "fields": INSIGHTS_FIELDS,
+                "time_increment": 1,
+                "time_range": json.dumps({"since": since, "until": until}, separators=(",", ":")),
+                "filtering": json.dumps(filtering, separators=(",", ":")),
+            },
+        )
 
     def get_campaigns(self, account_id: str) -> list[dict[str, Any]]:
-        return self.get_paged(f"act_{account_id}/campaigns", {
-            "fields": "id,name,status,start_time",
-            "effective_status": json.dumps(list(CAMPAIGN_STATUSES), separators=(",", ":")),
-        })
+        return self.get_paged(
+            f"act_{account_id}/campaigns",
+            {
+                "fields": "id,name,status,start_time",
+                "effective_status": json.dumps(list(CAMPAIGN_STATUSES), separators=(",", ":")),
+            },
+        )
 
     def close(self) -> None:
         self.session.close()
@@ -131,8 +162,17 @@ class TaskResult:
     error: str | None = None
 
 
-def extract_account(account: dict[str, str], token: str, *, base_url: str, version: str, lookback_days: int,
-                    clock: ScaledClock, manager: DatabaseManager, page_limit: int = PAGE_LIMIT) -> TaskResult:
+def extract_account(
+    account: dict[str, str],
+    token: str,
+    *,
+    base_url: str,
+    version: str,
+    lookback_days: int,
+    clock: ScaledClock,
+    manager: DatabaseManager,
+    page_limit: int = PAGE_LIMIT,
+) -> TaskResult:
     """The Airflow task for one account: extract, process with pandas, upsert."""
     result = TaskResult(account["id"], start_s=clock.monotonic())
     client = GraphAPIClient(base_url, version, token, clock, page_limit=page_limit)
@@ -145,7 +185,8 @@ def extract_account(account: dict[str, str], token: str, *, base_url: str, versi
         started = time.perf_counter()
         if insights:
             ads, actions = GraphAPIDataProcessor.process_insights_data(
-                insights, campaigns, info["currency"], clock.now())
+                insights, campaigns, info["currency"], clock.now()
+            )
             result.ads_rows = manager.upsert_dataframe(ads, account["table"])
             result.actions_rows = manager.upsert_dataframe(actions, account["actions_table"])
         result.work_real_s = time.perf_counter() - started
@@ -160,22 +201,42 @@ def extract_account(account: dict[str, str], token: str, *, base_url: str, versi
     return result
 
 
-def run(accounts: list[dict[str, str]], tokens: list[str], *, base_url: str, version: str, warehouse_url: str,
-        schema: str, lookback_days: int, clock: ScaledClock, group_size: int = GROUP_SIZE,
-        page_size: int = PAGE_LIMIT) -> dict[str, Any]:
+def run(
+    accounts: list[dict[str, str]],
+    tokens: list[str],
+    *,
+    base_url: str,
+    version: str,
+    warehouse_url: str,
+    schema: str,
+    lookback_days: int,
+    clock: ScaledClock,
+    group_size: int = GROUP_SIZE,
+    page_size: int = PAGE_LIMIT,
+) -> dict[str, Any]:
     """The DAG: groups of ``group_size`` accounts one after another, each group's tasks in parallel."""
     engine = sa.create_engine(warehouse_url, pool_size=group_size, max_overflow=group_size)
     manager = DatabaseManager(engine, schema)
     results: list[TaskResult] = []
-    groups = [accounts[i:i + group_size] for i in range(0, len(accounts), group_size)]
+    groups = [accounts[i : i + group_size] for i in range(0, len(accounts), group_size)]
     started_sim, started_real = clock.monotonic(), time.perf_counter()
     try:
         for offset, group in zip(range(0, len(accounts), group_size), groups, strict=True):
             with ThreadPoolExecutor(max_workers=len(group), thread_name_prefix="baseline-task") as pool:
-                futures = [pool.submit(extract_account, account, tokens[(offset + i) % len(tokens)],
-                                       base_url=base_url, version=version, lookback_days=lookback_days,
-                                       clock=clock, manager=manager, page_limit=page_size)
-                           for i, account in enumerate(group)]
+                futures = [
+                    pool.submit(
+                        extract_account,
+                        account,
+                        tokens[(offset + i) % len(tokens)],
+                        base_url=base_url,
+                        version=version,
+                        lookback_days=lookback_days,
+                        clock=clock,
+                        manager=manager,
+                        page_limit=page_size,
+                    )
+                    for i, account in enumerate(group)
+                ]
                 results.extend(f.result() for f in futures)
     finally:
         engine.dispose()

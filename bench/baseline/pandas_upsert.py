@@ -30,22 +30,29 @@ class GraphAPIDataProcessor:
     """``utils/graph_api.py``'s processor: API rows to the ads and actions DataFrames."""
 
     @staticmethod
-    def process_insights_data(insights: list[dict[str, Any]], campaigns: list[dict[str, Any]],
-                              currency: str, loaded_at: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def process_insights_data(
+        insights: list[dict[str, Any]], campaigns: list[dict[str, Any]], currency: str, loaded_at: datetime
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
         df = pd.DataFrame(insights)
         action_records: list[dict[str, Any]] = []
         for record in insights:
             values = {v["action_type"]: v["value"] for v in record.get("action_values", [])}
             for action in record.get("actions", []):
-                action_records.append({
-                    "account_id": record["account_id"], "ad_id": record["ad_id"],
-                    "date": record["date_start"], "action_type": action["action_type"],
-                    "value": action["value"], "action_value": values.get(action["action_type"]),
-                })
+                action_records.append(
+                    {
+                        "account_id": record["account_id"],
+                        "ad_id": record["ad_id"],
+                        "date": record["date_start"],
+                        "action_type": action["action_type"],
+                        "value": action["value"],
+                        "action_value": values.get(action["action_type"]),
+                    }
+                )
         actions = pd.DataFrame(action_records)
 
         statuses = pd.DataFrame(campaigns)[["id", "status"]].rename(
-            columns={"id": "campaign_id", "status": "campaign_status"})
+            columns={"id": "campaign_id", "status": "campaign_status"}
+        )
         df = df.merge(statuses, on="campaign_id", how="left")
         df["spend"] = pd.to_numeric(df["spend"]).fillna(0)
         for column in ("clicks", "inline_link_clicks", "impressions"):
@@ -57,8 +64,9 @@ class GraphAPIDataProcessor:
         df["loaded_at"] = loaded_at
         df = df[list(ADS_COLUMNS)]
 
-        actions["unique_id"] = _md5(actions["account_id"] + "|" + actions["ad_id"] + "|" + actions["date"]
-                                    + "|" + actions["action_type"])
+        actions["unique_id"] = _md5(
+            actions["account_id"] + "|" + actions["ad_id"] + "|" + actions["date"] + "|" + actions["action_type"]
+        )
         actions["value"] = pd.to_numeric(actions["value"])
         actions["action_value"] = pd.to_numeric(actions["action_value"])
         actions["date"] = pd.to_datetime(actions["date"]).dt.date

@@ -31,16 +31,25 @@ def _serialise(value: Any) -> Any:
     return json.dumps(value) if isinstance(value, (dict, list)) else value
 
 
-def sync_table(source: sa.Engine, source_schema: str | None, target: sa.Engine, target_schema: str | None,
-               view: str, table: sa.Table, start: date, *, threads: int = 8, chunksize: int = 1000) -> int:
+def sync_table(
+    source: sa.Engine,
+    source_schema: str | None,
+    target: sa.Engine,
+    target_schema: str | None,
+    view: str,
+    table: sa.Table,
+    start: date,
+    *,
+    threads: int = 8,
+    chunksize: int = 1000,
+) -> int:
     """Copy one view into one table the original way; return the rows inserted."""
     preparer = source.dialect.identifier_preparer
     name = preparer.quote(view)
     if source_schema is not None:
         name = f"{preparer.quote_schema(source_schema)}.{name}"
     # 1. the whole retention window in memory
-    frame = pd.read_sql(sa.text(f"SELECT * FROM {name} WHERE date >= :start"), source,
-                        params={"start": start})
+    frame = pd.read_sql(sa.text(f"SELECT * FROM {name} WHERE date >= :start"), source, params={"start": start})
     # 2. JSON serialisation of nested values (object columns only)
     for column in frame.columns:
         if frame[column].dtype == object:
@@ -57,21 +66,37 @@ def sync_table(source: sa.Engine, source_schema: str | None, target: sa.Engine, 
     parts = [frame.iloc[i::threads] for i in range(threads)]
 
     def insert(part: pd.DataFrame) -> int:
-        part.to_sql(table.name, target, schema=target_schema, if_exists="append", index=False,
-                    chunksize=chunksize)
+        part.to_sql(table.name, target, schema=target_schema, if_exists="append", index=False, chunksize=chunksize)
         return len(part)
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         return sum(pool.map(insert, parts))
 
 
-def sync_pandas(source: sa.Engine, source_schema: str | None, target: sa.Engine, target_schema: str | None,
-                *, start: date, threads: int = 8, chunksize: int = 1000) -> dict[str, int]:
+def sync_pandas(
+    source: sa.Engine,
+    source_schema: str | None,
+    target: sa.Engine,
+    target_schema: str | None,
+    *,
+    start: date,
+    threads: int = 8,
+    chunksize: int = 1000,
+) -> dict[str, int]:
     """The original sync of both views; returns rows inserted per target table."""
     source_schema = schema_for(source, source_schema)
     target_schema = schema_for(target, target_schema)
     counts: dict[str, int] = {}
     for pair in analytics_tables(sa.MetaData(), schema=target_schema):
-        counts[pair.table.name] = sync_table(source, source_schema, target, target_schema, pair.view,
-                                             pair.table, start, threads=threads, chunksize=chunksize)
+        counts[pair.table.name] = sync_table(
+            source,
+            source_schema,
+            target,
+            target_schema,
+            pair.view,
+            pair.table,
+            start,
+            threads=threads,
+            chunksize=chunksize,
+        )
     return counts

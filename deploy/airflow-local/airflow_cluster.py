@@ -146,11 +146,25 @@ def airflow_environment(cfg: ClusterConfig) -> dict[str, str]:
 
 
 # metaads settings a shell may hold: the components take them from METAADS_ENV_FILE only.
-METAADS_VARIABLES = frozenset({
-    "META_ACCOUNTS", "GRAPH_API_TOKENS", "GRAPH_API_APP_SECRET", "GRAPH_API_BASE_URL", "GRAPH_API_VERSION",
-    "GRAPH_API_PAGE_SIZE", "LOOKBACK_DAYS", "ACCOUNT_GROUP_SIZE", "WAREHOUSE_URL", "WAREHOUSE_SCHEMA",
-    "ANALYTICS_URL", "ANALYTICS_SCHEMA", "PIPELINE_TIMEZONE", "BACKFILL_CHUNK_DAYS", "METAADS_RETRY_DELAY_S",
-})
+METAADS_VARIABLES = frozenset(
+    {
+        "META_ACCOUNTS",
+        "GRAPH_API_TOKENS",
+        "GRAPH_API_APP_SECRET",
+        "GRAPH_API_BASE_URL",
+        "GRAPH_API_VERSION",
+        "GRAPH_API_PAGE_SIZE",
+        "LOOKBACK_DAYS",
+        "ACCOUNT_GROUP_SIZE",
+        "WAREHOUSE_URL",
+        "WAREHOUSE_SCHEMA",
+        "ANALYTICS_URL",
+        "ANALYTICS_SCHEMA",
+        "PIPELINE_TIMEZONE",
+        "BACKFILL_CHUNK_DAYS",
+        "METAADS_RETRY_DELAY_S",
+    }
+)
 
 
 def process_environment(cfg: ClusterConfig) -> dict[str, str]:
@@ -206,15 +220,16 @@ class LocalCluster:
             self.env = process_environment(cfg)
         problem = redis_reachable(cfg.broker_url)
         if problem:
-            raise ClusterError(f"Redis (the Celery broker) is not reachable at {cfg.broker_url}: {problem}. "
-                               "Install and start it: apt-get install redis-server && redis-server --daemonize yes")
+            raise ClusterError(
+                f"Redis (the Celery broker) is not reachable at {cfg.broker_url}: {problem}. "
+                "Install and start it: apt-get install redis-server && redis-server --daemonize yes"
+            )
         cfg.save()
         self.write_shell_env()
         self.create_database()
         self.airflow("db", "migrate", timeout=600)
         self.airflow("pools", "set", POOL, str(cfg.pool_slots), "Meta Graph API extraction tasks")
-        self.start("api-server", ["api-server", "--host", "127.0.0.1", "--port", str(cfg.api_port),
-                                  "--workers", "1"])
+        self.start("api-server", ["api-server", "--host", "127.0.0.1", "--port", str(cfg.api_port), "--workers", "1"])
         self.start("scheduler", ["scheduler"])
         self.start("dag-processor", ["dag-processor"])
         for index in range(1, cfg.workers + 1):
@@ -235,9 +250,15 @@ class LocalCluster:
     def start(self, name: str, args: Sequence[str], extra_env: Mapping[str, str] | None = None) -> int:
         """Start ``airflow <args>`` as component ``name``, in a new process group; returns its pid."""
         log = (self.log_dir / f"{name}.log").open("ab")
-        proc = subprocess.Popen([self.airflow_bin(), *args], env={**self.env, **(extra_env or {})},  # noqa: S603
-                                cwd=self.cfg.home, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(  # noqa: S603 - our own airflow binary, arguments from this module
+            [self.airflow_bin(), *args],
+            env={**self.env, **(extra_env or {})},
+            cwd=self.cfg.home,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         log.close()
         self._procs[proc.pid] = proc
         (self.pid_dir / f"{name}.pid").write_text(str(proc.pid))
@@ -251,13 +272,25 @@ class LocalCluster:
         machine's log folder, and two log servers would fight over one port.
         """
         name = f"worker{index}"
-        return self.start(name, ["celery", "worker", "--queues", self.cfg.queue,
-                                 "--concurrency", str(self.cfg.worker_concurrency),
-                                 "--celery-hostname", f"{name}@{socket.gethostname()}", "--skip-serve-logs"],
-                          extra_env={"AIRFLOW__CORE__HOSTNAME_CALLABLE": "airflow_cluster_hostname.hostname",
-                                     "METAADS_CLUSTER_WORKER": name,
-                                     "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE),
-                                                                                 os.environ.get("PYTHONPATH")]))})
+        return self.start(
+            name,
+            [
+                "celery",
+                "worker",
+                "--queues",
+                self.cfg.queue,
+                "--concurrency",
+                str(self.cfg.worker_concurrency),
+                "--celery-hostname",
+                f"{name}@{socket.gethostname()}",
+                "--skip-serve-logs",
+            ],
+            extra_env={
+                "AIRFLOW__CORE__HOSTNAME_CALLABLE": "airflow_cluster_hostname.hostname",
+                "METAADS_CLUSTER_WORKER": name,
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
+            },
+        )
 
     def stop(self, name: str, *, sig: int = signal.SIGTERM, grace_s: float = 20.0) -> None:
         """Signal component ``name``'s process group; SIGKILL whatever is left after ``grace_s``."""
@@ -311,8 +344,9 @@ class LocalCluster:
             while True:
                 self._check_alive("dag-processor")
                 with engine.connect() as conn:
-                    found = conn.execute(sa.text("SELECT 1 FROM serialized_dag WHERE dag_id = :d"),
-                                         {"d": DAG_ID}).first()
+                    found = conn.execute(
+                        sa.text("SELECT 1 FROM serialized_dag WHERE dag_id = :d"), {"d": DAG_ID}
+                    ).first()
                     errors = conn.execute(sa.text("SELECT filename, stacktrace FROM import_error")).all()
                 if errors:
                     raise ClusterError(f"the DAG file failed to import: {errors[0].stacktrace[-2000:]}")
@@ -368,8 +402,10 @@ class LocalCluster:
         try:
             while True:
                 with engine.connect() as conn:
-                    state = conn.execute(sa.text("SELECT state FROM dag_run WHERE dag_id = :d AND run_id = :r"),
-                                         {"d": DAG_ID, "r": run_id}).scalar()
+                    state = conn.execute(
+                        sa.text("SELECT state FROM dag_run WHERE dag_id = :d AND run_id = :r"),
+                        {"d": DAG_ID, "r": run_id},
+                    ).scalar()
                 if state in ("success", "failed"):
                     return str(state)
                 for name in ("scheduler", "api-server"):
@@ -383,10 +419,13 @@ class LocalCluster:
         engine = self.metadata_engine()
         try:
             with engine.connect() as conn:
-                rows = conn.execute(sa.text(
-                    "SELECT task_id, state, try_number, hostname, pid, start_date, end_date, pool "
-                    "FROM task_instance WHERE dag_id = :d AND run_id = :r ORDER BY task_id"),
-                    {"d": DAG_ID, "r": run_id}).all()
+                rows = conn.execute(
+                    sa.text(
+                        "SELECT task_id, state, try_number, hostname, pid, start_date, end_date, pool "
+                        "FROM task_instance WHERE dag_id = :d AND run_id = :r ORDER BY task_id"
+                    ),
+                    {"d": DAG_ID, "r": run_id},
+                ).all()
             return [dict(r._mapping) for r in rows]
         finally:
             engine.dispose()
@@ -396,10 +435,13 @@ class LocalCluster:
         engine = self.metadata_engine()
         try:
             with engine.connect() as conn:
-                rows = conn.execute(sa.text(
-                    "SELECT task_id, state, try_number, hostname, pid, start_date, end_date "
-                    "FROM task_instance_history WHERE dag_id = :d AND run_id = :r"),
-                    {"d": DAG_ID, "r": run_id}).all()
+                rows = conn.execute(
+                    sa.text(
+                        "SELECT task_id, state, try_number, hostname, pid, start_date, end_date "
+                        "FROM task_instance_history WHERE dag_id = :d AND run_id = :r"
+                    ),
+                    {"d": DAG_ID, "r": run_id},
+                ).all()
             earlier = [dict(r._mapping) for r in rows]
         finally:
             engine.dispose()
@@ -410,9 +452,12 @@ class LocalCluster:
         engine = self.metadata_engine()
         try:
             with engine.connect() as conn:
-                rows = conn.execute(sa.text(
-                    "SELECT task_id, value FROM xcom WHERE dag_id = :d AND run_id = :r AND key = 'return_value'"),
-                    {"d": DAG_ID, "r": run_id}).all()
+                rows = conn.execute(
+                    sa.text(
+                        "SELECT task_id, value FROM xcom WHERE dag_id = :d AND run_id = :r AND key = 'return_value'"
+                    ),
+                    {"d": DAG_ID, "r": run_id},
+                ).all()
             return {r.task_id: _json_value(r.value) for r in rows}
         finally:
             engine.dispose()
@@ -422,9 +467,10 @@ class LocalCluster:
         engine = self.metadata_engine()
         try:
             with engine.connect() as conn:
-                start, end = conn.execute(sa.text(
-                    "SELECT start_date, end_date FROM dag_run WHERE dag_id = :d AND run_id = :r"),
-                    {"d": DAG_ID, "r": run_id}).one()
+                start, end = conn.execute(
+                    sa.text("SELECT start_date, end_date FROM dag_run WHERE dag_id = :d AND run_id = :r"),
+                    {"d": DAG_ID, "r": run_id},
+                ).one()
             return float((end - start).total_seconds())
         finally:
             engine.dispose()
@@ -435,12 +481,14 @@ class LocalCluster:
         return sa.create_engine(self.cfg.metadata_url, poolclass=sa.pool.NullPool)
 
     def create_database(self) -> None:
-        server = sa.create_engine(f"{self.cfg.pg_server}/postgres", isolation_level="AUTOCOMMIT",
-                                  poolclass=sa.pool.NullPool)
+        server = sa.create_engine(
+            f"{self.cfg.pg_server}/postgres", isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+        )
         try:
             with server.connect() as conn:
-                exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                      {"n": self.cfg.database}).first()
+                exists = conn.execute(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": self.cfg.database}
+                ).first()
                 if not exists:
                     conn.execute(sa.text(f'CREATE DATABASE "{_identifier(self.cfg.database)}"'))
         except sa.exc.OperationalError as exc:
@@ -449,8 +497,9 @@ class LocalCluster:
             server.dispose()
 
     def drop_database(self) -> None:
-        server = sa.create_engine(f"{self.cfg.pg_server}/postgres", isolation_level="AUTOCOMMIT",
-                                  poolclass=sa.pool.NullPool)
+        server = sa.create_engine(
+            f"{self.cfg.pg_server}/postgres", isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+        )
         try:
             with server.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{_identifier(self.cfg.database)}" WITH (FORCE)'))
@@ -465,11 +514,19 @@ class LocalCluster:
 
     def airflow(self, *args: str, timeout: float = 180) -> str:
         """Run an ``airflow`` CLI command against the cluster; returns its output."""
-        done = subprocess.run([self.airflow_bin(), *args], env=self.env, cwd=self.cfg.home, capture_output=True,  # noqa: S603
-                              text=True, timeout=timeout, check=False)
+        done = subprocess.run(  # noqa: S603 - our own airflow binary, arguments from this module
+            [self.airflow_bin(), *args],
+            env=self.env,
+            cwd=self.cfg.home,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         if done.returncode != 0:
-            raise ClusterError(f"airflow {' '.join(args[:2])} failed ({done.returncode}):\n"
-                               f"{(done.stdout + done.stderr)[-3000:]}")
+            raise ClusterError(
+                f"airflow {' '.join(args[:2])} failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}"
+            )
         return done.stdout
 
     def write_shell_env(self) -> None:
@@ -523,6 +580,7 @@ def _reap(pid: int) -> None:
 
 # ---------------------------------------------------------------------- command line
 
+
 def _default_home() -> Path:
     return Path(os.environ.get("METAADS_CLUSTER_HOME", ROOT / ".airflow-cluster"))
 
@@ -532,10 +590,29 @@ def _start_simulator(home: Path, args: argparse.Namespace) -> Path:
     port = args.simulator_port or free_port()
     log = (home / "component-logs" / "simulator.log").open("ab")
     proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "metaads", "simulator", "serve", "--port", str(port), "--accounts",
-         str(args.accounts), "--ads-per-account", str(args.ads_per_account), "--tier", args.tier,
-         "--quota-scale", str(args.quota_scale)],
-        stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "metaads",
+            "simulator",
+            "serve",
+            "--port",
+            str(port),
+            "--accounts",
+            str(args.accounts),
+            "--ads-per-account",
+            str(args.ads_per_account),
+            "--tier",
+            args.tier,
+            "--quota-scale",
+            str(args.quota_scale),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        text=True,
+    )
     log.close()
     (home / "pids" / "simulator.pid").write_text(str(proc.pid))
     assert proc.stdout is not None
@@ -552,26 +629,39 @@ def _start_simulator(home: Path, args: argparse.Namespace) -> Path:
         if line.startswith("GRAPH_API_TOKENS="):
             break
     env_file = home / "metaads.env"
-    env_file.write_text("\n".join([
-        *lines,
-        f"WAREHOUSE_URL={args.warehouse_url}",
-        f"WAREHOUSE_SCHEMA={args.warehouse_schema}",
-        f"LOOKBACK_DAYS={args.lookback_days}",
-        f"ACCOUNT_GROUP_SIZE={args.group_size}",
-    ]) + "\n")
+    env_file.write_text(
+        "\n".join(
+            [
+                *lines,
+                f"WAREHOUSE_URL={args.warehouse_url}",
+                f"WAREHOUSE_SCHEMA={args.warehouse_schema}",
+                f"LOOKBACK_DAYS={args.lookback_days}",
+                f"ACCOUNT_GROUP_SIZE={args.group_size}",
+            ]
+        )
+        + "\n"
+    )
     env_file.chmod(0o600)  # holds tokens
     return env_file
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--home", type=Path, default=_default_home(),
-                        help="AIRFLOW_HOME of the cluster (default: $METAADS_CLUSTER_HOME or ./.airflow-cluster)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=_default_home(),
+        help="AIRFLOW_HOME of the cluster (default: $METAADS_CLUSTER_HOME or ./.airflow-cluster)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="create the metadata database and start every component")
-    up.add_argument("--env-file", type=Path, help="the pipeline's .env (METAADS_ENV_FILE); "
-                    "default: start the simulator and write $AIRFLOW_HOME/metaads.env")
+    up.add_argument(
+        "--env-file",
+        type=Path,
+        help="the pipeline's .env (METAADS_ENV_FILE); default: start the simulator and write $AIRFLOW_HOME/metaads.env",
+    )
     up.add_argument("--workers", type=int, default=2)
     up.add_argument("--concurrency", type=int, default=4, help="task slots per worker")
     up.add_argument("--pool-slots", type=int, default=4, help="slots of the meta_graph_api pool")
@@ -603,11 +693,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             (home / "pids").mkdir(exist_ok=True)
             (home / "component-logs").mkdir(exist_ok=True)
             env_file = args.env_file.resolve() if args.env_file else _start_simulator(home, args)
-            cfg = ClusterConfig(home=home, metaads_env_file=env_file, workers=args.workers,
-                                worker_concurrency=args.concurrency, pool_slots=args.pool_slots,
-                                database=args.database, queue=args.queue, api_port=args.api_port,
-                                # Read from the DAG processor's environment when it parses the DAG.
-                                extra_env={"METAADS_RETRY_DELAY_S": str(args.retry_delay_s)})
+            cfg = ClusterConfig(
+                home=home,
+                metaads_env_file=env_file,
+                workers=args.workers,
+                worker_concurrency=args.concurrency,
+                pool_slots=args.pool_slots,
+                database=args.database,
+                queue=args.queue,
+                api_port=args.api_port,
+                # Read from the DAG processor's environment when it parses the DAG.
+                extra_env={"METAADS_RETRY_DELAY_S": str(args.retry_delay_s)},
+            )
             cluster = LocalCluster(cfg)
             try:
                 cluster.up()
@@ -633,8 +730,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 state = cluster.wait_for_run(run_id)
                 for ti in cluster.task_instances(run_id):
                     took = (ti["end_date"] - ti["start_date"]).total_seconds() if ti["end_date"] else None
-                    print(f"  {ti['task_id']:45} {ti['state']:8} try {ti['try_number']} on {ti['hostname']}"
-                          f" {took if took is None else round(took, 1)} s")
+                    print(
+                        f"  {ti['task_id']:45} {ti['state']:8} try {ti['try_number']} on {ti['hostname']}"
+                        f" {took if took is None else round(took, 1)} s"
+                    )
                 print(f"run {run_id}: {state} in {cluster.run_duration_s(run_id):.1f} s")
                 return 0 if state == "success" else 1
         return 0

@@ -60,37 +60,64 @@ class ScaleoutResult:
 
     def summary(self) -> str:
         one, two = self.one_worker, self.two_workers
-        return (f"{self.accounts} accounts, DAG run: 1 worker {one.run_s:.1f} s, 2 workers {two.run_s:.1f} s, "
-                f"ratio {self.ratio:.2f} (goal <= 0.60)\n"
-                f"extraction phase: 1 worker {one.extraction_s:.1f} s, 2 workers {two.extraction_s:.1f} s, "
-                f"ratio {self.extraction_ratio:.2f}")
+        return (
+            f"{self.accounts} accounts, DAG run: 1 worker {one.run_s:.1f} s, 2 workers {two.run_s:.1f} s, "
+            f"ratio {self.ratio:.2f} (goal <= 0.60)\n"
+            f"extraction phase: 1 worker {one.extraction_s:.1f} s, 2 workers {two.extraction_s:.1f} s, "
+            f"ratio {self.extraction_ratio:.2f}"
+        )
 
 
-def measure_scaleout(*, accounts: int = 20, ads_per_account: int = 10, lookback_days: int = 3,
-                     latency_ms: float = 1000.0, concurrency: int = 2, pg_server: str = PG_SERVER,
-                     warehouse_db: str = "test", timeout_s: float = 900.0) -> ScaleoutResult:
+def measure_scaleout(
+    *,
+    accounts: int = 20,
+    ads_per_account: int = 10,
+    lookback_days: int = 3,
+    latency_ms: float = 1000.0,
+    concurrency: int = 2,
+    pg_server: str = PG_SERVER,
+    warehouse_db: str = "test",
+    timeout_s: float = 900.0,
+) -> ScaleoutResult:
     """Bring a 2-worker cluster up, run the DAG on worker 1 alone, then on both; tear everything down."""
     suffix = uuid.uuid4().hex[:8]
     schema = f"scaleout_{suffix}"
     warehouse_url = f"{pg_server}/{warehouse_db}"
     engine = sa.create_engine(warehouse_url, poolclass=sa.pool.NullPool)
-    sim = Simulator(SimulatorConfig(seed=21, n_accounts=accounts, ads_per_account=ads_per_account,
-                                    faults=Faults(latency_s=latency_ms / 1000.0)), clock=SystemClock())
+    sim = Simulator(
+        SimulatorConfig(
+            seed=21, n_accounts=accounts, ads_per_account=ads_per_account, faults=Faults(latency_s=latency_ms / 1000.0)
+        ),
+        clock=SystemClock(),
+    )
     with tempfile.TemporaryDirectory(prefix="metaads-scaleout-") as tmp, sim.serve(port=0) as server:
         home = Path(tmp)
         env_file = home / "metaads.env"
-        env_file.write_text("\n".join([
-            f"META_ACCOUNTS={sim.meta_accounts_env()}",
-            f"GRAPH_API_TOKENS={','.join(sim.tokens)}",
-            f"GRAPH_API_BASE_URL={server.base_url}",
-            f"WAREHOUSE_URL={warehouse_url}",
-            f"WAREHOUSE_SCHEMA={schema}",
-            f"LOOKBACK_DAYS={lookback_days}",
-            f"ACCOUNT_GROUP_SIZE={accounts}",
-        ]) + "\n")
-        cfg = ClusterConfig(home=home, metaads_env_file=env_file, workers=2, worker_concurrency=concurrency,
-                            pool_slots=2 * concurrency, database=f"scaleout_airflow_{suffix}",
-                            pg_server=pg_server, queue=f"scaleout_{suffix}", use_job_schedule=False)
+        env_file.write_text(
+            "\n".join(
+                [
+                    f"META_ACCOUNTS={sim.meta_accounts_env()}",
+                    f"GRAPH_API_TOKENS={','.join(sim.tokens)}",
+                    f"GRAPH_API_BASE_URL={server.base_url}",
+                    f"WAREHOUSE_URL={warehouse_url}",
+                    f"WAREHOUSE_SCHEMA={schema}",
+                    f"LOOKBACK_DAYS={lookback_days}",
+                    f"ACCOUNT_GROUP_SIZE={accounts}",
+                ]
+            )
+            + "\n"
+        )
+        cfg = ClusterConfig(
+            home=home,
+            metaads_env_file=env_file,
+            workers=2,
+            worker_concurrency=concurrency,
+            pool_slots=2 * concurrency,
+            database=f"scaleout_airflow_{suffix}",
+            pg_server=pg_server,
+            queue=f"scaleout_{suffix}",
+            use_job_schedule=False,
+        )
         cluster = LocalCluster(cfg)
         with engine.begin() as conn:
             conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
@@ -119,8 +146,9 @@ def _timed_run(cluster: LocalCluster, sim: Simulator, run_id: str, timeout_s: fl
     if state != "success":
         raise RuntimeError(f"DAG run {run_id} ended {state}: {cluster.task_instances(run_id)}")
     if sim.stats.throttled > throttled:
-        raise RuntimeError(f"quotas were hit ({sim.stats.throttled - throttled} throttling errors): "
-                           "not a scale-out measure")
+        raise RuntimeError(
+            f"quotas were hit ({sim.stats.throttled - throttled} throttling errors): not a scale-out measure"
+        )
     extractions = [t for t in cluster.task_instances(run_id) if ".extract_" in t["task_id"]]
     first = min(t["start_date"] for t in extractions)
     last = max(t["end_date"] for t in extractions)
@@ -135,9 +163,13 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=1000.0, help="simulated API latency per call")
     parser.add_argument("--concurrency", type=int, default=2, help="task slots per worker")
     args = parser.parse_args()
-    result = measure_scaleout(accounts=args.accounts, ads_per_account=args.ads_per_account,
-                              lookback_days=args.lookback_days, latency_ms=args.latency_ms,
-                              concurrency=args.concurrency)
+    result = measure_scaleout(
+        accounts=args.accounts,
+        ads_per_account=args.ads_per_account,
+        lookback_days=args.lookback_days,
+        latency_ms=args.latency_ms,
+        concurrency=args.concurrency,
+    )
     print(result.summary())
     return 0
 

@@ -68,23 +68,26 @@ def check_url(url: str, *, variable: str) -> URL:
     try:
         parsed = make_url(str(url))
     except sa.exc.ArgumentError:
-        raise ConfigError("is not a SQLAlchemy database URL (e.g. postgresql+psycopg://user@host/db)",
-                          variable=variable) from None
+        raise ConfigError(
+            "is not a SQLAlchemy database URL (e.g. postgresql+psycopg://user@host/db)", variable=variable
+        ) from None
     if is_embedded_url(str(url)):  # no dialect of its own: a folder for metaads.embedded_postgres
         parse_embedded_url(str(url))
         return parsed
     try:
         dialect = parsed.get_dialect()
     except sa.exc.NoSuchModuleError:
-        raise ConfigError(f"unknown database dialect {parsed.drivername!r} in {describe_url(parsed)}",
-                          variable=variable) from None
+        raise ConfigError(
+            f"unknown database dialect {parsed.drivername!r} in {describe_url(parsed)}", variable=variable
+        ) from None
     try:
         dialect.import_dbapi()
     except ImportError as exc:
         extra = _EXTRAS.get(parsed.get_backend_name())
         hint = f"install it with: pip install 'metaads[{extra}]'" if extra else "install its Python package"
-        raise ConfigError(f"the driver for {parsed.drivername!r} is not installed ({exc.name or exc}); {hint}",
-                          variable=variable) from None
+        raise ConfigError(
+            f"the driver for {parsed.drivername!r} is not installed ({exc.name or exc}); {hint}", variable=variable
+        ) from None
     return parsed
 
 
@@ -105,8 +108,9 @@ def create_engine_for(url: str, *, pool_size: int = 5, variable: str = "WAREHOUS
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise ConfigError(f"cannot create the SQLite folder {str(folder)!r}: {exc.strerror or exc}",
-                                  variable=variable) from None
+                raise ConfigError(
+                    f"cannot create the SQLite folder {str(folder)!r}: {exc.strerror or exc}", variable=variable
+                ) from None
         engine = sa.create_engine(parsed, connect_args={"timeout": 60})
 
         @sa.event.listens_for(engine, "connect")
@@ -155,7 +159,8 @@ def failure_message(exc: BaseException, action: str, engine: sa.Engine) -> str:
     return redact_text(f"{action} failed on {describe_url(engine)}: {driver_message(exc)}")
 
 
-def translate(exc: BaseException, action: str, engine: sa.Engine,
-              kind: type[WarehouseError] = WarehouseError) -> WarehouseError:
+def translate(
+    exc: BaseException, action: str, engine: sa.Engine, kind: type[WarehouseError] = WarehouseError
+) -> WarehouseError:
     """A safe-to-log ``kind`` error for ``exc`` raised while doing ``action``."""
     return kind(failure_message(exc, action, engine))

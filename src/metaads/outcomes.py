@@ -45,19 +45,35 @@ class ChunkResult:
         return self.status == AccountStatus.LOADED or (self.status == AccountStatus.MISMATCH and not self.blocking)
 
     def to_xcom(self) -> dict[str, Any]:
-        return {"since": self.range.since.isoformat(), "until": self.range.until.isoformat(),
-                "status": self.status.value, "ads_rows": self.ads_rows, "actions_rows": self.actions_rows,
-                "error": self.error, "fatal": self.fatal, "retryable": self.retryable, "api_calls": self.api_calls,
-                "throttled_s": round(self.throttled_s, 3), "duration_s": round(self.duration_s, 3),
-                "mismatch_days": self.mismatch_days, "blocking": self.blocking}
+        return {
+            "since": self.range.since.isoformat(),
+            "until": self.range.until.isoformat(),
+            "status": self.status.value,
+            "ads_rows": self.ads_rows,
+            "actions_rows": self.actions_rows,
+            "error": self.error,
+            "fatal": self.fatal,
+            "retryable": self.retryable,
+            "api_calls": self.api_calls,
+            "throttled_s": round(self.throttled_s, 3),
+            "duration_s": round(self.duration_s, 3),
+            "mismatch_days": self.mismatch_days,
+            "blocking": self.blocking,
+        }
 
     @classmethod
     def from_xcom(cls, value: Mapping[str, Any]) -> ChunkResult:
-        return cls(DateRange(date.fromisoformat(value["since"]), date.fromisoformat(value["until"])),
-                   AccountStatus(value["status"]), ads_rows=int(value.get("ads_rows", 0)),
-                   actions_rows=int(value.get("actions_rows", 0)), error=value.get("error"),
-                   fatal=bool(value.get("fatal", False)),
-                   retryable=bool(value.get("retryable", True)), api_calls=int(value.get("api_calls", 0)),
-                   throttled_s=float(value.get("throttled_s", 0.0)),
-                   duration_s=float(value.get("duration_s", 0.0)),
-                   mismatch_days=int(value.get("mismatch_days", 0)), blocking=bool(value.get("blocking", False)))
+        return cls(
+            DateRange(date.fromisoformat(value["since"]), date.fromisoformat(value["until"])),
+            AccountStatus(value["status"]),
+            ads_rows=int(value.get("ads_rows", 0)),
+            actions_rows=int(value.get("actions_rows", 0)),
+            error=value.get("error"),
+            fatal=bool(value.get("fatal", False)),
+            retryable=bool(value.get("retryable", True)),
+            api_calls=int(value.get("api_calls", 0)),
+            throttled_s=float(value.get("throttled_s", 0.0)),
+            duration_s=float(value.get("duration_s", 0.0)),
+            mismatch_days=int(value.get("mismatch_days", 0)),
+            blocking=bool(value.get("blocking", False)),
+        )

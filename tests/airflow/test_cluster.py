@@ -113,27 +113,49 @@ def cluster_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterRun
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     # Three apps: the cluster uses the tokens of the first two, the reference CLI run those of the third,
     # whose quotas (per app and account) the cluster's runs leave untouched.
-    sim = Simulator(SimulatorConfig(seed=12, n_accounts=ACCOUNTS, ads_per_account=ADS_PER_ACCOUNT, n_apps=3,
-                                    tier="development", quota_scale=QUOTA_SCALE,
-                                    account_score_window_s=SCORE_WINDOW_S, account_score_block_s=SCORE_WINDOW_S),
-                    clock=SystemClock())
+    sim = Simulator(
+        SimulatorConfig(
+            seed=12,
+            n_accounts=ACCOUNTS,
+            ads_per_account=ADS_PER_ACCOUNT,
+            n_apps=3,
+            tier="development",
+            quota_scale=QUOTA_SCALE,
+            account_score_window_s=SCORE_WINDOW_S,
+            account_score_block_s=SCORE_WINDOW_S,
+        ),
+        clock=SystemClock(),
+    )
     server = sim.serve(port=0).start()
     env_file = home / "metaads.env"
-    env_file.write_text("\n".join([
-        f"META_ACCOUNTS={sim.meta_accounts_env()}",
-        f"GRAPH_API_TOKENS={','.join(_tokens(sim, cluster=True))}",
-        f"GRAPH_API_BASE_URL={server.base_url}",
-        f"WAREHOUSE_URL={pg_url}",
-        f"WAREHOUSE_SCHEMA={schema}",
-        f"LOOKBACK_DAYS={LOOKBACK_DAYS}",
-        f"ACCOUNT_GROUP_SIZE={GROUP_SIZE}",
-    ]) + "\n")
+    env_file.write_text(
+        "\n".join(
+            [
+                f"META_ACCOUNTS={sim.meta_accounts_env()}",
+                f"GRAPH_API_TOKENS={','.join(_tokens(sim, cluster=True))}",
+                f"GRAPH_API_BASE_URL={server.base_url}",
+                f"WAREHOUSE_URL={pg_url}",
+                f"WAREHOUSE_SCHEMA={schema}",
+                f"LOOKBACK_DAYS={LOOKBACK_DAYS}",
+                f"ACCOUNT_GROUP_SIZE={GROUP_SIZE}",
+            ]
+        )
+        + "\n"
+    )
     cfg = airflow_cluster.ClusterConfig(
-        home=home, metaads_env_file=env_file, workers=WORKERS, worker_concurrency=WORKER_CONCURRENCY,
-        pool_slots=POOL_SLOTS, database=f"t_airflow_{suffix}", pg_server=server_url, queue=f"metaads_{suffix}",
-        use_job_schedule=False, heartbeat_timeout_s=20,
+        home=home,
+        metaads_env_file=env_file,
+        workers=WORKERS,
+        worker_concurrency=WORKER_CONCURRENCY,
+        pool_slots=POOL_SLOTS,
+        database=f"t_airflow_{suffix}",
+        pg_server=server_url,
+        queue=f"metaads_{suffix}",
+        use_job_schedule=False,
+        heartbeat_timeout_s=20,
         # Parsed by the DAG processor: a killed task's retry comes seconds later, not 5 minutes.
-        extra_env={"METAADS_RETRY_DELAY_S": "3"})
+        extra_env={"METAADS_RETRY_DELAY_S": "3"},
+    )
     cluster = airflow_cluster.LocalCluster(cfg)
     state = ClusterRun(cluster=cluster, sim=sim, server=server, engine=engine, schema=schema, env_file=env_file)
     try:
@@ -145,8 +167,11 @@ def cluster_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterRun
         state.runs["first_state"] = cluster.wait_for_run("first", RUN_TIMEOUT_S)
         state.throttled_after["first"] = sim.stats.throttled
         _second_run_losing_a_worker(state)
-        print(f"cluster up in {up_s:.0f} s; first run {cluster.run_duration_s('first'):.0f} s, second run "
-              f"{cluster.run_duration_s('second'):.0f} s", file=sys.stderr)
+        print(
+            f"cluster up in {up_s:.0f} s; first run {cluster.run_duration_s('first'):.0f} s, second run "
+            f"{cluster.run_duration_s('second'):.0f} s",
+            file=sys.stderr,
+        )
         yield state
     except Exception:
         for name in ("scheduler", "api-server", "dag-processor", "worker1", "worker2"):
@@ -212,8 +237,9 @@ def _extractions(tries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _max_overlap(intervals: list[tuple[datetime, datetime]]) -> int:
     """Most intervals open at one instant (an end and a start at the same instant do not overlap)."""
-    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals],
-                    key=lambda e: (e[0], e[1]))
+    events = sorted(
+        [(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals], key=lambda e: (e[0], e[1])
+    )
     running = best = 0
     for _, step in events:
         running += step
@@ -253,8 +279,11 @@ def test_throttle_state_is_shared_across_workers_no_throttling_errors(cluster_ru
     held = [k for k, r in shared.items() if k.startswith("account:") and r["not_before"] is not None]
     assert held, shared
     returned = cluster_run.cluster.task_returns("second")
-    waited = {task: value["throttled_s"] for task, value in returned.items()
-              if ".extract_" in task and value["throttled_s"] > 0}
+    waited = {
+        task: value["throttled_s"]
+        for task, value in returned.items()
+        if ".extract_" in task and value["throttled_s"] > 0
+    }
     assert waited, "the second run never waited on a full quota: the test did not exercise the shared state"
 
 
@@ -291,8 +320,9 @@ def test_warehouse_equals_a_cli_run_row_for_row(cluster_run: ClusterRun, tmp_pat
             _cli_run(cluster_run, reference, tmp_path, accounts, since, until)
         # A day is restated as it ages: an account whose local date turned while the test ran has its
         # newest rows' figures changed in between; for it only the keys can match.
-        turned = {a for a, spans in windows.items()
-                  if len(spans) > 1 or max(u for _, u in spans) != sim.account_today(a)}
+        turned = {
+            a for a, spans in windows.items() if len(spans) > 1 or max(u for _, u in spans) != sim.account_today(a)
+        }
         assert len(turned) <= ACCOUNTS // 2, turned
         for position, account in enumerate(sim.account_ids):
             table = f"bm_{position + 1:02d}"
@@ -309,16 +339,38 @@ def test_warehouse_equals_a_cli_run_row_for_row(cluster_run: ClusterRun, tmp_pat
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{reference}" CASCADE'))
 
 
-def _cli_run(cluster_run: ClusterRun, schema: str, cwd: Path, accounts: list[str], since: date,
-             until: date) -> None:
+def _cli_run(cluster_run: ClusterRun, schema: str, cwd: Path, accounts: list[str], since: date, until: date) -> None:
     values = dict(line.split("=", 1) for line in cluster_run.env_file.read_text().splitlines() if "=" in line)
     base = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"}}
     # The reference run is not under test: it uses its own app, whose quotas are untouched.
-    env = {**base, **values, "WAREHOUSE_SCHEMA": schema, "METAADS_ENV_FILE": str(cwd / "absent.env"),
-           "GRAPH_API_TOKENS": ",".join(_tokens(cluster_run.sim, cluster=False))}
-    done = subprocess.run([sys.executable, "-m", "metaads", "run", "--no-sync", "--accounts", ",".join(accounts),
-                           "--since", since.isoformat(), "--until", until.isoformat()],
-                          env=env, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+    env = {
+        **base,
+        **values,
+        "WAREHOUSE_SCHEMA": schema,
+        "METAADS_ENV_FILE": str(cwd / "absent.env"),
+        "GRAPH_API_TOKENS": ",".join(_tokens(cluster_run.sim, cluster=False)),
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "metaads",
+            "run",
+            "--no-sync",
+            "--accounts",
+            ",".join(accounts),
+            "--since",
+            since.isoformat(),
+            "--until",
+            until.isoformat(),
+        ],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 

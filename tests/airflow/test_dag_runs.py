@@ -24,8 +24,12 @@ from metaads.sync import ADS_TARGET
 from tests.airflow.conftest import DAGS_FOLDER, STARLETTE_HTTPX_WARNING
 from tests.integration.conftest import truth_actions, truth_ads, warehouse_actions, warehouse_ads
 
-pytestmark = [pytest.mark.airflow, pytest.mark.postgres, pytest.mark.slow,
-              pytest.mark.filterwarnings(STARLETTE_HTTPX_WARNING)]
+pytestmark = [
+    pytest.mark.airflow,
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    pytest.mark.filterwarnings(STARLETTE_HTTPX_WARNING),
+]
 
 LOOKBACK_DAYS = 5
 
@@ -63,30 +67,45 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(airflow_db: Path, pg_engine: sa.Engine, pg_url: str, pg_schema: str,
-               tmp_path: Path) -> Iterator[Deployment]:
+def deployment(
+    airflow_db: Path, pg_engine: sa.Engine, pg_url: str, pg_schema: str, tmp_path: Path
+) -> Iterator[Deployment]:
     sim = Simulator(SimulatorConfig(seed=5, n_accounts=3, ads_per_account=12))
     pg = sa.make_url(pg_url)
-    warehouse_conn = json.dumps({"conn_type": "postgres", "host": pg.host, "port": pg.port, "login": pg.username,
-                                 "password": pg.password, "schema": pg.database})
+    warehouse_conn = json.dumps(
+        {
+            "conn_type": "postgres",
+            "host": pg.host,
+            "port": pg.port,
+            "login": pg.username,
+            "password": pg.password,
+            "schema": pg.database,
+        }
+    )
     analytics = sa.create_engine(f"sqlite:///{tmp_path / 'analytics.db'}")
     with sim.serve(port=0) as server:
-        yield Deployment(sim=sim, warehouse=pg_engine, schema=pg_schema, analytics=analytics, env={
-            "META_ACCOUNTS": sim.meta_accounts_env(),
-            "ACCOUNT_GROUP_SIZE": "2",
-            "GRAPH_API_BASE_URL": server.base_url,
-            "GRAPH_API_PAGE_SIZE": "100",
-            "LOOKBACK_DAYS": str(LOOKBACK_DAYS),
-            # A new account's first (deep) run would load more: keep every run to the look-back here.
-            "DEEP_LOOKBACK_DAYS": str(LOOKBACK_DAYS),
-            "INITIAL_HISTORY_DAYS": str(LOOKBACK_DAYS),
-            # dag.test() waits out retry delays in real time: keep a transient hiccup from costing minutes.
-            "METAADS_RETRY_DELAY_S": "2",
-            "WAREHOUSE_SCHEMA": pg_schema,
-            "ANALYTICS_URL": f"sqlite:///{tmp_path / 'analytics.db'}",
-            "AIRFLOW_CONN_METAADS_WAREHOUSE": warehouse_conn,
-            "AIRFLOW_VAR_METAADS_GRAPH_API_TOKENS": ",".join(sim.tokens),
-        })
+        yield Deployment(
+            sim=sim,
+            warehouse=pg_engine,
+            schema=pg_schema,
+            analytics=analytics,
+            env={
+                "META_ACCOUNTS": sim.meta_accounts_env(),
+                "ACCOUNT_GROUP_SIZE": "2",
+                "GRAPH_API_BASE_URL": server.base_url,
+                "GRAPH_API_PAGE_SIZE": "100",
+                "LOOKBACK_DAYS": str(LOOKBACK_DAYS),
+                # A new account's first (deep) run would load more: keep every run to the look-back here.
+                "DEEP_LOOKBACK_DAYS": str(LOOKBACK_DAYS),
+                "INITIAL_HISTORY_DAYS": str(LOOKBACK_DAYS),
+                # dag.test() waits out retry delays in real time: keep a transient hiccup from costing minutes.
+                "METAADS_RETRY_DELAY_S": "2",
+                "WAREHOUSE_SCHEMA": pg_schema,
+                "ANALYTICS_URL": f"sqlite:///{tmp_path / 'analytics.db'}",
+                "AIRFLOW_CONN_METAADS_WAREHOUSE": warehouse_conn,
+                "AIRFLOW_VAR_METAADS_GRAPH_API_TOKENS": ",".join(sim.tokens),
+            },
+        )
     analytics.dispose()
 
 
@@ -96,13 +115,15 @@ def states(dag_run: Any) -> dict[str, tuple[str, int]]:
 
 def loaded_ranges(deployment: Deployment) -> dict[str, tuple[Any, Any]]:
     """Account id -> the (since, until) its last load covered, from the warehouse's run ledger."""
-    rows = sorted((r for r in deployment.ledger("metaads_account_runs") if r["status"] == "loaded"),
-                  key=lambda r: r["id"])
+    rows = sorted(
+        (r for r in deployment.ledger("metaads_account_runs") if r["status"] == "loaded"), key=lambda r: r["id"]
+    )
     return {r["account_id"]: (r["since"], r["until"]) for r in rows}
 
 
-def assert_warehouse_holds_the_truth(deployment: Deployment, account_id: str, table: str,
-                                     since: Any, until: Any) -> set[tuple[str, str]]:
+def assert_warehouse_holds_the_truth(
+    deployment: Deployment, account_id: str, table: str, since: Any, until: Any
+) -> set[tuple[str, str]]:
     truth = truth_ads(deployment.sim, account_id, since, until)
     assert truth, f"the simulator has no rows for {account_id}: the test would prove nothing"
     loaded = warehouse_ads(deployment.warehouse, deployment.schema, table)
@@ -140,7 +161,8 @@ def test_scheduled_run_loads_the_api_ground_truth_and_syncs_it(deployment: Deplo
 
 
 def test_unreadable_account_fails_alone_sync_runs_and_the_dag_run_fails_naming_it(
-        deployment: Deployment, metaads_env: Any, capfd: pytest.CaptureFixture[str]) -> None:
+    deployment: Deployment, metaads_env: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
     ids = deployment.sim.account_ids
     # The configured token may read every account but the second one (Graph API error 200).
     token = deployment.sim.add_token(accounts=[ids[0], ids[2]])
@@ -174,8 +196,7 @@ def test_unreadable_account_fails_alone_sync_runs_and_the_dag_run_fails_naming_i
     assert token not in log
 
 
-def test_account_the_api_says_does_not_exist_100_33_is_not_retried(
-        deployment: Deployment, metaads_env: Any) -> None:
+def test_account_the_api_says_does_not_exist_100_33_is_not_retried(deployment: Deployment, metaads_env: Any) -> None:
     # An account id no token can see: Graph API 100/33 "does not exist, cannot be loaded due to missing
     # permissions". Asking again gives the same answer, so Airflow must not spend its retries on it.
     accounts = deployment.env["META_ACCOUNTS"] + ",act_999000111:bm_04:Gone"
@@ -198,7 +219,8 @@ def test_account_the_api_says_does_not_exist_100_33_is_not_retried(
 
 
 def test_the_dag_notifier_sends_the_runs_one_message_naming_the_failed_account(
-        deployment: Deployment, metaads_env: Any) -> None:
+    deployment: Deployment, metaads_env: Any
+) -> None:
     from tests.webhook import Webhook
 
     ids = deployment.sim.account_ids
@@ -221,7 +243,8 @@ def test_the_dag_notifier_sends_the_runs_one_message_naming_the_failed_account(
 
 
 def test_the_first_dag_run_of_an_account_day_re_fetches_the_deep_window_and_the_next_one_looks_back(
-        deployment: Deployment, metaads_env: Any) -> None:
+    deployment: Deployment, metaads_env: Any
+) -> None:
     from datetime import datetime, timedelta, timezone
 
     from metaads.clock import FakeClock

@@ -15,13 +15,15 @@ from tests.airflow.conftest import DAGS_FOLDER, STARLETTE_HTTPX_WARNING
 
 pytestmark = [pytest.mark.airflow, pytest.mark.filterwarnings(STARLETTE_HTTPX_WARNING)]
 
-FIVE_ACCOUNTS = ",".join([
-    "act_101:bm_01:Acme EU",
-    "act_102:bm_02:Acme US",
-    "act_103:bm_03",                 # no label: named after its table
-    "act_104:bm_04:Café Köln",       # accents folded for the task id
-    "act_105:bm_05:Acme-EU",         # slugs like account 1: both fall back to their tables
-])
+FIVE_ACCOUNTS = ",".join(
+    [
+        "act_101:bm_01:Acme EU",
+        "act_102:bm_02:Acme US",
+        "act_103:bm_03",  # no label: named after its table
+        "act_104:bm_04:Café Köln",  # accents folded for the task id
+        "act_105:bm_05:Acme-EU",  # slugs like account 1: both fall back to their tables
+    ]
+)
 
 
 def parse(metaads_env: Any, **env: str) -> Any:
@@ -34,8 +36,7 @@ def parse(metaads_env: Any, **env: str) -> Any:
 
 @pytest.fixture
 def dag(airflow_db: Path, metaads_env: Any) -> Any:
-    bag = parse(metaads_env, META_ACCOUNTS=FIVE_ACCOUNTS, ACCOUNT_GROUP_SIZE="2",
-                PIPELINE_TIMEZONE="Europe/Berlin")
+    bag = parse(metaads_env, META_ACCOUNTS=FIVE_ACCOUNTS, ACCOUNT_GROUP_SIZE="2", PIPELINE_TIMEZONE="Europe/Berlin")
     assert bag.import_errors == {}
     return bag.dags[DAG_ID]
 
@@ -61,13 +62,13 @@ def test_schedule_fires_three_times_a_day_monday_to_saturday_in_the_configured_z
     fired: list[datetime] = []
     restriction = TimeRestriction(earliest=dag.start_date, latest=None, catchup=True)
     for _ in range(19):
-        info = timetable.next_dagrun_info(last_automated_data_interval=DataInterval.exact(last),
-                                          restriction=restriction)
+        info = timetable.next_dagrun_info(
+            last_automated_data_interval=DataInterval.exact(last), restriction=restriction
+        )
         assert info is not None
         last = info.run_after
         fired.append(last.astimezone(berlin))
-    assert [(f.strftime("%a"), f.hour, f.minute) for f in fired[:3]] == [("Mon", 8, 0), ("Mon", 14, 0),
-                                                                          ("Mon", 20, 0)]
+    assert [(f.strftime("%a"), f.hour, f.minute) for f in fired[:3]] == [("Mon", 8, 0), ("Mon", 14, 0), ("Mon", 20, 0)]
     assert {f.strftime("%a") for f in fired[:18]} == {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
     assert all(f.hour in (8, 14, 20) and f.minute == 0 for f in fired)
     assert (fired[17].strftime("%a"), fired[17].hour) == ("Sat", 20)
@@ -76,8 +77,11 @@ def test_schedule_fires_three_times_a_day_monday_to_saturday_in_the_configured_z
 
 
 def test_one_readable_task_per_account_in_groups_of_account_group_size(dag: Any) -> None:
-    groups = {gid: sorted(child.task_id for child in group.children.values())
-              for gid, group in dag.task_group.children.items() if gid.startswith("accounts_group_")}
+    groups = {
+        gid: sorted(child.task_id for child in group.children.values())
+        for gid, group in dag.task_group.children.items()
+        if gid.startswith("accounts_group_")
+    }
     assert groups == {
         "accounts_group_1": ["accounts_group_1.extract_acme_us", "accounts_group_1.extract_bm_01"],
         "accounts_group_2": ["accounts_group_2.extract_bm_03", "accounts_group_2.extract_cafe_koln"],
@@ -121,20 +125,26 @@ def test_sync_waits_for_every_account_and_the_last_task_judges_the_run(dag: Any)
 def test_only_graph_api_tasks_take_a_slot_in_the_pool(dag: Any) -> None:
     pools = {t.task_id: t.pool for t in dag.tasks}
     assert {tid for tid, pool in pools.items() if pool == GRAPH_API_POOL} == {
-        t.task_id for t in dag.tasks if ".extract_" in t.task_id}
+        t.task_id for t in dag.tasks if ".extract_" in t.task_id
+    }
     assert pools["start_run"] != GRAPH_API_POOL
     assert pools["sync_analytics"] != GRAPH_API_POOL
 
 
-@pytest.mark.parametrize(("env", "named"), [
-    ({"META_ACCOUNTS": "act_1:bm_01,12a:bm_02"}, "META_ACCOUNTS"),
-    ({"META_ACCOUNTS": ""}, "META_ACCOUNTS"),
-    ({"META_ACCOUNTS": "act_1", "PIPELINE_TIMEZONE": "Mars/Olympus"}, "PIPELINE_TIMEZONE"),
-    ({"META_ACCOUNTS": "act_1", "ACCOUNT_GROUP_SIZE": "0"}, "ACCOUNT_GROUP_SIZE"),
-    ({"META_ACCOUNTS": "act_1", "METAADS_RETRY_DELAY_S": "soon"}, "METAADS_RETRY_DELAY_S"),
-], ids=["bad-account-id", "no-accounts", "unknown-time-zone", "zero-group-size", "bad-retry-delay"])
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"META_ACCOUNTS": "act_1:bm_01,12a:bm_02"}, "META_ACCOUNTS"),
+        ({"META_ACCOUNTS": ""}, "META_ACCOUNTS"),
+        ({"META_ACCOUNTS": "act_1", "PIPELINE_TIMEZONE": "Mars/Olympus"}, "PIPELINE_TIMEZONE"),
+        ({"META_ACCOUNTS": "act_1", "ACCOUNT_GROUP_SIZE": "0"}, "ACCOUNT_GROUP_SIZE"),
+        ({"META_ACCOUNTS": "act_1", "METAADS_RETRY_DELAY_S": "soon"}, "METAADS_RETRY_DELAY_S"),
+    ],
+    ids=["bad-account-id", "no-accounts", "unknown-time-zone", "zero-group-size", "bad-retry-delay"],
+)
 def test_bad_configuration_is_an_import_error_naming_the_variable(
-        airflow_db: Path, metaads_env: Any, env: dict[str, str], named: str) -> None:
+    airflow_db: Path, metaads_env: Any, env: dict[str, str], named: str
+) -> None:
     bag = parse(metaads_env, **env)
     assert DAG_ID not in bag.dags
     (error,) = bag.import_errors.values()
@@ -150,20 +160,31 @@ def test_no_secret_is_needed_to_parse_the_dag(airflow_db: Path, metaads_env: Any
     # Tokens and database URLs may live only in Airflow Connections/Variables, read when tasks run.
     bag = parse(metaads_env, META_ACCOUNTS="act_1:bm_01:Solo")
     assert bag.import_errors == {}
-    assert [t.task_id for t in bag.dags[DAG_ID].tasks if ".extract_" in t.task_id] == [
-        "accounts_group_1.extract_solo"]
+    assert [t.task_id for t in bag.dags[DAG_ID].tasks if ".extract_" in t.task_id] == ["accounts_group_1.extract_solo"]
 
 
-def test_extraction_and_sync_declare_the_views_and_tables_they_write_as_assets(airflow_db: Path,
-                                                                                metaads_env: Any) -> None:
-    bag = parse(metaads_env, META_ACCOUNTS=FIVE_ACCOUNTS, ACCOUNT_GROUP_SIZE="2",
-                WAREHOUSE_URL="postgresql+psycopg://etl:pw@wh.example:5433/ads", WAREHOUSE_SCHEMA="meta_ads",
-                ANALYTICS_URL="mssql+pyodbc://bi:pw@sql.example:1433/reporting?driver=ODBC+Driver+18",
-                ANALYTICS_SCHEMA="graph")
+def test_extraction_and_sync_declare_the_views_and_tables_they_write_as_assets(
+    airflow_db: Path, metaads_env: Any
+) -> None:
+    bag = parse(
+        metaads_env,
+        META_ACCOUNTS=FIVE_ACCOUNTS,
+        ACCOUNT_GROUP_SIZE="2",
+        WAREHOUSE_URL="postgresql+psycopg://etl:pw@wh.example:5433/ads",
+        WAREHOUSE_SCHEMA="meta_ads",
+        ANALYTICS_URL="mssql+pyodbc://bi:pw@sql.example:1433/reporting?driver=ODBC+Driver+18",
+        ANALYTICS_SCHEMA="graph",
+    )
     if bag.import_errors:  # without the mssql extra the driver check refuses the URL: use MariaDB then
-        bag = parse(metaads_env, META_ACCOUNTS=FIVE_ACCOUNTS, ACCOUNT_GROUP_SIZE="2",
-                    WAREHOUSE_URL="postgresql+psycopg://etl:pw@wh.example:5433/ads", WAREHOUSE_SCHEMA="meta_ads",
-                    ANALYTICS_URL="mysql+pymysql://bi:pw@sql.example:3306/reporting", ANALYTICS_SCHEMA="graph")
+        bag = parse(
+            metaads_env,
+            META_ACCOUNTS=FIVE_ACCOUNTS,
+            ACCOUNT_GROUP_SIZE="2",
+            WAREHOUSE_URL="postgresql+psycopg://etl:pw@wh.example:5433/ads",
+            WAREHOUSE_SCHEMA="meta_ads",
+            ANALYTICS_URL="mysql+pymysql://bi:pw@sql.example:3306/reporting",
+            ANALYTICS_SCHEMA="graph",
+        )
     assert bag.import_errors == {}
     dag = bag.dags[DAG_ID]
     by_id = {t.task_id: t for t in dag.tasks}
@@ -172,10 +193,14 @@ def test_extraction_and_sync_declare_the_views_and_tables_they_write_as_assets(a
     for task in extract:
         assert {(a.name, a.uri) for a in task.outlets} == {
             ("metaads.warehouse.meta_ads.vw_graph_ads", "postgres://wh.example:5433/ads/meta_ads/vw_graph_ads"),
-            ("metaads.warehouse.meta_ads.vw_graph_ads_actions", "postgres://wh.example:5433/ads/meta_ads/vw_graph_ads_actions"),
+            (
+                "metaads.warehouse.meta_ads.vw_graph_ads_actions",
+                "postgres://wh.example:5433/ads/meta_ads/vw_graph_ads_actions",
+            ),
         }
     sync = {a.name: a.uri for a in by_id["sync_analytics"].outlets}
     assert set(sync) == {"metaads.analytics.graph.graph_ads", "metaads.analytics.graph.graph_ads_actions"}
-    assert sync["metaads.analytics.graph.graph_ads"].endswith("sql.example:1433/reporting/graph/graph_ads") or \
-        sync["metaads.analytics.graph.graph_ads"].endswith("sql.example:3306/reporting/graph/graph_ads")
+    assert sync["metaads.analytics.graph.graph_ads"].endswith("sql.example:1433/reporting/graph/graph_ads") or sync[
+        "metaads.analytics.graph.graph_ads"
+    ].endswith("sql.example:3306/reporting/graph/graph_ads")
     assert all("pw" not in uri for uri in sync.values())

@@ -45,22 +45,29 @@ def settings(accounts: str, **extra: str):  # type: ignore[no-untyped-def]
     return settings_from_mapping({"META_ACCOUNTS": accounts, "GRAPH_API_TOKENS": "tok_a", **extra})
 
 
-@pytest.mark.parametrize(("label", "slug"), [
-    ("Acme EU", "acme_eu"),
-    ("  Acme -- EU  ", "acme_eu"),
-    ("Café Olé – FR", "cafe_ole_fr"),
-    ("서울 쇼핑", ""),
-    ("Shop #2 (new)", "shop_2_new"),
-    ("x" * 300, "x" * 100),
-], ids=["spaces", "punctuation-runs", "accents-folded", "no-latin-letters", "symbols", "capped-length"])
+@pytest.mark.parametrize(
+    ("label", "slug"),
+    [
+        ("Acme EU", "acme_eu"),
+        ("  Acme -- EU  ", "acme_eu"),
+        ("Café Olé – FR", "cafe_ole_fr"),
+        ("서울 쇼핑", ""),
+        ("Shop #2 (new)", "shop_2_new"),
+        ("x" * 300, "x" * 100),
+    ],
+    ids=["spaces", "punctuation-runs", "accents-folded", "no-latin-letters", "symbols", "capped-length"],
+)
 def test_task_slug_keeps_ascii_letters_digits_and_single_underscores(label: str, slug: str) -> None:
     assert task_slug(label) == slug
 
 
 def test_accounts_are_grouped_in_configuration_order_with_label_task_ids() -> None:
-    plan = plan_from_settings(settings(
-        "act_1:bm_01:Acme EU,act_2:bm_02:서울 쇼핑,act_3:bm_03:Acme-EU,act_4:shop:bm_01x,act_5:bm_05:shop",
-        ACCOUNT_GROUP_SIZE="2"))
+    plan = plan_from_settings(
+        settings(
+            "act_1:bm_01:Acme EU,act_2:bm_02:서울 쇼핑,act_3:bm_03:Acme-EU,act_4:shop:bm_01x,act_5:bm_05:shop",
+            ACCOUNT_GROUP_SIZE="2",
+        )
+    )
     assert [[t.full_task_id for t in g.tasks] for g in plan.groups] == [
         # "Acme EU" and "Acme-EU" would share an id: both use their tables instead.
         ["accounts_group_1.extract_bm_01", "accounts_group_1.extract_bm_02"],
@@ -77,27 +84,47 @@ def test_unknown_time_zone_is_a_config_error_naming_pipeline_timezone() -> None:
         plan_from_settings(settings("act_1", PIPELINE_TIMEZONE="Europe/Atlantis"))
 
 
-@pytest.mark.parametrize(("error", "retry"), [
-    (TransientError("HTTP 500", code=1), True),
-    (RateLimitedError("throttled", retry_after_s=60.0), True),
-    (LoadError("database went away"), True),
-    (PermissionDeniedError("no ads_read", code=200), False),
-    (TokenInvalidError("expired", code=190), False),
-    (BadRequestError("bad field", code=100), False),
-    (BadRequestError("Object with ID 'act_9' does not exist", code=100, subcode=33), False),
-    (ConfigError("not configured", variable="META_ACCOUNTS"), False),
-    (DeprecatedVersionError("v19.0 is gone", code=2635), False),
-    (NoUsableTokenError("all tokens invalid"), False),
-    (DataTooLargeError("reduce the amount of data", code=1), True),
-    (PagingError("cursor repeated"), True),
-    (AsyncJobFailedError("Job Failed", async_status="Job Failed", report_run_id="1"), True),
-    (InsightRowError("spend: 'x' is not a number"), False),
-    (RowRejectedError("integer out of range"), False),
-    (UnexpectedError("KeyError: 'x'"), False),
-    (ValueError("a fault nobody foresaw"), False),
-], ids=["transient", "rate-limited", "load-error", "permission", "token", "bad-request", "object-missing-100-33",
-        "config", "deprecated-version", "no-usable-token", "data-too-large", "paging", "async-job-failed",
-        "bad-insights-row", "row-rejected", "unexpected-wrapped", "unexpected-bare"])
+@pytest.mark.parametrize(
+    ("error", "retry"),
+    [
+        (TransientError("HTTP 500", code=1), True),
+        (RateLimitedError("throttled", retry_after_s=60.0), True),
+        (LoadError("database went away"), True),
+        (PermissionDeniedError("no ads_read", code=200), False),
+        (TokenInvalidError("expired", code=190), False),
+        (BadRequestError("bad field", code=100), False),
+        (BadRequestError("Object with ID 'act_9' does not exist", code=100, subcode=33), False),
+        (ConfigError("not configured", variable="META_ACCOUNTS"), False),
+        (DeprecatedVersionError("v19.0 is gone", code=2635), False),
+        (NoUsableTokenError("all tokens invalid"), False),
+        (DataTooLargeError("reduce the amount of data", code=1), True),
+        (PagingError("cursor repeated"), True),
+        (AsyncJobFailedError("Job Failed", async_status="Job Failed", report_run_id="1"), True),
+        (InsightRowError("spend: 'x' is not a number"), False),
+        (RowRejectedError("integer out of range"), False),
+        (UnexpectedError("KeyError: 'x'"), False),
+        (ValueError("a fault nobody foresaw"), False),
+    ],
+    ids=[
+        "transient",
+        "rate-limited",
+        "load-error",
+        "permission",
+        "token",
+        "bad-request",
+        "object-missing-100-33",
+        "config",
+        "deprecated-version",
+        "no-usable-token",
+        "data-too-large",
+        "paging",
+        "async-job-failed",
+        "bad-insights-row",
+        "row-rejected",
+        "unexpected-wrapped",
+        "unexpected-bare",
+    ],
+)
 def test_only_failures_that_time_can_fix_are_retried(error: Exception, retry: bool) -> None:
     assert is_retryable(error) is retry
 
@@ -105,10 +132,27 @@ def test_only_failures_that_time_can_fix_are_retried(error: Exception, retry: bo
 def outcome(account_id: str, name: str, status: str, error: str | None = None) -> AccountResult:
     account = Account(id=account_id, table=f"t_{account_id}", label=name, index=int(account_id) - 1)
     window = DateRange(date(2026, 11, 20), date(2026, 11, 24))
-    chunk = ChunkResult(window, AccountStatus(status), ads_rows=3 if status == "loaded" else 0, error=error,
-                        api_calls=4, throttled_s=1.5, duration_s=2.0, retryable=status == "loaded")
-    return AccountResult(account=account, status=AccountStatus(status), range=window, chunks=[chunk], api_calls=4,
-                         throttled_s=1.5, duration_s=2.0, error=error, retryable=status == "loaded")
+    chunk = ChunkResult(
+        window,
+        AccountStatus(status),
+        ads_rows=3 if status == "loaded" else 0,
+        error=error,
+        api_calls=4,
+        throttled_s=1.5,
+        duration_s=2.0,
+        retryable=status == "loaded",
+    )
+    return AccountResult(
+        account=account,
+        status=AccountStatus(status),
+        range=window,
+        chunks=[chunk],
+        api_calls=4,
+        throttled_s=1.5,
+        duration_s=2.0,
+        error=error,
+        retryable=status == "loaded",
+    )
 
 
 def test_account_result_survives_the_xcom_round_trip_and_its_failure_says_whether_to_retry() -> None:
@@ -130,9 +174,11 @@ def test_an_xcom_of_another_account_is_refused() -> None:
 def test_finish_fails_naming_every_account_that_did_not_load() -> None:
     config = settings("act_1:bm_01:Alpha,act_2:bm_02:Beta,act_3:bm_03:Gamma")
     plan = plan_from_settings(config)
-    outcomes = {"1": outcome("1", "Alpha", "loaded").to_xcom(),
-                "2": outcome("2", "Beta", "failed", "(#200) no permission").to_xcom(),
-                "3": None}
+    outcomes = {
+        "1": outcome("1", "Alpha", "loaded").to_xcom(),
+        "2": outcome("2", "Beta", "failed", "(#200) no permission").to_xcom(),
+        "3": None,
+    }
     with pytest.raises(RunFailedError) as caught:
         finish_run(config, None, plan.tasks, outcomes, {"ads_rows": 10})
     message = str(caught.value)

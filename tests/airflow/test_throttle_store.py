@@ -39,7 +39,8 @@ def workers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Wa
 
 
 def test_a_hold_made_by_one_worker_is_seen_by_another_and_a_shorter_hold_does_not_shorten_it(
-        workers: tuple[WarehouseThrottleStore, ...]) -> None:
+    workers: tuple[WarehouseThrottleStore, ...],
+) -> None:
     first, second = workers
     assert second.get(KEY) is None
     first.hold(KEY, T0 + timedelta(seconds=300), reason="rate limited (code 17)", at=T0)
@@ -83,7 +84,8 @@ def test_worker_waits_for_a_block_another_worker_hit(workers: tuple[WarehouseThr
 
 
 def test_database_trouble_degrades_to_this_process_state_with_a_warning(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'warehouse.db'}")
     store = WarehouseThrottleStore(engine, None)  # create() never ran: the table is missing
     with caplog.at_level(logging.WARNING, logger="metaads.orchestration"):

@@ -18,12 +18,16 @@ def test_calls_beyond_the_quota_wait_for_the_window(calls: int, expected: float)
 
 @pytest.mark.parametrize(
     ("durations", "workers", "groups", "expected"),
-    [([10, 1, 1, 1], 2, False, 10), ([10, 1, 1, 1], 2, True, 11), ([5, 5, 5], 1, False, 15),
-     ([3, 4, 5, 6, 7], 5, True, 7), ([], 3, False, 0)],
+    [
+        ([10, 1, 1, 1], 2, False, 10),
+        ([10, 1, 1, 1], 2, True, 11),
+        ([5, 5, 5], 1, False, 15),
+        ([3, 4, 5, 6, 7], 5, True, 7),
+        ([], 3, False, 0),
+    ],
     ids=["pool-fills-idle-workers", "groups-wait-for-slowest", "one-worker-is-serial", "one-group", "nothing"],
 )
-def test_makespan_of_accounts_on_workers(durations: list[float], workers: int, groups: bool,
-                                         expected: float) -> None:
+def test_makespan_of_accounts_on_workers(durations: list[float], workers: int, groups: bool, expected: float) -> None:
     assert makespan(durations, workers, groups=groups) == pytest.approx(expected)
 
 
@@ -37,7 +41,9 @@ def test_ideal_is_the_larger_of_latency_and_quota_bounds() -> None:
 
 
 def test_median_of_runs_takes_each_number_and_keeps_the_rest() -> None:
-    runs = [{"a": {"rows_per_s": 10, "name": "x"}, "ok": True},
-            {"a": {"rows_per_s": 30, "name": "y"}, "ok": False},
-            {"a": {"rows_per_s": 20, "name": "z"}, "ok": True}]
+    runs = [
+        {"a": {"rows_per_s": 10, "name": "x"}, "ok": True},
+        {"a": {"rows_per_s": 30, "name": "y"}, "ok": False},
+        {"a": {"rows_per_s": 20, "name": "z"}, "ok": True},
+    ]
     assert median_merge(runs) == {"a": {"rows_per_s": 20, "name": "x"}, "ok": True}

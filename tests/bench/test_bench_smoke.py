@@ -18,8 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_suite_runs_every_scenario_and_writes_its_report(tmp_path: Path) -> None:
     report = tmp_path / "benchmarks.md"
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--profile", "smoke", "--output", str(report), "--results-dir",
-         str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=480, check=False)
+        [sys.executable, "-m", "bench", "--profile", "smoke", "--output", str(report), "--results-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=480,
+        check=False,
+    )
     assert completed.returncode == 0, completed.stderr[-4000:]
     results = json.loads((tmp_path / "suite-smoke.json").read_text())
     assert results["errors"] == {}
@@ -50,9 +55,18 @@ def test_suite_runs_every_scenario_and_writes_its_report(tmp_path: Path) -> None
 
     text = report.read_text()
     assert "| scenario | metaads | baseline (original design) |" in text
-    for label in ("goal, design scale", "goal, standard tier", "goal: peak RSS", "1. end to end: wall time",
-                  "1a. extraction only", "2. load", "3. sync", "4. peak RSS", "5. re-run, next day",
-                  "6. standard tier"):
+    for label in (
+        "goal, design scale",
+        "goal, standard tier",
+        "goal: peak RSS",
+        "1. end to end: wall time",
+        "1a. extraction only",
+        "2. load",
+        "3. sync",
+        "4. peak RSS",
+        "5. re-run, next day",
+        "6. standard tier",
+    ):
         assert f"| {label}" in text, label
     for machine in ("| CPU |", "| cores (nproc) |", "| memory |", "| Python |", "| PostgreSQL |", "| MariaDB |"):
         assert machine in text, machine

@@ -104,7 +104,6 @@ def test_token_rotation_is_index_mod_token_count() -> None:
 def test_groups_are_consecutive_slices() -> None:
     accounts = parse_accounts(",".join(str(i) for i in range(1, 12)))
     groups = group_accounts(accounts, 5)
-    assert [[a.id for a in g] for g in groups] == [
-        ["1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"], ["11"]]
+    assert [[a.id for a in g] for g in groups] == [["1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"], ["11"]]
     with pytest.raises(ConfigError, match="ACCOUNT_GROUP_SIZE"):
         group_accounts(accounts, 0)

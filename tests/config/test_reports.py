@@ -79,40 +79,76 @@ CASES = [
     (_report(breakdowns=["age", "country"]), "report 'r1', breakdowns: Meta does not combine age, country"),
     (_report(breakdowns=["platform_position"]), "report 'r1', breakdowns: platform_position needs publisher"),
     (_report(breakdowns=["agee"]), "report 'r1', breakdowns: unknown breakdown 'agee'"),
-    (_report(fields=["spend", "actions"], action_breakdowns=["action_colour"]),
-     "report 'r1', action_breakdowns: unknown action breakdown 'action_colour'"),
-    (_report(fields=["actions"], action_attribution_windows=["9d_click"]),
-     "report 'r1', action_attribution_windows: unknown attribution window '9d_click'"),
+    (
+        _report(fields=["spend", "actions"], action_breakdowns=["action_colour"]),
+        "report 'r1', action_breakdowns: unknown action breakdown 'action_colour'",
+    ),
+    (
+        _report(fields=["actions"], action_attribution_windows=["9d_click"]),
+        "report 'r1', action_attribution_windows: unknown attribution window '9d_click'",
+    ),
     (_report(action_breakdowns=["action_device"]), "report 'r1', action_breakdowns: action breakdowns"),
     (_report(action_report_time="later"), "report 'r1', action_report_time"),
     (_report(time_increment=0), "report 'r1', time_increment"),
     (_report(colour="red"), "report 'r1', colour: unknown setting"),
     (_report(fields="spend, clicks", lookback_days="7"), "report 'r1', lookback_days"),
-    (json.dumps([{"name": "r1", "fields": ["spend"]}, {"name": "r1", "fields": ["clicks"]}]),
-     "report 'r1', name: two reports have this name"),
+    (
+        json.dumps([{"name": "r1", "fields": ["spend"]}, {"name": "r1", "fields": ["clicks"]}]),
+        "report 'r1', name: two reports have this name",
+    ),
     (_report(name="r" * 31), "over PostgreSQL's 63"),
     ('[{"name": ', "INSIGHTS_REPORTS: not valid JSON"),
     ("/nowhere/reports.toml", "neither an inline JSON list nor a readable file"),
 ]
 
 
-@pytest.mark.parametrize(("value", "message"), CASES, ids=[
-    "name-shape", "name-too-long", "name-taken-by-default", "level", "unknown-field", "field-finer-than-level",
-    "campaign-field-at-account-level", "breakdowns-not-combinable", "position-without-platform",
-    "unknown-breakdown", "unknown-action-breakdown", "unknown-window", "action-breakdowns-without-list-field",
-    "report-time", "time-increment", "unknown-setting", "lookback-not-a-number", "duplicate-report",
-    "table-name-too-long", "broken-json", "missing-file"])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    CASES,
+    ids=[
+        "name-shape",
+        "name-too-long",
+        "name-taken-by-default",
+        "level",
+        "unknown-field",
+        "field-finer-than-level",
+        "campaign-field-at-account-level",
+        "breakdowns-not-combinable",
+        "position-without-platform",
+        "unknown-breakdown",
+        "unknown-action-breakdown",
+        "unknown-window",
+        "action-breakdowns-without-list-field",
+        "report-time",
+        "time-increment",
+        "unknown-setting",
+        "lookback-not-a-number",
+        "duplicate-report",
+        "table-name-too-long",
+        "broken-json",
+        "missing-file",
+    ],
+)
 def test_invalid_report_configuration_names_the_variable_report_and_field(value: str, message: str) -> None:
     with pytest.raises(ConfigError, match="INSIGHTS_REPORTS") as caught:
-        settings_from_mapping({**BASE, "META_ACCOUNTS": "1001:bm_account_with_a_long_table_name",
-                               "INSIGHTS_REPORTS": value})
+        settings_from_mapping(
+            {**BASE, "META_ACCOUNTS": "1001:bm_account_with_a_long_table_name", "INSIGHTS_REPORTS": value}
+        )
     assert caught.value.variable == "INSIGHTS_REPORTS"
     assert message in str(caught.value)
 
 
-@pytest.mark.parametrize("breakdowns", [["age", "gender"], ["country"], ["publisher_platform", "platform_position"],
-                                        ["publisher_platform", "device_platform", "impression_device"], ["region"]],
-                         ids=["age-gender", "country", "platform-position", "placement-devices", "region"])
+@pytest.mark.parametrize(
+    "breakdowns",
+    [
+        ["age", "gender"],
+        ["country"],
+        ["publisher_platform", "platform_position"],
+        ["publisher_platform", "device_platform", "impression_device"],
+        ["region"],
+    ],
+    ids=["age-gender", "country", "platform-position", "placement-devices", "region"],
+)
 def test_combinations_meta_accepts_are_accepted(breakdowns: list[str]) -> None:
     (spec,) = parse_reports(_report(breakdowns=breakdowns))
     assert spec.breakdowns == tuple(breakdowns)

@@ -26,8 +26,9 @@ def test_defaults_follow_the_original_design_with_a_supported_version() -> None:
     assert (settings.reconcile, settings.reconcile_tolerance) == ("strict", "0.001")
 
 
-def test_env_file_and_environment_are_read_and_environment_wins(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_file_and_environment_are_read_and_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("META_ACCOUNTS=act_9:bm_09:From File\nGRAPH_API_TOKENS=fileTOKEN123\nLOOKBACK_DAYS=20\n")
     monkeypatch.setenv("LOOKBACK_DAYS", "7")
@@ -94,13 +95,18 @@ def test_log_level_is_case_insensitive_and_normalised() -> None:
     assert settings_from_mapping({**GOOD, "LOG_LEVEL": "debug"}).log_level == "DEBUG"
 
 
-@pytest.mark.parametrize(("variable", "url", "extra"), [
-    ("ANALYTICS_URL", "mssql+pyodbc://sa:SeCrEtPw@sql/analytics", "mssql"),
-    ("WAREHOUSE_URL", "mssql+pyodbc://sa:SeCrEtPw@sql/warehouse", "mssql"),
-    ("ANALYTICS_URL", "mysql+pymysql://root:SeCrEtPw@db/analytics", "mysql"),
-], ids=["mssql-analytics", "mssql-warehouse", "mysql-analytics"])
+@pytest.mark.parametrize(
+    ("variable", "url", "extra"),
+    [
+        ("ANALYTICS_URL", "mssql+pyodbc://sa:SeCrEtPw@sql/analytics", "mssql"),
+        ("WAREHOUSE_URL", "mssql+pyodbc://sa:SeCrEtPw@sql/warehouse", "mssql"),
+        ("ANALYTICS_URL", "mysql+pymysql://root:SeCrEtPw@db/analytics", "mysql"),
+    ],
+    ids=["mssql-analytics", "mssql-warehouse", "mysql-analytics"],
+)
 def test_missing_driver_names_the_variable_and_the_extra_to_install(
-        monkeypatch: pytest.MonkeyPatch, variable: str, url: str, extra: str) -> None:
+    monkeypatch: pytest.MonkeyPatch, variable: str, url: str, extra: str
+) -> None:
     # A None entry in sys.modules makes ``import`` fail as if the package were not installed.
     monkeypatch.setitem(sys.modules, "pyodbc", None)
     monkeypatch.setitem(sys.modules, "pymysql", None)
@@ -122,15 +128,27 @@ def test_sqlite_folder_that_cannot_be_created_names_the_variable(tmp_path: Path)
 
 def test_no_password_or_token_in_repr_dump_or_vars() -> None:
     tokens = "tokenAAAA1111secret,tokenBBBB2222secret"
-    settings = settings_from_mapping({
-        **GOOD, "GRAPH_API_TOKENS": tokens, "GRAPH_API_APP_SECRET": "appSECRET99",
-        "WAREHOUSE_URL": "postgresql+psycopg://etl:WhPassw0rd@db/warehouse",
-        "ANALYTICS_URL": "postgresql+psycopg://sync:AnPassw0rd@db/analytics",
-    })
+    settings = settings_from_mapping(
+        {
+            **GOOD,
+            "GRAPH_API_TOKENS": tokens,
+            "GRAPH_API_APP_SECRET": "appSECRET99",
+            "WAREHOUSE_URL": "postgresql+psycopg://etl:WhPassw0rd@db/warehouse",
+            "ANALYTICS_URL": "postgresql+psycopg://sync:AnPassw0rd@db/analytics",
+        }
+    )
     assert settings.tokens == tokens.split(",")  # parsed on use...
     assert settings.warehouse_url == "postgresql+psycopg://etl:WhPassw0rd@db/warehouse"  # ...and usable
-    shown = " ".join([repr(settings), str(settings), repr(settings.model_dump()), settings.model_dump_json(),
-                      repr(vars(settings)), repr(settings.warehouse_url)])
+    shown = " ".join(
+        [
+            repr(settings),
+            str(settings),
+            repr(settings.model_dump()),
+            settings.model_dump_json(),
+            repr(vars(settings)),
+            repr(settings.warehouse_url),
+        ]
+    )
     for secret in ("tokenAAAA1111secret", "tokenBBBB2222secret", "appSECRET99", "WhPassw0rd", "AnPassw0rd"):
         assert secret not in shown
     assert "postgresql+psycopg://etl:***@db/warehouse" in shown
@@ -142,7 +160,12 @@ def test_an_alert_url_apprise_cannot_use_is_a_config_error_that_does_not_echo_th
 
     secret_hook = "nonsense://hooks.example/T000/B000/XXXXsecretXXXX"
     with pytest.raises(ConfigError, match=r"^ALERT_URLS: entry 2 is not an Apprise URL") as caught:
-        settings_from_mapping({"META_ACCOUNTS": "act_1", "GRAPH_API_TOKENS": "tok_abcdefgh",
-                               "WAREHOUSE_URL": "sqlite:///x.db",
-                               "ALERT_URLS": f"json://127.0.0.1:9/ok, {secret_hook}"})
+        settings_from_mapping(
+            {
+                "META_ACCOUNTS": "act_1",
+                "GRAPH_API_TOKENS": "tok_abcdefgh",
+                "WAREHOUSE_URL": "sqlite:///x.db",
+                "ALERT_URLS": f"json://127.0.0.1:9/ok, {secret_hook}",
+            }
+        )
     assert "XXXXsecretXXXX" not in str(caught.value)

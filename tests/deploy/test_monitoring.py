@@ -32,11 +32,13 @@ def promtool() -> str:
     return found
 
 
-@pytest.mark.parametrize("args", [["check", "rules", str(ALERTS)], ["test", "rules", str(ALERTS_TEST)]],
-                         ids=["check-rules", "test-rules"])
+@pytest.mark.parametrize(
+    "args", [["check", "rules", str(ALERTS)], ["test", "rules", str(ALERTS_TEST)]], ids=["check-rules", "test-rules"]
+)
 def test_alert_rules_pass_promtool(args: list[str]) -> None:
-    done = subprocess.run([promtool(), *args], capture_output=True, text=True, timeout=120, check=False,
-                          cwd=ALERTS.parent)
+    done = subprocess.run(
+        [promtool(), *args], capture_output=True, text=True, timeout=120, check=False, cwd=ALERTS.parent
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS" in done.stdout
 
@@ -44,8 +46,13 @@ def test_alert_rules_pass_promtool(args: list[str]) -> None:
 def test_every_alert_is_unit_tested() -> None:
     alerts = set(re.findall(r"^\s+- alert: (\w+)", ALERTS.read_text(), re.MULTILINE))
     tested = set(re.findall(r"alertname: (\w+)", ALERTS_TEST.read_text()))
-    assert alerts == {"MetaadsAccountStale", "MetaadsTokenExpiringSoon", "MetaadsRunFailed",
-                      "MetaadsReconciliationMismatch", "MetaadsMetricsMissing"}
+    assert alerts == {
+        "MetaadsAccountStale",
+        "MetaadsTokenExpiringSoon",
+        "MetaadsRunFailed",
+        "MetaadsReconciliationMismatch",
+        "MetaadsMetricsMissing",
+    }
     assert tested == alerts
 
 
@@ -57,7 +64,7 @@ def _rule_exprs(text: str) -> list[str]:
         if line.strip().startswith("expr:"):
             indent = len(line) - len(line.lstrip())
             block = [line.split("expr:", 1)[1]]
-            for following in lines[number + 1:]:
+            for following in lines[number + 1 :]:
                 if following.strip() and len(following) - len(following.lstrip()) <= indent:
                     break
                 block.append(following)
@@ -70,8 +77,12 @@ def test_alert_rules_use_only_exported_metrics() -> None:
     assert len(exprs) == 5
     used = {name for expr in exprs for name in METRIC_RE.findall(expr)}
     assert used <= set(METRIC_NAMES), f"unknown metrics: {used - set(METRIC_NAMES)}"
-    assert {"metaads_account_last_success_timestamp_seconds", "metaads_token_expiry_timestamp_seconds",
-            "metaads_run_failed_accounts", "metaads_reconcile_difference"} <= used
+    assert {
+        "metaads_account_last_success_timestamp_seconds",
+        "metaads_token_expiry_timestamp_seconds",
+        "metaads_run_failed_accounts",
+        "metaads_reconcile_difference",
+    } <= used
 
 
 def _exprs(node: Any) -> list[str]:

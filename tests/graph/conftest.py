@@ -22,8 +22,10 @@ FAST = ClientPolicy()
 
 def accounts_of(sim: Simulator) -> list[Account]:
     """The simulator's accounts as the configuration would list them (account i -> token i mod T)."""
-    return [Account(id=account_id, table=f"bm_{i + 1:02d}", label=None, index=i)
-            for i, account_id in enumerate(sim.account_ids)]
+    return [
+        Account(id=account_id, table=f"bm_{i + 1:02d}", label=None, index=i)
+        for i, account_id in enumerate(sim.account_ids)
+    ]
 
 
 @pytest.fixture
@@ -84,14 +86,22 @@ def make_client(sim: Simulator, clock: FakeClock) -> Iterator[ClientFactory]:
     """Build clients on the simulator's in-process transport (or any given transport / base URL)."""
     made: list[GraphClient] = []
 
-    def factory(*, policy: ClientPolicy | None = None, tokens: TokenPool | list[str] | None = None,
-                transport: httpx.BaseTransport | None = None, base_url: str = "https://graph.facebook.com",
-                version: str = VERSION) -> GraphClient:
-        client = GraphClient(base_url=base_url, version=version,
-                             tokens=tokens if tokens is not None else list(sim.tokens),
-                             policy=policy or FAST, clock=clock,
-                             transport=transport if transport is not None or base_url.startswith("http://127")
-                             else sim.transport())
+    def factory(
+        *,
+        policy: ClientPolicy | None = None,
+        tokens: TokenPool | list[str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        base_url: str = "https://graph.facebook.com",
+        version: str = VERSION,
+    ) -> GraphClient:
+        client = GraphClient(
+            base_url=base_url,
+            version=version,
+            tokens=tokens if tokens is not None else list(sim.tokens),
+            policy=policy or FAST,
+            clock=clock,
+            transport=transport if transport is not None or base_url.startswith("http://127") else sim.transport(),
+        )
         made.append(client)
         return client
 
@@ -116,8 +126,10 @@ def by_key(rows: list[dict[str, object]]) -> list[dict[str, object]]:
 ALL_ADS = [{"field": "ad.effective_status", "operator": "IN", "value": list(ALL_STATUSES)}]
 
 
-def truth(sim: Simulator, account: Account, since: date, until: date,
-          **kwargs: object) -> list[dict[str, object]]:
+def truth(sim: Simulator, account: Account, since: date, until: date, **kwargs: object) -> list[dict[str, object]]:
     """The simulator's ground truth for the client's default insights request, in a stable order."""
-    return by_key(sim.ground_truth(account.id, since, until, level="ad", fields=DEFAULT_INSIGHTS_FIELDS,
-                                   filtering=ALL_ADS, **kwargs))  # type: ignore[arg-type]
+    return by_key(
+        sim.ground_truth(
+            account.id, since, until, level="ad", fields=DEFAULT_INSIGHTS_FIELDS, filtering=ALL_ADS, **kwargs
+        )
+    )  # type: ignore[arg-type]

@@ -21,14 +21,20 @@ from tests.graph.windows import lookback
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_account_info_matches_the_account_and_is_cached(sim: Simulator, accounts: list[Account],
-                                                        make_client: ClientFactory) -> None:
+def test_account_info_matches_the_account_and_is_cached(
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     client = make_client()
     for account in accounts:
         info = client.account_info(account)
         world = sim.account(account.id)
         assert (info.id, info.name, info.currency, info.timezone_name, info.account_status) == (
-            world.id, world.name, world.currency, world.timezone_name, world.account_status)
+            world.id,
+            world.name,
+            world.currency,
+            world.timezone_name,
+            world.account_status,
+        )
         assert client.local_today(account) == sim.account_today(account.id)
     calls = client.total_stats().api_calls
     client.account_info(accounts[0])
@@ -48,9 +54,18 @@ LOCAL_TODAY = [
 ]
 
 
-@pytest.mark.parametrize(("now", "zone", "today"), LOCAL_TODAY,
-                         ids=["la-before-midnight", "la-after-midnight", "tokyo-ahead", "auckland-before",
-                              "auckland-after", "unknown-zone-is-utc"])
+@pytest.mark.parametrize(
+    ("now", "zone", "today"),
+    LOCAL_TODAY,
+    ids=[
+        "la-before-midnight",
+        "la-after-midnight",
+        "tokyo-ahead",
+        "auckland-before",
+        "auckland-after",
+        "unknown-zone-is-utc",
+    ],
+)
 def test_local_today_is_the_date_in_the_account_time_zone(now: datetime, zone: str, today: date) -> None:
     info = AccountInfo(id="1", name="x", currency="USD", timezone_name=zone, account_status=1)
     assert info.local_today(now) == today
@@ -66,8 +81,9 @@ def test_lookback_window_ends_on_the_account_today_and_stays_inside_the_history(
         resolve_range(today, lookback_days=0)
 
 
-def test_campaigns_include_archived_and_deleted_across_pages(sim: Simulator, accounts: list[Account],
-                                                             make_client: ClientFactory) -> None:
+def test_campaigns_include_archived_and_deleted_across_pages(
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     client = make_client(policy=ClientPolicy(page_size=3, min_page_size=1))
     account = max(accounts, key=lambda a: len(sim.account(a.id).campaigns))
     campaigns = list(client.campaigns(account))
@@ -79,7 +95,8 @@ def test_campaigns_include_archived_and_deleted_across_pages(sim: Simulator, acc
 
 
 def test_insights_include_archived_and_deleted_ads_unless_told_otherwise(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     account = accounts[0]
     client = make_client()
     since, until = lookback(client, account, 30)
@@ -92,7 +109,8 @@ def test_insights_include_archived_and_deleted_ads_unless_told_otherwise(
 
 
 def test_accounts_extracted_in_parallel_over_http_share_one_client(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     sim.faults.error_500_rate = 0.1
     sim.faults.transient_code2_rate = 0.1
     with sim.serve(port=0) as server:
@@ -112,8 +130,9 @@ def test_accounts_extracted_in_parallel_over_http_share_one_client(
     assert sim.stats.calls == total.api_calls
 
 
-def test_deprecated_version_is_a_configuration_error(sim: Simulator, accounts: list[Account],
-                                                     make_client: ClientFactory) -> None:
+def test_deprecated_version_is_a_configuration_error(
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     sim.faults.deprecated_versions.add("v25.0")
     client = make_client(version="v25.0")
     with pytest.raises(DeprecatedVersionError) as caught:
@@ -125,7 +144,8 @@ def test_deprecated_version_is_a_configuration_error(sim: Simulator, accounts: l
 
 
 def test_server_that_keeps_failing_raises_a_transient_error_after_the_retries(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory, clock: FakeClock) -> None:
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory, clock: FakeClock
+) -> None:
     sim.faults.transient_code2_rate = 1.0
     client = make_client(policy=ClientPolicy(max_retries=2))
     with pytest.raises(TransientError) as caught:
@@ -148,40 +168,82 @@ def test_client_repr_and_policy_validation(sim: Simulator) -> None:
     assert [delays.next_delay() for _ in range(5)] == [5, 10, 20, 30, 30]
 
 
-
 def test_policy_follows_the_graph_api_settings() -> None:
     from metaads.config.settings import settings_from_mapping
 
-    settings = settings_from_mapping({
-        "META_ACCOUNTS": "act_1", "GRAPH_API_TOKENS": "token-for-settings-test", "GRAPH_API_PAGE_SIZE": "10",
-        "GRAPH_API_TIMEOUT_S": "30", "GRAPH_API_MAX_RETRIES": "3", "GRAPH_API_MAX_WAIT_S": "120",
-        "GRAPH_API_ASYNC_THRESHOLD_DAYS": "7"})
+    settings = settings_from_mapping(
+        {
+            "META_ACCOUNTS": "act_1",
+            "GRAPH_API_TOKENS": "token-for-settings-test",
+            "GRAPH_API_PAGE_SIZE": "10",
+            "GRAPH_API_TIMEOUT_S": "30",
+            "GRAPH_API_MAX_RETRIES": "3",
+            "GRAPH_API_MAX_WAIT_S": "120",
+            "GRAPH_API_ASYNC_THRESHOLD_DAYS": "7",
+        }
+    )
     policy = client_policy(settings, backoff_base_s=1.0)
-    assert (policy.page_size, policy.min_page_size, policy.timeout_s, policy.max_retries, policy.max_wait_s,
-            policy.async_threshold_days, policy.backoff_base_s) == (10, 10, 30.0, 3, 120.0, 7, 1.0)
+    assert (
+        policy.page_size,
+        policy.min_page_size,
+        policy.timeout_s,
+        policy.max_retries,
+        policy.max_wait_s,
+        policy.async_threshold_days,
+        policy.backoff_base_s,
+    ) == (10, 10, 30.0, 3, 120.0, 7, 1.0)
 
 
-@pytest.mark.parametrize(("level", "breakdowns", "windows"), [
-    ("ad", ("age", "gender"), ()),
-    ("adset", ("country",), ()),
-    ("campaign", (), ("7d_click", "1d_view")),
-    ("account", (), ()),
-], ids=["ad-by-age-gender", "adset-by-country", "campaign-attribution-windows", "account-level"])
+@pytest.mark.parametrize(
+    ("level", "breakdowns", "windows"),
+    [
+        ("ad", ("age", "gender"), ()),
+        ("adset", ("country",), ()),
+        ("campaign", (), ("7d_click", "1d_view")),
+        ("account", (), ()),
+    ],
+    ids=["ad-by-age-gender", "adset-by-country", "campaign-attribution-windows", "account-level"],
+)
 def test_insights_options_are_sent_as_the_api_expects(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory, level: str,
-        breakdowns: tuple[str, ...], windows: tuple[str, ...]) -> None:
+    sim: Simulator,
+    accounts: list[Account],
+    make_client: ClientFactory,
+    level: str,
+    breakdowns: tuple[str, ...],
+    windows: tuple[str, ...],
+) -> None:
     account = accounts[0]
     client = make_client()
     since, until = lookback(client, account, 7)
-    fields = ("account_id", f"{level}_id" if level != "account" else "account_name", "spend", "impressions",
-              "actions", "date_start", "date_stop")
-    rows = all_rows(client.insights(account, since, until, level=level, fields=fields, breakdowns=breakdowns,
-                                    action_attribution_windows=windows))
-    status_filter = [] if level == "account" else [
-        {"field": f"{level}.effective_status", "operator": "IN",
-         "value": list(ALL_EFFECTIVE_STATUSES[level])}]
-    expected = sim.ground_truth(account.id, since, until, level=level, fields=fields, breakdowns=breakdowns,
-                                action_attribution_windows=windows, filtering=status_filter or None)
+    fields = (
+        "account_id",
+        f"{level}_id" if level != "account" else "account_name",
+        "spend",
+        "impressions",
+        "actions",
+        "date_start",
+        "date_stop",
+    )
+    rows = all_rows(
+        client.insights(
+            account, since, until, level=level, fields=fields, breakdowns=breakdowns, action_attribution_windows=windows
+        )
+    )
+    status_filter = (
+        []
+        if level == "account"
+        else [{"field": f"{level}.effective_status", "operator": "IN", "value": list(ALL_EFFECTIVE_STATUSES[level])}]
+    )
+    expected = sim.ground_truth(
+        account.id,
+        since,
+        until,
+        level=level,
+        fields=fields,
+        breakdowns=breakdowns,
+        action_attribution_windows=windows,
+        filtering=status_filter or None,
+    )
     assert rows
     assert rows == expected
     if breakdowns:

@@ -40,7 +40,8 @@ def _truth(sim: Simulator, account: Account, since: date, until: date) -> list[d
 
 
 def test_long_range_uses_an_async_report_and_equals_ground_truth(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory, clock: FakeClock) -> None:
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory, clock: FakeClock
+) -> None:
     client = make_client(policy=ClientPolicy(async_threshold_days=31, async_poll_initial_s=2.0))
     since, until = lookback(client, accounts[0], 45)
     started = clock.monotonic()
@@ -54,7 +55,8 @@ def test_long_range_uses_an_async_report_and_equals_ground_truth(
 
 
 def test_small_range_is_read_synchronously_unless_the_ads_estimate_is_large(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     client = make_client(policy=ClientPolicy(async_threshold_days=31, async_threshold_cells=5_000))
     since, until = lookback(client, accounts[0], 10)
     all_rows(client.insights(accounts[0], since, until, estimated_ads=100))
@@ -64,8 +66,9 @@ def test_small_range_is_read_synchronously_unless_the_ads_estimate_is_large(
 
 
 @pytest.mark.parametrize("fault", ["async_fail_rate", "async_skip_rate"], ids=["failed", "skipped"])
-def test_failed_or_skipped_job_is_resubmitted_once(sim: Simulator, accounts: list[Account],
-                                                   make_client: ClientFactory, fault: str) -> None:
+def test_failed_or_skipped_job_is_resubmitted_once(
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory, fault: str
+) -> None:
     setattr(sim.faults, fault, 1.0)
     transport = OnSubmit(sim.transport(), {2: lambda: setattr(sim.faults, fault, 0.0)})
     client = make_client(transport=transport)
@@ -77,8 +80,9 @@ def test_failed_or_skipped_job_is_resubmitted_once(sim: Simulator, accounts: lis
 
 
 @pytest.mark.parametrize("fault", ["async_fail_rate", "async_skip_rate"], ids=["failed", "skipped"])
-def test_job_failing_twice_is_split_into_halves(sim: Simulator, accounts: list[Account],
-                                                make_client: ClientFactory, fault: str) -> None:
+def test_job_failing_twice_is_split_into_halves(
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory, fault: str
+) -> None:
     setattr(sim.faults, fault, 1.0)
     transport = OnSubmit(sim.transport(), {3: lambda: setattr(sim.faults, fault, 0.0)})
     client = make_client(transport=transport)
@@ -90,8 +94,9 @@ def test_job_failing_twice_is_split_into_halves(sim: Simulator, accounts: list[A
     assert transport.submissions == 4
 
 
-def test_single_day_job_that_keeps_failing_is_raised(sim: Simulator, accounts: list[Account],
-                                                     make_client: ClientFactory) -> None:
+def test_single_day_job_that_keeps_failing_is_raised(
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     sim.faults.async_fail_rate = 1.0
     client = make_client()
     day = client.local_today(accounts[0])
@@ -102,11 +107,14 @@ def test_single_day_job_that_keeps_failing_is_raised(sim: Simulator, accounts: l
     assert client.stats(accounts[0]).async_jobs == 2
 
 
-def test_job_that_does_not_finish_in_time_is_split_until_parts_finish(clock: FakeClock,
-                                                                      make_client: ClientFactory) -> None:
+def test_job_that_does_not_finish_in_time_is_split_until_parts_finish(
+    clock: FakeClock, make_client: ClientFactory
+) -> None:
     # A job's duration grows with ads x days: 40 ads x 16 days = 640 s, halves 320 s, quarters 160 s.
-    sim = Simulator(SimulatorConfig(seed=9, n_accounts=1, ads_per_account=40, async_base_s=0.0,
-                                    async_s_per_1000_ad_days=1000.0), clock=clock)
+    sim = Simulator(
+        SimulatorConfig(seed=9, n_accounts=1, ads_per_account=40, async_base_s=0.0, async_s_per_1000_ad_days=1000.0),
+        clock=clock,
+    )
     account = accounts_of(sim)[0]
     policy = ClientPolicy(async_timeout_s=200.0, async_start_timeout_s=100.0, async_poll_max_s=20.0)
     with make_client(policy=policy, transport=sim.transport(), tokens=list(sim.tokens)) as client:
@@ -119,8 +127,7 @@ def test_job_that_does_not_finish_in_time_is_split_until_parts_finish(clock: Fak
 
 
 def test_job_that_never_starts_times_out(clock: FakeClock, make_client: ClientFactory) -> None:
-    sim = Simulator(SimulatorConfig(seed=9, n_accounts=1, ads_per_account=10, async_base_s=100_000.0),
-                    clock=clock)
+    sim = Simulator(SimulatorConfig(seed=9, n_accounts=1, ads_per_account=10, async_base_s=100_000.0), clock=clock)
     account = accounts_of(sim)[0]
     policy = ClientPolicy(async_start_timeout_s=300.0)
     with make_client(policy=policy, transport=sim.transport(), tokens=list(sim.tokens)) as client:

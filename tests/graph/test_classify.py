@@ -21,15 +21,21 @@ from metaads.graph.usage import parse_usage
 
 REDUCE = "Please reduce the amount of data you're asking for, then retry your request"
 ACCOUNT_USAGE = {"X-Ad-Account-Usage": '{"acc_id_util_pct":100,"reset_time_duration":240}'}
-BUC_REGAIN = {"X-Business-Use-Case-Usage":
-              '{"1":[{"type":"ads_insights","call_count":100,"total_cputime":5,"total_time":5,'
-              '"estimated_time_to_regain_access":12},{"type":"ads_management","call_count":3,'
-              '"total_cputime":1,"total_time":1,"estimated_time_to_regain_access":1}]}'}
+BUC_REGAIN = {
+    "X-Business-Use-Case-Usage": '{"1":[{"type":"ads_insights","call_count":100,"total_cputime":5,"total_time":5,'
+    '"estimated_time_to_regain_access":12},{"type":"ads_management","call_count":3,'
+    '"total_cputime":1,"total_time":1,"estimated_time_to_regain_access":1}]}'
+}
 
 
 def body(code: int, subcode: int | None = None, message: str = "boom", transient: bool = False) -> dict:
-    error: dict[str, object] = {"message": message, "type": "OAuthException", "code": code,
-                                "is_transient": transient, "fbtrace_id": "AmFGcW_3hwDB"}
+    error: dict[str, object] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "is_transient": transient,
+        "fbtrace_id": "AmFGcW_3hwDB",
+    }
     if subcode is not None:
         error["error_subcode"] = subcode
     return {"error": error}
@@ -65,32 +71,61 @@ CASES = [
     (400, body(10, message="(#10) Permission denied"), {}, PermissionDeniedError, None, None),
     (403, body(200, message="(#200) no ads_read permission"), {}, PermissionDeniedError, None, None),
     (400, body(294), {}, PermissionDeniedError, None, None),
-    (400, body(368, message="Temporarily blocked for policies violations"), {}, RateLimitedError, "user",
-     None),
-    (400, body(2635, message="(#2635) You are calling a deprecated version"), {}, DeprecatedVersionError,
-     None, None),
-    (400, body(3018, message="(#3018) The start date ... beyond 37 months"), {}, DateRangeTooOldError, None,
-     None),
+    (400, body(368, message="Temporarily blocked for policies violations"), {}, RateLimitedError, "user", None),
+    (400, body(2635, message="(#2635) You are calling a deprecated version"), {}, DeprecatedVersionError, None, None),
+    (400, body(3018, message="(#3018) The start date ... beyond 37 months"), {}, DateRangeTooOldError, None, None),
     (502, "<html>Bad Gateway</html>", {}, TransientError, None, None),
     (429, None, {}, RateLimitedError, "app", None),
     (404, None, {}, BadRequestError, None, None),
 ]
-IDS = ["1-reduce-data", "1-99-unknown", "1-other", "190-is-transient-still-token", "2-unavailable",
-       "4-app-limit", "4-with-buc", "17-user-limit", "17-2446079-account-score", "32-page-limit",
-       "613-custom", "613-1487742-account", "80000-ads-insights", "80004-ads-management",
-       "80003-custom-audience", "17-user-with-reset", "100-invalid-param", "100-1487534-too-much-data",
-       "100-33-missing-object",
-       "190-458", "190-459", "190-460", "190-463-expired", "190-464", "190-467", "10-permission",
-       "200-permission-403", "294-permission-range", "368-policy-block", "2635-deprecated",
-       "3018-too-old", "html-502", "bare-429", "bare-404"]
+IDS = [
+    "1-reduce-data",
+    "1-99-unknown",
+    "1-other",
+    "190-is-transient-still-token",
+    "2-unavailable",
+    "4-app-limit",
+    "4-with-buc",
+    "17-user-limit",
+    "17-2446079-account-score",
+    "32-page-limit",
+    "613-custom",
+    "613-1487742-account",
+    "80000-ads-insights",
+    "80004-ads-management",
+    "80003-custom-audience",
+    "17-user-with-reset",
+    "100-invalid-param",
+    "100-1487534-too-much-data",
+    "100-33-missing-object",
+    "190-458",
+    "190-459",
+    "190-460",
+    "190-463-expired",
+    "190-464",
+    "190-467",
+    "10-permission",
+    "200-permission-403",
+    "294-permission-range",
+    "368-policy-block",
+    "2635-deprecated",
+    "3018-too-old",
+    "html-502",
+    "bare-429",
+    "bare-404",
+]
 
 
 @pytest.mark.parametrize(("status", "payload", "headers", "expected", "scope", "retry_after"), CASES, ids=IDS)
-def test_error_response_is_classified_as_the_spec_says(status: int, payload: object, headers: dict[str, str],
-                                                       expected: type[GraphAPIError], scope: str | None,
-                                                       retry_after: float | None) -> None:
-    error = classify(status, payload, usage=parse_usage(headers), request="GET /v25.0/act_1/insights",
-                     account_id="1")
+def test_error_response_is_classified_as_the_spec_says(
+    status: int,
+    payload: object,
+    headers: dict[str, str],
+    expected: type[GraphAPIError],
+    scope: str | None,
+    retry_after: float | None,
+) -> None:
+    error = classify(status, payload, usage=parse_usage(headers), request="GET /v25.0/act_1/insights", account_id="1")
     assert type(error) is expected
     assert error is not None
     assert error.account_id == "1"

@@ -33,8 +33,13 @@ POLICY = ClientPolicy(throttle_fallback_s=45.0, max_wait_s=900.0, page_size=100)
 
 
 def error(code: int, subcode: int | None = None, message: str = "error", transient: bool = False) -> dict:
-    body: dict[str, object] = {"message": message, "type": "OAuthException", "code": code,
-                               "is_transient": transient, "fbtrace_id": "AbCdEf"}
+    body: dict[str, object] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "is_transient": transient,
+        "fbtrace_id": "AbCdEf",
+    }
     if subcode is not None:
         body["error_subcode"] = subcode
     return {"error": body}
@@ -45,9 +50,10 @@ def account_usage(pct: float, reset_s: int) -> dict[str, str]:
 
 
 def buc(use_case: str, regain_min: int) -> dict[str, str]:
-    return {"X-Business-Use-Case-Usage":
-            f'{{"1":[{{"type":"{use_case}","call_count":100,"total_cputime":10,"total_time":10,'
-            f'"estimated_time_to_regain_access":{regain_min}}}]}}'}
+    return {
+        "X-Business-Use-Case-Usage": f'{{"1":[{{"type":"{use_case}","call_count":100,"total_cputime":10,'
+        f'"total_time":10,"estimated_time_to_regain_access":{regain_min}}}]}}'
+    }
 
 
 # (status, body, headers, what the client does, expected rate-limit wait in seconds)
@@ -76,31 +82,61 @@ CASES = [
     (400, error(190, 467), {}, "switch-token", 0.0),
     (400, error(10, message="(#10) Application does not have permission for this action"), {}, "skip", 0.0),
     (403, error(200, message="(#200) Ad account owner has NOT grant ads_read permission"), {}, "skip", 0.0),
-    (400, error(2635, message="(#2635) You are calling a deprecated version of the Ads API."), {}, "config",
-     0.0),
+    (400, error(2635, message="(#2635) You are calling a deprecated version of the Ads API."), {}, "config", 0.0),
 ]
-IDS = ["1-reduce-data", "1-99-unknown", "1-transient", "2-unavailable", "5xx-html", "4-app-limit",
-       "17-user-limit", "17-2446079-account-score", "32-page-limit", "613-rate-limit",
-       "613-1487742-account", "80000-ads-insights", "80004-ads-management", "80003-custom-audience",
-       "368-policy-block", "100-invalid-param", "100-1487534-too-much-data", "100-33-missing-object",
-       "190-458", "190-460", "190-463-expired", "190-467", "10-permission", "200-permission",
-       "2635-deprecated-version"]
+IDS = [
+    "1-reduce-data",
+    "1-99-unknown",
+    "1-transient",
+    "2-unavailable",
+    "5xx-html",
+    "4-app-limit",
+    "17-user-limit",
+    "17-2446079-account-score",
+    "32-page-limit",
+    "613-rate-limit",
+    "613-1487742-account",
+    "80000-ads-insights",
+    "80004-ads-management",
+    "80003-custom-audience",
+    "368-policy-block",
+    "100-invalid-param",
+    "100-1487534-too-much-data",
+    "100-33-missing-object",
+    "190-458",
+    "190-460",
+    "190-463-expired",
+    "190-467",
+    "10-permission",
+    "200-permission",
+    "2635-deprecated-version",
+]
 
 
 @pytest.mark.parametrize(("status", "body", "headers", "behaviour", "wait"), CASES, ids=IDS)
 def test_graph_error_is_handled_as_the_spec_table_says(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory, clock: FakeClock,
-        status: int, body: object, headers: dict[str, str], behaviour: str, wait: float) -> None:
+    sim: Simulator,
+    accounts: list[Account],
+    make_client: ClientFactory,
+    clock: FakeClock,
+    status: int,
+    body: object,
+    headers: dict[str, str],
+    behaviour: str,
+    wait: float,
+) -> None:
     account = accounts[0]
-    transport = ScriptedTransport(sim.transport(), [
-        Scripted(status, body, headers, match=lambda r: r.url.path.endswith("/insights"))])
+    transport = ScriptedTransport(
+        sim.transport(), [Scripted(status, body, headers, match=lambda r: r.url.path.endswith("/insights"))]
+    )
     client = make_client(transport=transport, policy=POLICY)
     since, until = lookback(client, account, 10)
     insights_calls = lambda: sum(1 for _, path, _ in transport.requests if path.endswith("/insights"))  # noqa: E731
 
     if behaviour in ("skip", "fix-request", "config"):
-        expected = {"skip": PermissionDeniedError, "fix-request": BadRequestError,
-                    "config": DeprecatedVersionError}[behaviour]
+        expected = {"skip": PermissionDeniedError, "fix-request": BadRequestError, "config": DeprecatedVersionError}[
+            behaviour
+        ]
         with pytest.raises(expected) as caught:
             all_rows(client.insights(account, since, until))
         assert caught.value.account_id == account.id
@@ -128,7 +164,8 @@ def test_graph_error_is_handled_as_the_spec_table_says(
 
 
 def test_transient_error_backs_off_exponentially_with_jitter_then_gives_up(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory, clock: FakeClock) -> None:
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory, clock: FakeClock
+) -> None:
     sim.faults.error_500_rate = 1.0
     policy = ClientPolicy(max_retries=4, backoff_base_s=2.0, backoff_cap_s=10.0)
     client = make_client(policy=policy)
@@ -144,10 +181,19 @@ def test_transient_error_backs_off_exponentially_with_jitter_then_gives_up(
 
 
 def test_transient_retry_waits_at_least_as_long_as_the_server_says(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory, clock: FakeClock) -> None:
-    transport = ScriptedTransport(sim.transport(), [Scripted(
-        503, {"error": {"message": "Service temporarily unavailable", "code": 2, "is_transient": True}},
-        headers={"Retry-After": "45"}, times=2)])
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory, clock: FakeClock
+) -> None:
+    transport = ScriptedTransport(
+        sim.transport(),
+        [
+            Scripted(
+                503,
+                {"error": {"message": "Service temporarily unavailable", "code": 2, "is_transient": True}},
+                headers={"Retry-After": "45"},
+                times=2,
+            )
+        ],
+    )
     client = make_client(transport=transport, policy=ClientPolicy(max_retries=3, backoff_base_s=1.0))
     assert client.account_info(accounts[0]).id == accounts[0].id
     stats = client.stats(accounts[0])
@@ -157,23 +203,26 @@ def test_transient_retry_waits_at_least_as_long_as_the_server_says(
 
 
 def test_start_date_beyond_37_months_is_clamped_to_the_history_window(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     account = accounts[1]
     client = make_client(policy=POLICY)
     today = client.local_today(account)
     oldest = oldest_available_day(today)
     # Account level keeps three years of daily rows small.
     fields = ("account_id", "spend", "impressions", "date_start", "date_stop")
-    rows = all_rows(client.insights(account, oldest - timedelta(days=400), today, level="account",
-                                    fields=fields, mode="sync"))
+    rows = all_rows(
+        client.insights(account, oldest - timedelta(days=400), today, level="account", fields=fields, mode="sync")
+    )
     expected = sim.ground_truth(account.id, oldest, today, level="account", fields=fields)
     assert len(rows) > 30
     assert rows == expected
     assert client.stats(account).range_clamps == 1
 
 
-def test_range_entirely_beyond_37_months_yields_nothing(sim: Simulator, accounts: list[Account],
-                                                        make_client: ClientFactory) -> None:
+def test_range_entirely_beyond_37_months_yields_nothing(
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     account = accounts[1]
     client = make_client(policy=POLICY)
     oldest = oldest_available_day(client.local_today(account))
@@ -183,11 +232,21 @@ def test_range_entirely_beyond_37_months_yields_nothing(sim: Simulator, accounts
 
 
 def test_3018_inside_the_history_window_is_raised_not_clamped(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
-    transport = ScriptedTransport(sim.transport(), [
-        Scripted(400, error(3018, message="(#3018) The start date of the time range cannot be beyond 37 "
-                                          "months from the current date"),
-                 match=lambda r: r.url.path.endswith("/insights"))])
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
+    transport = ScriptedTransport(
+        sim.transport(),
+        [
+            Scripted(
+                400,
+                error(
+                    3018,
+                    message="(#3018) The start date of the time range cannot be beyond 37 months from the current date",
+                ),
+                match=lambda r: r.url.path.endswith("/insights"),
+            )
+        ],
+    )
     client = make_client(transport=transport, policy=POLICY)
     since, until = lookback(client, accounts[0], 5)
     with pytest.raises(DateRangeTooOldError):

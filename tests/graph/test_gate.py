@@ -35,8 +35,10 @@ class CountingTransport(httpx.BaseTransport):
 @pytest.mark.parametrize("slots", [1, 3], ids=["one-slot", "three-slots"])
 def test_gate_lets_at_most_its_slots_through_at_once(slots: int) -> None:
     inner = CountingTransport()
-    with httpx.Client(transport=GatedTransport(inner, slots), base_url="http://graph.test") as client, \
-            ThreadPoolExecutor(max_workers=8) as pool:
+    with (
+        httpx.Client(transport=GatedTransport(inner, slots), base_url="http://graph.test") as client,
+        ThreadPoolExecutor(max_workers=8) as pool,
+    ):
         futures = [pool.submit(client.get, f"/{i}") for i in range(8)]
         # Nothing is answered until the gate is full: without a gate all 8 would be in flight by then.
         full = threading.Event()

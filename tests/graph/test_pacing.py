@@ -26,8 +26,9 @@ def _headers(calls: int, quota: int, reset_s: int) -> dict[str, str]:
     pct = round(100.0 * calls / quota, 2)
     return {
         "X-App-Usage": '{"call_count":0,"total_time":0,"total_cputime":0}',
-        "X-Ad-Account-Usage": orjson.dumps({"acc_id_util_pct": pct, "reset_time_duration": reset_s,
-                                            "ads_api_access_tier": "development_access"}).decode(),
+        "X-Ad-Account-Usage": orjson.dumps(
+            {"acc_id_util_pct": pct, "reset_time_duration": reset_s, "ads_api_access_tier": "development_access"}
+        ).decode(),
     }
 
 
@@ -51,7 +52,8 @@ def test_next_call_reaching_exactly_100_percent_goes_out_without_waiting(clock: 
 
 
 def test_at_100_percent_the_next_call_waits_for_the_oldest_call_to_leave_the_window_not_a_whole_one(
-        clock: FakeClock) -> None:
+    clock: FakeClock,
+) -> None:
     throttle = _throttle(clock)
     start = clock.monotonic()
     for calls in range(1, 61):
@@ -70,11 +72,14 @@ def test_at_100_percent_the_next_call_waits_for_the_oldest_call_to_leave_the_win
 OTHERS = [(50.0, 250, 0.0), (98.33, 250, 0.0), (100.0, 250, 250.0), (100.0, 0, 298.0)]
 
 
-@pytest.mark.parametrize(("pct", "reset_s", "wait"), OTHERS,
-                         ids=["half-full", "room-for-one", "full-waits-until-reset",
-                              "full-no-reset-our-first-call-leaves-first"])
+@pytest.mark.parametrize(
+    ("pct", "reset_s", "wait"),
+    OTHERS,
+    ids=["half-full", "room-for-one", "full-waits-until-reset", "full-no-reset-our-first-call-leaves-first"],
+)
 def test_usage_of_calls_made_elsewhere_is_assumed_as_recent_as_the_reset_time_allows(
-        clock: FakeClock, pct: float, reset_s: int, wait: float) -> None:
+    clock: FakeClock, pct: float, reset_s: int, wait: float
+) -> None:
     throttle = _throttle(clock)
     _call(throttle, clock, 1, 60)  # at 0 s: the score says 1 call (1.67 %) ...
     clock.advance(1.0)
@@ -82,8 +87,12 @@ def test_usage_of_calls_made_elsewhere_is_assumed_as_recent_as_the_reset_time_al
     clock.advance(1.0)
     # At 2 s our third call; the header counts the calls of someone else on the same token too.
     throttle.wait_turn(KEYS)
-    throttle.observe(KEYS, parse_usage({"X-Ad-Account-Usage": orjson.dumps(
-        {"acc_id_util_pct": pct, "reset_time_duration": reset_s}).decode()}))
+    throttle.observe(
+        KEYS,
+        parse_usage(
+            {"X-Ad-Account-Usage": orjson.dumps({"acc_id_util_pct": pct, "reset_time_duration": reset_s}).decode()}
+        ),
+    )
     assert throttle.wait_turn(KEYS).seconds == pytest.approx(wait)
 
 
@@ -98,8 +107,19 @@ def test_pacing_target_below_100_leaves_room_and_above_100_disables_pacing(clock
 
 def test_a_throttling_block_in_the_headers_is_still_waited_out(clock: FakeClock) -> None:
     throttle = _throttle(clock)
-    regain = orjson.dumps({"123": [{"type": "ads_insights", "call_count": 100, "total_cputime": 20,
-                                    "total_time": 20, "estimated_time_to_regain_access": 3}]}).decode()
+    regain = orjson.dumps(
+        {
+            "123": [
+                {
+                    "type": "ads_insights",
+                    "call_count": 100,
+                    "total_cputime": 20,
+                    "total_time": 20,
+                    "estimated_time_to_regain_access": 3,
+                }
+            ]
+        }
+    ).decode()
     throttle.wait_turn(KEYS)
     throttle.observe(KEYS, parse_usage({"X-Business-Use-Case-Usage": regain}))
     assert throttle.wait_turn(KEYS).seconds == pytest.approx(180.0)
@@ -107,11 +127,21 @@ def test_a_throttling_block_in_the_headers_is_still_waited_out(clock: FakeClock)
 
 @pytest.mark.parametrize("score_max", [20, 60], ids=["score-20", "development-score-60"])
 def test_simulated_development_tier_run_spends_the_quota_exactly_without_a_throttling_error(
-        clock: FakeClock, score_max: int) -> None:
+    clock: FakeClock, score_max: int
+) -> None:
     # One shared fake clock; calls take no simulated time, so an account needing n calls under a score
     # of q per 300 s needs exactly 300 x floor((n - 1) / q) s: every full window is spent, none wasted.
-    sim = Simulator(SimulatorConfig(seed=11, n_accounts=2, ads_per_account=60, tier="development",
-                                    account_score_max=score_max, account_score_block_s=300.0), clock=clock)
+    sim = Simulator(
+        SimulatorConfig(
+            seed=11,
+            n_accounts=2,
+            ads_per_account=60,
+            tier="development",
+            account_score_max=score_max,
+            account_score_block_s=300.0,
+        ),
+        clock=clock,
+    )
     policy = ClientPolicy(page_size=10, min_page_size=10, max_page_size=10)
     with GraphClient(tokens=list(sim.tokens), policy=policy, clock=clock, transport=sim.transport()) as client:
         for account in accounts_of(sim):

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def test_paging_thousands_of_rows_over_http_equals_ground_truth_row_for_row(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     account = accounts[0]
     with sim.serve(port=0) as server:
         client = make_client(base_url=server.base_url, policy=ClientPolicy(page_size=200, max_page_size=200))
@@ -36,8 +37,9 @@ def test_paging_thousands_of_rows_over_http_equals_ground_truth_row_for_row(
     assert stats.pages == -(-len(rows) // 200)
 
 
-def test_empty_pages_that_have_next_do_not_end_paging(sim: Simulator, accounts: list[Account],
-                                                      make_client: ClientFactory) -> None:
+def test_empty_pages_that_have_next_do_not_end_paging(
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     sim.faults.empty_page_rate = 0.4
     client = make_client(policy=ClientPolicy(page_size=50, max_page_size=50))
     since, until = lookback(client, accounts[1], 20)
@@ -69,8 +71,9 @@ class RepeatingNextTransport(httpx.BaseTransport):
         return httpx.Response(response.status_code, json=body, headers=dict(response.headers))
 
 
-def test_a_next_link_seen_before_is_a_paging_loop_error(sim: Simulator, accounts: list[Account],
-                                                         make_client: ClientFactory) -> None:
+def test_a_next_link_seen_before_is_a_paging_loop_error(
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     transport = RepeatingNextTransport(sim.transport())
     client = make_client(transport=transport, policy=ClientPolicy(page_size=25))
     since, until = lookback(client, accounts[0], 10)
@@ -81,7 +84,8 @@ def test_a_next_link_seen_before_is_a_paging_loop_error(sim: Simulator, accounts
 
 
 def test_reduce_the_amount_of_data_halves_limit_until_the_page_fits(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     sim.faults.max_rows_per_response = 100
     client = make_client(policy=ClientPolicy(page_size=500, min_page_size=25))
     since, until = lookback(client, accounts[2], 15)
@@ -107,7 +111,8 @@ class LimitLog(httpx.BaseTransport):
 
 
 def test_page_size_doubles_while_answers_are_fast_and_never_grows_back_past_a_too_large_limit(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     transport = LimitLog(sim.transport())
     client = make_client(transport=transport, policy=ClientPolicy(page_size=25, max_page_size=200))
     since, until = lookback(client, accounts[2], 30)
@@ -136,13 +141,19 @@ def _days_in(request: httpx.Request) -> int:
     return (date.fromisoformat(span["until"]) - date.fromisoformat(span["since"])).days + 1
 
 
-def test_too_much_data_at_smallest_limit_splits_the_date_range(sim: Simulator, accounts: list[Account],
-                                                               make_client: ClientFactory) -> None:
+def test_too_much_data_at_smallest_limit_splits_the_date_range(
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     # The real API answers code 1 for heavy ranges whatever the limit: script that for ranges > 4 days.
-    reduce = {"error": {"message": "Please reduce the amount of data you're asking for, then retry your "
-                                   "request", "type": "OAuthException", "code": 1, "fbtrace_id": "Ax1"}}
-    transport = ScriptedTransport(sim.transport(), [
-        Scripted(500, reduce, times=1000, match=lambda r: _days_in(r) > 4)])
+    reduce = {
+        "error": {
+            "message": "Please reduce the amount of data you're asking for, then retry your request",
+            "type": "OAuthException",
+            "code": 1,
+            "fbtrace_id": "Ax1",
+        }
+    }
+    transport = ScriptedTransport(sim.transport(), [Scripted(500, reduce, times=1000, match=lambda r: _days_in(r) > 4)])
     client = make_client(transport=transport, policy=ClientPolicy(page_size=100, min_page_size=50))
     since, until = lookback(client, accounts[0], 16)
     rows = all_rows(client.insights(accounts[0], since, until))
@@ -153,8 +164,9 @@ def test_too_much_data_at_smallest_limit_splits_the_date_range(sim: Simulator, a
     assert stats.limit_halvings == 3  # once per range that was too big: 100 -> 50, then at the floor
 
 
-def test_too_much_data_for_a_single_day_is_raised(sim: Simulator, accounts: list[Account],
-                                                  make_client: ClientFactory, clock: FakeClock) -> None:
+def test_too_much_data_for_a_single_day_is_raised(
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory, clock: FakeClock
+) -> None:
     sim.faults.max_rows_per_response = 10
     client = make_client(policy=ClientPolicy(page_size=100, min_page_size=50))
     today = client.local_today(accounts[0])
@@ -184,7 +196,8 @@ class TokenInNextTransport(httpx.BaseTransport):
 
 
 def test_token_in_a_next_link_is_stripped_and_never_sent_in_a_url(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     transport = TokenInNextTransport(sim.transport(), sim.tokens[0])
     client = make_client(transport=transport, policy=ClientPolicy(page_size=25))
     since, until = lookback(client, accounts[0], 10)
@@ -195,8 +208,10 @@ def test_token_in_a_next_link_is_stripped_and_never_sent_in_a_url(
 
 
 def test_split_url_keeps_the_path_below_the_version_and_drops_credentials() -> None:
-    path, params = split_url("https://graph.facebook.com/v27.0/act_1/insights?level=ad&limit=25"
-                             "&access_token=EAAtoken&appsecret_proof=abc&after=MjQZD")
+    path, params = split_url(
+        "https://graph.facebook.com/v27.0/act_1/insights?level=ad&limit=25"
+        "&access_token=EAAtoken&appsecret_proof=abc&after=MjQZD"
+    )
     assert path == "act_1/insights"
     assert params == {"level": "ad", "limit": "25", "after": "MjQZD"}
 
@@ -215,11 +230,13 @@ class SlowAnswers(LimitLog):
         return super().handle_request(request)
 
 
-def test_page_size_stays_when_answers_are_slow(sim: Simulator, accounts: list[Account],
-                                               make_client: ClientFactory, clock: FakeClock) -> None:
+def test_page_size_stays_when_answers_are_slow(
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory, clock: FakeClock
+) -> None:
     transport = SlowAnswers(sim.transport(), clock, seconds=6.0)
-    client = make_client(transport=transport, policy=ClientPolicy(page_size=25, max_page_size=200,
-                                                                  page_grow_below_s=5.0))
+    client = make_client(
+        transport=transport, policy=ClientPolicy(page_size=25, max_page_size=200, page_grow_below_s=5.0)
+    )
     since, until = lookback(client, accounts[2], 30)
     rows = all_rows(client.insights(accounts[2], since, until, mode="sync"))
     assert by_key(rows) == truth(sim, accounts[2], since, until)

@@ -22,27 +22,40 @@ APP_SECRET = "app-secret-for-the-redaction-test"
 
 
 def test_no_token_or_secret_appears_in_logs_errors_or_reprs_during_a_run_with_errors(
-        clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
-    sim = Simulator(SimulatorConfig(seed=21, n_accounts=4, ads_per_account=20, app_secret=APP_SECRET),
-                    clock=clock)
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim = Simulator(SimulatorConfig(seed=21, n_accounts=4, ads_per_account=20, app_secret=APP_SECRET), clock=clock)
     accounts = accounts_of(sim)
     tokens = list(sim.tokens)
-    sim.invalidate_token(tokens[0], subcode=463)           # fail-over, with a 190 message
-    limited = sim.add_token(accounts=[accounts[0].id])     # permission denied on the others
+    sim.invalidate_token(tokens[0], subcode=463)  # fail-over, with a 190 message
+    limited = sim.add_token(accounts=[accounts[0].id])  # permission denied on the others
     tokens[3] = limited
-    sim.faults.error_500_rate = 0.2                        # transient retries
+    sim.faults.error_500_rate = 0.2  # transient retries
     sim.faults.empty_page_rate = 0.2
-    throttled = ScriptedTransport(sim.transport(), [Scripted(
-        400, {"error": {"message": "(#17) User request limit reached", "code": 17, "error_subcode": 2446079}},
-        headers={"X-Ad-Account-Usage": '{"acc_id_util_pct":100,"reset_time_duration":30}'}, times=2,
-        match=lambda r: r.url.path.endswith("/insights"))])
+    throttled = ScriptedTransport(
+        sim.transport(),
+        [
+            Scripted(
+                400,
+                {"error": {"message": "(#17) User request limit reached", "code": 17, "error_subcode": 2446079}},
+                headers={"X-Ad-Account-Usage": '{"acc_id_util_pct":100,"reset_time_duration":30}'},
+                times=2,
+                match=lambda r: r.url.path.endswith("/insights"),
+            )
+        ],
+    )
     pool = TokenPool(tokens, app_secret=APP_SECRET)
     texts: list[str] = [repr(pool), str(pool)]
-    with caplog.at_level(logging.DEBUG), sim.serve(port=0) as server, \
-            GraphClient(base_url=server.base_url, tokens=pool, clock=clock,
-                        policy=ClientPolicy(page_size=25, max_retries=8)) as over_http, \
-            GraphClient(tokens=pool, clock=clock, transport=throttled,
-                        policy=ClientPolicy(page_size=25, max_retries=8)) as in_process:
+    with (
+        caplog.at_level(logging.DEBUG),
+        sim.serve(port=0) as server,
+        GraphClient(
+            base_url=server.base_url, tokens=pool, clock=clock, policy=ClientPolicy(page_size=25, max_retries=8)
+        ) as over_http,
+        GraphClient(
+            tokens=pool, clock=clock, transport=throttled, policy=ClientPolicy(page_size=25, max_retries=8)
+        ) as in_process,
+    ):
         texts += [repr(over_http), repr(in_process)]
         for client in (over_http, in_process):
             for account in accounts:

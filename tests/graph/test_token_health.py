@@ -10,8 +10,9 @@ from metaads.simulator import Simulator
 from tests.graph.conftest import ClientFactory
 
 
-def test_each_kind_of_bad_token_is_reported_with_what_to_do(sim: Simulator, clock: FakeClock,
-                                                            make_client: ClientFactory) -> None:
+def test_each_kind_of_bad_token_is_reported_with_what_to_do(
+    sim: Simulator, clock: FakeClock, make_client: ClientFactory
+) -> None:
     now = clock.now()
     accounts = sim.account_ids
     healthy = sim.tokens[0]

@@ -36,8 +36,8 @@ def test_account_i_uses_token_i_mod_t(sim: Simulator, accounts: list[Account], c
 
 
 def test_invalid_token_fails_over_to_the_next_healthy_token_and_is_reported(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory,
-        caplog: pytest.LogCaptureFixture) -> None:
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     bad = sim.tokens[0]
     sim.invalidate_token(bad, subcode=463)
     transport = ScriptedTransport(sim.transport())
@@ -59,7 +59,8 @@ def test_invalid_token_fails_over_to_the_next_healthy_token_and_is_reported(
 
 
 def test_retired_token_is_skipped_by_every_account_without_another_failed_call(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     sim.invalidate_token(sim.tokens[0], subcode=467)
     transport = ScriptedTransport(sim.transport())
     client = make_client(tokens=[sim.tokens[0], sim.tokens[1]], transport=transport)
@@ -78,8 +79,9 @@ def test_expired_token_among_configured_ones_is_replaced(clock: FakeClock) -> No
     assert client.stats(accounts[0]).token_failovers == 1
 
 
-def test_no_usable_token_when_every_token_is_invalid(sim: Simulator, accounts: list[Account],
-                                                     make_client: ClientFactory) -> None:
+def test_no_usable_token_when_every_token_is_invalid(
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     for token in sim.tokens[:2]:
         sim.invalidate_token(token)
     client = make_client(tokens=list(sim.tokens[:2]))
@@ -90,7 +92,8 @@ def test_no_usable_token_when_every_token_is_invalid(sim: Simulator, accounts: l
 
 
 def test_permission_denied_account_is_reported_and_others_are_extracted(
-        sim: Simulator, accounts: list[Account], make_client: ClientFactory) -> None:
+    sim: Simulator, accounts: list[Account], make_client: ClientFactory
+) -> None:
     limited = sim.add_token(accounts=[accounts[0].id, accounts[2].id])
     client = make_client(tokens=[limited])
     outcome: dict[str, object] = {}
@@ -112,17 +115,21 @@ def test_permission_denied_account_is_reported_and_others_are_extracted(
 
 def test_appsecret_proof_is_sent_when_the_app_secret_is_configured(clock: FakeClock) -> None:
     secret = "s3cr3t-app-secret-value"
-    sim = Simulator(SimulatorConfig(seed=3, n_accounts=1, ads_per_account=5, app_secret=secret,
-                                    require_appsecret_proof=True), clock=clock)
+    sim = Simulator(
+        SimulatorConfig(seed=3, n_accounts=1, ads_per_account=5, app_secret=secret, require_appsecret_proof=True),
+        clock=clock,
+    )
     account = accounts_of(sim)[0]
-    with GraphClient(tokens=TokenPool(list(sim.tokens), app_secret=secret), clock=clock,
-                     transport=sim.transport()) as client:
+    with GraphClient(
+        tokens=TokenPool(list(sim.tokens), app_secret=secret), clock=clock, transport=sim.transport()
+    ) as client:
         assert client.account_info(account).id == account.id
     with GraphClient(tokens=TokenPool(list(sim.tokens)), clock=clock, transport=sim.transport()) as client:
         with pytest.raises(BadRequestError, match="appsecret_proof"):
             client.account_info(account)
-    with GraphClient(tokens=TokenPool(list(sim.tokens), app_secret="wrong-secret"), clock=clock,
-                     transport=sim.transport()) as client:
+    with GraphClient(
+        tokens=TokenPool(list(sim.tokens), app_secret="wrong-secret"), clock=clock, transport=sim.transport()
+    ) as client:
         with pytest.raises(BadRequestError, match="appsecret_proof"):
             client.account_info(account)
 
@@ -134,13 +141,27 @@ def test_token_pool_needs_a_token() -> None:
 
 @pytest.mark.parametrize("discover", [True, False], ids=["apps-asked-up-front", "apps-asked-on-first-block"])
 def test_app_level_limit_switches_to_a_token_of_another_app(
-        sim: Simulator, accounts: list[Account], clock: FakeClock, discover: bool) -> None:
+    sim: Simulator, accounts: list[Account], clock: FakeClock, discover: bool
+) -> None:
     same_app, other_app = sim.tokens[2], sim.tokens[1]
     assert sim.token_app(same_app) == sim.token_app(sim.tokens[0]) != sim.token_app(other_app)
-    transport = ScriptedTransport(sim.transport(), [Scripted(
-        400, {"error": {"message": "(#4) Application request limit reached", "code": 4,
-                        "error_subcode": 1504022, "is_transient": True}},
-        match=lambda r: r.url.path.endswith("/insights"))])
+    transport = ScriptedTransport(
+        sim.transport(),
+        [
+            Scripted(
+                400,
+                {
+                    "error": {
+                        "message": "(#4) Application request limit reached",
+                        "code": 4,
+                        "error_subcode": 1504022,
+                        "is_transient": True,
+                    }
+                },
+                match=lambda r: r.url.path.endswith("/insights"),
+            )
+        ],
+    )
     pool = TokenPool([sim.tokens[0], same_app, other_app])
     with GraphClient(tokens=pool, clock=clock, transport=transport) as client:
         if discover:
@@ -158,7 +179,8 @@ def test_app_level_limit_switches_to_a_token_of_another_app(
 
 
 def test_token_apps_are_not_asked_while_no_app_level_limit_is_hit(
-        sim: Simulator, accounts: list[Account], clock: FakeClock) -> None:
+    sim: Simulator, accounts: list[Account], clock: FakeClock
+) -> None:
     transport = ScriptedTransport(sim.transport(), [])
     with GraphClient(tokens=TokenPool(list(sim.tokens)), clock=clock, transport=transport) as client:
         since, until = lookback(client, accounts[0], 3)

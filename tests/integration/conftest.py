@@ -33,17 +33,22 @@ class World:
 def _world(clock: Clock) -> Iterator[World]:
     sim = Simulator(SimulatorConfig(seed=11, n_accounts=3, ads_per_account=25), clock=clock)
     with sim.serve(port=0) as server:
-        yield World(sim=sim, server=server, clock=clock, base_env={
-            "META_ACCOUNTS": sim.meta_accounts_env(),
-            "GRAPH_API_TOKENS": ",".join(sim.tokens),
-            "GRAPH_API_BASE_URL": server.base_url,
-            "GRAPH_API_PAGE_SIZE": "50",
-            "LOOKBACK_DAYS": "10",
-            # The first run of a day re-fetches DEEP_LOOKBACK_DAYS and a new account starts with
-            # INITIAL_HISTORY_DAYS: the same 10 days here, so a test sees 10 days unless it asks otherwise.
-            "DEEP_LOOKBACK_DAYS": "10",
-            "INITIAL_HISTORY_DAYS": "10",
-        })
+        yield World(
+            sim=sim,
+            server=server,
+            clock=clock,
+            base_env={
+                "META_ACCOUNTS": sim.meta_accounts_env(),
+                "GRAPH_API_TOKENS": ",".join(sim.tokens),
+                "GRAPH_API_BASE_URL": server.base_url,
+                "GRAPH_API_PAGE_SIZE": "50",
+                "LOOKBACK_DAYS": "10",
+                # The first run of a day re-fetches DEEP_LOOKBACK_DAYS and a new account starts with
+                # INITIAL_HISTORY_DAYS: the same 10 days here, so a test sees 10 days unless it asks otherwise.
+                "DEEP_LOOKBACK_DAYS": "10",
+                "INITIAL_HISTORY_DAYS": "10",
+            },
+        )
 
 
 @pytest.fixture
@@ -88,17 +93,22 @@ def make_pipeline(world: World, warehouse_env: dict[str, str]) -> Iterator[Calla
 
 # ---------------------------------------------------------------- comparing with ground truth
 
+
 def truth_ads(sim: Simulator, account_id: str, since: date, until: date) -> dict[tuple[str, str], dict[str, Any]]:
     """(ad_id, date) -> the figures the API holds, archived and deleted ads included."""
-    rows = sim.ground_truth(account_id, since, until, level="ad", fields=DEFAULT_INSIGHTS_FIELDS,
-                            filtering=[{"field": "ad.effective_status", "operator": "IN",
-                                        "value": list(ALL_STATUSES)}])
+    rows = sim.ground_truth(
+        account_id,
+        since,
+        until,
+        level="ad",
+        fields=DEFAULT_INSIGHTS_FIELDS,
+        filtering=[{"field": "ad.effective_status", "operator": "IN", "value": list(ALL_STATUSES)}],
+    )
     return {(r["ad_id"], r["date_start"]): r for r in rows}
 
 
 def warehouse_ads(engine: sa.Engine, schema: str | None, table: str) -> dict[tuple[str, str], dict[str, Any]]:
-    t = sa.Table(table, sa.MetaData(), schema=schema if engine.dialect.name != "sqlite" else None,
-                 autoload_with=engine)
+    t = sa.Table(table, sa.MetaData(), schema=schema if engine.dialect.name != "sqlite" else None, autoload_with=engine)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(sa.select(t))]
     out: dict[tuple[str, str], dict[str, Any]] = {}
@@ -110,8 +120,7 @@ def warehouse_ads(engine: sa.Engine, schema: str | None, table: str) -> dict[tup
 
 
 def warehouse_actions(engine: sa.Engine, schema: str | None, table: str) -> dict[tuple[str, str, str], Decimal]:
-    t = sa.Table(table, sa.MetaData(), schema=schema if engine.dialect.name != "sqlite" else None,
-                 autoload_with=engine)
+    t = sa.Table(table, sa.MetaData(), schema=schema if engine.dialect.name != "sqlite" else None, autoload_with=engine)
     out: dict[tuple[str, str, str], Decimal] = {}
     with engine.connect() as conn:
         for row in conn.execute(sa.select(t.c.ad_id, t.c.date, t.c.action_type, t.c.value)):
@@ -138,8 +147,11 @@ def assert_matches_truth(pipeline: Pipeline, world: World, summary: RunSummary) 
         assert result.range is not None
         truth = truth_ads(world.sim, account.id, result.range.since, result.range.until)
         window = (result.range.since.isoformat(), result.range.until.isoformat())
-        loaded = {k: v for k, v in warehouse_ads(pipeline.warehouse_engine, schema, account.table).items()
-                  if window[0] <= k[1] <= window[1]}
+        loaded = {
+            k: v
+            for k, v in warehouse_ads(pipeline.warehouse_engine, schema, account.table).items()
+            if window[0] <= k[1] <= window[1]
+        }
         assert set(loaded) == set(truth), f"{account.table}: rows differ from the API's"
         for key, api_row in truth.items():
             row = loaded[key]
@@ -149,9 +161,11 @@ def assert_matches_truth(pipeline: Pipeline, world: World, summary: RunSummary) 
             assert row["inline_link_clicks"] == int(api_row.get("inline_link_clicks", 0)), key
             assert row["campaign_id"] == api_row["campaign_id"]
             assert row["ad_name"] == api_row["ad_name"]
-        actions = {k: v for k, v in warehouse_actions(pipeline.warehouse_engine, schema,
-                                                      account.actions_table).items()
-                   if window[0] <= k[1] <= window[1]}
+        actions = {
+            k: v
+            for k, v in warehouse_actions(pipeline.warehouse_engine, schema, account.actions_table).items()
+            if window[0] <= k[1] <= window[1]
+        }
         assert actions == truth_actions(truth)
         total += len(truth)
     return total

@@ -20,11 +20,16 @@ from tests.integration.conftest import World
 
 
 def _per_account(engine: sa.Engine, name: str, schema: str | None) -> Counter[str]:
-    table = sa.Table(name, sa.MetaData(), schema=None if engine.dialect.name == "sqlite" else schema,
-                     autoload_with=engine)
+    table = sa.Table(
+        name, sa.MetaData(), schema=None if engine.dialect.name == "sqlite" else schema, autoload_with=engine
+    )
     with engine.connect() as conn:
-        return Counter({str(a): n for a, n in conn.execute(
-            sa.select(table.c.account_id, sa.func.count()).group_by(table.c.account_id))})
+        return Counter(
+            {
+                str(a): n
+                for a, n in conn.execute(sa.select(table.c.account_id, sa.func.count()).group_by(table.c.account_id))
+            }
+        )
 
 
 def _entry(world: World, position: int) -> str:
@@ -64,7 +69,8 @@ def analytics(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Analyt
 
 
 def test_a_run_with_fewer_accounts_keeps_the_others_in_the_views_and_in_the_analytics_target(
-        world: World, make_pipeline: Callable[..., Pipeline], analytics: Analytics) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline], analytics: Analytics
+) -> None:
     everyone = make_pipeline(**analytics.env())
     assert everyone.run().ok
     assert everyone.sync() is not None
@@ -87,7 +93,8 @@ def test_a_run_with_fewer_accounts_keeps_the_others_in_the_views_and_in_the_anal
 
 
 def test_retire_takes_an_account_out_of_the_views_and_the_next_full_sync_out_of_the_target(
-        world: World, make_pipeline: Callable[..., Pipeline], analytics: Analytics) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline], analytics: Analytics
+) -> None:
     everyone = make_pipeline(**analytics.env())
     assert everyone.run().ok
     everyone.sync()

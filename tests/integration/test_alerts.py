@@ -22,13 +22,16 @@ def webhook() -> Iterator[Webhook]:
 
 
 def test_failed_account_and_expiring_token_reach_the_webhook_in_one_message(
-        world: World, make_pipeline: Callable[..., Pipeline], webhook: Webhook) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline], webhook: Webhook
+) -> None:
     accounts = world.sim.account_ids
     readable = world.sim.add_token(accounts=accounts[:2])  # the third account answers (#200)
     expiring = world.sim.add_token(expires_at=world.clock.now() + timedelta(days=5))
-    pipeline = make_pipeline(GRAPH_API_TOKENS=f"{readable},{expiring}", ALERT_URLS=webhook.url,
-                             META_ACCOUNTS=",".join(f"act_{a}:bm_0{i + 1}:Shop {i + 1}"
-                                                    for i, a in enumerate(accounts)))
+    pipeline = make_pipeline(
+        GRAPH_API_TOKENS=f"{readable},{expiring}",
+        ALERT_URLS=webhook.url,
+        META_ACCOUNTS=",".join(f"act_{a}:bm_0{i + 1}:Shop {i + 1}" for i, a in enumerate(accounts)),
+    )
     # Account i uses token i mod 2: accounts 1 and 3 use the narrow token, account 2 the expiring one.
     summary = pipeline.run()
     assert alert_after_run(pipeline, summary)
@@ -51,7 +54,8 @@ def test_failed_account_and_expiring_token_reach_the_webhook_in_one_message(
 
 
 def test_tokens_are_checked_once_a_day_and_a_clean_run_sends_nothing(
-        world: World, make_pipeline: Callable[..., Pipeline], webhook: Webhook) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline], webhook: Webhook
+) -> None:
     pipeline = make_pipeline(ALERT_URLS=webhook.url)
     first = pipeline.run()
     assert not alert_after_run(pipeline, first)
@@ -70,7 +74,8 @@ def test_tokens_are_checked_once_a_day_and_a_clean_run_sends_nothing(
 
 
 def test_an_account_that_stopped_loading_is_reported_stale(
-        world: World, make_pipeline: Callable[..., Pipeline], webhook: Webhook) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline], webhook: Webhook
+) -> None:
     accounts = world.sim.account_ids
     pipeline = make_pipeline(ALERT_URLS=webhook.url, STALE_AFTER_HOURS="30")
     assert pipeline.run().ok

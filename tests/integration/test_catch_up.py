@@ -20,29 +20,39 @@ from tests.integration.conftest import World, truth_ads, warehouse_ads
 DAY_S = 24 * 3600
 
 
-def _spend_differs(pipeline: Pipeline, world: World, table: str, account_id: str, since: date,
-                   until: date) -> list[tuple[str, str]]:
+def _spend_differs(
+    pipeline: Pipeline, world: World, table: str, account_id: str, since: date, until: date
+) -> list[tuple[str, str]]:
     """Keys (ad, day) in since..until whose warehouse spend differs from the API's, or that are missing."""
     truth = truth_ads(world.sim, account_id, since, until)
-    loaded = {k: v for k, v in warehouse_ads(pipeline.warehouse_engine, pipeline.settings.warehouse_schema,
-                                             table).items() if since.isoformat() <= k[1] <= until.isoformat()}
-    wrong = [k for k, row in truth.items()
-             if k not in loaded or Decimal(str(loaded[k]["spend"])) != Decimal(row["spend"])]
+    loaded = {
+        k: v
+        for k, v in warehouse_ads(pipeline.warehouse_engine, pipeline.settings.warehouse_schema, table).items()
+        if since.isoformat() <= k[1] <= until.isoformat()
+    }
+    wrong = [
+        k for k, row in truth.items() if k not in loaded or Decimal(str(loaded[k]["spend"])) != Decimal(row["spend"])
+    ]
     extra = [k for k in loaded if k not in truth]
     return sorted(wrong + extra)
 
 
 def _ledger_days(pipeline: Pipeline, account_id: str) -> list[tuple[date, date, str]]:
-    ledger = sa.Table("metaads_account_runs", sa.MetaData(), schema=pipeline.warehouse.schema,
-                      autoload_with=pipeline.warehouse_engine)
+    ledger = sa.Table(
+        "metaads_account_runs", sa.MetaData(), schema=pipeline.warehouse.schema, autoload_with=pipeline.warehouse_engine
+    )
     with pipeline.warehouse_engine.connect() as conn:
-        rows = conn.execute(sa.select(ledger.c.since, ledger.c.until, ledger.c.status)
-                            .where(ledger.c.account_id == account_id).order_by(ledger.c.id)).all()
+        rows = conn.execute(
+            sa.select(ledger.c.since, ledger.c.until, ledger.c.status)
+            .where(ledger.c.account_id == account_id)
+            .order_by(ledger.c.id)
+        ).all()
     return [(r[0], r[1], r[2]) for r in rows]
 
 
 def test_first_run_of_the_day_replaces_days_16_to_28_that_meta_restated(
-        world: World, make_pipeline: Callable[..., Pipeline]) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline]
+) -> None:
     pipeline = make_pipeline(LOOKBACK_DAYS="15", DEEP_LOOKBACK_DAYS="28")
     account = pipeline.settings.accounts[0]
     today = world.sim.account_today(account.id)
@@ -64,7 +74,8 @@ def test_first_run_of_the_day_replaces_days_16_to_28_that_meta_restated(
 
 
 def test_later_runs_of_the_same_day_fetch_the_short_lookback_and_deep_forces_the_long_one(
-        world: World, make_pipeline: Callable[..., Pipeline]) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline]
+) -> None:
     pipeline = make_pipeline(LOOKBACK_DAYS="15", DEEP_LOOKBACK_DAYS="28", INITIAL_HISTORY_DAYS="30")
     account = pipeline.settings.accounts[0]
     assert pipeline.extract_and_load(account).ok  # new account: its initial history, which is deep too
@@ -80,7 +91,8 @@ def test_later_runs_of_the_same_day_fetch_the_short_lookback_and_deep_forces_the
 
 
 def test_a_40_day_outage_is_closed_by_one_plain_run_chunk_by_chunk(
-        world: World, make_pipeline: Callable[..., Pipeline]) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline]
+) -> None:
     pipeline = make_pipeline(LOOKBACK_DAYS="15", DEEP_LOOKBACK_DAYS="28", BACKFILL_CHUNK_DAYS="20")
     account = pipeline.settings.accounts[0]
     assert pipeline.extract_and_load(account).ok  # a new account: its last 28 days
@@ -97,15 +109,20 @@ def test_a_40_day_outage_is_closed_by_one_plain_run_chunk_by_chunk(
     assert result.window == "catch-up"
     assert [c.range.days for c in result.chunks] == [20, 20, 20, 7]
     assert _spend_differs(pipeline, world, account.table, account.id, last_loaded - timedelta(days=26), today) == []
-    loaded_days = {k[1] for k in warehouse_ads(pipeline.warehouse_engine, pipeline.settings.warehouse_schema,
-                                               account.table)}
-    gap = [d for d in (last_loaded + timedelta(days=n) for n in range(41))
-           if truth_ads(world.sim, account.id, d, d) and d.isoformat() not in loaded_days]
+    loaded_days = {
+        k[1] for k in warehouse_ads(pipeline.warehouse_engine, pipeline.settings.warehouse_schema, account.table)
+    }
+    gap = [
+        d
+        for d in (last_loaded + timedelta(days=n) for n in range(41))
+        if truth_ads(world.sim, account.id, d, d) and d.isoformat() not in loaded_days
+    ]
     assert gap == []
 
 
 def test_a_day_without_runs_is_fetched_once_more_when_it_leaves_the_deep_window(
-        world: World, make_pipeline: Callable[..., Pipeline]) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline]
+) -> None:
     pipeline = make_pipeline(LOOKBACK_DAYS="15", DEEP_LOOKBACK_DAYS="28")
     account = pipeline.settings.accounts[0]
     assert pipeline.extract_and_load(account).ok
@@ -120,7 +137,8 @@ def test_a_day_without_runs_is_fetched_once_more_when_it_leaves_the_deep_window(
 
 
 def test_a_failed_range_is_fetched_again_by_the_next_plain_run(
-        world: World, make_pipeline: Callable[..., Pipeline]) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline]
+) -> None:
     pipeline = make_pipeline(LOOKBACK_DAYS="15", DEEP_LOOKBACK_DAYS="28", GRAPH_API_MAX_RETRIES="0")
     account = pipeline.settings.accounts[0]
     assert pipeline.extract_and_load(account).ok
@@ -145,7 +163,8 @@ def test_a_failed_range_is_fetched_again_by_the_next_plain_run(
 
 @pytest.mark.parametrize(("history", "expected"), [("20", 28), ("45", 45)], ids=["shorter-than-deep", "longer"])
 def test_a_new_account_starts_with_its_initial_history(
-        world: World, make_pipeline: Callable[..., Pipeline], history: str, expected: int) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline], history: str, expected: int
+) -> None:
     pipeline = make_pipeline(LOOKBACK_DAYS="15", DEEP_LOOKBACK_DAYS="28", INITIAL_HISTORY_DAYS=history)
     account = pipeline.settings.accounts[0]
 
@@ -172,7 +191,8 @@ def test_explicit_since_and_until_win_over_catch_up(world: World, make_pipeline:
 
 
 def test_a_young_account_loads_from_its_creation_day_not_its_whole_initial_history(
-        world: World, make_pipeline: Callable[..., Pipeline]) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline]
+) -> None:
     pipeline = make_pipeline(LOOKBACK_DAYS="15", DEEP_LOOKBACK_DAYS="28", INITIAL_HISTORY_DAYS="90")
     account = pipeline.settings.accounts[1]
     world.sim.faults.account_created_days_ago[account.id] = 40

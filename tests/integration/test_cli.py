@@ -26,8 +26,15 @@ ROOT = Path(__file__).resolve().parents[2]
 def metaads(*args: str, env: dict[str, str], cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     # A clean environment: only what the test sets (plus what Python needs), no developer .env.
     base = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"}}
-    return subprocess.run([sys.executable, "-m", "metaads", *args], env={**base, **env}, cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "metaads", *args],
+        env={**base, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def test_config_check_shows_accounts_groups_and_only_token_tails(live_world: World, tmp_path: Path) -> None:
@@ -44,13 +51,18 @@ def test_config_check_shows_accounts_groups_and_only_token_tails(live_world: Wor
     assert "configuration OK" in done.stdout
 
 
-@pytest.mark.parametrize(("variable", "value", "message"), [
-    ("META_ACCOUNTS", "123,12x", "META_ACCOUNTS: entry 2: '12x' is not an ad account id"),
-    ("LOOKBACK_DAYS", "-1", "LOOKBACK_DAYS"),
-    ("GRAPH_API_TOKENS", "", "GRAPH_API_TOKENS: at least one access token is required"),
-], ids=["bad-account-id", "negative-lookback", "no-tokens"])
-def test_malformed_config_exits_2_naming_the_variable(live_world: World, tmp_path: Path, variable: str, value: str,
-                                                      message: str) -> None:
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("META_ACCOUNTS", "123,12x", "META_ACCOUNTS: entry 2: '12x' is not an ad account id"),
+        ("LOOKBACK_DAYS", "-1", "LOOKBACK_DAYS"),
+        ("GRAPH_API_TOKENS", "", "GRAPH_API_TOKENS: at least one access token is required"),
+    ],
+    ids=["bad-account-id", "negative-lookback", "no-tokens"],
+)
+def test_malformed_config_exits_2_naming_the_variable(
+    live_world: World, tmp_path: Path, variable: str, value: str, message: str
+) -> None:
     done = metaads("config", "check", env={**live_world.base_env, variable: value}, cwd=tmp_path)
     assert done.returncode == 2
     assert message in done.stderr
@@ -60,17 +72,21 @@ def test_malformed_config_exits_2_naming_the_variable(live_world: World, tmp_pat
 _TODAY = datetime.now(timezone.utc).date()  # the real clock, which simulator and process both read
 
 
-@pytest.mark.parametrize(("bounds", "message"), [
-    ({"--since": _TODAY + timedelta(days=3)}, "--since: "),
-    ({"--since": _TODAY - timedelta(days=5), "--until": _TODAY - timedelta(days=6)}, "--until: "),
-    ({"--since": _TODAY - timedelta(days=2000), "--until": _TODAY - timedelta(days=1500)}, "--until: "),
-], ids=["since-in-the-future", "until-before-since", "range-older-than-37-months"])
-def test_impossible_date_range_exits_2_naming_the_option(live_world: World, tmp_path: Path,
-                                                         bounds: dict[str, object], message: str) -> None:
+@pytest.mark.parametrize(
+    ("bounds", "message"),
+    [
+        ({"--since": _TODAY + timedelta(days=3)}, "--since: "),
+        ({"--since": _TODAY - timedelta(days=5), "--until": _TODAY - timedelta(days=6)}, "--until: "),
+        ({"--since": _TODAY - timedelta(days=2000), "--until": _TODAY - timedelta(days=1500)}, "--until: "),
+    ],
+    ids=["since-in-the-future", "until-before-since", "range-older-than-37-months"],
+)
+def test_impossible_date_range_exits_2_naming_the_option(
+    live_world: World, tmp_path: Path, bounds: dict[str, object], message: str
+) -> None:
     warehouse = tmp_path / "wh.db"
     args = [part for option, day in bounds.items() for part in (option, str(day))]
-    done = metaads("run", *args, env={**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{warehouse}"},
-                   cwd=tmp_path)
+    done = metaads("run", *args, env={**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{warehouse}"}, cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr
@@ -88,30 +104,58 @@ def _unimportable_pyodbc(folder: Path) -> dict[str, str]:
 BAD_CONFIG = [
     ("log-level", ["config", "check"], {"LOG_LEVEL": "loud"}, "LOG_LEVEL: 'loud' is not a log level"),
     ("log-level-option", ["--log-level", "loud", "config", "check"], {}, "--log-level: 'loud' is not a log level"),
-    ("unknown-dialect", ["config", "check"], {"WAREHOUSE_URL": "nosuchdb://u:SeCrEtPw@h/db"},
-     "WAREHOUSE_URL: unknown database dialect 'nosuchdb'"),
-    ("mssql-without-extra", ["config", "check"], {"ANALYTICS_URL": "mssql+pyodbc://u:SeCrEtPw@h/db"},
-     "pip install 'metaads[mssql]'"),
-    ("bad-analytics-url", ["config", "check"], {"ANALYTICS_URL": "not a url"},
-     "ANALYTICS_URL: is not a SQLAlchemy database URL"),
-    ("sqlite-folder", ["init-db"], {"WAREHOUSE_URL": "sqlite:///{tmp}/a-file/sub/warehouse.db"},
-     "WAREHOUSE_URL: cannot create the SQLite folder"),
-    ("metaads-table-name", ["config", "check"], {"META_ACCOUNTS": "1:metaads_runs"},
-     "META_ACCOUNTS: entry 1: table name 'metaads_runs' starts with 'metaads_'"),
-    ("view-table-name", ["config", "check"], {"META_ACCOUNTS": "1:vw_graph_ads"},
-     "collides with the union view 'vw_graph_ads'"),
-    ("non-ascii-digits", ["config", "check"], {"META_ACCOUNTS": "act_\u0661\u0662\u0663"},
-     "is not an ad account id"),
+    (
+        "unknown-dialect",
+        ["config", "check"],
+        {"WAREHOUSE_URL": "nosuchdb://u:SeCrEtPw@h/db"},
+        "WAREHOUSE_URL: unknown database dialect 'nosuchdb'",
+    ),
+    (
+        "mssql-without-extra",
+        ["config", "check"],
+        {"ANALYTICS_URL": "mssql+pyodbc://u:SeCrEtPw@h/db"},
+        "pip install 'metaads[mssql]'",
+    ),
+    (
+        "bad-analytics-url",
+        ["config", "check"],
+        {"ANALYTICS_URL": "not a url"},
+        "ANALYTICS_URL: is not a SQLAlchemy database URL",
+    ),
+    (
+        "sqlite-folder",
+        ["init-db"],
+        {"WAREHOUSE_URL": "sqlite:///{tmp}/a-file/sub/warehouse.db"},
+        "WAREHOUSE_URL: cannot create the SQLite folder",
+    ),
+    (
+        "metaads-table-name",
+        ["config", "check"],
+        {"META_ACCOUNTS": "1:metaads_runs"},
+        "META_ACCOUNTS: entry 1: table name 'metaads_runs' starts with 'metaads_'",
+    ),
+    (
+        "view-table-name",
+        ["config", "check"],
+        {"META_ACCOUNTS": "1:vw_graph_ads"},
+        "collides with the union view 'vw_graph_ads'",
+    ),
+    ("non-ascii-digits", ["config", "check"], {"META_ACCOUNTS": "act_\u0661\u0662\u0663"}, "is not an ad account id"),
 ]
 
 
-@pytest.mark.parametrize(("args", "values", "message"), [case[1:] for case in BAD_CONFIG],
-                         ids=[case[0] for case in BAD_CONFIG])
+@pytest.mark.parametrize(
+    ("args", "values", "message"), [case[1:] for case in BAD_CONFIG], ids=[case[0] for case in BAD_CONFIG]
+)
 def test_bad_configuration_exits_2_with_a_message_naming_what_to_fix(
-        live_world: World, tmp_path: Path, args: list[str], values: dict[str, str], message: str) -> None:
+    live_world: World, tmp_path: Path, args: list[str], values: dict[str, str], message: str
+) -> None:
     (tmp_path / "a-file").write_text("not a folder")
-    env = {**live_world.base_env, **{k: v.format(tmp=tmp_path) for k, v in values.items()},
-           **_unimportable_pyodbc(tmp_path / "no-mssql-extra")}
+    env = {
+        **live_world.base_env,
+        **{k: v.format(tmp=tmp_path) for k, v in values.items()},
+        **_unimportable_pyodbc(tmp_path / "no-mssql-extra"),
+    }
     done = metaads(*args, env=env, cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     assert message in done.stderr
@@ -134,8 +178,13 @@ def test_run_exits_nonzero_when_one_account_fails_while_the_others_load(live_wor
     live_world.sim.invalidate_token(tokens[0])  # 190: fail-over to the next token, logged
     live_world.sim.faults.error_500_rate = 0.15  # transient errors: retried, logged
     warehouse = tmp_path / "wh.db"
-    env = {**live_world.base_env, "GRAPH_API_TOKENS": ",".join(tokens), "WAREHOUSE_URL": f"sqlite:///{warehouse}",
-           "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"}
+    env = {
+        **live_world.base_env,
+        "GRAPH_API_TOKENS": ",".join(tokens),
+        "WAREHOUSE_URL": f"sqlite:///{warehouse}",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "DEBUG",
+    }
     done = metaads("run", env=env, cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "1 account(s) failed" in done.stderr
@@ -162,13 +211,17 @@ def _demo_warehouse_counts(pgdata: Path) -> tuple[int, int, float, int]:
     engine = sa.create_engine(server.url(DEMO_DATABASE), poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
-            accounts, rows, spend = conn.execute(sa.text(
-                "SELECT COUNT(DISTINCT account_id), COUNT(*), SUM(spend) FROM meta_ads.vw_graph_ads")).one()
+            accounts, rows, spend = conn.execute(
+                sa.text("SELECT COUNT(DISTINCT account_id), COUNT(*), SUM(spend) FROM meta_ads.vw_graph_ads")
+            ).one()
             actions = conn.execute(sa.text("SELECT COUNT(*) FROM meta_ads.vw_graph_ads_actions")).scalar_one()
             # the production path: exact NUMERIC columns in real PostgreSQL tables
-            spend_type = conn.execute(sa.text(
-                "SELECT data_type FROM information_schema.columns WHERE table_schema = 'meta_ads' "
-                "AND table_name = 'bm_01' AND column_name = 'spend'")).scalar_one()
+            spend_type = conn.execute(
+                sa.text(
+                    "SELECT data_type FROM information_schema.columns WHERE table_schema = 'meta_ads' "
+                    "AND table_name = 'bm_01' AND column_name = 'spend'"
+                )
+            ).scalar_one()
     finally:
         engine.dispose()
     assert spend_type == "numeric"
@@ -226,11 +279,15 @@ def test_readme_first_command_runs_the_demo_on_embedded_postgres_from_a_fresh_ve
     pgdata = clone / "metaads-data" / "postgres"
     try:
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
-        base = {k: v for k, v in os.environ.items()
-                if k in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"} or k.startswith("PIP_")}
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if k in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"} or k.startswith("PIP_")
+        }
         # pip reuses its wheel cache (HOME); the command is the README's, run by a shell like a user would.
-        done = subprocess.run(["bash", "-c", command], cwd=clone, env=base, capture_output=True, text=True,
-                              timeout=170, check=False)
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=clone, env=base, capture_output=True, text=True, timeout=170, check=False
+        )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         # the fresh environment has its own copy of the server binaries
         assert list((clone / ".venv").glob("lib/python*/site-packages/embedded_postgres/pginstall/bin/postgres"))
@@ -267,8 +324,7 @@ def test_tokens_check_exits_3_naming_each_token_that_needs_a_person(live_world: 
     assert "ok" in healthy_only.stdout
 
 
-def test_status_shows_freshness_per_account_and_exits_3_while_one_is_stale(live_world: World,
-                                                                            tmp_path: Path) -> None:
+def test_status_shows_freshness_per_account_and_exits_3_while_one_is_stale(live_world: World, tmp_path: Path) -> None:
     sim = live_world.sim
     accounts = sim.account_ids
     narrow = sim.add_token(accounts=accounts[:2])  # the third account cannot be read: it never loads
@@ -301,24 +357,35 @@ def test_status_shows_freshness_per_account_and_exits_3_while_one_is_stale(live_
 def test_verify_exits_0_when_everything_matches_3_when_a_day_differs(live_world: World, tmp_path: Path) -> None:
     warehouse, analytics = tmp_path / "wh.db", tmp_path / "analytics.db"
     # verify looks at the last 28 days by default: load them all.
-    env = {**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{warehouse}",
-           "ANALYTICS_URL": f"sqlite:///{analytics}", "LOOKBACK_DAYS": "28"}
+    env = {
+        **live_world.base_env,
+        "WAREHOUSE_URL": f"sqlite:///{warehouse}",
+        "ANALYTICS_URL": f"sqlite:///{analytics}",
+        "LOOKBACK_DAYS": "28",
+    }
     assert metaads("run", env=env, cwd=tmp_path).returncode == 0
     done = metaads("verify", "--json", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert report["exit_code"] == 0
     assert {(a["table"], a["source"]) for a in report["accounts"]} == {
-        (t, s) for t in ("bm_01", "bm_02", "bm_03") for s in ("warehouse", "analytics")}
+        (t, s) for t in ("bm_01", "bm_02", "bm_03") for s in ("warehouse", "analytics")
+    }
     assert all(a["days_checked"] == a["days_equal"] == 28 for a in report["accounts"])
-    assert {q["check"] for q in report["quality"]} >= {"duplicate_unique_id", "negative_metrics", "orphan_actions",
-                                                       "api_spend_no_rows", "freshness"}
+    assert {q["check"] for q in report["quality"]} >= {
+        "duplicate_unique_id",
+        "negative_metrics",
+        "orphan_actions",
+        "api_spend_no_rows",
+        "freshness",
+    }
 
     # A row changed behind the pipeline's back: that day differs in the warehouse, not in analytics.
     with sqlite3.connect(warehouse) as db:
         day = db.execute("SELECT date FROM bm_02 ORDER BY date DESC LIMIT 1").fetchone()[0]
-        db.execute("UPDATE bm_02 SET spend = spend + 1 WHERE rowid = (SELECT rowid FROM bm_02 WHERE date = ? "
-                   "LIMIT 1)", (day,))
+        db.execute(
+            "UPDATE bm_02 SET spend = spend + 1 WHERE rowid = (SELECT rowid FROM bm_02 WHERE date = ? LIMIT 1)", (day,)
+        )
     done = metaads("verify", "--accounts", "bm_02", env=env, cwd=tmp_path)
     assert done.returncode == 3, done.stdout + done.stderr
     assert "some days differ" in done.stdout
@@ -331,8 +398,12 @@ def test_verify_exits_0_when_everything_matches_3_when_a_day_differs(live_world:
 
 
 def test_verify_exits_1_when_meta_cannot_be_asked(live_world: World, tmp_path: Path) -> None:
-    env = {**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.db'}",
-           "GRAPH_API_TOKENS": live_world.sim.add_token(accounts=[]), "GRAPH_API_MAX_RETRIES": "0"}
+    env = {
+        **live_world.base_env,
+        "WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.db'}",
+        "GRAPH_API_TOKENS": live_world.sim.add_token(accounts=[]),
+        "GRAPH_API_MAX_RETRIES": "0",
+    }
     done = metaads("verify", "--json", "--since", "2026-01-01", "--until", "2026-01-05", env=env, cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     report = json.loads(done.stdout)
@@ -340,7 +411,8 @@ def test_verify_exits_1_when_meta_cannot_be_asked(live_world: World, tmp_path: P
 
 
 def test_run_with_strict_reconciliation_fails_the_account_whose_ad_rows_are_short(
-        live_world: World, tmp_path: Path) -> None:
+    live_world: World, tmp_path: Path
+) -> None:
     live_world.sim.faults.missing_rows_rate = 0.2
     env = {**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.db'}", "LOG_FORMAT": "json"}
     strict = metaads("run", "--accounts", "bm_01", env=env, cwd=tmp_path)
@@ -359,8 +431,9 @@ def test_status_shows_a_run_whose_process_was_killed_as_abandoned(live_world: Wo
     from tests.integration.test_ledger_holes import _KILLED_RUN
 
     url = f"sqlite:///{tmp_path / 'wh.db'}"
-    killed = subprocess.run([sys.executable, "-c", _KILLED_RUN, url, ""], capture_output=True, text=True,
-                            timeout=120, check=False)
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_RUN, url, ""], capture_output=True, text=True, timeout=120, check=False
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     run_id = killed.stdout.strip()
     env = {**live_world.base_env, "WAREHOUSE_URL": url}
@@ -374,8 +447,7 @@ def test_status_shows_a_run_whose_process_was_killed_as_abandoned(live_world: Wo
     assert run_id[:8] in shown.stdout
 
 
-def test_run_without_a_terminal_prints_each_accounts_stages_as_plain_lines(live_world: World,
-                                                                           tmp_path: Path) -> None:
+def test_run_without_a_terminal_prints_each_accounts_stages_as_plain_lines(live_world: World, tmp_path: Path) -> None:
     env = {**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.db'}"}
     done = metaads("run", "--no-sync", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -391,7 +463,8 @@ def test_run_without_a_terminal_prints_each_accounts_stages_as_plain_lines(live_
 
 
 def test_accounts_list_and_retire_keep_or_remove_an_account_that_left_meta_accounts(
-        live_world: World, tmp_path: Path) -> None:
+    live_world: World, tmp_path: Path
+) -> None:
     warehouse, analytics = tmp_path / "wh.db", tmp_path / "analytics.db"
     env = {**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{warehouse}", "ANALYTICS_URL": f"sqlite:///{analytics}"}
     assert metaads("run", env=env, cwd=tmp_path).returncode == 0
@@ -411,14 +484,17 @@ def test_accounts_list_and_retire_keep_or_remove_an_account_that_left_meta_accou
     retired = metaads("accounts", "retire", f"act_{gone}", env=short, cwd=tmp_path)
     assert retired.returncode == 0, retired.stderr
     assert "next full sync" in retired.stdout
-    assert "retired" in next(line for line in metaads("accounts", "list", env=short, cwd=tmp_path).stdout.splitlines()
-                             if "bm_03" in line)
+    assert "retired" in next(
+        line for line in metaads("accounts", "list", env=short, cwd=tmp_path).stdout.splitlines() if "bm_03" in line
+    )
     with sqlite3.connect(warehouse) as db:
         assert {r[0] for r in db.execute("SELECT DISTINCT account_id FROM vw_graph_ads")} == set(
-            live_world.sim.account_ids[:2])
+            live_world.sim.account_ids[:2]
+        )
         assert db.execute("SELECT COUNT(*) FROM bm_03").fetchone()[0] > 0
 
     assert metaads("sync", "--full", env=short, cwd=tmp_path).returncode == 0
     with sqlite3.connect(analytics) as db:
         assert {r[0] for r in db.execute("SELECT DISTINCT account_id FROM graph_ads")} == set(
-            live_world.sim.account_ids[:2])
+            live_world.sim.account_ids[:2]
+        )

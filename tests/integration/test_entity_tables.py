@@ -56,7 +56,8 @@ def _utc(value: datetime) -> datetime:
 
 
 def test_first_load_lists_every_object_of_every_status_then_incremental_asks_only_for_updated_ones(
-        world: World, pg_pipeline: Callable[..., Pipeline], pg_schema: str) -> None:
+    world: World, pg_pipeline: Callable[..., Pipeline], pg_schema: str
+) -> None:
     pipeline = pg_pipeline()
     first = pipeline.run()
     assert first.ok, [r.error for r in first.results]
@@ -93,12 +94,10 @@ def test_first_load_lists_every_object_of_every_status_then_incremental_asks_onl
     watermark = first_load - OVERLAP
     updated = {c.id for c in sim_account.campaigns if updated_time(c, second_load) > watermark}
     untouched = {c.id for c in sim_account.campaigns} - updated
-    moved = {c.id for c in sim_account.campaigns
-             if updated_time(c, second_load) != updated_time(c, first_load)}
+    moved = {c.id for c in sim_account.campaigns if updated_time(c, second_load) != updated_time(c, first_load)}
     assert moved, "the seed should edit some campaigns within a week"
     assert untouched, "and leave others alone"
-    loads = [r for r in _loads(engine, pg_schema) if r["finished_at"] >= second_load
-             and r["account_id"] == account.id]
+    loads = [r for r in _loads(engine, pg_schema) if r["finished_at"] >= second_load and r["account_id"] == account.id]
     campaign_load = next(r for r in loads if r["kind"] == "campaigns")
     assert campaign_load["mode"] == "incremental"
     assert campaign_load["updated_after"] == watermark
@@ -115,12 +114,12 @@ def test_first_load_lists_every_object_of_every_status_then_incremental_asks_onl
     assert set(_rows(engine, pg_schema, f"{account.table}_ads")) == {a.id for a in sim_account.ads}
     # A new UTC day: the creatives were listed whole again; ads/adsets incremental.
     modes = {r["kind"]: r["mode"] for r in loads}
-    assert modes == {"campaigns": "incremental", "adsets": "incremental", "ads": "incremental",
-                     "creatives": "full"}
+    assert modes == {"campaigns": "incremental", "adsets": "incremental", "ads": "incremental", "creatives": "full"}
 
 
 def test_creatives_of_a_same_day_incremental_are_those_the_updated_ads_reference(
-        world: World, pg_pipeline: Callable[..., Pipeline], pg_schema: str) -> None:
+    world: World, pg_pipeline: Callable[..., Pipeline], pg_schema: str
+) -> None:
     world.clock.set(datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc))
     pipeline = pg_pipeline()
     account = pipeline.settings.accounts[0]
@@ -140,7 +139,8 @@ def test_creatives_of_a_same_day_incremental_are_those_the_updated_ads_reference
 
 
 def test_entity_tables_off_makes_no_entity_tables_and_no_object_listing(
-        world: World, pg_pipeline: Callable[..., Pipeline], pg_schema: str) -> None:
+    world: World, pg_pipeline: Callable[..., Pipeline], pg_schema: str
+) -> None:
     pipeline = pg_pipeline(ENTITY_TABLES="false")
     assert pipeline.run().ok
     names = set(sa.inspect(pipeline.warehouse_engine).get_table_names(schema=pg_schema))
@@ -150,7 +150,8 @@ def test_entity_tables_off_makes_no_entity_tables_and_no_object_listing(
 
 
 def test_sync_copies_entity_views_then_only_accounts_loaded_since(
-        world: World, pg_pipeline: Callable[..., Pipeline], pg_schema: str, tmp_path: Path) -> None:
+    world: World, pg_pipeline: Callable[..., Pipeline], pg_schema: str, tmp_path: Path
+) -> None:
     analytics = f"sqlite:///{tmp_path / 'analytics.db'}"
     pipeline = pg_pipeline(ANALYTICS_URL=analytics)
     assert pipeline.run().ok
@@ -176,14 +177,16 @@ def test_sync_copies_entity_views_then_only_accounts_loaded_since(
         assert result.accounts["graph_campaigns"] == 1  # only the account loaded since the last sync
         view = _rows(second.warehouse_engine, pg_schema, "vw_graph_campaigns")
         copied = _rows(target, None, "graph_campaigns")
-        assert {k: v["updated_time"] for k, v in copied.items()} == \
-            {k: v["updated_time"].astimezone(timezone.utc).replace(tzinfo=None) for k, v in view.items()}
+        assert {k: v["updated_time"] for k, v in copied.items()} == {
+            k: v["updated_time"].astimezone(timezone.utc).replace(tzinfo=None) for k, v in view.items()
+        }
     finally:
         target.dispose()
 
 
 def test_sync_evolve_adds_missing_entity_columns_and_recreates_missing_tables(
-        world: World, pg_pipeline: Callable[..., Pipeline], pg_schema: str, pg_engine: sa.Engine) -> None:
+    world: World, pg_pipeline: Callable[..., Pipeline], pg_schema: str, pg_engine: sa.Engine
+) -> None:
     from metaads.errors import SchemaMismatchError
 
     target_schema = f"{pg_schema}_a"
@@ -204,8 +207,9 @@ def test_sync_evolve_adds_missing_entity_columns_and_recreates_missing_tables(
         view = _rows(pipeline.warehouse_engine, pg_schema, "vw_graph_campaigns")
         copied = _rows(pg_engine, target_schema, "graph_campaigns")
         assert {k: v["bid_strategy"] for k, v in copied.items()} == {k: v["bid_strategy"] for k, v in view.items()}
-        assert set(_rows(pg_engine, target_schema, "graph_creatives")) == \
-            set(_rows(pipeline.warehouse_engine, pg_schema, "vw_graph_creatives"))
+        assert set(_rows(pg_engine, target_schema, "graph_creatives")) == set(
+            _rows(pipeline.warehouse_engine, pg_schema, "vw_graph_creatives")
+        )
     finally:
         with pg_engine.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{target_schema}" CASCADE')
@@ -216,7 +220,8 @@ def pipeline_url(engine: sa.Engine) -> str:
 
 
 def test_entity_load_failure_is_recorded_and_does_not_fail_the_insights(
-        world: World, pg_pipeline: Callable[..., Pipeline], pg_schema: str) -> None:
+    world: World, pg_pipeline: Callable[..., Pipeline], pg_schema: str
+) -> None:
     pipeline = pg_pipeline()
     account = pipeline.settings.accounts[0]
     pipeline.init_warehouse()
@@ -234,7 +239,8 @@ def test_entity_load_failure_is_recorded_and_does_not_fail_the_insights(
 
 
 def test_api_calls_of_an_incremental_entity_load_are_fewer_than_a_full_one(
-        world: World, pg_pipeline: Callable[..., Pipeline]) -> None:
+    world: World, pg_pipeline: Callable[..., Pipeline]
+) -> None:
     pipeline = pg_pipeline(LOOKBACK_DAYS="1", GRAPH_API_PAGE_SIZE="5")
     account = pipeline.settings.accounts[0]
     first = pipeline.extract_and_load(account)
@@ -246,7 +252,8 @@ def test_api_calls_of_an_incremental_entity_load_are_fewer_than_a_full_one(
 
 
 def test_entity_views_reach_the_analytics_tables_from_either_warehouse(
-        world: World, make_pipeline: Callable[..., Pipeline], tmp_path: Path) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline], tmp_path: Path
+) -> None:
     analytics = f"sqlite:///{tmp_path / 'analytics.db'}"
     pipeline = make_pipeline(ANALYTICS_URL=analytics)
     assert pipeline.run().ok
@@ -254,8 +261,12 @@ def test_entity_views_reach_the_analytics_tables_from_either_warehouse(
     schema = None if pipeline.warehouse_engine.dialect.name == "sqlite" else pipeline.settings.warehouse_schema
     target = sa.create_engine(analytics)
     try:
-        for view, table in (("vw_graph_campaigns", "graph_campaigns"), ("vw_graph_adsets", "graph_adsets"),
-                            ("vw_graph_ad_details", "graph_ad_details"), ("vw_graph_creatives", "graph_creatives")):
+        for view, table in (
+            ("vw_graph_campaigns", "graph_campaigns"),
+            ("vw_graph_adsets", "graph_adsets"),
+            ("vw_graph_ad_details", "graph_ad_details"),
+            ("vw_graph_creatives", "graph_creatives"),
+        ):
             source = _rows(pipeline.warehouse_engine, schema, view)
             copied = _rows(target, None, table)
             assert set(copied) == set(source), table

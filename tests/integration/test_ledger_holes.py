@@ -22,11 +22,15 @@ _FAIL_LEDGER = {
         "CREATE TRIGGER refuse BEFORE INSERT ON {schema}.metaads_account_runs FOR EACH ROW "
         "EXECUTE FUNCTION {schema}.refuse()",
     ],
-    "sqlite": ["CREATE TRIGGER refuse BEFORE INSERT ON metaads_account_runs "
-               "BEGIN SELECT RAISE(ABORT, 'ledger unavailable'); END"],
+    "sqlite": [
+        "CREATE TRIGGER refuse BEFORE INSERT ON metaads_account_runs "
+        "BEGIN SELECT RAISE(ABORT, 'ledger unavailable'); END"
+    ],
 }
-_HEAL_LEDGER = {"postgresql": ["DROP TRIGGER refuse ON {schema}.metaads_account_runs"],
-                "sqlite": ["DROP TRIGGER refuse"]}
+_HEAL_LEDGER = {
+    "postgresql": ["DROP TRIGGER refuse ON {schema}.metaads_account_runs"],
+    "sqlite": ["DROP TRIGGER refuse"],
+}
 
 
 def _execute(pipeline: Pipeline, statements: dict[str, list[str]]) -> None:
@@ -39,13 +43,15 @@ def _execute(pipeline: Pipeline, statements: dict[str, list[str]]) -> None:
 def _spend(engine: sa.Engine, table: str, schema: str | None, account_id: str) -> Decimal:
     t = sa.Table(table, sa.MetaData(), schema=schema, autoload_with=engine)
     with engine.connect() as conn:
-        value = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(t.c.spend), 0))
-                             .where(t.c.account_id == account_id)).scalar_one()
+        value = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(t.c.spend), 0)).where(t.c.account_id == account_id)
+        ).scalar_one()
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 def test_failed_ledger_write_leaves_warehouse_and_analytics_equal(
-        world: World, make_pipeline: Callable[..., Pipeline], tmp_path: Path) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline], tmp_path: Path
+) -> None:
     pipeline = make_pipeline(ANALYTICS_URL=f"sqlite:///{tmp_path / 'analytics.db'}")
     account = pipeline.settings.accounts[0]
     pipeline.init_warehouse()
@@ -58,8 +64,11 @@ def test_failed_ledger_write_leaves_warehouse_and_analytics_equal(
     # Before the fix the load committed, the ledger write failed, the account said "loaded", and the
     # incremental sync never saw the range: warehouse spend > 0, analytics 0.00 until `sync --full`.
     assert result.status == "failed"
-    assert _spend(pipeline.warehouse_engine, account.table, schema, account.id) == \
-        _spend(analytics, "graph_ads", None, account.id) == 0
+    assert (
+        _spend(pipeline.warehouse_engine, account.table, schema, account.id)
+        == _spend(analytics, "graph_ads", None, account.id)
+        == 0
+    )
 
     _execute(pipeline, _HEAL_LEDGER)
     assert pipeline.extract_and_load(account).ok
@@ -85,8 +94,9 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 def test_killed_run_is_recorded_abandoned_by_the_next_run(warehouse_env: dict[str, str]) -> None:
     url, schema = warehouse_env["WAREHOUSE_URL"], warehouse_env.get("WAREHOUSE_SCHEMA", "")
-    done = subprocess.run([sys.executable, "-c", _KILLED_RUN, url, schema], capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED_RUN, url, schema], capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr
     killed = done.stdout.strip()
     engine = sa.create_engine(url)
@@ -104,14 +114,17 @@ def test_killed_run_is_recorded_abandoned_by_the_next_run(warehouse_env: dict[st
 
 
 def test_a_run_of_a_live_process_elsewhere_is_abandoned_only_when_its_heartbeat_is_stale(
-        warehouse_env: dict[str, str]) -> None:
+    warehouse_env: dict[str, str],
+) -> None:
     from datetime import timedelta
 
     from metaads.clock import FakeClock
+
     engine = sa.create_engine(warehouse_env["WAREHOUSE_URL"])
     clock = FakeClock()
     wh = Warehouse(engine, warehouse_env.get("WAREHOUSE_SCHEMA", "meta_ads"), clock=clock)
     from metaads.config.accounts import parse_accounts
+
     wh.init(parse_accounts("act_1111111111:bm_01"))
     run = wh.start_run(trigger="airflow", accounts=1, owned=False)  # spans workers: no owner process
     clock.advance(3600)

@@ -27,7 +27,8 @@ def test_run_loads_exactly_the_api_ground_truth(world: World, make_pipeline: Cal
 
 
 def test_rerun_changes_nothing_and_next_day_replaces_restated_values(
-        world: World, make_pipeline: Callable[..., Pipeline]) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline]
+) -> None:
     pipeline = make_pipeline()
     first = pipeline.run()
     account = first.results[0].account
@@ -58,7 +59,8 @@ def test_rerun_changes_nothing_and_next_day_replaces_restated_values(
 
 
 def test_two_concurrent_runs_for_one_account_leave_no_duplicates(
-        world: World, make_pipeline: Callable[..., Pipeline]) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline]
+) -> None:
     first, second = make_pipeline(), make_pipeline()
     account = first.settings.accounts[0]
     first.init_warehouse()
@@ -81,8 +83,7 @@ def test_two_concurrent_runs_for_one_account_leave_no_duplicates(
     assert set(loaded) == set(truth)
 
 
-def test_unreadable_account_fails_alone_and_is_reported(
-        world: World, make_pipeline: Callable[..., Pipeline]) -> None:
+def test_unreadable_account_fails_alone_and_is_reported(world: World, make_pipeline: Callable[..., Pipeline]) -> None:
     accounts = world.sim.account_ids
     # The configured tokens may read every account but the second one.
     tokens = [world.sim.add_token(accounts=[accounts[0], accounts[2]]) for _ in range(2)]
@@ -95,16 +96,16 @@ def test_unreadable_account_fails_alone_and_is_reported(
     assert "permission" in failed.error.lower()
     for token in tokens:
         assert token not in failed.error
-    ledger = sa.Table("metaads_account_runs", sa.MetaData(),
-                      schema=pipeline.warehouse.schema, autoload_with=pipeline.warehouse_engine)
+    ledger = sa.Table(
+        "metaads_account_runs", sa.MetaData(), schema=pipeline.warehouse.schema, autoload_with=pipeline.warehouse_engine
+    )
     with pipeline.warehouse_engine.connect() as conn:
         rows = conn.execute(sa.select(ledger.c.account_id, ledger.c.status)).all()
     assert (accounts[1], "failed") in rows
     assert sum(1 for _, s in rows if s == "loaded") == 2
 
 
-def test_fetch_failure_leaves_the_previous_rows_untouched(
-        world: World, make_pipeline: Callable[..., Pipeline]) -> None:
+def test_fetch_failure_leaves_the_previous_rows_untouched(world: World, make_pipeline: Callable[..., Pipeline]) -> None:
     pipeline = make_pipeline(GRAPH_API_MAX_RETRIES="1")
     account = pipeline.settings.accounts[0]
     assert pipeline.extract_and_load(account).ok

@@ -22,8 +22,9 @@ from tests.integration.conftest import World, truth_ads, warehouse_ads
 def _ledger(pipeline: Pipeline, account_id: str) -> list[tuple[int, str, str | None]]:
     t = pipeline.warehouse.account_runs
     with pipeline.warehouse_engine.connect() as conn:
-        rows = conn.execute(sa.select(t.c.id, t.c.status, t.c.error).where(t.c.account_id == account_id)
-                            .order_by(t.c.id)).all()
+        rows = conn.execute(
+            sa.select(t.c.id, t.c.status, t.c.error).where(t.c.account_id == account_id).order_by(t.c.id)
+        ).all()
     return [(int(r.id), str(r.status), r.error) for r in rows]
 
 
@@ -31,8 +32,9 @@ def _day_matches(pipeline: Pipeline, account_id: str) -> dict[date, bool]:
     """The latest "did account X match on day D" answer per day, from metaads_chunk_days."""
     t = pipeline.warehouse.chunk_days
     with pipeline.warehouse_engine.connect() as conn:
-        rows = conn.execute(sa.select(t.c.date, t.c.matches).where(t.c.account_id == account_id)
-                            .order_by(t.c.ledger_id)).all()
+        rows = conn.execute(
+            sa.select(t.c.date, t.c.matches).where(t.c.account_id == account_id).order_by(t.c.ledger_id)
+        ).all()
     return {r.date if isinstance(r.date, date) else date.fromisoformat(r.date): bool(r.matches) for r in rows}
 
 
@@ -43,20 +45,31 @@ def _spend(rows: dict[tuple[str, str], dict[str, object]]) -> Decimal:
 @pytest.fixture
 def short_answers(world: World) -> Iterator[Callable[[float], None]]:
     """Make ad-level answers silently miss a share of ad-days (account totals stay complete)."""
+
     def short(rate: float) -> None:
         world.sim.faults.missing_rows_rate = rate
+
     yield short
     world.sim.faults.missing_rows_rate = 0.0
 
 
-@pytest.mark.parametrize(("mode", "status", "rows_kept"), [
-    ("off", "loaded", False),
-    ("warn", "loaded", False),
-    ("strict", "failed", True),
-], ids=["off-short-answer-replaces-good-rows", "warn-loads-and-records-mismatch", "strict-keeps-complete-days"])
-def test_short_answer_after_a_complete_load(world: World, make_pipeline: Callable[..., Pipeline],
-                                            short_answers: Callable[[float], None], mode: str, status: str,
-                                            rows_kept: bool) -> None:
+@pytest.mark.parametrize(
+    ("mode", "status", "rows_kept"),
+    [
+        ("off", "loaded", False),
+        ("warn", "loaded", False),
+        ("strict", "failed", True),
+    ],
+    ids=["off-short-answer-replaces-good-rows", "warn-loads-and-records-mismatch", "strict-keeps-complete-days"],
+)
+def test_short_answer_after_a_complete_load(
+    world: World,
+    make_pipeline: Callable[..., Pipeline],
+    short_answers: Callable[[float], None],
+    mode: str,
+    status: str,
+    rows_kept: bool,
+) -> None:
     pipeline = make_pipeline(RECONCILE=mode)
     account = pipeline.settings.accounts[0]
     first = pipeline.extract_and_load(account)
@@ -80,8 +93,11 @@ def test_short_answer_after_a_complete_load(world: World, make_pipeline: Callabl
         assert all(_day_matches(pipeline, account.id).values()) is (mode == "strict")
         t = pipeline.warehouse.chunk_days
         with pipeline.warehouse_engine.connect() as conn:
-            answer, api = conn.execute(sa.select(sa.func.sum(t.c.answer_spend), sa.func.sum(t.c.api_spend))
-                                       .where(t.c.ledger_id == _ledger(pipeline, account.id)[-1][0])).one()
+            answer, api = conn.execute(
+                sa.select(sa.func.sum(t.c.answer_spend), sa.func.sum(t.c.api_spend)).where(
+                    t.c.ledger_id == _ledger(pipeline, account.id)[-1][0]
+                )
+            ).one()
         assert Decimal(str(answer)) < Decimal(str(api)), "the ledger keeps the short answer's figures"
     if mode == "strict":
         assert not result.retryable, "retrying at once gives the same short answer"
@@ -90,7 +106,8 @@ def test_short_answer_after_a_complete_load(world: World, make_pipeline: Callabl
 
 
 def test_strict_first_load_of_short_days_still_gets_what_meta_gave(
-        world: World, make_pipeline: Callable[..., Pipeline], short_answers: Callable[[float], None]) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline], short_answers: Callable[[float], None]
+) -> None:
     pipeline = make_pipeline(RECONCILE="strict")
     account = pipeline.settings.accounts[0]
     short_answers(0.2)
@@ -115,11 +132,18 @@ def test_strict_first_load_of_short_days_still_gets_what_meta_gave(
     assert all(_day_matches(pipeline, account.id).values())
 
 
-@pytest.mark.parametrize(("mode", "rows_kept"), [("off", False), ("warn", True), ("strict", True)],
-                         ids=["off-deletes", "warn-keeps", "strict-keeps"])
-def test_empty_answer_never_deletes_rows_meta_says_exist(world: World, make_pipeline: Callable[..., Pipeline],
-                                                         short_answers: Callable[[float], None], mode: str,
-                                                         rows_kept: bool) -> None:
+@pytest.mark.parametrize(
+    ("mode", "rows_kept"),
+    [("off", False), ("warn", True), ("strict", True)],
+    ids=["off-deletes", "warn-keeps", "strict-keeps"],
+)
+def test_empty_answer_never_deletes_rows_meta_says_exist(
+    world: World,
+    make_pipeline: Callable[..., Pipeline],
+    short_answers: Callable[[float], None],
+    mode: str,
+    rows_kept: bool,
+) -> None:
     pipeline = make_pipeline(RECONCILE=mode)
     account = pipeline.settings.accounts[0]
     assert pipeline.extract_and_load(account).ok
@@ -134,17 +158,25 @@ def test_empty_answer_never_deletes_rows_meta_says_exist(world: World, make_pipe
 
 
 def test_empty_answer_deletes_rows_when_account_totals_confirm_the_days_are_empty(
-        warehouse_env: dict[str, str]) -> None:
+    warehouse_env: dict[str, str],
+) -> None:
     clock = FakeClock()
     probe = Simulator(SimulatorConfig(seed=11, n_accounts=1, ads_per_account=25), clock=clock)
     account_id = probe.account_ids[0]
     # The account exists for 3 days only: earlier days have no spend at any level.
-    sim = Simulator(SimulatorConfig(seed=11, n_accounts=1, ads_per_account=25,
-                                    faults=_young(account_id, 3)), clock=clock)
+    sim = Simulator(
+        SimulatorConfig(seed=11, n_accounts=1, ads_per_account=25, faults=_young(account_id, 3)), clock=clock
+    )
     with sim.serve(port=0) as server:
-        env = {"META_ACCOUNTS": sim.meta_accounts_env(), "GRAPH_API_TOKENS": ",".join(sim.tokens),
-               "GRAPH_API_BASE_URL": server.base_url, "LOOKBACK_DAYS": "10", **warehouse_env}
+        env = {
+            "META_ACCOUNTS": sim.meta_accounts_env(),
+            "GRAPH_API_TOKENS": ",".join(sim.tokens),
+            "GRAPH_API_BASE_URL": server.base_url,
+            "LOOKBACK_DAYS": "10",
+            **warehouse_env,
+        }
         from metaads.config.settings import settings_from_mapping
+
         with Pipeline.from_settings(settings_from_mapping(env), clock=clock) as pipeline:
             account = pipeline.settings.accounts[0]
             pipeline.init_warehouse()
@@ -159,19 +191,31 @@ def test_empty_answer_deletes_rows_when_account_totals_confirm_the_days_are_empt
 
 def _young(account_id: str, days: int):  # type: ignore[no-untyped-def]
     from metaads.simulator.config import Faults
+
     return Faults(account_created_days_ago={account_id: days})
 
 
 def _insert_stale_row(pipeline: Pipeline, table: str, account_id: str, day: date) -> None:
     ads = sa.Table(table, sa.MetaData(), schema=pipeline.warehouse.schema, autoload_with=pipeline.warehouse_engine)
     with pipeline.warehouse_engine.begin() as conn:
-        conn.execute(ads.insert().values(unique_id="f" * 32, account_id=account_id, ad_id="1", spend=Decimal("9.99"),
-                                         clicks=1, inline_link_clicks=1, impressions=10, date=day,
-                                         loaded_at=pipeline.clock.now()))
+        conn.execute(
+            ads.insert().values(
+                unique_id="f" * 32,
+                account_id=account_id,
+                ad_id="1",
+                spend=Decimal("9.99"),
+                clicks=1,
+                inline_link_clicks=1,
+                impressions=10,
+                date=day,
+                loaded_at=pipeline.clock.now(),
+            )
+        )
 
 
 def test_reconciliation_costs_one_account_level_call_per_chunk(
-        world: World, make_pipeline: Callable[..., Pipeline]) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline]
+) -> None:
     calls = {}
     for mode in ("off", "strict"):
         pipeline = make_pipeline(RECONCILE=mode, BACKFILL_CHUNK_DAYS="4")
@@ -182,14 +226,16 @@ def test_reconciliation_costs_one_account_level_call_per_chunk(
     assert calls["strict"][0] - calls["off"][0] == calls["strict"][1] == 3
 
 
-def test_each_run_records_its_data_quality_checks(world: World, make_pipeline: Callable[..., Pipeline],
-                                                  short_answers: Callable[[float], None]) -> None:
+def test_each_run_records_its_data_quality_checks(
+    world: World, make_pipeline: Callable[..., Pipeline], short_answers: Callable[[float], None]
+) -> None:
     pipeline = make_pipeline(RECONCILE="warn")
     summary = pipeline.run()
     t = pipeline.warehouse.quality
     with pipeline.warehouse_engine.connect() as conn:
-        rows = conn.execute(sa.select(t.c.check_name, t.c.account_id, t.c.value, t.c.ok)
-                            .where(t.c.run_id == summary.run_id)).all()
+        rows = conn.execute(
+            sa.select(t.c.check_name, t.c.account_id, t.c.value, t.c.ok).where(t.c.run_id == summary.run_id)
+        ).all()
     checks = {(r.check_name, r.account_id): (r.value, r.ok) for r in rows}
     ids = {a.id for a in pipeline.settings.accounts}
     for name in ("duplicate_unique_id", "negative_metrics", "orphan_actions", "api_spend_no_rows", "freshness"):
@@ -206,13 +252,15 @@ def test_each_run_records_its_data_quality_checks(world: World, make_pipeline: C
     short_answers(1.0)
     again = pipeline.run([account])
     with pipeline.warehouse_engine.connect() as conn:
-        value, ok = conn.execute(sa.select(t.c.value, t.c.ok).where(
-            t.c.run_id == again.run_id, t.c.check_name == "api_spend_no_rows")).one()
+        value, ok = conn.execute(
+            sa.select(t.c.value, t.c.ok).where(t.c.run_id == again.run_id, t.c.check_name == "api_spend_no_rows")
+        ).one()
     assert (value, ok) == (1, False)
 
 
-def test_airflow_task_of_a_strict_mismatch_fails_without_retries(live_world: World,
-                                                                 warehouse_env: dict[str, str]) -> None:
+def test_airflow_task_of_a_strict_mismatch_fails_without_retries(
+    live_world: World, warehouse_env: dict[str, str]
+) -> None:
     from metaads.errors import AccountFailedError, is_retryable
     from metaads.orchestration.tasks import extract_account, start_run
 
@@ -233,7 +281,8 @@ def test_airflow_task_of_a_strict_mismatch_fails_without_retries(live_world: Wor
 
 @pytest.mark.parametrize("mode", ["warn", "strict"])
 def test_deleting_stored_rows_takes_two_empty_answers_at_both_levels(
-        world: World, make_pipeline: Callable[..., Pipeline], mode: str) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline], mode: str
+) -> None:
     pipeline = make_pipeline(RECONCILE=mode)
     account = pipeline.settings.accounts[0]
     assert pipeline.extract_and_load(account).ok

@@ -22,24 +22,40 @@ from metaads import Pipeline
 from metaads.simulator import ALL_STATUSES
 from tests.integration.conftest import World
 
-AGE_GENDER = {"name": "age_gender", "level": "ad", "fields": ["spend", "impressions", "clicks", "reach",
-                                                              "actions", "action_values", "ctr"],
-              "breakdowns": ["age", "gender"]}
-COUNTRY = {"name": "country", "level": "campaign",
-           "fields": ["campaign_name", "spend", "impressions", "cpm", "actions", "cost_per_action_type"],
-           "breakdowns": ["country"], "lookback_days": 4}
-PLACEMENT = {"name": "placement", "level": "adset", "fields": ["adset_name", "spend", "impressions"],
-             "breakdowns": ["publisher_platform", "platform_position"]}
-DEVICE_WINDOWS = {"name": "device_windows", "level": "ad",
-                  "fields": ["spend", "actions", "action_values", "video_p25_watched_actions"],
-                  "action_breakdowns": ["action_type", "action_device"],
-                  "action_attribution_windows": ["7d_click", "1d_view"], "action_report_time": "conversion"}
+AGE_GENDER = {
+    "name": "age_gender",
+    "level": "ad",
+    "fields": ["spend", "impressions", "clicks", "reach", "actions", "action_values", "ctr"],
+    "breakdowns": ["age", "gender"],
+}
+COUNTRY = {
+    "name": "country",
+    "level": "campaign",
+    "fields": ["campaign_name", "spend", "impressions", "cpm", "actions", "cost_per_action_type"],
+    "breakdowns": ["country"],
+    "lookback_days": 4,
+}
+PLACEMENT = {
+    "name": "placement",
+    "level": "adset",
+    "fields": ["adset_name", "spend", "impressions"],
+    "breakdowns": ["publisher_platform", "platform_position"],
+}
+DEVICE_WINDOWS = {
+    "name": "device_windows",
+    "level": "ad",
+    "fields": ["spend", "actions", "action_values", "video_p25_watched_actions"],
+    "action_breakdowns": ["action_type", "action_device"],
+    "action_attribution_windows": ["7d_click", "1d_view"],
+    "action_report_time": "conversion",
+}
 ALL_REPORTS = [AGE_GENDER, COUNTRY, PLACEMENT, DEVICE_WINDOWS]
 
 
 def _table(engine: sa.Engine, schema: str | None, name: str) -> sa.Table:
-    return sa.Table(name, sa.MetaData(), schema=None if engine.dialect.name == "sqlite" else schema,
-                    autoload_with=engine)
+    return sa.Table(
+        name, sa.MetaData(), schema=None if engine.dialect.name == "sqlite" else schema, autoload_with=engine
+    )
 
 
 def _rows(engine: sa.Engine, schema: str | None, name: str) -> list[dict[str, Any]]:
@@ -51,19 +67,29 @@ def _rows(engine: sa.Engine, schema: str | None, name: str) -> list[dict[str, An
 
 def _truth(world: World, account_id: str, spec: dict[str, Any], since: Any, until: Any) -> list[dict[str, Any]]:
     level = spec["level"]
-    filtering = [] if level == "account" else [{"field": f"{level}.effective_status", "operator": "IN",
-                                                "value": list(ALL_STATUSES)}]
+    filtering = (
+        []
+        if level == "account"
+        else [{"field": f"{level}.effective_status", "operator": "IN", "value": list(ALL_STATUSES)}]
+    )
     return world.sim.ground_truth(
-        account_id, since, until, level=level, breakdowns=spec.get("breakdowns", ()),
-        fields=["account_id", f"{level}_id", *spec["fields"], "date_start", "date_stop"], filtering=filtering,
+        account_id,
+        since,
+        until,
+        level=level,
+        breakdowns=spec.get("breakdowns", ()),
+        fields=["account_id", f"{level}_id", *spec["fields"], "date_start", "date_stop"],
+        filtering=filtering,
         action_breakdowns=spec.get("action_breakdowns", ()),
         action_attribution_windows=spec.get("action_attribution_windows", ()),
-        action_report_time=spec.get("action_report_time"))
+        action_report_time=spec.get("action_report_time"),
+    )
 
 
 @pytest.mark.postgres
 def test_reports_with_breakdowns_and_action_breakdowns_load_what_the_api_answers(
-        world: World, make_pipeline: Callable[..., Pipeline]) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline]
+) -> None:
     pipeline = make_pipeline(INSIGHTS_REPORTS=json.dumps(ALL_REPORTS))
     summary = pipeline.run()
     assert summary.ok, [r.error for r in summary.results]
@@ -84,8 +110,11 @@ def test_reports_with_breakdowns_and_action_breakdowns_load_what_the_api_answers
         if "spend" in spec["fields"]:
             assert sum(Decimal(str(r["spend"])) for r in rows) == sum(Decimal(t["spend"]) for t in truth)
         lists = _rows(engine, schema, f"{account.table}__{spec['name']}_lists")
-        list_fields = [f for f in spec["fields"] if f in ("actions", "action_values", "cost_per_action_type",
-                                                           "video_p25_watched_actions")]
+        list_fields = [
+            f
+            for f in spec["fields"]
+            if f in ("actions", "action_values", "cost_per_action_type", "video_p25_watched_actions")
+        ]
         for field in list_fields:
             want = sum(Decimal(item["value"]) for t in truth for item in t.get(field) or [])
             got = sum(Decimal(str(r["value"])) for r in lists if r["field"] == field)
@@ -99,7 +128,8 @@ def test_reports_with_breakdowns_and_action_breakdowns_load_what_the_api_answers
 
 @pytest.mark.postgres
 def test_report_with_its_own_lookback_fetches_only_those_days(
-        world: World, make_pipeline: Callable[..., Pipeline]) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline]
+) -> None:
     pipeline = make_pipeline(INSIGHTS_REPORTS=json.dumps([COUNTRY]))
     summary = pipeline.run()
     result = summary.results[0]
@@ -112,7 +142,8 @@ def test_report_with_its_own_lookback_fetches_only_those_days(
 
 @pytest.mark.postgres
 def test_rerun_replaces_report_ranges_without_duplicates_and_records_the_report_in_the_ledger(
-        world: World, make_pipeline: Callable[..., Pipeline]) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline]
+) -> None:
     pipeline = make_pipeline(INSIGHTS_REPORTS=json.dumps([AGE_GENDER]))
     pipeline.run()
     engine, schema = pipeline.warehouse_engine, pipeline.settings.warehouse_schema
@@ -125,13 +156,13 @@ def test_rerun_replaces_report_ranges_without_duplicates_and_records_the_report_
     reports = {(r["table_name"], r["report"]) for r in runs if r["account_id"] == account.id}
     assert reports == {(account.table, None), (f"{account.table}__age_gender", "age_gender")}
     view = _rows(engine, schema, "vw_graph_age_gender")
-    assert len(view) == sum(len(_rows(engine, schema, f"{a.table}__age_gender"))
-                            for a in pipeline.settings.accounts)
+    assert len(view) == sum(len(_rows(engine, schema, f"{a.table}__age_gender")) for a in pipeline.settings.accounts)
 
 
 @pytest.mark.postgres
 def test_default_report_tables_are_unchanged_by_extra_reports(
-        world: World, make_pipeline: Callable[..., Pipeline], tmp_path: Path) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline], tmp_path: Path
+) -> None:
     plain = make_pipeline()
     plain.run()
     account = plain.settings.accounts[0]
@@ -146,16 +177,24 @@ def test_default_report_tables_are_unchanged_by_extra_reports(
         return out
 
     before = default_tables(plain)
-    columns = [c["name"] for c in sa.inspect(plain.warehouse_engine).get_columns(
-        account.table, schema=None if plain.warehouse_engine.dialect.name == "sqlite" else schema)]
+    columns = [
+        c["name"]
+        for c in sa.inspect(plain.warehouse_engine).get_columns(
+            account.table, schema=None if plain.warehouse_engine.dialect.name == "sqlite" else schema
+        )
+    ]
     with_reports = make_pipeline(INSIGHTS_REPORTS=json.dumps([AGE_GENDER, COUNTRY]))
     summary = with_reports.run()
     assert summary.ads_rows > 0  # the default report was loaded again, next to the extra reports
     assert all(r.reports for r in summary.results)
     after = default_tables(with_reports)
     assert after == before
-    assert [c["name"] for c in sa.inspect(with_reports.warehouse_engine).get_columns(
-        account.table, schema=None if with_reports.warehouse_engine.dialect.name == "sqlite" else schema)] == columns
+    assert [
+        c["name"]
+        for c in sa.inspect(with_reports.warehouse_engine).get_columns(
+            account.table, schema=None if with_reports.warehouse_engine.dialect.name == "sqlite" else schema
+        )
+    ] == columns
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -174,11 +213,15 @@ def analytics_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
 
 
 @pytest.mark.postgres
-def test_reports_sync_into_analytics_tables(world: World, make_pipeline: Callable[..., Pipeline],
-                                            analytics_target: tuple[str, str | None]) -> None:
+def test_reports_sync_into_analytics_tables(
+    world: World, make_pipeline: Callable[..., Pipeline], analytics_target: tuple[str, str | None]
+) -> None:
     analytics, analytics_schema = analytics_target
-    pipeline = make_pipeline(INSIGHTS_REPORTS=json.dumps([AGE_GENDER, DEVICE_WINDOWS]), ANALYTICS_URL=analytics,
-                             **({"ANALYTICS_SCHEMA": analytics_schema} if analytics_schema else {}))
+    pipeline = make_pipeline(
+        INSIGHTS_REPORTS=json.dumps([AGE_GENDER, DEVICE_WINDOWS]),
+        ANALYTICS_URL=analytics,
+        **({"ANALYTICS_SCHEMA": analytics_schema} if analytics_schema else {}),
+    )
     pipeline.run()
     first = pipeline.sync()
     assert first is not None
@@ -201,21 +244,31 @@ def test_reports_sync_into_analytics_tables(world: World, make_pipeline: Callabl
         assert counts["graph_age_gender"] > 0
         assert counts["graph_ads"] > 0
         assert len(_rows(target, analytics_schema, "graph_age_gender")) == len(
-            _rows(engine, schema, "vw_graph_age_gender"))
+            _rows(engine, schema, "vw_graph_age_gender")
+        )
     finally:
         target.dispose()
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize(("mode", "ledger_status", "rows_kept", "account_status"), [
-    ("off", "loaded", False, "loaded"),
-    ("warn", "mismatch", False, "loaded"),
-    # The default report is short too: its strict mismatch fails the account.
-    ("strict", "mismatch", True, "failed"),
-], ids=["off-short-answer-replaces-rows", "warn-loads-and-records-mismatch", "strict-keeps-stored-rows"])
-def test_report_short_of_account_totals_is_reconciled(world: World, make_pipeline: Callable[..., Pipeline],
-                                                      mode: str, ledger_status: str, rows_kept: bool,
-                                                      account_status: str) -> None:
+@pytest.mark.parametrize(
+    ("mode", "ledger_status", "rows_kept", "account_status"),
+    [
+        ("off", "loaded", False, "loaded"),
+        ("warn", "mismatch", False, "loaded"),
+        # The default report is short too: its strict mismatch fails the account.
+        ("strict", "mismatch", True, "failed"),
+    ],
+    ids=["off-short-answer-replaces-rows", "warn-loads-and-records-mismatch", "strict-keeps-stored-rows"],
+)
+def test_report_short_of_account_totals_is_reconciled(
+    world: World,
+    make_pipeline: Callable[..., Pipeline],
+    mode: str,
+    ledger_status: str,
+    rows_kept: bool,
+    account_status: str,
+) -> None:
     pipeline = make_pipeline(INSIGHTS_REPORTS=json.dumps([AGE_GENDER]), RECONCILE=mode)
     account = pipeline.settings.accounts[0]
     first = pipeline.extract_and_load(account)
@@ -245,7 +298,8 @@ def test_report_short_of_account_totals_is_reconciled(world: World, make_pipelin
 
 @pytest.mark.postgres
 def test_sync_before_a_report_was_ever_loaded_copies_the_default_and_skips_the_report(
-        world: World, make_pipeline: Callable[..., Pipeline], tmp_path: Path) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline], tmp_path: Path
+) -> None:
     analytics = f"sqlite:///{tmp_path / 'analytics.db'}"
     make_pipeline(ANALYTICS_URL=analytics).run()
     configured_since = make_pipeline(INSIGHTS_REPORTS=json.dumps([AGE_GENDER]), ANALYTICS_URL=analytics)

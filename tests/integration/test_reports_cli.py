@@ -33,13 +33,14 @@ def test_config_check_lists_the_default_and_the_extra_reports(live_world: World,
 
 
 def test_config_check_refuses_a_report_meta_would_refuse_naming_report_and_field(
-        live_world: World, tmp_path: Path) -> None:
-    (tmp_path / "reports.toml").write_text(REPORTS_TOML.replace('"publisher_platform", "platform_position"',
-                                                                '"platform_position"'))
+    live_world: World, tmp_path: Path
+) -> None:
+    (tmp_path / "reports.toml").write_text(
+        REPORTS_TOML.replace('"publisher_platform", "platform_position"', '"platform_position"')
+    )
     done = metaads("config", "check", env={**live_world.base_env, "INSIGHTS_REPORTS": "reports.toml"}, cwd=tmp_path)
     assert done.returncode == 2
-    assert "INSIGHTS_REPORTS: report 'placement', breakdowns: platform_position needs publisher_platform" \
-        in done.stderr
+    assert "INSIGHTS_REPORTS: report 'placement', breakdowns: platform_position needs publisher_platform" in done.stderr
     assert "Traceback" not in done.stderr
 
 

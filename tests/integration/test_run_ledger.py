@@ -21,10 +21,14 @@ def test_each_chunk_ledger_row_counts_only_that_chunk(make_pipeline: Callable[..
 
     runs = pipeline.warehouse.account_runs
     with pipeline.warehouse_engine.connect() as conn:
-        rows = conn.execute(sa.select(runs.c.since, runs.c.api_calls, runs.c.ads_rows)
-                            .where(runs.c.account_id == account.id).order_by(runs.c.since)).all()
+        rows = conn.execute(
+            sa.select(runs.c.since, runs.c.api_calls, runs.c.ads_rows)
+            .where(runs.c.account_id == account.id)
+            .order_by(runs.c.since)
+        ).all()
     assert [(r.since, r.api_calls, r.ads_rows) for r in rows] == [
-        (c.range.since, c.api_calls, c.ads_rows) for c in result.chunks]
+        (c.range.since, c.api_calls, c.ads_rows) for c in result.chunks
+    ]
     assert all(r.api_calls >= 1 for r in rows)
     # The account's total also counts its account-info and campaigns calls, made before any chunk.
     assert sum(r.api_calls for r in rows) < result.api_calls
@@ -32,7 +36,8 @@ def test_each_chunk_ledger_row_counts_only_that_chunk(make_pipeline: Callable[..
 
 
 def test_bounds_impossible_for_the_accounts_fail_them_without_stopping_the_run(
-        make_pipeline: Callable[..., Pipeline], world: World) -> None:
+    make_pipeline: Callable[..., Pipeline], world: World
+) -> None:
     pipeline = make_pipeline()
     future = world.clock.now().date() + timedelta(days=3)  # after today in every time zone
     summary = pipeline.run(since=future)

@@ -28,12 +28,19 @@ def read_textfile(path: Path) -> Samples:
 
 
 def publish(pipeline: Pipeline, summary: RunSummary, textfile: Path) -> None:
-    assert publish_after_run(summary, warehouse=pipeline.warehouse, client=pipeline.client,
-                             tokens=pipeline.settings.tokens, finished_at=pipeline.clock.now(), textfile=textfile)
+    assert publish_after_run(
+        summary,
+        warehouse=pipeline.warehouse,
+        client=pipeline.client,
+        tokens=pipeline.settings.tokens,
+        finished_at=pipeline.clock.now(),
+        textfile=textfile,
+    )
 
 
 def test_textfile_after_a_run_holds_each_accounts_rows_calls_and_freshness(
-        world: World, make_pipeline: Callable[..., Pipeline], tmp_path: Path) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline], tmp_path: Path
+) -> None:
     pipeline = make_pipeline()
     summary = pipeline.run()
     assert summary.ok
@@ -41,8 +48,11 @@ def test_textfile_after_a_run_holds_each_accounts_rows_calls_and_freshness(
     publish(pipeline, summary, textfile)
 
     samples = read_textfile(textfile)
-    assert set(samples) >= {name for name in METRIC_NAMES
-                            if name not in {"metaads_reconcile_difference", "metaads_token_expiry_timestamp_seconds"}}
+    assert set(samples) >= {
+        name
+        for name in METRIC_NAMES
+        if name not in {"metaads_reconcile_difference", "metaads_token_expiry_timestamp_seconds"}
+    }
     finished = world.clock.now().timestamp()
     for result in summary.results:
         act, table = result.account.act_id, result.account.table
@@ -67,7 +77,8 @@ def test_textfile_after_a_run_holds_each_accounts_rows_calls_and_freshness(
 
 
 def test_failed_account_counts_and_keeps_its_previous_success_time(
-        world: World, make_pipeline: Callable[..., Pipeline], tmp_path: Path) -> None:
+    world: World, make_pipeline: Callable[..., Pipeline], tmp_path: Path
+) -> None:
     textfile = tmp_path / "metaads.prom"
     first = make_pipeline()
     publish(first, first.run(), textfile)
@@ -95,18 +106,30 @@ def test_failed_account_counts_and_keeps_its_previous_success_time(
         assert token not in text
 
 
-
 def test_metaads_run_writes_metrics_and_an_unreachable_pushgateway_does_not_fail_it(
-        live_world: World, tmp_path: Path) -> None:
+    live_world: World, tmp_path: Path
+) -> None:
     textfile = tmp_path / "node_exporter" / "metaads.prom"
-    env = {**live_world.base_env, "WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.db'}",
-           "METRICS_TEXTFILE": str(textfile), "METRICS_PUSHGATEWAY_URL": "http://127.0.0.1:9"}
+    env = {
+        **live_world.base_env,
+        "WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.db'}",
+        "METRICS_TEXTFILE": str(textfile),
+        "METRICS_PUSHGATEWAY_URL": "http://127.0.0.1:9",
+    }
     base = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"}}
-    done = subprocess.run([sys.executable, "-m", "metaads", "run"], env={**base, **env}, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=240, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "metaads", "run"],
+        env={**base, **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "metrics: publishing failed" in done.stderr
     samples = read_textfile(textfile)
     assert samples["metaads_run_failed_accounts"][()] == 0
     assert {labels[0][1] for labels in samples["metaads_api_calls_total"]} == {
-        f"act_{a}" for a in live_world.sim.account_ids}
+        f"act_{a}" for a in live_world.sim.account_ids
+    }

@@ -63,24 +63,42 @@ class Finished:
 
 @pytest.mark.parametrize("backend", ["postgres", "sqlite"])
 def test_throttled_account_does_not_hold_the_only_worker_from_the_other_account(
-        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     clock = GatedClock(gate_above_s=100.0)
     # Development tier: 20 points per 300 s, a 300 s block once exceeded.
-    sim = Simulator(SimulatorConfig(seed=11, n_accounts=2, ads_per_account=25, tier="development",
-                                    account_score_max=20, account_score_block_s=300.0), clock=clock)
+    sim = Simulator(
+        SimulatorConfig(
+            seed=11,
+            n_accounts=2,
+            ads_per_account=25,
+            tier="development",
+            account_score_max=20,
+            account_score_block_s=300.0,
+        ),
+        clock=clock,
+    )
     throttled, free = sim.world.accounts[0].id, sim.world.accounts[1].id
     if backend == "postgres":
-        warehouse = {"WAREHOUSE_URL": request.getfixturevalue("pg_url"),
-                     "WAREHOUSE_SCHEMA": request.getfixturevalue("pg_schema")}
+        warehouse = {
+            "WAREHOUSE_URL": request.getfixturevalue("pg_url"),
+            "WAREHOUSE_SCHEMA": request.getfixturevalue("pg_schema"),
+        }
     else:
         warehouse = {"WAREHOUSE_URL": f"sqlite:///{tmp_path / 'warehouse.db'}"}
     with sim.serve(port=0) as server:
         token = sim.tokens[0]
-        settings = settings_from_mapping({
-            **warehouse, "META_ACCOUNTS": f"{throttled},{free}", "GRAPH_API_TOKENS": token,
-            "GRAPH_API_BASE_URL": server.base_url, "GRAPH_API_PAGE_SIZE": "50", "LOOKBACK_DAYS": "10",
-            "ACCOUNT_GROUP_SIZE": "1",  # one API call in flight at a time, one load at a time
-        })
+        settings = settings_from_mapping(
+            {
+                **warehouse,
+                "META_ACCOUNTS": f"{throttled},{free}",
+                "GRAPH_API_TOKENS": token,
+                "GRAPH_API_BASE_URL": server.base_url,
+                "GRAPH_API_PAGE_SIZE": "50",
+                "LOOKBACK_DAYS": "10",
+                "ACCOUNT_GROUP_SIZE": "1",  # one API call in flight at a time, one load at a time
+            }
+        )
         listener = Finished(clock)
         with Pipeline.from_settings(settings, clock=clock) as pipeline:
             pipeline.init_warehouse()
@@ -88,8 +106,11 @@ def test_throttled_account_does_not_hold_the_only_worker_from_the_other_account(
             # Someone else spent the throttled account's quota on this token: its next call is blocked 300 s.
             with httpx.Client(base_url=server.base_url) as other_tool:
                 for _ in range(21):
-                    other_tool.get(f"/v25.0/act_{throttled}", params={"fields": "name"},
-                                   headers={"Authorization": f"Bearer {token}"})
+                    other_tool.get(
+                        f"/v25.0/act_{throttled}",
+                        params={"fields": "name"},
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
             started = clock.monotonic()
             outcome: dict[str, Any] = {}
             runner = threading.Thread(target=lambda: outcome.update(summary=pipeline.run(listener=listener)))

@@ -58,6 +58,7 @@ def _rows_changed(change: Callable[[dict[str, Any]], None]) -> Spoil:
         for row in body.get("data", []):
             change(row)
         return httpx.Response(response.status_code, headers=_plain_headers(response), content=orjson.dumps(body))
+
     return spoil
 
 
@@ -82,8 +83,9 @@ def ledger(pipeline: Pipeline, table: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def run_with(world: World, warehouse_env: dict[str, str], analytics_url: str
-             ) -> Iterator[Callable[[Spoil], tuple[Pipeline, Any, SpoilingTransport]]]:
+def run_with(
+    world: World, warehouse_env: dict[str, str], analytics_url: str
+) -> Iterator[Callable[[Spoil], tuple[Pipeline, Any, SpoilingTransport]]]:
     made: list[Pipeline] = []
 
     def run(spoil: Spoil) -> tuple[Pipeline, Any, SpoilingTransport]:
@@ -91,8 +93,9 @@ def run_with(world: World, warehouse_env: dict[str, str], analytics_url: str
         # RECONCILE=off: the spoiled rows must reach the load's own encoders. Under the default (strict) a
         # spoiled answer differs from Meta's account totals and is stopped before them (the account still
         # fails alone, with the database's message instead).
-        settings = world.settings(**warehouse_env, ANALYTICS_URL=analytics_url, GRAPH_API_MAX_RETRIES="1",
-                                  RECONCILE="off")
+        settings = world.settings(
+            **warehouse_env, ANALYTICS_URL=analytics_url, GRAPH_API_MAX_RETRIES="1", RECONCILE="off"
+        )
         pipeline = Pipeline.from_settings(settings, clock=world.clock, transport=transport)
         made.append(pipeline)
         summary = pipeline.run()
@@ -103,16 +106,24 @@ def run_with(world: World, warehouse_env: dict[str, str], analytics_url: str
         pipeline.close()
 
 
-@pytest.mark.parametrize(("spoil", "expected"), [
-    (gzip_header_on_plain_body, "could not be decoded"),
-    (_rows_changed(_count_too_large), "OverflowError"),
-    # Refused by the database driver (PostgreSQL COPY: TypeError; SQLite: ProgrammingError): the message
-    # differs by backend, the outcome does not.
-    (_rows_changed(_name_not_a_string), ""),
-], ids=["gzip-header-on-a-plain-body", "integer-too-large-for-bigint", "name-that-is-not-a-string"])
+@pytest.mark.parametrize(
+    ("spoil", "expected"),
+    [
+        (gzip_header_on_plain_body, "could not be decoded"),
+        (_rows_changed(_count_too_large), "OverflowError"),
+        # Refused by the database driver (PostgreSQL COPY: TypeError; SQLite: ProgrammingError): the message
+        # differs by backend, the outcome does not.
+        (_rows_changed(_name_not_a_string), ""),
+    ],
+    ids=["gzip-header-on-a-plain-body", "integer-too-large-for-bigint", "name-that-is-not-a-string"],
+)
 def test_one_account_fault_is_its_own_failure_and_the_others_load_and_sync(
-        run_with: Callable[[Spoil], tuple[Pipeline, Any, SpoilingTransport]], world: World, analytics_url: str,
-        spoil: Spoil, expected: str) -> None:
+    run_with: Callable[[Spoil], tuple[Pipeline, Any, SpoilingTransport]],
+    world: World,
+    analytics_url: str,
+    spoil: Spoil,
+    expected: str,
+) -> None:
     pipeline, summary, transport = run_with(spoil)
     assert transport.spoiled, "the fault never happened: the test would prove nothing"
     faulty = world.sim.account_ids[1]
@@ -125,8 +136,7 @@ def test_one_account_fault_is_its_own_failure_and_the_others_load_and_sync(
     rows = ledger(pipeline, "account_runs")
     failed_rows = [r for r in rows if r["account_id"] == faulty]
     assert failed_rows
-    assert all(r["status"] == "failed" and r["error"] and expected in r["error"]
-                               for r in failed_rows)
+    assert all(r["status"] == "failed" and r["error"] and expected in r["error"] for r in failed_rows)
     assert not any(token in r["error"] for r in failed_rows for token in world.sim.tokens)
 
     result = pipeline.sync()
@@ -137,4 +147,3 @@ def test_one_account_fault_is_its_own_failure_and_the_others_load_and_sync(
         synced = {row.account_id for row in conn.execute(sa.select(t.c.account_id).distinct())}
     engine.dispose()
     assert synced == {world.sim.account_ids[0], world.sim.account_ids[2]}
-

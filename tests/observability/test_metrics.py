@@ -27,13 +27,28 @@ TOKEN = "EAAB-secret-token-value-never-exported"  # noqa: S105 - a fake token th
 
 def snapshot() -> RunSnapshot:
     return RunSnapshot(
-        finished_at=FINISHED, duration_s=42.5,
+        finished_at=FINISHED,
+        duration_s=42.5,
         accounts=(
-            AccountSnapshot(account="act_1", table="bm_01", actions_table="bm_01_actions", ads_rows=120,
-                            actions_rows=480, api_calls=9, throttled_s=1.5, ok=True, last_success=FINISHED,
-                            usage_percent=37.0),
-            AccountSnapshot(account="act_2", table="bm_02", actions_table="bm_02_actions", ok=False,
-                            last_success=FINISHED - timedelta(days=2)),
+            AccountSnapshot(
+                account="act_1",
+                table="bm_01",
+                actions_table="bm_01_actions",
+                ads_rows=120,
+                actions_rows=480,
+                api_calls=9,
+                throttled_s=1.5,
+                ok=True,
+                last_success=FINISHED,
+                usage_percent=37.0,
+            ),
+            AccountSnapshot(
+                account="act_2",
+                table="bm_02",
+                actions_table="bm_02_actions",
+                ok=False,
+                last_success=FINISHED - timedelta(days=2),
+            ),
         ),
         reconcile=(ReconcileDifference("act_1", "spend", -0.5), ReconcileDifference("act_1", "clicks", 0)),
         token_expiries={token_fingerprint(TOKEN): FINISHED + timedelta(days=5)},
@@ -61,10 +76,14 @@ def test_every_fixed_metric_name_is_exported_with_its_labels() -> None:
     assert samples["metaads_throttled_seconds_total"][(("account", "act_1"),)] == 1.5
     # usage unknown for act_2: no sample rather than a made-up 0
     assert samples["metaads_api_usage_percent"] == {(("account", "act_1"),): 37.0}
-    assert samples["metaads_account_last_success_timestamp_seconds"][(("account", "act_2"),)] == (
-        FINISHED - timedelta(days=2)).timestamp()
+    assert (
+        samples["metaads_account_last_success_timestamp_seconds"][(("account", "act_2"),)]
+        == (FINISHED - timedelta(days=2)).timestamp()
+    )
     assert samples["metaads_reconcile_difference"] == {
-        (("account", "act_1"), ("metric", "spend")): -0.5, (("account", "act_1"), ("metric", "clicks")): 0}
+        (("account", "act_1"), ("metric", "spend")): -0.5,
+        (("account", "act_1"), ("metric", "clicks")): 0,
+    }
     assert samples["metaads_run_duration_seconds"] == {(): 42.5}
     assert samples["metaads_run_failed_accounts"] == {(): 1}
 

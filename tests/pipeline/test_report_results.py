@@ -17,11 +17,15 @@ WINDOW = DateRange(date(2026, 11, 20), date(2026, 11, 24))
 def test_report_chunks_survive_the_xcom_round_trip() -> None:
     account = Account(id="1", table="bm_01", label="Alpha", index=0)
     result = AccountResult(
-        account=account, status=AccountStatus.PARTIAL, range=WINDOW,
+        account=account,
+        status=AccountStatus.PARTIAL,
+        range=WINDOW,
         chunks=[ChunkResult(WINDOW, AccountStatus.LOADED, ads_rows=3, actions_rows=5)],
-        reports=[ReportChunk("age_gender", ChunkResult(WINDOW, AccountStatus.LOADED, ads_rows=40, actions_rows=90)),
-                 ReportChunk("country", ChunkResult(WINDOW, AccountStatus.FAILED, error="(#100) boom",
-                                                    retryable=False))])
+        reports=[
+            ReportChunk("age_gender", ChunkResult(WINDOW, AccountStatus.LOADED, ads_rows=40, actions_rows=90)),
+            ReportChunk("country", ChunkResult(WINDOW, AccountStatus.FAILED, error="(#100) boom", retryable=False)),
+        ],
+    )
     again = AccountResult.from_xcom(result.to_xcom(), account)
     assert again == result
     assert [(r.report, r.ok, r.rows) for r in again.reports] == [("age_gender", True, 40), ("country", False, 0)]

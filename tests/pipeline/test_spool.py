@@ -36,14 +36,25 @@ def test_empty_spool_yields_nothing() -> None:
 
 def _api_rows(count: int) -> Iterator[dict[str, Any]]:
     for i in range(count):
-        yield {"account_id": "1234567890", "account_name": "Acme EU", "campaign_id": "23850000000000001",
-               "campaign_name": "Spring", "adset_id": "23850000000000101", "adset_name": "FR 18-34",
-               "ad_id": str(23850000000001001 + i), "ad_name": f"Video {i}", "objective": "OUTCOME_TRAFFIC",
-               "spend": "14.35", "clicks": "9", "inline_link_clicks": "7", "impressions": "185",
-               "actions": [{"action_type": "link_click", "value": "7"},
-                           {"action_type": "post_engagement", "value": "10"}],
-               "action_values": [{"action_type": "purchase", "value": "59.90"}],
-               "date_start": "2026-10-01", "date_stop": "2026-10-01"}
+        yield {
+            "account_id": "1234567890",
+            "account_name": "Acme EU",
+            "campaign_id": "23850000000000001",
+            "campaign_name": "Spring",
+            "adset_id": "23850000000000101",
+            "adset_name": "FR 18-34",
+            "ad_id": str(23850000000001001 + i),
+            "ad_name": f"Video {i}",
+            "objective": "OUTCOME_TRAFFIC",
+            "spend": "14.35",
+            "clicks": "9",
+            "inline_link_clicks": "7",
+            "impressions": "185",
+            "actions": [{"action_type": "link_click", "value": "7"}, {"action_type": "post_engagement", "value": "10"}],
+            "action_values": [{"action_type": "purchase", "value": "59.90"}],
+            "date_start": "2026-10-01",
+            "date_stop": "2026-10-01",
+        }
 
 
 def _peak_bytes_of_spool_path(rows: int) -> int:

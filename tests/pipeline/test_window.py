@@ -36,15 +36,28 @@ CASES = [
     ([*daily_deep_runs(40, 1), entry(27, 0, ran_ago=0)], False, 14, WindowKind.LOOKBACK),
     ([*daily_deep_runs(40, 1), entry(27, 0, ran_ago=0)], True, 27, WindowKind.DEEP),
     # today's deep fetch failed in its first chunk only: today is not covered, deep again
-    ([*daily_deep_runs(40, 1), entry(27, 16, ran_ago=0, status="failed"), entry(15, 0, ran_ago=0)], False, 27,
-     WindowKind.DEEP),
+    (
+        [*daily_deep_runs(40, 1), entry(27, 16, ran_ago=0, status="failed"), entry(15, 0, ran_ago=0)],
+        False,
+        27,
+        WindowKind.DEEP,
+    ),
     # no run yesterday: the day that left the deep window was last fetched 26 days old
     (daily_deep_runs(40, 2), False, 28, WindowKind.CATCH_UP),
     # 40 days without runs: the missed days and the 27 days before them
     (daily_deep_runs(80, 40), False, 66, WindowKind.CATCH_UP),
     # a failed range inside older history that was never loaded since
-    ([*daily_deep_runs(40, 1), entry(75, 61, ran_ago=60, status="failed"), entry(90, 76, ran_ago=60),
-      entry(60, 41, ran_ago=1)], False, 75, WindowKind.CATCH_UP),
+    (
+        [
+            *daily_deep_runs(40, 1),
+            entry(75, 61, ran_ago=60, status="failed"),
+            entry(90, 76, ran_ago=60),
+            entry(60, 41, ran_ago=1),
+        ],
+        False,
+        75,
+        WindowKind.CATCH_UP,
+    ),
     # a failed fetch of days loaded before is no hole (the previous rows are still there)
     ([*daily_deep_runs(40, 1), entry(35, 30, ran_ago=3, status="failed")], False, 27, WindowKind.DEEP),
     # a years-long outage: capped at the 37-month history
@@ -54,13 +67,26 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("entries", "deep", "first_ago", "kind"), CASES, ids=[
-    "new-account-initial-history", "first-run-of-the-day-is-deep", "second-run-of-the-day-looks-back-15",
-    "forced-deep", "partly-failed-deep-is-retried", "day-without-runs", "40-day-outage", "old-failed-hole",
-    "failed-refetch-of-loaded-days-is-no-hole", "beyond-37-months", "upgrade-from-15-day-lookback",
-])
-def test_plan_window_starts_where_the_ledger_says(entries: list[LedgerEntry], deep: bool, first_ago: int,
-                                                 kind: WindowKind) -> None:
+@pytest.mark.parametrize(
+    ("entries", "deep", "first_ago", "kind"),
+    CASES,
+    ids=[
+        "new-account-initial-history",
+        "first-run-of-the-day-is-deep",
+        "second-run-of-the-day-looks-back-15",
+        "forced-deep",
+        "partly-failed-deep-is-retried",
+        "day-without-runs",
+        "40-day-outage",
+        "old-failed-hole",
+        "failed-refetch-of-loaded-days-is-no-hole",
+        "beyond-37-months",
+        "upgrade-from-15-day-lookback",
+    ],
+)
+def test_plan_window_starts_where_the_ledger_says(
+    entries: list[LedgerEntry], deep: bool, first_ago: int, kind: WindowKind
+) -> None:
     window = plan_window(TODAY, entries, POLICY, timezone_name="UTC", deep=deep)
     assert window.range == DateRange(days_ago(first_ago), TODAY)
     assert window.kind == kind
@@ -73,11 +99,15 @@ def test_deep_done_is_judged_in_the_account_time_zone() -> None:
     assert plan_window(TODAY, entries, POLICY, timezone_name="UTC").kind == WindowKind.DEEP
 
 
-@pytest.mark.parametrize(("since", "until", "expected"), [
-    (date(2026, 6, 1), None, DateRange(date(2026, 6, 1), TODAY)),
-    (None, date(2026, 6, 10), DateRange(date(2026, 5, 27), date(2026, 6, 10))),
-    (date(2020, 1, 1), date(2026, 7, 1), DateRange(oldest_available_day(TODAY), TODAY)),
-], ids=["since", "until", "clamped"])
+@pytest.mark.parametrize(
+    ("since", "until", "expected"),
+    [
+        (date(2026, 6, 1), None, DateRange(date(2026, 6, 1), TODAY)),
+        (None, date(2026, 6, 10), DateRange(date(2026, 5, 27), date(2026, 6, 10))),
+        (date(2020, 1, 1), date(2026, 7, 1), DateRange(oldest_available_day(TODAY), TODAY)),
+    ],
+    ids=["since", "until", "clamped"],
+)
 def test_explicit_bounds_win_over_the_ledger(since: date | None, until: date | None, expected: DateRange) -> None:
     window = plan_window(TODAY, [entry(27, 0, ran_ago=400)], POLICY, since=since, until=until)
     assert (window.range, window.kind) == (expected, WindowKind.EXPLICIT)

@@ -41,9 +41,7 @@ def test_batch_answers_each_operation_in_order(sim: Simulator, client: httpx.Cli
     bodies = [json.loads(r["body"]) for r in results]  # bodies are JSON *strings*
     assert bodies[0]["currency"] == sim.account_currency(account)
     assert len(bodies[1]["data"]) == 2
-    assert bodies[1]["paging"]["next"].startswith(
-        f"https://graph.facebook.com/{VERSION}/act_{account}/campaigns"
-    )
+    assert bodies[1]["paging"]["next"].startswith(f"https://graph.facebook.com/{VERSION}/act_{account}/campaigns")
     assert bodies[2]["data"][0]["account_id"] == account
     assert bodies[3]["error"]["code"] == 100
     assert set(bodies[4]) == {"report_run_id"}
@@ -83,8 +81,6 @@ def test_timed_out_operations_come_back_as_null(sim: Simulator, client: httpx.Cl
 
 
 def test_batch_needs_a_valid_token(sim: Simulator, client: httpx.Client) -> None:
-    response = client.post(
-        f"/{VERSION}/", data={"batch": json.dumps([{"method": "GET", "relative_url": "me"}])}
-    )
+    response = client.post(f"/{VERSION}/", data={"batch": json.dumps([{"method": "GET", "relative_url": "me"}])})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == 104

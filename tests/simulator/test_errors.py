@@ -29,9 +29,7 @@ class Case:
     message: str | None = None
 
 
-def _insights(
-    sim: Simulator, token: str | None = None, account: int = 0, **extra: str
-) -> tuple[str, dict[str, str]]:
+def _insights(sim: Simulator, token: str | None = None, account: int = 0, **extra: str) -> tuple[str, dict[str, str]]:
     params = {"time_range": RANGE, "level": "ad", **extra}
     if token is not None:
         params["access_token"] = token
@@ -81,9 +79,7 @@ CASES = {
     "invalidated-token": Case(_invalidated, 400, 190, 467),
     "token-expiring-on-the-clock": Case(_expires_later, 400, 190, 463),
     "no-permission-on-account": Case(_other_account, 403, 200),
-    "unknown-account": Case(
-        lambda s, c: ("/v25.0/act_12345/insights", {"access_token": s.tokens[0]}), 400, 100, 33
-    ),
+    "unknown-account": Case(lambda s, c: ("/v25.0/act_12345/insights", {"access_token": s.tokens[0]}), 400, 100, 33),
     "unknown-edge": Case(
         lambda s, c: (f"/v25.0/act_{s.account_ids[0]}/zebras", {"access_token": s.tokens[0]}),
         400,
@@ -159,9 +155,7 @@ def test_app_secret_proof_is_checked_when_the_app_has_a_secret(
     fake_clock: FakeClock, require: bool, proof: str | None, fragment: str
 ) -> None:
     sim = Simulator(
-        SimulatorConfig(
-            seed=9, n_accounts=1, ads_per_account=5, app_secret="s3cret", require_appsecret_proof=require
-        ),
+        SimulatorConfig(seed=9, n_accounts=1, ads_per_account=5, app_secret="s3cret", require_appsecret_proof=require),
         clock=fake_clock,
     )
     token = sim.tokens[0]
@@ -170,9 +164,7 @@ def test_app_secret_proof_is_checked_when_the_app_has_a_secret(
     assert refused.status == 400
     assert refused.json()["error"]["code"] == 100
     assert fragment in refused.json()["error"]["message"]
-    accepted = sim.handle(
-        "GET", "/v25.0/me", {"access_token": token, "appsecret_proof": sim.appsecret_proof(token)}
-    )
+    accepted = sim.handle("GET", "/v25.0/me", {"access_token": token, "appsecret_proof": sim.appsecret_proof(token)})
     assert accepted.status == 200
 
 
@@ -191,9 +183,7 @@ def test_bearer_header_is_accepted_like_the_access_token_parameter(fake_clock: F
 def test_debug_token_reports_validity_app_and_expiry(fake_clock: FakeClock) -> None:
     sim = Simulator(SimulatorConfig(seed=9, n_accounts=1, ads_per_account=5), clock=fake_clock)
     expired = sim.add_token(expired=True)
-    good = sim.handle(
-        "GET", "/v25.0/debug_token", {"access_token": sim.tokens[0], "input_token": sim.tokens[1]}
-    )
+    good = sim.handle("GET", "/v25.0/debug_token", {"access_token": sim.tokens[0], "input_token": sim.tokens[1]})
     data = good.json()["data"]
     assert data["is_valid"] is True
     assert data["app_id"] == sim.token_app(sim.tokens[1])

@@ -13,9 +13,7 @@ from metaads.simulator import Simulator
 from tests.simulator.conftest import INSIGHT_FIELDS, follow, get, time_range
 
 
-def test_empty_pages_still_have_next_and_following_it_loses_nothing(
-    sim: Simulator, client: httpx.Client
-) -> None:
+def test_empty_pages_still_have_next_and_following_it_loses_nothing(sim: Simulator, client: httpx.Client) -> None:
     sim.faults.empty_page_rate = 0.4
     account = sim.account_ids[0]
     today = sim.account_today(account)

@@ -23,20 +23,14 @@ def _insights(
 ) -> httpx.Response:
     params.setdefault("fields", INSIGHT_FIELDS)
     params.setdefault("time_increment", 1)
-    return get(
-        client, f"act_{account}/insights", sim.tokens[0], time_range=time_range(since, until), **params
-    )
+    return get(client, f"act_{account}/insights", sim.tokens[0], time_range=time_range(since, until), **params)
 
 
-def test_following_next_returns_every_row_once_equal_to_ground_truth(
-    sim: Simulator, client: httpx.Client
-) -> None:
+def test_following_next_returns_every_row_once_equal_to_ground_truth(sim: Simulator, client: httpx.Client) -> None:
     account = sim.account_ids[0]
     today = sim.account_today(account)
     since = today - timedelta(days=14)
-    rows = follow(
-        client, _insights(client, sim, account, since, today, level="ad", limit=7, filtering=ALL_ADS)
-    )
+    rows = follow(client, _insights(client, sim, account, since, today, level="ad", limit=7, filtering=ALL_ADS))
     truth = sim.ground_truth(account, since, today, fields=INSIGHT_FIELDS.split(","), filtering=ALL_FILTER)
     assert len(truth) > 100
     assert rows == truth
@@ -129,9 +123,7 @@ def test_ad_level_leaves_out_archived_and_deleted_ads_unless_filtered(sim: Simul
     everything = sim.ground_truth(
         account, since, today, fields=["ad_id", "spend"], time_increment="all_days", filtering=ALL_FILTER
     )
-    (total,) = sim.ground_truth(
-        account, since, today, level="account", fields=["spend"], time_increment="all_days"
-    )
+    (total,) = sim.ground_truth(account, since, today, level="account", fields=["spend"], time_increment="all_days")
     assert not {row["ad_id"] for row in default} & hidden
     assert {row["ad_id"] for row in everything} & hidden
     assert sum(Decimal(r["spend"]) for r in everything) == Decimal(total["spend"])
@@ -161,9 +153,7 @@ def test_figures_are_strings_as_the_api_sends_them(fake_clock: FakeClock) -> Non
     assert all("." not in r["spend"] for r in rows[jpy])  # yen have no minor unit
     every = rows[usd] + rows[jpy]
     assert any("actions" not in r for r in every), "some ads have no actions at all: no key"
-    assert any("." in item["value"] for r in every for item in r.get("actions", [])), (
-        "fractional counts occur"
-    )
+    assert any("." in item["value"] for r in every for item in r.get("actions", [])), "fractional counts occur"
     assert any("action_values" in r for r in every)
 
 
@@ -172,9 +162,7 @@ def test_last_28_days_are_restated_as_the_clock_advances(sim: Simulator, fake_cl
     today = sim.account_today(account)
     since, until = today - timedelta(days=45), today - timedelta(days=1)
     fields = ["ad_id", "spend", "impressions", "clicks", "actions"]
-    before = {
-        (r["ad_id"], r["date_start"]): r for r in sim.ground_truth(account, since, until, fields=fields)
-    }
+    before = {(r["ad_id"], r["date_start"]): r for r in sim.ground_truth(account, since, until, fields=fields)}
     fake_clock.advance(86400)
     after = {(r["ad_id"], r["date_start"]): r for r in sim.ground_truth(account, since, until, fields=fields)}
     assert before.keys() == after.keys()
@@ -211,9 +199,7 @@ def test_history_is_limited_to_37_months(sim: Simulator, client: httpx.Client) -
     account = sim.account_ids[0]
     today = sim.account_today(account)
     oldest = (
-        date(today.year - 3, today.month - 1, today.day)
-        if today.month > 1
-        else date(today.year - 4, 12, today.day)
+        date(today.year - 3, today.month - 1, today.day) if today.month > 1 else date(today.year - 4, 12, today.day)
     )
     ok = _insights(client, sim, account, oldest, oldest + timedelta(days=2), level="account")
     assert ok.status_code == 200
@@ -242,8 +228,7 @@ def test_breakdown_rows_sum_to_the_unbroken_row(sim: Simulator, breakdowns: list
         for i, name in enumerate(("spend", "impressions", "clicks")):
             acc[i] += Decimal(row[name])
     assert {
-        (r["ad_id"], r["date_start"]): [Decimal(r[n]) for n in ("spend", "impressions", "clicks")]
-        for r in plain
+        (r["ad_id"], r["date_start"]): [Decimal(r[n]) for n in ("spend", "impressions", "clicks")] for r in plain
     } == sums
 
 
@@ -261,9 +246,7 @@ def test_attribution_windows_add_per_window_values(sim: Simulator) -> None:
     items = [item for row in rows for item in row.get("actions", [])]
     assert items
     for item in items:
-        assert Decimal(item.get("7d_click", "0")) + Decimal(item.get("1d_view", "0")) == Decimal(
-            item["value"]
-        )
+        assert Decimal(item.get("7d_click", "0")) + Decimal(item.get("1d_view", "0")) == Decimal(item["value"])
         assert Decimal(item.get("28d_click", "0")) >= Decimal(item.get("7d_click", "0"))
 
 
@@ -287,9 +270,7 @@ def test_filtering_on_campaign_id_returns_only_that_campaign(sim: Simulator, cli
     filtering = json.dumps([{"field": "campaign.id", "operator": "IN", "value": [campaign.id]}])
     rows = follow(
         client,
-        _insights(
-            client, sim, account, today - timedelta(days=7), today, level="ad", filtering=filtering, limit=100
-        ),
+        _insights(client, sim, account, today - timedelta(days=7), today, level="ad", filtering=filtering, limit=100),
     )
     assert rows
     assert {row["campaign_id"] for row in rows} == {campaign.id}

@@ -139,9 +139,7 @@ def test_invalid_job_requests_fail_at_submission(sim: Simulator, client: httpx.C
         data={
             "access_token": sim.tokens[0],
             "level": "ad",
-            "time_range": time_range(
-                sim.account_today(account) - timedelta(days=2000), sim.account_today(account)
-            ),
+            "time_range": time_range(sim.account_today(account) - timedelta(days=2000), sim.account_today(account)),
         },
     )
     assert response.status_code == 400
@@ -159,9 +157,7 @@ def test_status_honours_the_fields_parameter(sim: Simulator, client: httpx.Clien
 
 def test_job_duration_is_configurable(fake_clock: FakeClock) -> None:
     sim = Simulator(
-        SimulatorConfig(
-            seed=7, n_accounts=1, ads_per_account=40, async_base_s=60, async_s_per_1000_ad_days=0
-        ),
+        SimulatorConfig(seed=7, n_accounts=1, ads_per_account=40, async_base_s=60, async_s_per_1000_ad_days=0),
         clock=fake_clock,
     )
     with httpx.Client(transport=sim.transport(), base_url="https://graph.facebook.com") as client:

@@ -106,9 +106,7 @@ def test_management_calls_have_their_own_quota_with_80004(fake_clock: FakeClock)
 
 
 @pytest.mark.parametrize(("code", "subcode"), [(17, 2446079), (613, 1487742)], ids=["17", "613"])
-def test_account_score_blocks_then_clears_when_the_header_says(
-    fake_clock: FakeClock, code: int, subcode: int
-) -> None:
+def test_account_score_blocks_then_clears_when_the_header_says(fake_clock: FakeClock, code: int, subcode: int) -> None:
     sim = _make(fake_clock, account_score_max=6, account_limit_code=code)
     for _ in range(6):
         assert _insights(sim).status == 200
@@ -163,9 +161,7 @@ def test_quotas_are_per_app_and_account_pair(fake_clock: FakeClock) -> None:
     assert sim.stats.throttled_by_account[sim.account_ids[0]] == 1
 
 
-@pytest.mark.parametrize(
-    ("tier", "base"), [("development", 600), ("standard", 190_000)], ids=["dev", "standard"]
-)
+@pytest.mark.parametrize(("tier", "base"), [("development", 600), ("standard", 190_000)], ids=["dev", "standard"])
 def test_insights_quota_follows_the_tier_formula(fake_clock: FakeClock, tier: str, base: int) -> None:
     scale = 0.01 if tier == "development" else 0.0001
     sim = _make(fake_clock, tier=tier, quota_scale=scale, account_score_max=10**9, app_calls_per_hour=10**9)

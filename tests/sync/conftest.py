@@ -60,8 +60,13 @@ def _sqlite_target(tmp_path: Path) -> Iterator[Target]:
     engine.dispose()
 
 
-@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres),
-                        pytest.param("mariadb", marks=pytest.mark.mysql), "sqlite"])
+@pytest.fixture(
+    params=[
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mysql),
+        "sqlite",
+    ]
+)
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
     if request.param == "postgresql":
         yield from _pg_target(request.getfixturevalue("pg_engine"))

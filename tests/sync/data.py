@@ -45,16 +45,26 @@ def days(since: date, count: int) -> list[date]:
 def insight(account: Account, ad: int, day: date, version: int) -> dict[str, Any]:
     """One ad-day as the Graph API sends it; ``version`` changes the figures (a restatement)."""
     return {
-        "account_id": account.id, "account_name": f"{account.label} ✓",
-        "campaign_id": f"2385{ad % 2:013d}", "campaign_name": TRICKY_NAMES[ad % len(TRICKY_NAMES)],
-        "adset_id": f"2386{ad % 3:013d}", "adset_name": TRICKY_NAMES[(ad + 1) % len(TRICKY_NAMES)],
-        "ad_id": f"2387{ad:013d}", "ad_name": f"Ad {ad} {TRICKY_NAMES[(ad + day.day) % len(TRICKY_NAMES)]}",
-        "objective": "OUTCOME_SALES", "spend": f"{ad * 1.25 + day.day + version * 100:.2f}",
-        "clicks": str(ad + day.day + version), "inline_link_clicks": str(ad), "impressions": str(1000 + ad),
+        "account_id": account.id,
+        "account_name": f"{account.label} ✓",
+        "campaign_id": f"2385{ad % 2:013d}",
+        "campaign_name": TRICKY_NAMES[ad % len(TRICKY_NAMES)],
+        "adset_id": f"2386{ad % 3:013d}",
+        "adset_name": TRICKY_NAMES[(ad + 1) % len(TRICKY_NAMES)],
+        "ad_id": f"2387{ad:013d}",
+        "ad_name": f"Ad {ad} {TRICKY_NAMES[(ad + day.day) % len(TRICKY_NAMES)]}",
+        "objective": "OUTCOME_SALES",
+        "spend": f"{ad * 1.25 + day.day + version * 100:.2f}",
+        "clicks": str(ad + day.day + version),
+        "inline_link_clicks": str(ad),
+        "impressions": str(1000 + ad),
         **({"reach": str(500 + ad)} if ad % 2 else {}),
-        "date_start": day.isoformat(), "date_stop": day.isoformat(),
-        "actions": [{"action_type": "link_click", "value": str(ad + version)},
-                    {"action_type": "purchase", "value": "1.5"}],
+        "date_start": day.isoformat(),
+        "date_stop": day.isoformat(),
+        "actions": [
+            {"action_type": "link_click", "value": str(ad + version)},
+            {"action_type": "purchase", "value": "1.5"},
+        ],
         "action_values": [{"action_type": "purchase", "value": f"{25.5 + version:.2f}"}],
     }
 
@@ -70,14 +80,26 @@ class Loader:
         """Replace ``since..until`` of ``account`` with ``ads`` ads a day; return the ledger id."""
         if not self.run_id:
             self.run_id = self.warehouse.start_run(trigger="cli", accounts=3)
-        rows = [insight(account, ad, day, version) for day in days(since, (until - since).days + 1)
-                for ad in range(ads)]
+        rows = [
+            insight(account, ad, day, version) for day in days(since, (until - since).days + 1) for ad in range(ads)
+        ]
         result = self.warehouse.replace_range(
-            account, since, until,
+            account,
+            since,
+            until,
             to_ads_rows(rows, campaign_status={}, currency="EUR", loaded_at=LOADED_AT),
-            to_actions_rows(rows, loaded_at=LOADED_AT))
-        return self.warehouse.record_account_run(self.run_id, account, ChunkResult(
-            DateRange(since, until), AccountStatus.LOADED, ads_rows=result.ads_rows, actions_rows=result.actions_rows))
+            to_actions_rows(rows, loaded_at=LOADED_AT),
+        )
+        return self.warehouse.record_account_run(
+            self.run_id,
+            account,
+            ChunkResult(
+                DateRange(since, until),
+                AccountStatus.LOADED,
+                ads_rows=result.ads_rows,
+                actions_rows=result.actions_rows,
+            ),
+        )
 
 
 def normal(value: Any) -> Any:
@@ -93,8 +115,9 @@ def normal(value: Any) -> Any:
     return value
 
 
-def _read(engine: sa.Engine, table: sa.TableClause, since: date | None,
-          where: Sequence[sa.ColumnElement[bool]] = ()) -> list[tuple[Any, ...]]:
+def _read(
+    engine: sa.Engine, table: sa.TableClause, since: date | None, where: Sequence[sa.ColumnElement[bool]] = ()
+) -> list[tuple[Any, ...]]:
     query = sa.select(*table.c)
     if since is not None:
         query = query.where(table.c.date >= since)
@@ -112,8 +135,7 @@ def view_rows(engine: sa.Engine, schema: str | None, since: date | None = None) 
     return out
 
 
-def target_rows(engine: sa.Engine, schema: str | None,
-                account_id: str | None = None) -> dict[str, list[Any]]:
+def target_rows(engine: sa.Engine, schema: str | None, account_id: str | None = None) -> dict[str, list[Any]]:
     """The analytics tables' rows (of one account), keyed by table name."""
     schema = None if engine.dialect.name == "sqlite" else schema
     out = {}
@@ -135,5 +157,6 @@ def syncs(engine: sa.Engine, schema: str | None, columns: Iterable[str]) -> list
     schema = None if engine.dialect.name == "sqlite" else schema
     table = ledger_tables(sa.MetaData(), schema=schema)[2]
     with engine.connect() as conn:
-        return [tuple(row) for row in conn.execute(
-            sa.select(*(table.c[name] for name in columns)).order_by(table.c.id))]
+        return [
+            tuple(row) for row in conn.execute(sa.select(*(table.c[name] for name in columns)).order_by(table.c.id))
+        ]

@@ -25,7 +25,8 @@ def test_sql_server_gets_nvarchar_max_json_datetime2_and_a_clustered_account_key
 
 @pytest.mark.parametrize("backend", ["mariadb", "sqlite", "postgres"])
 def test_missing_entity_tables_are_created_and_evolve_adds_a_dropped_column(
-        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     if backend == "mariadb":
         engine: sa.Engine = request.getfixturevalue("mysql_engine")
         schema: str | None = request.getfixturevalue("mysql_schema")
@@ -46,8 +47,9 @@ def test_missing_entity_tables_are_created_and_evolve_adds_a_dropped_column(
     with engine.begin() as conn, pytest.raises(SchemaMismatchError, match="graph_campaigns lacks bid_strategy"):
         ensure_targets(conn, entity_targets(sa.MetaData(), schema=schema), evolve=False)
     with engine.begin() as conn:
-        assert ensure_targets(conn, entity_targets(sa.MetaData(), schema=schema), evolve=True) == \
-            ["graph_campaigns.bid_strategy"]
+        assert ensure_targets(conn, entity_targets(sa.MetaData(), schema=schema), evolve=True) == [
+            "graph_campaigns.bid_strategy"
+        ]
         assert "bid_strategy" in existing_columns(conn, table)
     if backend == "sqlite":
         engine.dispose()

@@ -30,8 +30,10 @@ A, B, C = accounts()
 def mssql_target() -> Iterator[Target]:
     url = os.environ.get("METAADS_TEST_MSSQL_URL")
     if not url:
-        pytest.skip("METAADS_TEST_MSSQL_URL is not set: no SQL Server to sync into "
-                    "(docs/sync.md shows how to start the official container and run this test)")
+        pytest.skip(
+            "METAADS_TEST_MSSQL_URL is not set: no SQL Server to sync into "
+            "(docs/sync.md shows how to start the official container and run this test)"
+        )
     try:
         engine = sa.create_engine(url, pool_size=5)
     except ImportError as exc:  # the URL's driver is not installed: a setup error, not a skip
@@ -45,30 +47,37 @@ def mssql_target() -> Iterator[Target]:
     engine.dispose()
 
 
-def test_sync_into_sql_server_copies_replaces_and_rolls_back(mssql_target: Target, warehouse: Warehouse,
-                                                             loader: Loader) -> None:
+def test_sync_into_sql_server_copies_replaces_and_rolls_back(
+    mssql_target: Target, warehouse: Warehouse, loader: Loader
+) -> None:
     loader.load(A, date(2026, 10, 1), date(2026, 11, 19), ads=6)
     loader.load(B, date(2026, 11, 1), date(2026, 11, 10), ads=6)
     start = window_start(TODAY, 30)
 
     def sync(threads: int = 4, before_commit: Callable[[Slice], None] | None = None) -> SyncResult:
-        return sync_analytics(warehouse.engine, warehouse.schema, mssql_target.engine, mssql_target.schema,
-                              SyncOptions(today=TODAY, retention_days=30, threads=threads, batch_rows=50,
-                                          before_commit=before_commit))
+        return sync_analytics(
+            warehouse.engine,
+            warehouse.schema,
+            mssql_target.engine,
+            mssql_target.schema,
+            SyncOptions(today=TODAY, retention_days=30, threads=threads, batch_rows=50, before_commit=before_commit),
+        )
 
     first = sync()
     assert first.mode == FULL
     assert first.method == ("executemany" if mssql_target.engine.dialect.driver == "pyodbc" else "multivalues")
-    assert target_rows(mssql_target.engine, mssql_target.schema) == view_rows(warehouse.engine, warehouse.schema,
-                                                                               since=start)
+    assert target_rows(mssql_target.engine, mssql_target.schema) == view_rows(
+        warehouse.engine, warehouse.schema, since=start
+    )
     names = {row[9] for row in target_rows(mssql_target.engine, mssql_target.schema)["graph_ads"]}
     assert any(TRICKY_NAMES[0] in name for name in names)  # NVARCHAR kept the emoji and the kanji
 
     loader.load(B, date(2026, 11, 5), date(2026, 11, 8), ads=4, version=1)
     second = sync()
     assert (second.mode, second.slices) == (INCREMENTAL, (Slice(B.id, date(2026, 11, 5), date(2026, 11, 8)),))
-    assert target_rows(mssql_target.engine, mssql_target.schema) == view_rows(warehouse.engine, warehouse.schema,
-                                                                               since=start)
+    assert target_rows(mssql_target.engine, mssql_target.schema) == view_rows(
+        warehouse.engine, warehouse.schema, since=start
+    )
 
     before = target_rows(mssql_target.engine, mssql_target.schema)
     loader.load(A, date(2026, 11, 1), date(2026, 11, 19), version=2)

@@ -41,8 +41,9 @@ SQL_SERVER_2019 = (15, 0, 2000)
 
 def mssql(driver: str) -> sa.Dialect:
     """A SQL Server 2019 dialect as a live pyodbc/pymssql connection would configure it."""
-    dialect: sa.Dialect = (mssql_pyodbc.dialect(paramstyle="qmark") if driver == "pyodbc"
-                           else mssql_pymssql.dialect(paramstyle="pyformat"))
+    dialect: sa.Dialect = (
+        mssql_pyodbc.dialect(paramstyle="qmark") if driver == "pyodbc" else mssql_pymssql.dialect(paramstyle="pyformat")
+    )
     dialect.server_version_info = SQL_SERVER_2019
     dialect._setup_version_attributes()  # type: ignore[attr-defined]  # what initialize() does on connect
     return dialect
@@ -80,18 +81,25 @@ def ddl_statements(table: sa.Table, dialect: sa.Dialect) -> list[str]:
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
-def test_target_tables_use_sql_server_types_and_parse_as_tsql(pairs: tuple[TargetPair, TargetPair],
-                                                              driver: str) -> None:
+def test_target_tables_use_sql_server_types_and_parse_as_tsql(
+    pairs: tuple[TargetPair, TargetPair], driver: str
+) -> None:
     dialect = mssql(driver)
     ads_ddl = ddl_statements(pairs[0].table, dialect)
     actions_ddl = ddl_statements(pairs[1].table, dialect)
 
     assert [type(tsql(s)) for s in ads_ddl + actions_ddl] == [exp.Create] * 2  # the key is the only index
     create_ads = ads_ddl[0]
-    for declaration in ("account_name NVARCHAR(512) NULL", "ad_name NVARCHAR(512) NULL",
-                        "spend DECIMAL(20, 6) NOT NULL", "clicks BIGINT NOT NULL", "date DATE NOT NULL",
-                        "loaded_at DATETIME2 NOT NULL", "unique_id VARCHAR(32) NOT NULL",
-                        "CONSTRAINT pk_graph_ads PRIMARY KEY CLUSTERED (account_id, date, unique_id)"):
+    for declaration in (
+        "account_name NVARCHAR(512) NULL",
+        "ad_name NVARCHAR(512) NULL",
+        "spend DECIMAL(20, 6) NOT NULL",
+        "clicks BIGINT NOT NULL",
+        "date DATE NOT NULL",
+        "loaded_at DATETIME2 NOT NULL",
+        "unique_id VARCHAR(32) NOT NULL",
+        "CONSTRAINT pk_graph_ads PRIMARY KEY CLUSTERED (account_id, date, unique_id)",
+    ):
         assert declaration in create_ads
     assert "action_value DECIMAL(20, 6) NULL" in actions_ddl[0]
     assert "PRIMARY KEY CLUSTERED (account_id, date, unique_id)" in actions_ddl[0]
@@ -117,11 +125,12 @@ def test_schema_creation_and_catalog_queries_are_tsql(driver: str) -> None:
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
-@pytest.mark.parametrize("item", [Slice("1111111111", date(2026, 11, 1), date(2026, 11, 15)),
-                                  Slice("1111111111", date(2026, 8, 23), END_OF_TIME)],
-                         ids=["bounded", "open-ended"])
-def test_slice_deletes_and_pruning_are_tsql(pairs: tuple[TargetPair, TargetPair], driver: str,
-                                            item: Slice) -> None:
+@pytest.mark.parametrize(
+    "item",
+    [Slice("1111111111", date(2026, 11, 1), date(2026, 11, 15)), Slice("1111111111", date(2026, 8, 23), END_OF_TIME)],
+    ids=["bounded", "open-ended"],
+)
+def test_slice_deletes_and_pruning_are_tsql(pairs: tuple[TargetPair, TargetPair], driver: str, item: Slice) -> None:
     dialect = mssql(driver)
     for pair in pairs:
         delete = compiled(delete_slice(pair.table, item), dialect)
@@ -138,13 +147,17 @@ def test_slice_deletes_and_pruning_are_tsql(pairs: tuple[TargetPair, TargetPair]
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_adding_a_column_with_evolve_is_tsql(pairs: tuple[TargetPair, TargetPair], driver: str) -> None:
     dialect = mssql(driver)
-    statements = [add_column_sql(dialect, pairs[0].table, pairs[0].table.c.reach),
-                  add_column_sql(dialect, pairs[0].table, pairs[0].table.c.loaded_at),
-                  add_column_sql(dialect, pairs[1].table, pairs[1].table.c.action_value)]
+    statements = [
+        add_column_sql(dialect, pairs[0].table, pairs[0].table.c.reach),
+        add_column_sql(dialect, pairs[0].table, pairs[0].table.c.loaded_at),
+        add_column_sql(dialect, pairs[1].table, pairs[1].table.c.action_value),
+    ]
 
-    assert statements == ["ALTER TABLE graph.graph_ads ADD reach BIGINT NULL",
-                          "ALTER TABLE graph.graph_ads ADD loaded_at DATETIME2 NULL",
-                          "ALTER TABLE graph.graph_ads_actions ADD action_value DECIMAL(20, 6) NULL"]
+    assert statements == [
+        "ALTER TABLE graph.graph_ads ADD reach BIGINT NULL",
+        "ALTER TABLE graph.graph_ads ADD loaded_at DATETIME2 NULL",
+        "ALTER TABLE graph.graph_ads_actions ADD action_value DECIMAL(20, 6) NULL",
+    ]
     assert all(isinstance(tsql(s), exp.Alter) for s in statements)
 
 
@@ -161,8 +174,7 @@ def test_pyodbc_inserts_one_row_per_statement_with_parameter_arrays(pairs: tuple
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
-def test_multirow_inserts_stay_within_sql_server_limits(pairs: tuple[TargetPair, TargetPair],
-                                                        driver: str) -> None:
+def test_multirow_inserts_stay_within_sql_server_limits(pairs: tuple[TargetPair, TargetPair], driver: str) -> None:
     dialect = mssql(driver)
     for pair in pairs:
         width = len(pair.table.columns)
@@ -191,11 +203,31 @@ class RecordingConnection:
 
 
 def test_a_batch_for_pymssql_is_split_into_statements_under_2100_parameters(
-        pairs: tuple[TargetPair, TargetPair]) -> None:
+    pairs: tuple[TargetPair, TargetPair],
+) -> None:
     dialect = mssql("pymssql")
     table = pairs[0].table
-    row = ("0" * 32, "1111111111", "Café ☕", None, None, None, None, None, "2", "Ad", None, Decimal("1.5"),
-           1, 1, 1, None, "EUR", date(2026, 11, 1), None)
+    row = (
+        "0" * 32,
+        "1111111111",
+        "Café ☕",
+        None,
+        None,
+        None,
+        None,
+        None,
+        "2",
+        "Ad",
+        None,
+        Decimal("1.5"),
+        1,
+        1,
+        1,
+        None,
+        "EUR",
+        date(2026, 11, 1),
+        None,
+    )
     conn = RecordingConnection(dialect)
 
     written = write_multivalues(conn, table, [[row] * 5000])
@@ -209,8 +241,7 @@ def test_a_batch_for_pymssql_is_split_into_statements_under_2100_parameters(
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
-def test_reading_target_accounts_for_a_full_sync_is_tsql(pairs: tuple[TargetPair, TargetPair],
-                                                         driver: str) -> None:
+def test_reading_target_accounts_for_a_full_sync_is_tsql(pairs: tuple[TargetPair, TargetPair], driver: str) -> None:
     dialect = mssql(driver)
     captured: list[str] = []
 
@@ -228,14 +259,16 @@ def test_reading_target_accounts_for_a_full_sync_is_tsql(pairs: tuple[TargetPair
 
 
 @pytest.mark.parametrize(("driver", "method"), [("pyodbc", EXECUTEMANY), ("pymssql", MULTIVALUES)])
-def test_sql_server_gets_its_fast_path_and_rows_in_clustered_key_order(pairs: tuple[TargetPair, TargetPair],
-                                                                       driver: str, method: str) -> None:
+def test_sql_server_gets_its_fast_path_and_rows_in_clustered_key_order(
+    pairs: tuple[TargetPair, TargetPair], driver: str, method: str
+) -> None:
     class Target:
         dialect = mssql(driver)
 
     source = sa.create_engine("sqlite://").dialect
-    select = source_select(pairs[0], None, Slice("1", date(2026, 11, 1), END_OF_TIME), source=source,
-                           target=Target.dialect)
+    select = source_select(
+        pairs[0], None, Slice("1", date(2026, 11, 1), END_OF_TIME), source=source, target=Target.dialect
+    )
 
     assert choose_method(source, Target()) == method
     assert "mssql" in CLUSTERED

@@ -33,8 +33,9 @@ def load_three_accounts(loader: Loader) -> None:
     loader.load(C, date(2026, 11, 15), date(2026, 11, 19))
 
 
-def test_first_sync_copies_the_retention_window_of_both_views(warehouse: Warehouse, loader: Loader,
-                                                               target: Target) -> None:
+def test_first_sync_copies_the_retention_window_of_both_views(
+    warehouse: Warehouse, loader: Loader, target: Target
+) -> None:
     load_three_accounts(loader)
 
     result = sync(warehouse, target)
@@ -51,7 +52,8 @@ def test_first_sync_copies_the_retention_window_of_both_views(warehouse: Warehou
 
 
 def test_incremental_sync_replaces_only_the_slices_loaded_since_the_last_sync(
-        warehouse: Warehouse, loader: Loader, target: Target) -> None:
+    warehouse: Warehouse, loader: Loader, target: Target
+) -> None:
     load_three_accounts(loader)
     sync(warehouse, target)
     ads = analytics_tables(sa.MetaData(), schema=None if target.kind == "sqlite" else target.schema)[0].table
@@ -83,8 +85,7 @@ def test_a_sync_with_nothing_new_changes_nothing(warehouse: Warehouse, loader: L
     assert target_rows(target.engine, target.schema) == before
 
 
-def test_rows_older_than_the_retention_window_are_pruned(warehouse: Warehouse, loader: Loader,
-                                                         target: Target) -> None:
+def test_rows_older_than_the_retention_window_are_pruned(warehouse: Warehouse, loader: Loader, target: Target) -> None:
     load_three_accounts(loader)
     sync(warehouse, target)
     later = TODAY + timedelta(days=10)
@@ -94,12 +95,12 @@ def test_rows_older_than_the_retention_window_are_pruned(warehouse: Warehouse, l
     new_start = window_start(later, RETENTION)  # 2026-11-01: A loses 10 days
     assert result.table("graph_ads").pruned == 10 * 3
     assert result.table("graph_ads_actions").pruned == 10 * 3 * 2
-    assert target_rows(target.engine, target.schema) == view_rows(warehouse.engine, warehouse.schema,
-                                                                  since=new_start)
+    assert target_rows(target.engine, target.schema) == view_rows(warehouse.engine, warehouse.schema, since=new_start)
 
 
 def test_failure_inside_a_slice_leaves_the_target_unchanged_and_the_next_sync_catches_up(
-        warehouse: Warehouse, loader: Loader, target: Target) -> None:
+    warehouse: Warehouse, loader: Loader, target: Target
+) -> None:
     load_three_accounts(loader)
     first = sync(warehouse, target)
     before = target_rows(target.engine, target.schema)
@@ -127,8 +128,9 @@ def test_failure_inside_a_slice_leaves_the_target_unchanged_and_the_next_sync_ca
 
 
 @pytest.mark.postgres
-def test_parallel_slices_stay_consistent_when_one_fails(warehouse: Warehouse, loader: Loader,
-                                                        pg_target: Target) -> None:
+def test_parallel_slices_stay_consistent_when_one_fails(
+    warehouse: Warehouse, loader: Loader, pg_target: Target
+) -> None:
     load_three_accounts(loader)
     sync(warehouse, pg_target)
     old = target_rows(pg_target.engine, pg_target.schema)
@@ -150,14 +152,16 @@ def test_parallel_slices_stay_consistent_when_one_fails(warehouse: Warehouse, lo
 
 
 @pytest.mark.postgres
-def test_a_database_error_names_the_slice_and_rolls_it_back(warehouse: Warehouse, loader: Loader,
-                                                            pg_target: Target) -> None:
+def test_a_database_error_names_the_slice_and_rolls_it_back(
+    warehouse: Warehouse, loader: Loader, pg_target: Target
+) -> None:
     load_three_accounts(loader)
     sync(warehouse, pg_target)
     before = target_rows(pg_target.engine, pg_target.schema)
     with pg_target.engine.begin() as conn:  # the target refuses what the warehouse now holds
-        conn.exec_driver_sql(f'ALTER TABLE "{pg_target.schema}".graph_ads '
-                             "ADD CONSTRAINT few_clicks CHECK (clicks < 500) NOT VALID")
+        conn.exec_driver_sql(
+            f'ALTER TABLE "{pg_target.schema}".graph_ads ADD CONSTRAINT few_clicks CHECK (clicks < 500) NOT VALID'
+        )
     loader.load(B, date(2026, 11, 2), date(2026, 11, 3), version=600)
 
     with pytest.raises(SyncError, match=r"replacing slice 2222222222 2026-11-02\.\.2026-11-03 .*few_clicks"):
@@ -188,9 +192,19 @@ def test_full_sync_removes_retired_accounts_only(warehouse: Warehouse, loader: L
     sync(warehouse, target)
     ads = analytics_tables(sa.MetaData(), schema=None if target.kind == "sqlite" else target.schema)[0].table
     with target.engine.begin() as conn:  # rows of an account the warehouse does not know (never retired)
-        conn.execute(ads.insert().values(unique_id="f" * 32, account_id="999", ad_id="1", spend=1, clicks=1,
-                                         inline_link_clicks=1, impressions=1, date=TODAY - timedelta(days=1),
-                                         loaded_at=LOADED_AT))
+        conn.execute(
+            ads.insert().values(
+                unique_id="f" * 32,
+                account_id="999",
+                ad_id="1",
+                spend=1,
+                clicks=1,
+                inline_link_clicks=1,
+                impressions=1,
+                date=TODAY - timedelta(days=1),
+                loaded_at=LOADED_AT,
+            )
+        )
     warehouse.init([A])  # B and C left the configuration: still in the views
     warehouse.retire(B.table, [A])  # B is retired
 
@@ -199,5 +213,6 @@ def test_full_sync_removes_retired_accounts_only(warehouse: Warehouse, loader: L
     accounts = {row[1] for row in target_rows(target.engine, target.schema)["graph_ads"]}
     assert accounts == {A.id, C.id, "999"}
     assert B.id in {s.account_id for s in result.slices}
-    assert target_rows(target.engine, target.schema, C.id) == only(view_rows(warehouse.engine, warehouse.schema,
-                                                                             since=START), C.id)
+    assert target_rows(target.engine, target.schema, C.id) == only(
+        view_rows(warehouse.engine, warehouse.schema, since=START), C.id
+    )

@@ -33,22 +33,27 @@ def other_pg_target(pg_engine: sa.Engine) -> Iterator[Target]:
 
 @pytest.mark.postgres
 def test_each_sync_is_recorded_with_its_counts_and_watermark_per_target(
-        warehouse: Warehouse, loader: Loader, pg_target: Target, other_pg_target: Target) -> None:
+    warehouse: Warehouse, loader: Loader, pg_target: Target, other_pg_target: Target
+) -> None:
     clock = FakeClock(datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc))
     first_id = loader.load(A, date(2026, 11, 1), date(2026, 11, 2))
 
     def run(target: Target) -> None:
         clock.advance(60)
-        sync_analytics(warehouse.engine, warehouse.schema, target.engine, target.schema,
-                       SyncOptions(today=TODAY), clock=clock)
+        sync_analytics(
+            warehouse.engine, warehouse.schema, target.engine, target.schema, SyncOptions(today=TODAY), clock=clock
+        )
 
     run(pg_target)
     second_id = loader.load(B, date(2026, 11, 3), date(2026, 11, 3))
     run(pg_target)
     run(other_pg_target)  # a new target starts with a full copy, whatever the other one has seen
 
-    recorded = syncs(warehouse.engine, warehouse.schema,
-                     ["status", "mode", "target", "watermark", "ads_rows", "actions_rows", "started_at"])
+    recorded = syncs(
+        warehouse.engine,
+        warehouse.schema,
+        ["status", "mode", "target", "watermark", "ads_rows", "actions_rows", "started_at"],
+    )
     assert [row[:6] for row in recorded] == [
         ("success", FULL, describe_target(pg_target.engine, pg_target.schema), first_id, 6, 12),
         ("success", INCREMENTAL, describe_target(pg_target.engine, pg_target.schema), second_id, 3, 6),
@@ -73,22 +78,32 @@ def test_a_warehouse_without_a_run_ledger_is_a_clear_error(tmp_path: object) -> 
         sync_analytics(empty, None, sa.create_engine(f"sqlite:///{tmp_path}/an.db"), None, SyncOptions(today=TODAY))
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"analytics_schema": "Graph-BI"}, "analytics_schema 'Graph-BI' must match"),
-    ({"warehouse_schema": "meta ads"}, "warehouse_schema 'meta ads' must match"),
-    ({"threads": 0}, "threads must be at least 1"),
-    ({"batch_rows": 0}, "batch_rows must be at least 1"),
-    ({"retention_days": 0}, "retention_days must be at least 1"),
-], ids=["bad-analytics-schema", "bad-warehouse-schema", "no-threads", "empty-batches", "no-retention"])
-def test_bad_arguments_are_refused_before_touching_a_database(tmp_path: object, kwargs: dict[str, object],
-                                                               message: str) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"analytics_schema": "Graph-BI"}, "analytics_schema 'Graph-BI' must match"),
+        ({"warehouse_schema": "meta ads"}, "warehouse_schema 'meta ads' must match"),
+        ({"threads": 0}, "threads must be at least 1"),
+        ({"batch_rows": 0}, "batch_rows must be at least 1"),
+        ({"retention_days": 0}, "retention_days must be at least 1"),
+    ],
+    ids=["bad-analytics-schema", "bad-warehouse-schema", "no-threads", "empty-batches", "no-retention"],
+)
+def test_bad_arguments_are_refused_before_touching_a_database(
+    tmp_path: object, kwargs: dict[str, object], message: str
+) -> None:
     options: dict[str, object] = {"warehouse_schema": "meta_ads", "analytics_schema": "graph"}
     options.update(kwargs)
     never = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # connecting would fail
 
     with pytest.raises(SyncError, match=message):
-        sync_analytics(never, options.pop("warehouse_schema"), never, options.pop("analytics_schema"),
-                       SyncOptions(today=TODAY, **options))
+        sync_analytics(
+            never,
+            options.pop("warehouse_schema"),
+            never,
+            options.pop("analytics_schema"),
+            SyncOptions(today=TODAY, **options),
+        )
 
 
 @pytest.mark.postgres
@@ -106,15 +121,19 @@ def test_an_unreachable_target_fails_the_sync_without_leaking_its_password(wareh
 
 
 @pytest.mark.postgres
-def test_a_second_sync_to_the_same_target_waits_for_the_first(warehouse: Warehouse, loader: Loader,
-                                                              pg_target: Target) -> None:
+def test_a_second_sync_to_the_same_target_waits_for_the_first(
+    warehouse: Warehouse, loader: Loader, pg_target: Target
+) -> None:
     loader.load(A, date(2026, 11, 1), date(2026, 11, 2))
     key = lock_key("sync", describe_target(pg_target.engine, pg_target.schema))
     outcome: list[object] = []
 
     def second() -> None:
-        outcome.append(sync_analytics(warehouse.engine, warehouse.schema, pg_target.engine, pg_target.schema,
-                                      SyncOptions(today=TODAY)))
+        outcome.append(
+            sync_analytics(
+                warehouse.engine, warehouse.schema, pg_target.engine, pg_target.schema, SyncOptions(today=TODAY)
+            )
+        )
 
     with warehouse.engine.connect() as first:  # plays the first sync, holding the target's lock
         first.execute(sa.select(sa.func.pg_advisory_lock(key)))
@@ -123,10 +142,15 @@ def test_a_second_sync_to_the_same_target_waits_for_the_first(warehouse: Warehou
         with warehouse.engine.connect() as probe:
             waiting = False
             for _ in range(200):  # until the second sync queues on the lock (a few ms)
-                waiting = bool(probe.execute(sa.text(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                    "AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1"),
-                    {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF}).scalar())
+                waiting = bool(
+                    probe.execute(
+                        sa.text(
+                            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                            "AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1"
+                        ),
+                        {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF},
+                    ).scalar()
+                )
                 if waiting:
                     break
                 time.sleep(0.01)

@@ -30,21 +30,28 @@ def copies(warehouse: Warehouse, target: Target, methods: list[str]) -> dict[str
     for method in methods:
         schema = f"{target.schema}_{method}"
         try:
-            result = sync_analytics(warehouse.engine, warehouse.schema, target.engine, schema,
-                                    SyncOptions(full=True, today=TODAY, threads=2, batch_rows=5, write_method=method))
+            result = sync_analytics(
+                warehouse.engine,
+                warehouse.schema,
+                target.engine,
+                schema,
+                SyncOptions(full=True, today=TODAY, threads=2, batch_rows=5, write_method=method),
+            )
             assert result.method == method
             out[method] = target_rows(target.engine, schema)
         finally:
-            drop = (f"DROP DATABASE IF EXISTS `{schema}`" if target.kind == "mariadb"
-                    else f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            drop = (
+                f"DROP DATABASE IF EXISTS `{schema}`"
+                if target.kind == "mariadb"
+                else f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'
+            )
             with target.engine.begin() as conn:
                 conn.exec_driver_sql(drop)
     return out
 
 
 @pytest.mark.postgres
-def test_postgresql_writers_produce_identical_tables(warehouse: Warehouse, loader: Loader,
-                                                     pg_target: Target) -> None:
+def test_postgresql_writers_produce_identical_tables(warehouse: Warehouse, loader: Loader, pg_target: Target) -> None:
     load(loader)
     expected = view_rows(warehouse.engine, warehouse.schema, since=window_start(TODAY, 90))
 
@@ -55,8 +62,7 @@ def test_postgresql_writers_produce_identical_tables(warehouse: Warehouse, loade
 
 
 @pytest.mark.mysql
-def test_mariadb_writers_produce_identical_tables(warehouse: Warehouse, loader: Loader,
-                                                  mariadb_target: Target) -> None:
+def test_mariadb_writers_produce_identical_tables(warehouse: Warehouse, loader: Loader, mariadb_target: Target) -> None:
     load(loader)
     expected = view_rows(warehouse.engine, warehouse.schema, since=window_start(TODAY, 90))
 
@@ -65,14 +71,17 @@ def test_mariadb_writers_produce_identical_tables(warehouse: Warehouse, loader: 
     assert all(rows == expected for rows in results.values()), [m for m, r in results.items() if r != expected]
 
 
-@pytest.mark.parametrize(("method", "message"), [
-    ("bcp", "unknown write method 'bcp'"),
-    ("pg_pipe", "needs a PostgreSQL (psycopg 3) warehouse"),
-    ("mysql_load", "needs a PostgreSQL (psycopg 3) warehouse"),
-    ("pg_copy", "needs a PostgreSQL (psycopg 3) analytics database"),
-], ids=["unknown", "pipe-from-sqlite", "load-from-sqlite", "copy-into-sqlite"])
-def test_a_write_method_the_databases_cannot_use_is_refused(tmp_path: object, method: str,
-                                                            message: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "message"),
+    [
+        ("bcp", "unknown write method 'bcp'"),
+        ("pg_pipe", "needs a PostgreSQL (psycopg 3) warehouse"),
+        ("mysql_load", "needs a PostgreSQL (psycopg 3) warehouse"),
+        ("pg_copy", "needs a PostgreSQL (psycopg 3) analytics database"),
+    ],
+    ids=["unknown", "pipe-from-sqlite", "load-from-sqlite", "copy-into-sqlite"],
+)
+def test_a_write_method_the_databases_cannot_use_is_refused(tmp_path: object, method: str, message: str) -> None:
     warehouse = Warehouse(sa.create_engine(f"sqlite:///{tmp_path}/wh.db"), None)
     warehouse.init(accounts())
     analytics = sa.create_engine(f"sqlite:///{tmp_path}/an-{uuid.uuid4().hex}.db")
@@ -82,14 +91,16 @@ def test_a_write_method_the_databases_cannot_use_is_refused(tmp_path: object, me
 
 
 @pytest.mark.postgres
-def test_rows_stream_from_a_server_side_cursor_in_batches(warehouse: Warehouse, loader: Loader,
-                                                          pg_target: Target) -> None:
+def test_rows_stream_from_a_server_side_cursor_in_batches(
+    warehouse: Warehouse, loader: Loader, pg_target: Target
+) -> None:
     load(loader)
     cursors: list[str] = []
     batches: list[int] = []
 
-    def watch(conn: object, cursor: object, statement: str, parameters: object, context: object,
-              executemany: bool) -> None:
+    def watch(
+        conn: object, cursor: object, statement: str, parameters: object, context: object, executemany: bool
+    ) -> None:
         if "vw_graph_ads" in statement and "DISTINCT" not in statement:  # not the full plan's account list
             cursors.append(type(cursor).__name__)
         if statement.startswith(f"INSERT INTO {pg_target.schema}."):  # a one-row batch is a plain execute
@@ -98,8 +109,13 @@ def test_rows_stream_from_a_server_side_cursor_in_batches(warehouse: Warehouse, 
     engine = warehouse.engine  # the target schema lives on the same server (and engine)
     sa.event.listen(engine, "before_cursor_execute", watch)
     try:
-        result = sync_analytics(engine, warehouse.schema, pg_target.engine, pg_target.schema,
-                                SyncOptions(today=TODAY, threads=2, batch_rows=5, write_method="executemany"))
+        result = sync_analytics(
+            engine,
+            warehouse.schema,
+            pg_target.engine,
+            pg_target.schema,
+            SyncOptions(today=TODAY, threads=2, batch_rows=5, write_method="executemany"),
+        )
     finally:
         sa.event.remove(engine, "before_cursor_execute", watch)
 
@@ -111,7 +127,8 @@ def test_rows_stream_from_a_server_side_cursor_in_batches(warehouse: Warehouse, 
 
 @pytest.mark.mysql
 def test_load_data_warnings_fail_the_slice_instead_of_keeping_altered_rows(
-        warehouse: Warehouse, loader: Loader, mariadb_target: Target) -> None:
+    warehouse: Warehouse, loader: Loader, mariadb_target: Target
+) -> None:
     load(loader)
     with mariadb_target.engine.begin() as conn:
         ensure_targets(conn, analytics_tables(sa.MetaData(), schema=mariadb_target.schema), evolve=False)
@@ -119,7 +136,12 @@ def test_load_data_warnings_fail_the_slice_instead_of_keeping_altered_rows(
         conn.exec_driver_sql(f"ALTER TABLE `{mariadb_target.schema}`.graph_ads MODIFY ad_name VARCHAR(5)")
 
     with pytest.raises(SyncError, match=r"replacing slice .*LOAD DATA into .*graph_ads reported warnings"):
-        sync_analytics(warehouse.engine, warehouse.schema, mariadb_target.engine, mariadb_target.schema,
-                       SyncOptions(today=TODAY, threads=1, write_method="mysql_load"))
+        sync_analytics(
+            warehouse.engine,
+            warehouse.schema,
+            mariadb_target.engine,
+            mariadb_target.schema,
+            SyncOptions(today=TODAY, threads=1, write_method="mysql_load"),
+        )
 
     assert target_rows(mariadb_target.engine, mariadb_target.schema) == {"graph_ads": [], "graph_ads_actions": []}

@@ -18,14 +18,23 @@ STATUSES = {"23850000000000001": "ACTIVE"}
 
 # The row shown in the Graph API spec, verbatim.
 SPEC_ROW: dict[str, Any] = {
-    "account_id": "1234567890", "account_name": "Acme EU", "campaign_id": "23850000000000001",
-    "campaign_name": "Spring", "adset_id": "23850000000000101", "adset_name": "FR 18-34",
-    "ad_id": "23850000000001001", "ad_name": "Video A", "objective": "OUTCOME_TRAFFIC",
-    "spend": "14.35", "clicks": "9", "inline_link_clicks": "7", "impressions": "185",
-    "actions": [{"action_type": "link_click", "value": "7"},
-                {"action_type": "post_engagement", "value": "10"}],
+    "account_id": "1234567890",
+    "account_name": "Acme EU",
+    "campaign_id": "23850000000000001",
+    "campaign_name": "Spring",
+    "adset_id": "23850000000000101",
+    "adset_name": "FR 18-34",
+    "ad_id": "23850000000001001",
+    "ad_name": "Video A",
+    "objective": "OUTCOME_TRAFFIC",
+    "spend": "14.35",
+    "clicks": "9",
+    "inline_link_clicks": "7",
+    "impressions": "185",
+    "actions": [{"action_type": "link_click", "value": "7"}, {"action_type": "post_engagement", "value": "10"}],
     "action_values": [{"action_type": "purchase", "value": "59.90"}],
-    "date_start": "2026-10-01", "date_stop": "2026-10-01",
+    "date_start": "2026-10-01",
+    "date_stop": "2026-10-01",
 }
 
 
@@ -50,37 +59,69 @@ def test_spec_row_becomes_one_ads_row_in_schema_column_order() -> None:
     result = transform(SPEC_ROW)
     assert result._fields == tuple(column.name for column in ads_columns())
     assert result == (
-        md5("1234567890|23850000000001001|2026-10-01"), "1234567890", "Acme EU", "23850000000000001",
-        "Spring", "ACTIVE", "23850000000000101", "FR 18-34", "23850000000001001", "Video A",
-        "OUTCOME_TRAFFIC", Decimal("14.35"), 9, 7, 185, None, "EUR", date(2026, 10, 1), LOADED_AT,
+        md5("1234567890|23850000000001001|2026-10-01"),
+        "1234567890",
+        "Acme EU",
+        "23850000000000001",
+        "Spring",
+        "ACTIVE",
+        "23850000000000101",
+        "FR 18-34",
+        "23850000000001001",
+        "Video A",
+        "OUTCOME_TRAFFIC",
+        Decimal("14.35"),
+        9,
+        7,
+        185,
+        None,
+        "EUR",
+        date(2026, 10, 1),
+        LOADED_AT,
     )
 
 
 CASES = [
-    pytest.param(with_changes(drop=("actions", "action_values")), {"spend": Decimal("14.35"), "clicks": 9},
-                 id="missing-actions-keeps-metrics"),
-    pytest.param(with_changes(drop=("spend", "clicks", "inline_link_clicks", "impressions")),
-                 {"spend": Decimal(0), "clicks": 0, "inline_link_clicks": 0, "impressions": 0, "reach": None},
-                 id="missing-metrics-are-zero-reach-null"),
-    pytest.param(with_changes(spend="1234.567890123456789", reach="0"),
-                 {"spend": Decimal("1234.567890123456789"), "reach": 0},
-                 id="many-decimals-parsed-exactly"),
-    pytest.param(with_changes(spend="", clicks=""), {"spend": Decimal(0), "clicks": 0},
-                 id="empty-strings-are-missing"),
-    pytest.param(with_changes(clicks="12.0", impressions="9007199254740993"),
-                 {"clicks": 12, "impressions": 9007199254740993},
-                 id="integral-decimal-count-and-beyond-float-precision"),
+    pytest.param(
+        with_changes(drop=("actions", "action_values")),
+        {"spend": Decimal("14.35"), "clicks": 9},
+        id="missing-actions-keeps-metrics",
+    ),
+    pytest.param(
+        with_changes(drop=("spend", "clicks", "inline_link_clicks", "impressions")),
+        {"spend": Decimal(0), "clicks": 0, "inline_link_clicks": 0, "impressions": 0, "reach": None},
+        id="missing-metrics-are-zero-reach-null",
+    ),
+    pytest.param(
+        with_changes(spend="1234.567890123456789", reach="0"),
+        {"spend": Decimal("1234.567890123456789"), "reach": 0},
+        id="many-decimals-parsed-exactly",
+    ),
+    pytest.param(with_changes(spend="", clicks=""), {"spend": Decimal(0), "clicks": 0}, id="empty-strings-are-missing"),
+    pytest.param(
+        with_changes(clicks="12.0", impressions="9007199254740993"),
+        {"clicks": 12, "impressions": 9007199254740993},
+        id="integral-decimal-count-and-beyond-float-precision",
+    ),
     pytest.param(with_changes(reach="150"), {"reach": 150}, id="reach-when-sent"),
-    pytest.param(with_changes(account_name="Café Zürich 広告 🚀", ad_name="Ad\twith\ttabs\nand \\ slash"),
-                 {"account_name": "Café Zürich 広告 🚀", "ad_name": "Ad\twith\ttabs\nand \\ slash"},
-                 id="unicode-and-control-characters-kept"),
-    pytest.param(with_changes(campaign_id="999"), {"campaign_status": None},
-                 id="campaign-unknown-to-campaigns-endpoint-has-no-status"),
-    pytest.param(with_changes(account_currency="USD"), {"currency": "USD"},
-                 id="row-currency-wins-over-account-currency"),
-    pytest.param(with_changes(drop=("campaign_id", "adset_id", "objective")),
-                 {"campaign_id": None, "campaign_status": None, "adset_id": None, "objective": None},
-                 id="missing-descriptive-fields-are-null"),
+    pytest.param(
+        with_changes(account_name="Café Zürich 広告 🚀", ad_name="Ad\twith\ttabs\nand \\ slash"),
+        {"account_name": "Café Zürich 広告 🚀", "ad_name": "Ad\twith\ttabs\nand \\ slash"},
+        id="unicode-and-control-characters-kept",
+    ),
+    pytest.param(
+        with_changes(campaign_id="999"),
+        {"campaign_status": None},
+        id="campaign-unknown-to-campaigns-endpoint-has-no-status",
+    ),
+    pytest.param(
+        with_changes(account_currency="USD"), {"currency": "USD"}, id="row-currency-wins-over-account-currency"
+    ),
+    pytest.param(
+        with_changes(drop=("campaign_id", "adset_id", "objective")),
+        {"campaign_id": None, "campaign_status": None, "adset_id": None, "objective": None},
+        id="missing-descriptive-fields-are-null",
+    ),
 ]
 
 
@@ -92,8 +133,9 @@ def test_insights_row_fields(row: dict[str, Any], expected: dict[str, Any]) -> N
 
 def test_breakdown_values_join_the_natural_key() -> None:
     rows = [with_changes(age="18-24", gender="female"), with_changes(age="18-24", gender="male")]
-    results = list(to_ads_rows(rows, campaign_status=STATUSES, currency="EUR", loaded_at=LOADED_AT,
-                               breakdowns=("age", "gender")))
+    results = list(
+        to_ads_rows(rows, campaign_status=STATUSES, currency="EUR", loaded_at=LOADED_AT, breakdowns=("age", "gender"))
+    )
     assert [r.unique_id for r in results] == [
         md5("1234567890|23850000000001001|2026-10-01|18-24|female"),
         md5("1234567890|23850000000001001|2026-10-01|18-24|male"),

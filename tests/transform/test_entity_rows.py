@@ -19,8 +19,17 @@ def _row(kind: EntityKind, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_campaign_times_become_aware_datetimes_and_budgets_integers_in_minor_units() -> None:
-    row = _row(CAMPAIGNS, {"id": "9", "name": "Sale", "daily_budget": "150000", "effective_status": "DELETED",
-                           "updated_time": "2026-11-19T22:18:47+0100", "start_time": "2026-01-01T00:00:00+0000"})
+    row = _row(
+        CAMPAIGNS,
+        {
+            "id": "9",
+            "name": "Sale",
+            "daily_budget": "150000",
+            "effective_status": "DELETED",
+            "updated_time": "2026-11-19T22:18:47+0100",
+            "start_time": "2026-01-01T00:00:00+0000",
+        },
+    )
     assert row["daily_budget"] == 150000
     assert row["lifetime_budget"] is None
     assert row["updated_time"] == datetime(2026, 11, 19, 21, 18, 47, tzinfo=timezone.utc)
@@ -44,19 +53,33 @@ def test_an_ad_keeps_its_creative_id_and_tracking_specs() -> None:
 
 
 def test_creative_fields_are_kept_as_sent() -> None:
-    row = _row(CREATIVES, {"id": "77", "title": "Hello", "body": "World", "call_to_action_type": "SHOP_NOW",
-                           "link_url": "https://example.com/?a=1", "video_id": "88",
-                           "object_story_spec": {"page_id": "1"}})
+    row = _row(
+        CREATIVES,
+        {
+            "id": "77",
+            "title": "Hello",
+            "body": "World",
+            "call_to_action_type": "SHOP_NOW",
+            "link_url": "https://example.com/?a=1",
+            "video_id": "88",
+            "object_story_spec": {"page_id": "1"},
+        },
+    )
     assert (row["title"], row["call_to_action_type"], row["video_id"]) == ("Hello", "SHOP_NOW", "88")
     assert row["image_url"] is None
 
 
-@pytest.mark.parametrize(("kind", "obj", "message"), [
-    (CAMPAIGNS, {"name": "no id"}, "campaigns object without an id"),
-    (CAMPAIGNS, {"id": "1", "daily_budget": "12.5"}, "campaigns 1: daily_budget: '12.5' is not an integer amount"),
-    (ADSETS, {"id": "2", "updated_time": "yesterday"}, "adsets 2: updated_time: time 'yesterday' is not like"),
-], ids=["no-id", "fractional-budget", "bad-time"])
-def test_malformed_objects_are_data_errors_naming_the_object_and_column(kind: EntityKind, obj: dict[str, Any],
-                                                                        message: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "obj", "message"),
+    [
+        (CAMPAIGNS, {"name": "no id"}, "campaigns object without an id"),
+        (CAMPAIGNS, {"id": "1", "daily_budget": "12.5"}, "campaigns 1: daily_budget: '12.5' is not an integer amount"),
+        (ADSETS, {"id": "2", "updated_time": "yesterday"}, "adsets 2: updated_time: time 'yesterday' is not like"),
+    ],
+    ids=["no-id", "fractional-budget", "bad-time"],
+)
+def test_malformed_objects_are_data_errors_naming_the_object_and_column(
+    kind: EntityKind, obj: dict[str, Any], message: str
+) -> None:
     with pytest.raises(InsightRowError, match=message):
         list(to_entity_rows(kind, [obj], account_id="111", loaded_at=LOADED))

@@ -9,36 +9,45 @@ import pytest
 from metaads.transform.numbers import InsightRowError, parse_count, parse_decimal, parse_optional_count
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    pytest.param("14.35", Decimal("14.35"), id="money-string"),
-    pytest.param("0.000000001", Decimal("0.000000001"), id="tiny"),
-    pytest.param("1234567890123456.123456789", Decimal("1234567890123456.123456789"), id="huge-exact"),
-    pytest.param("1e3", Decimal("1000"), id="exponent"),
-    pytest.param(None, Decimal(0), id="missing"),
-    pytest.param("", Decimal(0), id="empty"),
-    pytest.param(7, Decimal(7), id="json-int"),
-    pytest.param(0.1, Decimal("0.1"), id="json-float-kept-decimal"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param("14.35", Decimal("14.35"), id="money-string"),
+        pytest.param("0.000000001", Decimal("0.000000001"), id="tiny"),
+        pytest.param("1234567890123456.123456789", Decimal("1234567890123456.123456789"), id="huge-exact"),
+        pytest.param("1e3", Decimal("1000"), id="exponent"),
+        pytest.param(None, Decimal(0), id="missing"),
+        pytest.param("", Decimal(0), id="empty"),
+        pytest.param(7, Decimal(7), id="json-int"),
+        pytest.param(0.1, Decimal("0.1"), id="json-float-kept-decimal"),
+    ],
+)
 def test_parse_decimal(raw: object, expected: Decimal) -> None:
     assert parse_decimal(raw, "spend") == expected
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    pytest.param("185", 185, id="count-string"),
-    pytest.param("7.0", 7, id="integral-decimal"),
-    pytest.param(None, 0, id="missing"),
-    pytest.param(42, 42, id="json-int"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param("185", 185, id="count-string"),
+        pytest.param("7.0", 7, id="integral-decimal"),
+        pytest.param(None, 0, id="missing"),
+        pytest.param(42, 42, id="json-int"),
+    ],
+)
 def test_parse_count(raw: object, expected: int) -> None:
     assert parse_count(raw, "clicks") == expected
 
 
-@pytest.mark.parametrize("raw", [
-    pytest.param("abc", id="word"),
-    pytest.param("Infinity", id="infinite"),
-    pytest.param(True, id="boolean"),
-    pytest.param([1], id="list"),
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param("abc", id="word"),
+        pytest.param("Infinity", id="infinite"),
+        pytest.param(True, id="boolean"),
+        pytest.param([1], id="list"),
+    ],
+)
 def test_non_numbers_are_rejected_naming_the_field(raw: object) -> None:
     with pytest.raises(InsightRowError, match="spend"):
         parse_decimal(raw, "spend")

@@ -17,18 +17,34 @@ LOADED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 DAY = date(2026, 10, 1)
 
 
-def insight(account: Account, ad: int, day: date, *, spend: str = "10.00", clicks: str = "5",
-            actions: Sequence[tuple[str, str]] = (("link_click", "3"), ("purchase", "1")),
-            values: Sequence[tuple[str, str]] = (("purchase", "25.50"),),
-            name: str | None = None) -> dict[str, Any]:
+def insight(
+    account: Account,
+    ad: int,
+    day: date,
+    *,
+    spend: str = "10.00",
+    clicks: str = "5",
+    actions: Sequence[tuple[str, str]] = (("link_click", "3"), ("purchase", "1")),
+    values: Sequence[tuple[str, str]] = (("purchase", "25.50"),),
+    name: str | None = None,
+) -> dict[str, Any]:
     """One ad-day as the API sends it (every metric a string)."""
     row: dict[str, Any] = {
-        "account_id": account.id, "account_name": f"Account {account.table}",
-        "campaign_id": f"2385{ad % 3:013d}", "campaign_name": "Spring 🌸",
-        "adset_id": f"2386{ad % 5:013d}", "adset_name": "FR 18-34",
-        "ad_id": f"2387{ad:013d}", "ad_name": name if name is not None else f"Ad {ad}",
-        "objective": "OUTCOME_SALES", "spend": spend, "clicks": clicks, "inline_link_clicks": "2",
-        "impressions": "100", "date_start": day.isoformat(), "date_stop": day.isoformat(),
+        "account_id": account.id,
+        "account_name": f"Account {account.table}",
+        "campaign_id": f"2385{ad % 3:013d}",
+        "campaign_name": "Spring 🌸",
+        "adset_id": f"2386{ad % 5:013d}",
+        "adset_name": "FR 18-34",
+        "ad_id": f"2387{ad:013d}",
+        "ad_name": name if name is not None else f"Ad {ad}",
+        "objective": "OUTCOME_SALES",
+        "spend": spend,
+        "clicks": clicks,
+        "inline_link_clicks": "2",
+        "impressions": "100",
+        "date_start": day.isoformat(),
+        "date_stop": day.isoformat(),
     }
     if actions:
         row["actions"] = [{"action_type": t, "value": v} for t, v in actions]
@@ -46,13 +62,17 @@ def grid(account: Account, ads: int, dates: Iterable[date], **kwargs: Any) -> li
     return [insight(account, ad, day, **kwargs) for day in dates for ad in range(ads)]
 
 
-def load(wh: Warehouse, account: Account, since: date, until: date, rows: list[dict[str, Any]],
-         **kwargs: Any) -> LoadResult:
+def load(
+    wh: Warehouse, account: Account, since: date, until: date, rows: list[dict[str, Any]], **kwargs: Any
+) -> LoadResult:
     """Transform and replace the range, as the pipeline does."""
     return wh.replace_range(
-        account, since, until,
+        account,
+        since,
+        until,
         to_ads_rows(rows, campaign_status={}, currency="EUR", loaded_at=LOADED_AT),
-        to_actions_rows(rows, loaded_at=LOADED_AT), **kwargs,
+        to_actions_rows(rows, loaded_at=LOADED_AT),
+        **kwargs,
     )
 
 

@@ -35,8 +35,10 @@ def _second_writer_is_waiting(warehouse: Warehouse, account: Account) -> Callabl
         deadline = time.monotonic() + 0.3
         return lambda: time.monotonic() > deadline
     key = lock_key("load", warehouse.schema or "", account.table) & 0xFFFFFFFFFFFFFFFF
-    query = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                    "AND classid = :hi AND objid = :lo AND objsubid = 1")
+    query = sa.text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+        "AND classid = :hi AND objid = :lo AND objsubid = 1"
+    )
 
     def waiting() -> bool:
         with warehouse.engine.connect() as conn:
@@ -45,8 +47,7 @@ def _second_writer_is_waiting(warehouse: Warehouse, account: Account) -> Callabl
     return waiting
 
 
-def test_concurrent_loads_of_one_account_leave_no_duplicates(warehouse: Warehouse,
-                                                              accounts: list[Account]) -> None:
+def test_concurrent_loads_of_one_account_leave_no_duplicates(warehouse: Warehouse, accounts: list[Account]) -> None:
     account = accounts[0]
     warehouse.init(accounts)
     load(warehouse, account, WEEK[0], WEEK[-1], grid(account, 5, WEEK, spend="1.00"))
@@ -63,8 +64,14 @@ def test_concurrent_loads_of_one_account_leave_no_duplicates(warehouse: Warehous
         yield from to_ads_rows(first_rows, campaign_status={}, currency="EUR", loaded_at=LOADED_AT)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        first = pool.submit(warehouse.replace_range, account, WEEK[0], WEEK[-1], first_ads(),
-                            to_actions_rows(first_rows, loaded_at=LOADED_AT))
+        first = pool.submit(
+            warehouse.replace_range,
+            account,
+            WEEK[0],
+            WEEK[-1],
+            first_ads(),
+            to_actions_rows(first_rows, loaded_at=LOADED_AT),
+        )
         assert first_inside.wait(10)
         second_starting.set()
         second = pool.submit(load, warehouse, account, WEEK[0], WEEK[-1], second_rows)
@@ -80,7 +87,9 @@ def test_concurrent_loads_of_one_account_leave_no_duplicates(warehouse: Warehous
 
 @pytest.mark.postgres
 def test_postgres_loads_of_different_accounts_do_not_wait_for_each_other(
-    pg_engine: sa.Engine, pg_schema: str, accounts: list[Account],
+    pg_engine: sa.Engine,
+    pg_schema: str,
+    accounts: list[Account],
 ) -> None:
     # (SQLite has one writer per database by design; PostgreSQL locks per account table.)
     warehouse = Warehouse(pg_engine, pg_schema)
@@ -90,12 +99,10 @@ def test_postgres_loads_of_different_accounts_do_not_wait_for_each_other(
     def ads_waiting_for_other_account() -> Iterator[AdsRow]:
         # Holding bm_01's lock, the bm_02 load must still complete.
         assert other_done.wait(20), "bm_02's load waited for bm_01's"
-        yield from to_ads_rows(grid(accounts[0], 1, [DAY]), campaign_status={}, currency=None,
-                               loaded_at=LOADED_AT)
+        yield from to_ads_rows(grid(accounts[0], 1, [DAY]), campaign_status={}, currency=None, loaded_at=LOADED_AT)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        first = pool.submit(warehouse.replace_range, accounts[0], DAY, DAY,
-                            ads_waiting_for_other_account(), [])
+        first = pool.submit(warehouse.replace_range, accounts[0], DAY, DAY, ads_waiting_for_other_account(), [])
         load(warehouse, accounts[1], DAY, DAY, grid(accounts[1], 1, [DAY]))
         other_done.set()
         assert first.result(timeout=30).ads_rows == 1

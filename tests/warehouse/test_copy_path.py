@@ -15,8 +15,16 @@ from tests.warehouse.insights import DAY, days, grid, insight, load
 
 pytestmark = pytest.mark.postgres
 
-AWKWARD_NAMES = ["Café Zürich 広告 🚀", "tab\there", "new\nline", "back\\slash", "quote \" and '", "\\N",
-                 "", "comma, semi; pipe|"]
+AWKWARD_NAMES = [
+    "Café Zürich 広告 🚀",
+    "tab\there",
+    "new\nline",
+    "back\\slash",
+    "quote \" and '",
+    "\\N",
+    "",
+    "comma, semi; pipe|",
+]
 
 
 @pytest.fixture
@@ -32,9 +40,18 @@ def second_schema(pg_engine: sa.Engine) -> Iterator[str]:
 def _rows(account: Account) -> list[dict[str, Any]]:
     week = days(DAY, 7)
     rows = grid(account, 20, week, spend="123.456789123")  # more decimals than the column keeps
-    rows += [insight(account, 100 + i, DAY, name=name, spend="0.005",
-                     actions=[("omni_purchase", "0.3333333")], values=[("omni_purchase", "19.999999999")])
-             for i, name in enumerate(AWKWARD_NAMES)]
+    rows += [
+        insight(
+            account,
+            100 + i,
+            DAY,
+            name=name,
+            spend="0.005",
+            actions=[("omni_purchase", "0.3333333")],
+            values=[("omni_purchase", "19.999999999")],
+        )
+        for i, name in enumerate(AWKWARD_NAMES)
+    ]
     rows += [insight(account, 200, DAY, actions=(), values=())]
     rows[0]["reach"] = "77"
     return rows
@@ -47,7 +64,10 @@ def _dump(engine: sa.Engine, schema: str, table: str) -> list[tuple[Any, ...]]:
 
 
 def test_copy_and_portable_paths_give_identical_tables(
-    pg_engine: sa.Engine, pg_schema: str, second_schema: str, accounts: list[Account],
+    pg_engine: sa.Engine,
+    pg_schema: str,
+    second_schema: str,
+    accounts: list[Account],
 ) -> None:
     account = accounts[0]
     copy_wh = Warehouse(pg_engine, pg_schema, use_copy=True)
@@ -64,8 +84,7 @@ def test_copy_and_portable_paths_give_identical_tables(
     assert set(AWKWARD_NAMES) <= names
 
 
-def test_copy_path_is_the_default_on_psycopg(pg_engine: sa.Engine, pg_schema: str,
-                                             accounts: list[Account]) -> None:
+def test_copy_path_is_the_default_on_psycopg(pg_engine: sa.Engine, pg_schema: str, accounts: list[Account]) -> None:
     wh = Warehouse(pg_engine, pg_schema)
     wh.init(accounts)
     statements: list[str] = []

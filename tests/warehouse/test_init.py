@@ -17,8 +17,17 @@ from tests.warehouse.insights import DAY, grid, load, read, table_names
 
 def test_init_creates_account_tables_ledger_and_views(warehouse: Warehouse, accounts: list[Account]) -> None:
     warehouse.init(accounts)
-    assert {"bm_01", "bm_01_actions", "bm_02", "bm_02_actions", "bm_03", "bm_03_actions", "metaads_runs",
-            "metaads_account_runs", "metaads_syncs"} <= table_names(warehouse)
+    assert {
+        "bm_01",
+        "bm_01_actions",
+        "bm_02",
+        "bm_02_actions",
+        "bm_03",
+        "bm_03_actions",
+        "metaads_runs",
+        "metaads_account_runs",
+        "metaads_syncs",
+    } <= table_names(warehouse)
     views = set(sa.inspect(warehouse.engine).get_view_names(schema=warehouse.schema))
     assert {ADS_VIEW, ACTIONS_VIEW} <= views
     inspector = sa.inspect(warehouse.engine)
@@ -43,14 +52,15 @@ def test_views_union_the_configured_accounts(warehouse: Warehouse, accounts: lis
     ads = read(warehouse, ADS_VIEW, ["account_id", "ad_id"])
     assert sorted({a for a, _ in ads}) == [a.id for a in accounts]
     assert len(ads) == 6
-    assert read(warehouse, ADS_VIEW) == sorted(
-        (row for a in accounts for row in read(warehouse, a.table)), key=repr)
+    assert read(warehouse, ADS_VIEW) == sorted((row for a in accounts for row in read(warehouse, a.table)), key=repr)
     assert read(warehouse, ACTIONS_VIEW) == sorted(
-        (row for a in accounts for row in read(warehouse, a.actions_table)), key=repr)
+        (row for a in accounts for row in read(warehouse, a.actions_table)), key=repr
+    )
 
 
 def test_an_account_left_out_of_the_configuration_stays_in_the_views_until_retired(
-    warehouse: Warehouse, accounts: list[Account],
+    warehouse: Warehouse,
+    accounts: list[Account],
 ) -> None:
     warehouse.init(accounts)
     for account in accounts:
@@ -76,29 +86,35 @@ def test_an_account_left_out_of_the_configuration_stays_in_the_views_until_retir
     assert {a for (a,) in read(warehouse, ADS_VIEW, ["account_id"])} == {a.id for a in accounts}
 
 
-@pytest.mark.parametrize("key", ["act_2222222222", "2222222222", "bm_02", "Acme US"],
-                         ids=["act-id", "bare-id", "table", "label"])
-def test_retire_finds_the_account_by_id_table_or_label(warehouse: Warehouse, accounts: list[Account],
-                                                        key: str) -> None:
+@pytest.mark.parametrize(
+    "key", ["act_2222222222", "2222222222", "bm_02", "Acme US"], ids=["act-id", "bare-id", "table", "label"]
+)
+def test_retire_finds_the_account_by_id_table_or_label(warehouse: Warehouse, accounts: list[Account], key: str) -> None:
     warehouse.init(accounts)
     warehouse.init([accounts[0]])
     assert warehouse.retire(key, [accounts[0]]).table == "bm_02"
 
 
-@pytest.mark.parametrize(("key", "message"), [
-    ("bm_01", "still configured: remove it from META_ACCOUNTS first"),
-    ("bm_09", "'bm_09' is not a registered account"),
-], ids=["still-configured", "unknown"])
-def test_retire_refuses_a_configured_or_unknown_account(warehouse: Warehouse, accounts: list[Account], key: str,
-                                                        message: str) -> None:
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("bm_01", "still configured: remove it from META_ACCOUNTS first"),
+        ("bm_09", "'bm_09' is not a registered account"),
+    ],
+    ids=["still-configured", "unknown"],
+)
+def test_retire_refuses_a_configured_or_unknown_account(
+    warehouse: Warehouse, accounts: list[Account], key: str, message: str
+) -> None:
     warehouse.init(accounts)
     with pytest.raises(ConfigError, match=message):
         warehouse.retire(key, accounts)
     assert {r.status for r in warehouse.registered_accounts()} == {"active"}
 
 
-def test_registry_records_first_and_last_seen_and_labels(accounts: list[Account],
-                                                         backend: tuple[sa.Engine, str | None]) -> None:
+def test_registry_records_first_and_last_seen_and_labels(
+    accounts: list[Account], backend: tuple[sa.Engine, str | None]
+) -> None:
     clock = FakeClock()
     warehouse = Warehouse(backend[0], backend[1], clock=clock)
     warehouse.init(accounts)
@@ -107,13 +123,17 @@ def test_registry_records_first_and_last_seen_and_labels(accounts: list[Account]
     warehouse.init(accounts[:1])
     entries = {r.table: r for r in warehouse.registered_accounts()}
     assert [(r.account_id, r.label, r.status) for r in entries.values()] == [
-        ("1111111111", "Acme EU", "active"), ("2222222222", "Acme US", "active"), ("3333333333", None, "active")]
+        ("1111111111", "Acme EU", "active"),
+        ("2222222222", "Acme US", "active"),
+        ("3333333333", None, "active"),
+    ]
     assert {r.first_seen for r in entries.values()} == {first}
     assert (entries["bm_01"].last_seen, entries["bm_02"].last_seen) == (clock.now(), first)
 
 
 def test_a_warehouse_without_registry_adopts_its_account_tables_on_first_init(
-    warehouse: Warehouse, accounts: list[Account],
+    warehouse: Warehouse,
+    accounts: list[Account],
 ) -> None:
     warehouse.init(accounts)
     for account in accounts:
@@ -133,7 +153,9 @@ def test_a_warehouse_without_registry_adopts_its_account_tables_on_first_init(
 
 
 def test_unchanged_account_list_does_not_rewrite_views(
-    warehouse: Warehouse, accounts: list[Account], caplog: pytest.LogCaptureFixture,
+    warehouse: Warehouse,
+    accounts: list[Account],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.INFO, logger="metaads.warehouse"):
         warehouse.init(accounts)

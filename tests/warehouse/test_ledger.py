@@ -28,42 +28,96 @@ def ledger_wh(warehouse: Warehouse, accounts: list[Account]) -> tuple[Warehouse,
     return wh, clock
 
 
-def test_run_and_account_runs_are_recorded(ledger_wh: tuple[Warehouse, FakeClock],
-                                           accounts: list[Account]) -> None:
+def test_run_and_account_runs_are_recorded(ledger_wh: tuple[Warehouse, FakeClock], accounts: list[Account]) -> None:
     wh, clock = ledger_wh
     run_id = wh.start_run(trigger="cli", accounts=2)
     clock.advance(30)
     days = DateRange(date(2026, 10, 1), date(2026, 10, 15))
-    first = wh.record_account_run(run_id, accounts[0], ChunkResult(
-        days, AccountStatus.LOADED, ads_rows=120, actions_rows=250, api_calls=7, throttled_s=12.5, duration_s=30.0))
-    second = wh.record_account_run(run_id, accounts[1], ChunkResult(
-        days, AccountStatus.FAILED, api_calls=1, error="(#190) token expired"))
+    first = wh.record_account_run(
+        run_id,
+        accounts[0],
+        ChunkResult(
+            days, AccountStatus.LOADED, ads_rows=120, actions_rows=250, api_calls=7, throttled_s=12.5, duration_s=30.0
+        ),
+    )
+    second = wh.record_account_run(
+        run_id, accounts[1], ChunkResult(days, AccountStatus.FAILED, api_calls=1, error="(#190) token expired")
+    )
     clock.advance(5)
     wh.finish_run(run_id, status="partial", accounts_failed=1)
 
     assert second > first
-    assert read(wh, "metaads_runs", ["run_id", "status", "trigger", "accounts", "accounts_failed",
-                                     "started_at", "finished_at"]) == [
-        (run_id, "partial", "cli", 2, 1, "2026-11-20 08:00:00", "2026-11-20 08:00:35")]
-    assert read(wh, "metaads_account_runs", ["id", "run_id", "account_id", "table_name", "since", "until",
-                                             "status", "ads_rows", "actions_rows", "api_calls",
-                                             "throttled_s", "duration_s", "error", "finished_at"]) == [
-        (first, run_id, accounts[0].id, "bm_01", "2026-10-01", "2026-10-15", "loaded", 120, 250, 7,
-         12.5, 30, None, "2026-11-20 08:00:30"),
-        (second, run_id, accounts[1].id, "bm_02", "2026-10-01", "2026-10-15", "failed", 0, 0, 1,
-         0, 0, "(#190) token expired", "2026-11-20 08:00:30"),
+    assert read(
+        wh, "metaads_runs", ["run_id", "status", "trigger", "accounts", "accounts_failed", "started_at", "finished_at"]
+    ) == [(run_id, "partial", "cli", 2, 1, "2026-11-20 08:00:00", "2026-11-20 08:00:35")]
+    assert read(
+        wh,
+        "metaads_account_runs",
+        [
+            "id",
+            "run_id",
+            "account_id",
+            "table_name",
+            "since",
+            "until",
+            "status",
+            "ads_rows",
+            "actions_rows",
+            "api_calls",
+            "throttled_s",
+            "duration_s",
+            "error",
+            "finished_at",
+        ],
+    ) == [
+        (
+            first,
+            run_id,
+            accounts[0].id,
+            "bm_01",
+            "2026-10-01",
+            "2026-10-15",
+            "loaded",
+            120,
+            250,
+            7,
+            12.5,
+            30,
+            None,
+            "2026-11-20 08:00:30",
+        ),
+        (
+            second,
+            run_id,
+            accounts[1].id,
+            "bm_02",
+            "2026-10-01",
+            "2026-10-15",
+            "failed",
+            0,
+            0,
+            1,
+            0,
+            0,
+            "(#190) token expired",
+            "2026-11-20 08:00:30",
+        ),
     ]
 
 
-def test_ledger_error_text_never_holds_a_token(ledger_wh: tuple[Warehouse, FakeClock],
-                                               accounts: list[Account]) -> None:
+def test_ledger_error_text_never_holds_a_token(ledger_wh: tuple[Warehouse, FakeClock], accounts: list[Account]) -> None:
     wh, _ = ledger_wh
     register_secret(TOKEN)
     run_id = wh.start_run(trigger="airflow", accounts=1)
-    error = (f"GET https://graph.facebook.com/v27.0/act_1/insights?access_token={TOKEN}&after=x failed; "
-             f"token {TOKEN} rejected " + "x" * 5000)
-    wh.record_account_run(run_id, accounts[0], ChunkResult(
-        DateRange(date(2026, 10, 1), date(2026, 10, 1)), AccountStatus.FAILED, error=error))
+    error = (
+        f"GET https://graph.facebook.com/v27.0/act_1/insights?access_token={TOKEN}&after=x failed; "
+        f"token {TOKEN} rejected " + "x" * 5000
+    )
+    wh.record_account_run(
+        run_id,
+        accounts[0],
+        ChunkResult(DateRange(date(2026, 10, 1), date(2026, 10, 1)), AccountStatus.FAILED, error=error),
+    )
     ((stored,),) = read(wh, "metaads_account_runs", ["error"])
     assert TOKEN not in stored
     assert "access_token=***" in stored

@@ -28,13 +28,17 @@ pytestmark = pytest.mark.postgres
 def _record(wh: Warehouse, account: Account, since: date, until: date):  # type: ignore[no-untyped-def]
     def record(conn: sa.Connection, result: object) -> int:
         return wh.record_chunk(conn, "run-1", account, ChunkResult(DateRange(since, until), AccountStatus.LOADED, 1, 1))
+
     return record
 
 
 def _waiting_advisory_locks(engine: sa.Engine) -> int:
     with engine.connect() as conn:
-        return int(conn.execute(sa.text(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).scalar_one())
+        return int(
+            conn.execute(
+                sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            ).scalar_one()
+        )
 
 
 def _wait_for_waiters(engine: sa.Engine, count: int, timeout_s: float = 30.0) -> None:
@@ -46,7 +50,8 @@ def _wait_for_waiters(engine: sa.Engine, count: int, timeout_s: float = 30.0) ->
 
 
 def test_sync_watermark_never_passes_an_uncommitted_ledger_row(
-        pg_engine: sa.Engine, pg_schema: str, accounts: list[Account], tmp_path: Path) -> None:
+    pg_engine: sa.Engine, pg_schema: str, accounts: list[Account], tmp_path: Path
+) -> None:
     wh = Warehouse(pg_engine, pg_schema)
     wh.init(accounts)
     first, second = accounts[0], accounts[1]
@@ -56,15 +61,23 @@ def test_sync_watermark_never_passes_an_uncommitted_ledger_row(
 
     def slow_first() -> None:  # takes ledger id 1, then holds its transaction open
         try:
-            load(wh, first, dates[0], dates[-1], grid(first, 3, dates), record=_record(wh, first, dates[0], dates[-1]),
-                 before_commit=lambda: release.wait(60))
+            load(
+                wh,
+                first,
+                dates[0],
+                dates[-1],
+                grid(first, 3, dates),
+                record=_record(wh, first, dates[0], dates[-1]),
+                before_commit=lambda: release.wait(60),
+            )
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
 
     def fast_second() -> None:
         try:
-            load(wh, second, dates[0], dates[-1], grid(second, 3, dates),
-                 record=_record(wh, second, dates[0], dates[-1]))
+            load(
+                wh, second, dates[0], dates[-1], grid(second, 3, dates), record=_record(wh, second, dates[0], dates[-1])
+            )
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -91,8 +104,7 @@ def test_sync_watermark_never_passes_an_uncommitted_ledger_row(
     # Whatever the sync's watermark, every committed range at or below it was copied.
     ledger = wh.account_runs
     with pg_engine.connect() as conn:
-        below = {r[0] for r in conn.execute(sa.select(ledger.c.account_id)
-                                            .where(ledger.c.id <= result.watermark))}  # type: ignore[attr-defined]
+        below = {r[0] for r in conn.execute(sa.select(ledger.c.account_id).where(ledger.c.id <= result.watermark))}  # type: ignore[attr-defined]
     assert below <= accounts_synced
     assert first.id in below, "the first load committed before the sync read the watermark"
     target.dispose()
@@ -100,12 +112,15 @@ def test_sync_watermark_never_passes_an_uncommitted_ledger_row(
 
 def _ledger_lock_held(engine: sa.Engine) -> bool:
     with engine.connect() as conn:
-        return bool(conn.execute(sa.text(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")).scalar_one() >= 2)
+        return bool(
+            conn.execute(sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")).scalar_one()
+            >= 2
+        )
 
 
-def test_a_failed_ledger_write_rolls_the_load_back(pg_engine: sa.Engine, pg_schema: str,
-                                                   accounts: list[Account]) -> None:
+def test_a_failed_ledger_write_rolls_the_load_back(
+    pg_engine: sa.Engine, pg_schema: str, accounts: list[Account]
+) -> None:
     wh = Warehouse(pg_engine, pg_schema)
     wh.init(accounts)
     account = accounts[0]

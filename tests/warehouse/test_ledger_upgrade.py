@@ -8,18 +8,20 @@ from metaads.accounts import Account
 from metaads.warehouse import Warehouse
 
 
-def test_init_adds_owner_columns_to_an_old_ledger_and_runs_start(warehouse: Warehouse,
-                                                                  accounts: list[Account]) -> None:
+def test_init_adds_owner_columns_to_an_old_ledger_and_runs_start(warehouse: Warehouse, accounts: list[Account]) -> None:
     old = sa.MetaData()
-    sa.Table("metaads_runs", old,
-             sa.Column("run_id", sa.String(36), primary_key=True),
-             sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-             sa.Column("finished_at", sa.DateTime(timezone=True)),
-             sa.Column("status", sa.String(16), nullable=False),
-             sa.Column("trigger", sa.String(32)),
-             sa.Column("accounts", sa.Integer),
-             sa.Column("accounts_failed", sa.Integer),
-             schema=warehouse.schema)
+    sa.Table(
+        "metaads_runs",
+        old,
+        sa.Column("run_id", sa.String(36), primary_key=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True)),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("trigger", sa.String(32)),
+        sa.Column("accounts", sa.Integer),
+        sa.Column("accounts_failed", sa.Integer),
+        schema=warehouse.schema,
+    )
     with warehouse.engine.begin() as conn:
         if warehouse.schema:
             conn.execute(sa.schema.CreateSchema(warehouse.schema, if_not_exists=True))

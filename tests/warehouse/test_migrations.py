@@ -21,8 +21,10 @@ from metaads.warehouse.entities import EntityStore
 from metaads.warehouse.migrations import STEPS, VERSION_TABLE, current_version, migrate
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-ACCOUNTS = [Account(id="111", table="bm_01", label=None, index=0),
-            Account(id="222", table="bm_02", label=None, index=1)]
+ACCOUNTS = [
+    Account(id="111", table="bm_01", label=None, index=0),
+    Account(id="222", table="bm_02", label=None, index=1),
+]
 LOADED_AT = datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc)
 
 
@@ -37,16 +39,29 @@ def _ads_rows(account: Account, rng: random.Random) -> list[dict[str, Any]]:
         for offset in range(15):
             day = date(2026, 10, 1) + timedelta(days=offset)
             ad_id = f"{account.id}{ad:04d}"
-            rows.append({
-                "unique_id": key_id(account.id, ad_id, day.isoformat()), "account_id": account.id,
-                "account_name": f"Account {account.id}", "campaign_id": f"{account.id}9", "campaign_name": "C",
-                "campaign_status": "ACTIVE", "adset_id": f"{account.id}8", "adset_name": "S", "ad_id": ad_id,
-                "ad_name": f"Ad {ad}", "objective": "OUTCOME_SALES",
-                "spend": Decimal(rng.randint(0, 10**8)) / 10**6, "clicks": rng.randint(0, 900),
-                "inline_link_clicks": rng.randint(0, 500), "impressions": rng.randint(0, 90000),
-                "reach": rng.choice([None, rng.randint(0, 5000)]), "currency": "EUR", "date": day,
-                "loaded_at": LOADED_AT,
-            })
+            rows.append(
+                {
+                    "unique_id": key_id(account.id, ad_id, day.isoformat()),
+                    "account_id": account.id,
+                    "account_name": f"Account {account.id}",
+                    "campaign_id": f"{account.id}9",
+                    "campaign_name": "C",
+                    "campaign_status": "ACTIVE",
+                    "adset_id": f"{account.id}8",
+                    "adset_name": "S",
+                    "ad_id": ad_id,
+                    "ad_name": f"Ad {ad}",
+                    "objective": "OUTCOME_SALES",
+                    "spend": Decimal(rng.randint(0, 10**8)) / 10**6,
+                    "clicks": rng.randint(0, 900),
+                    "inline_link_clicks": rng.randint(0, 500),
+                    "impressions": rng.randint(0, 90000),
+                    "reach": rng.choice([None, rng.randint(0, 5000)]),
+                    "currency": "EUR",
+                    "date": day,
+                    "loaded_at": LOADED_AT,
+                }
+            )
     return rows
 
 
@@ -55,13 +70,18 @@ def _actions_rows(ads: list[dict[str, Any]], rng: random.Random) -> list[dict[st
     for ad in ads:
         for action_type in ("link_click", "purchase"):
             iso = ad["date"].isoformat()
-            rows.append({
-                "unique_id": key_id(f"{ad['account_id']}|{ad['ad_id']}|{iso}|{action_type}"),
-                "account_id": ad["account_id"], "ad_id": ad["ad_id"], "date": ad["date"],
-                "action_type": action_type, "value": Decimal(rng.randint(0, 400)),
-                "action_value": Decimal(rng.randint(0, 10**7)) / 100 if action_type == "purchase" else None,
-                "loaded_at": LOADED_AT,
-            })
+            rows.append(
+                {
+                    "unique_id": key_id(f"{ad['account_id']}|{ad['ad_id']}|{iso}|{action_type}"),
+                    "account_id": ad["account_id"],
+                    "ad_id": ad["ad_id"],
+                    "date": ad["date"],
+                    "action_type": action_type,
+                    "value": Decimal(rng.randint(0, 400)),
+                    "action_value": Decimal(rng.randint(0, 10**7)) / 100 if action_type == "purchase" else None,
+                    "loaded_at": LOADED_AT,
+                }
+            )
     return rows
 
 
@@ -88,12 +108,37 @@ def previous_release(pg_engine: sa.Engine, pg_schema: str) -> dict[str, tuple[li
             conn.execute(actions_table.insert(), _actions_rows(ads, rng))
         runs = sa.Table("metaads_runs", metadata, schema=pg_schema, autoload_with=conn)
         account_runs = sa.Table("metaads_account_runs", metadata, schema=pg_schema, autoload_with=conn)
-        conn.execute(runs.insert().values(run_id="r1", started_at=LOADED_AT, finished_at=LOADED_AT,
-                                          status="success", trigger="cli", accounts=2, accounts_failed=0))
-        conn.execute(account_runs.insert(), [
-            {"run_id": "r1", "account_id": a.id, "table_name": a.table, "since": date(2026, 10, 1),
-             "until": date(2026, 10, 15), "status": "loaded", "ads_rows": 180, "actions_rows": 360,
-             "api_calls": 4, "throttled_s": 0.0, "duration_s": 1.5, "finished_at": LOADED_AT} for a in ACCOUNTS])
+        conn.execute(
+            runs.insert().values(
+                run_id="r1",
+                started_at=LOADED_AT,
+                finished_at=LOADED_AT,
+                status="success",
+                trigger="cli",
+                accounts=2,
+                accounts_failed=0,
+            )
+        )
+        conn.execute(
+            account_runs.insert(),
+            [
+                {
+                    "run_id": "r1",
+                    "account_id": a.id,
+                    "table_name": a.table,
+                    "since": date(2026, 10, 1),
+                    "until": date(2026, 10, 15),
+                    "status": "loaded",
+                    "ads_rows": 180,
+                    "actions_rows": 360,
+                    "api_calls": 4,
+                    "throttled_s": 0.0,
+                    "duration_s": 1.5,
+                    "finished_at": LOADED_AT,
+                }
+                for a in ACCOUNTS
+            ],
+        )
         for name in ("bm_01", "bm_02", "bm_01_actions", "bm_02_actions", "metaads_runs", "metaads_account_runs"):
             table = sa.Table(name, metadata, schema=pg_schema, autoload_with=conn)
             columns = [c.name for c in table.columns]
@@ -102,8 +147,8 @@ def previous_release(pg_engine: sa.Engine, pg_schema: str) -> dict[str, tuple[li
 
 
 def test_previous_release_warehouse_migrates_to_the_current_version_keeping_every_row(
-        pg_engine: sa.Engine, pg_schema: str,
-        previous_release: dict[str, tuple[list[str], list[tuple[Any, ...]]]]) -> None:
+    pg_engine: sa.Engine, pg_schema: str, previous_release: dict[str, tuple[list[str], list[tuple[Any, ...]]]]
+) -> None:
     with pg_engine.connect() as conn:
         assert current_version(conn, pg_schema) is None
     report = migrate(pg_engine, pg_schema, ACCOUNTS, clock=FakeClock())
@@ -125,7 +170,8 @@ def test_previous_release_warehouse_migrates_to_the_current_version_keeping_ever
 
 @pytest.mark.parametrize("backend", ["postgres", "sqlite"])
 def test_account_tables_lacking_columns_get_them_from_migrate_instead_of_a_refusal(
-        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     if backend == "postgres":
         engine: sa.Engine = request.getfixturevalue("pg_engine")
         schema: str | None = request.getfixturevalue("pg_schema")
@@ -139,18 +185,22 @@ def test_account_tables_lacking_columns_get_them_from_migrate_instead_of_a_refus
             "account_name VARCHAR(512), campaign_id VARCHAR(32), campaign_name VARCHAR(512), "
             "campaign_status VARCHAR(32), adset_id VARCHAR(32), adset_name VARCHAR(512), ad_id VARCHAR(32) NOT NULL, "
             "ad_name VARCHAR(512), objective VARCHAR(64), spend NUMERIC(20, 6) NOT NULL, clicks BIGINT NOT NULL, "
-            "inline_link_clicks BIGINT NOT NULL, impressions BIGINT NOT NULL, date DATE NOT NULL)")
+            "inline_link_clicks BIGINT NOT NULL, impressions BIGINT NOT NULL, date DATE NOT NULL)"
+        )
         conn.exec_driver_sql(
             f"CREATE TABLE {qualified}bm_01_actions (unique_id VARCHAR(32) PRIMARY KEY, account_id VARCHAR(32) "
             "NOT NULL, ad_id VARCHAR(32) NOT NULL, date DATE NOT NULL, action_type VARCHAR(128) NOT NULL, "
-            "value NUMERIC(20, 6) NOT NULL)")
+            "value NUMERIC(20, 6) NOT NULL)"
+        )
         conn.exec_driver_sql(
             f"INSERT INTO {qualified}bm_01 (unique_id, account_id, ad_id, spend, clicks, inline_link_clicks, "
             "impressions, date) VALUES ('a', '111', '1', 12.5, 3, 2, 100, '2026-10-01'), "
-            "('b', '111', '2', 0.75, 1, 0, 10, '2026-10-02')")
+            "('b', '111', '2', 0.75, 1, 0, 10, '2026-10-02')"
+        )
         conn.exec_driver_sql(
             f"INSERT INTO {qualified}bm_01_actions (unique_id, account_id, ad_id, date, action_type, value) "
-            "VALUES ('c', '111', '1', '2026-10-01', 'link_click', 2)")
+            "VALUES ('c', '111', '1', '2026-10-01', 'link_click', 2)"
+        )
     warehouse = Warehouse(engine, schema)
     with pytest.raises(WarehouseError, match="lacks columns"):
         warehouse.init([account])
@@ -164,14 +214,20 @@ def test_account_tables_lacking_columns_get_them_from_migrate_instead_of_a_refus
 
     clock = FakeClock()
     report = migrate(engine, schema, [account], clock=clock)
-    assert set(report.changes) >= {"bm_01: add column reach BIGINT", "bm_01: add column loaded_at DATETIME",
-                                   "bm_01_actions: add column action_value NUMERIC(20, 6)"}
+    assert set(report.changes) >= {
+        "bm_01: add column reach BIGINT",
+        "bm_01: add column loaded_at DATETIME",
+        "bm_01_actions: add column action_value NUMERIC(20, 6)",
+    }
     warehouse.init([account])  # accepted now
     with engine.connect() as conn:
-        rows = conn.exec_driver_sql(f"SELECT unique_id, spend, reach, loaded_at FROM {qualified}bm_01 "
-                                    "ORDER BY unique_id").all()
-        assert [(r[0], Decimal(str(r[1])), r[2]) for r in rows] == [("a", Decimal("12.5"), None),
-                                                                    ("b", Decimal("0.75"), None)]
+        rows = conn.exec_driver_sql(
+            f"SELECT unique_id, spend, reach, loaded_at FROM {qualified}bm_01 ORDER BY unique_id"
+        ).all()
+        assert [(r[0], Decimal(str(r[1])), r[2]) for r in rows] == [
+            ("a", Decimal("12.5"), None),
+            ("b", Decimal("0.75"), None),
+        ]
         assert all(r[3] is not None for r in rows)
         assert conn.exec_driver_sql(f"SELECT count(*) FROM {qualified}bm_01_actions").scalar() == 1
     engine.dispose()

@@ -47,14 +47,16 @@ def test_reloading_the_same_range_gives_the_same_tables(loaded: Warehouse, accou
     assert (result.deleted_ads_rows, result.deleted_actions_rows) == (28, 56)
 
 
-def test_restated_values_replace_old_ones_only_inside_the_range(loaded: Warehouse,
-                                                               accounts: list[Account]) -> None:
+def test_restated_values_replace_old_ones_only_inside_the_range(loaded: Warehouse, accounts: list[Account]) -> None:
     account = accounts[0]
     other_account_before = read(loaded, "bm_02")
     recent = WEEK[4:]
     # Meta restates the last 3 days: spend changes, ad 3 disappears, purchases vanish, a new type appears.
-    restated = [insight(account, ad, day, spend="12.34", actions=[("link_click", "4"), ("lead", "0.5")],
-                        values=()) for day in recent for ad in range(3)]
+    restated = [
+        insight(account, ad, day, spend="12.34", actions=[("link_click", "4"), ("lead", "0.5")], values=())
+        for day in recent
+        for ad in range(3)
+    ]
     load(loaded, account, recent[0], recent[-1], restated)
 
     ads = read(loaded, "bm_01", ["date", "ad_id", "spend"])
@@ -63,12 +65,13 @@ def test_restated_values_replace_old_ones_only_inside_the_range(loaded: Warehous
     assert {spend for day, _, spend in ads if day < recent[0].isoformat()} == {10}
     actions = read(loaded, "bm_01_actions", ["date", "action_type", "value", "action_value"])
     assert {(t, v, a) for d, t, v, a in actions if d >= recent[0].isoformat()} == {
-        ("link_click", 4, None), ("lead", Decimal("0.5"), None)}
+        ("link_click", 4, None),
+        ("lead", Decimal("0.5"), None),
+    }
     assert read(loaded, "bm_02") == other_account_before
 
 
-def test_failure_after_delete_before_commit_keeps_previous_data(loaded: Warehouse,
-                                                                accounts: list[Account]) -> None:
+def test_failure_after_delete_before_commit_keeps_previous_data(loaded: Warehouse, accounts: list[Account]) -> None:
     before = (read(loaded, "bm_01"), read(loaded, "bm_01_actions"))
     seen: dict[str, Any] = {}
 
@@ -77,8 +80,14 @@ def test_failure_after_delete_before_commit_keeps_previous_data(loaded: Warehous
         raise Boom("injected after delete and inserts")
 
     with pytest.raises(Boom):
-        load(loaded, accounts[0], WEEK[0], LAST, grid(accounts[0], 2, WEEK, spend="99.99"),
-             before_commit=fail_before_commit)
+        load(
+            loaded,
+            accounts[0],
+            WEEK[0],
+            LAST,
+            grid(accounts[0], 2, WEEK, spend="99.99"),
+            before_commit=fail_before_commit,
+        )
     assert seen == {"called": True}
     assert (read(loaded, "bm_01"), read(loaded, "bm_01_actions")) == before
 
@@ -92,14 +101,17 @@ def test_row_source_failing_midway_keeps_previous_data(loaded: Warehouse, accoun
         raise Boom("API paging failed")
 
     with pytest.raises(Boom, match="API paging failed"):
-        loaded.replace_range(accounts[0], WEEK[0], LAST,
-                             to_ads_rows(rows, campaign_status={}, currency="EUR", loaded_at=LOADED_AT),
-                             actions_then_failure())
+        loaded.replace_range(
+            accounts[0],
+            WEEK[0],
+            LAST,
+            to_ads_rows(rows, campaign_status={}, currency="EUR", loaded_at=LOADED_AT),
+            actions_then_failure(),
+        )
     assert (read(loaded, "bm_01"), read(loaded, "bm_01_actions")) == before
 
 
-def test_row_outside_the_range_is_refused_and_nothing_changes(loaded: Warehouse,
-                                                             accounts: list[Account]) -> None:
+def test_row_outside_the_range_is_refused_and_nothing_changes(loaded: Warehouse, accounts: list[Account]) -> None:
     before = read(loaded, "bm_01")
     rows = grid(accounts[0], 2, [*WEEK[:2], LAST + timedelta(days=1)])
     with pytest.raises(LoadError, match="outside the range"):
@@ -124,14 +136,12 @@ def test_loading_an_empty_range_deletes_its_rows(loaded: Warehouse, accounts: li
 
 
 def test_driver_errors_become_load_errors_without_password(accounts: list[Account]) -> None:
-    engine = sa.create_engine("postgresql+psycopg://metaads:s3cr3t-pw@127.0.0.1:1/nowhere",
-                              poolclass=sa.pool.NullPool)
+    engine = sa.create_engine("postgresql+psycopg://metaads:s3cr3t-pw@127.0.0.1:1/nowhere", poolclass=sa.pool.NullPool)
     with pytest.raises(LoadError) as caught:
         load(Warehouse(engine, "meta_ads"), accounts[0], DAY, DAY, grid(accounts[0], 1, [DAY]))
     message = str(caught.value)
     assert "s3cr3t-pw" not in message
-    assert ("loading bm_01 2026-10-01..2026-10-01 failed on "
-            "postgresql+psycopg://metaads:***@127.0.0.1:1") in message
+    assert ("loading bm_01 2026-10-01..2026-10-01 failed on postgresql+psycopg://metaads:***@127.0.0.1:1") in message
 
 
 def test_missing_table_is_a_load_error(warehouse: Warehouse, accounts: list[Account]) -> None:

@@ -13,8 +13,7 @@ from metaads.cli.render import console
 from metaads.pipeline import Pipeline
 from metaads.warehouse.schema import ACTIONS_VIEW, ADS_VIEW
 
-accounts_app = typer.Typer(help="The accounts the warehouse views cover (the account registry).",
-                           no_args_is_help=True)
+accounts_app = typer.Typer(help="The accounts the warehouse views cover (the account registry).", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 
 
@@ -34,9 +33,16 @@ def accounts_list() -> None:
         table.add_column(column)
     for entry in entries:
         style = "green" if entry.active else "dim"
-        table.add_row(f"act_{entry.account_id}" if entry.account_id else "?", entry.table, entry.label or "",
-                      f"[{style}]{entry.status}[/]", "yes" if entry.table in configured else "no",
-                      _when(entry.first_seen), _when(entry.last_seen), _when(entry.retired_at))
+        table.add_row(
+            f"act_{entry.account_id}" if entry.account_id else "?",
+            entry.table,
+            entry.label or "",
+            f"[{style}]{entry.status}[/]",
+            "yes" if entry.table in configured else "no",
+            _when(entry.first_seen),
+            _when(entry.last_seen),
+            _when(entry.retired_at),
+        )
     console.print(table)
 
 
@@ -49,7 +55,11 @@ def accounts_retire(
     with Pipeline.from_settings(settings) as pipeline:
         entry = pipeline.retire_account(account)
     name = f"act_{entry.account_id}" if entry.account_id else entry.table
-    console.print(f"[green]retired[/] {name} ({entry.table}): no longer in {ADS_VIEW} / {ACTIONS_VIEW}; "
-                  f"tables {entry.table} / {entry.actions_table} are kept.")
-    console.print("Its rows leave the analytics tables on the next full sync (`metaads sync --full`); "
-                  "incremental syncs leave them as they are. Adding it back to META_ACCOUNTS re-activates it.")
+    console.print(
+        f"[green]retired[/] {name} ({entry.table}): no longer in {ADS_VIEW} / {ACTIONS_VIEW}; "
+        f"tables {entry.table} / {entry.actions_table} are kept."
+    )
+    console.print(
+        "Its rows leave the analytics tables on the next full sync (`metaads sync --full`); "
+        "incremental syncs leave them as they are. Adding it back to META_ACCOUNTS re-activates it."
+    )

@@ -38,8 +38,7 @@ class CliState:
         if self._settings is None:
             env_file = self.env_file if self.env_file and self.env_file.exists() else None
             self._settings = load_settings(env_file=env_file)
-            configure_logging(self.log_level or self._settings.log_level,
-                              self.log_format or self._settings.log_format)
+            configure_logging(self.log_level or self._settings.log_level, self.log_format or self._settings.log_format)
         return self._settings
 
 
@@ -53,8 +52,7 @@ def _global_options(
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING... (default: LOG_LEVEL).")] = None,
 ) -> None:
     if log_level is not None and log_level.strip().upper() not in LOG_LEVELS:
-        raise ConfigError(f"{log_level!r} is not a log level (one of {', '.join(LOG_LEVELS)})",
-                          variable="--log-level")
+        raise ConfigError(f"{log_level!r} is not a log level (one of {', '.join(LOG_LEVELS)})", variable="--log-level")
     state.env_file = env_file
     state.log_format = log_format
     state.log_level = log_level

@@ -23,8 +23,9 @@ DEMO_TOKENS = 5
 
 DEMO_DATABASE = "metaads_demo"
 
-TRY_QUERY = ("SELECT account_name, date, ROUND(SUM(spend), 2) FROM {views}vw_graph_ads "
-             "GROUP BY 1, 2 ORDER BY 2 DESC LIMIT 10")
+TRY_QUERY = (
+    "SELECT account_name, date, ROUND(SUM(spend), 2) FROM {views}vw_graph_ads GROUP BY 1, 2 ORDER BY 2 DESC LIMIT 10"
+)
 EXAMPLE_QUERY = """SELECT account_name, currency, date, ROUND(SUM(spend), 2) AS spend, SUM(clicks) AS clicks,
 SUM(impressions) AS impressions FROM {views}vw_graph_ads GROUP BY account_name, currency, date
 ORDER BY date DESC, account_name LIMIT 10"""
@@ -32,15 +33,23 @@ ORDER BY date DESC, account_name LIMIT 10"""
 
 @app.command("demo")
 def demo(
-    directory: Annotated[Path, typer.Option(
-        "--dir", help="Data folder: the embedded PostgreSQL in DIR/postgres, the analytics file in DIR/demo.",
-    )] = Path(DEFAULT_DATA_DIR),
-    warehouse_url: Annotated[str | None, typer.Option(
-        help="Warehouse instead of the embedded PostgreSQL (e.g. sqlite:///demo.db or a server).")] = None,
+    directory: Annotated[
+        Path,
+        typer.Option(
+            "--dir",
+            help="Data folder: the embedded PostgreSQL in DIR/postgres, the analytics file in DIR/demo.",
+        ),
+    ] = Path(DEFAULT_DATA_DIR),
+    warehouse_url: Annotated[
+        str | None,
+        typer.Option(help="Warehouse instead of the embedded PostgreSQL (e.g. sqlite:///demo.db or a server)."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Simulator seed (same seed, same data).")] = 42,
     ads_per_account: Annotated[int, typer.Option(min=1, help="Ads per demo account.")] = 40,
-    lookback: Annotated[int, typer.Option(min=1, help="Days fetched (look-back, deep look-back and initial "
-                                          "history of the demo accounts).")] = 15,
+    lookback: Annotated[
+        int,
+        typer.Option(min=1, help="Days fetched (look-back, deep look-back and initial history of the demo accounts)."),
+    ] = 15,
 ) -> None:
     """Start the Graph API simulator, run the pipeline for 10 demo accounts, sync, show the data.
 
@@ -59,19 +68,23 @@ def demo(
     while len(tokens) < DEMO_TOKENS:
         tokens.append(sim.add_token())
     with sim.serve(host="127.0.0.1", port=0) as server:
-        settings = settings_from_mapping({
-            "META_ACCOUNTS": sim.meta_accounts_env(),
-            "GRAPH_API_TOKENS": ",".join(tokens[:DEMO_TOKENS]),
-            "GRAPH_API_BASE_URL": server.base_url,
-            "WAREHOUSE_URL": warehouse,
-            "ANALYTICS_URL": f"sqlite:///{analytics_db}",
-            "LOOKBACK_DAYS": str(lookback),
-            "DEEP_LOOKBACK_DAYS": str(lookback),
-            "INITIAL_HISTORY_DAYS": str(lookback),
-        })
+        settings = settings_from_mapping(
+            {
+                "META_ACCOUNTS": sim.meta_accounts_env(),
+                "GRAPH_API_TOKENS": ",".join(tokens[:DEMO_TOKENS]),
+                "GRAPH_API_BASE_URL": server.base_url,
+                "WAREHOUSE_URL": warehouse,
+                "ANALYTICS_URL": f"sqlite:///{analytics_db}",
+                "LOOKBACK_DAYS": str(lookback),
+                "DEEP_LOOKBACK_DAYS": str(lookback),
+                "INITIAL_HISTORY_DAYS": str(lookback),
+            }
+        )
         configure_logging(state.log_level or "WARNING", state.log_format or "text")
-        console.print(f"[bold]metaads demo[/]: simulator at {server.base_url}, {DEMO_ACCOUNTS} accounts, "
-                      f"{DEMO_TOKENS} tokens, {lookback} days, warehouse {describe_url(warehouse)}")
+        console.print(
+            f"[bold]metaads demo[/]: simulator at {server.base_url}, {DEMO_ACCOUNTS} accounts, "
+            f"{DEMO_TOKENS} tokens, {lookback} days, warehouse {describe_url(warehouse)}"
+        )
         with Pipeline.from_settings(settings) as pipeline:
             with RichProgress(settings.accounts, enabled=state.interactive) as progress:
                 summary = pipeline.run(trigger="demo", listener=progress)
@@ -82,9 +95,15 @@ def demo(
             views = _views_prefix(pipeline.warehouse_engine, settings.warehouse_schema)
             _show_example(pipeline.warehouse_engine, views)
             where = _where_is_the_warehouse(pipeline.warehouse_engine, warehouse, pgdata, views)
-    console.print(key_value_table("where the data is", {
-        **where, "analytics (SQLite)": analytics_db,
-    }))
+    console.print(
+        key_value_table(
+            "where the data is",
+            {
+                **where,
+                "analytics (SQLite)": analytics_db,
+            },
+        )
+    )
     if not summary.ok:
         err_console.print("[red]some demo accounts failed[/]")
         raise typer.Exit(1)

@@ -20,10 +20,18 @@ DEFAULT_PGDATA = Path(DEFAULT_DATA_DIR) / "postgres"
 
 
 def _show(server: EmbeddedServer) -> None:
-    console.print(key_value_table("embedded PostgreSQL", {
-        "data folder": server.pgdata, "pid": server.pid, "socket folder": server.socket_dir,
-        "url": server.url(DEFAULT_DATABASE), "psql": server.psql_command(DEFAULT_DATABASE),
-    }))
+    console.print(
+        key_value_table(
+            "embedded PostgreSQL",
+            {
+                "data folder": server.pgdata,
+                "pid": server.pid,
+                "socket folder": server.socket_dir,
+                "url": server.url(DEFAULT_DATABASE),
+                "psql": server.psql_command(DEFAULT_DATABASE),
+            },
+        )
+    )
 
 
 @embedded_app.command("status")

@@ -34,20 +34,35 @@ def config_check() -> None:
     for group_number, group in enumerate(settings.account_groups(), start=1):
         for account in group:
             token = tokens[token_index_for(account, len(tokens))]
-            table.add_row(str(group_number), str(account.index + 1), account.act_id, account.table,
-                          account.actions_table, account.label or "", token_hint(token))
+            table.add_row(
+                str(group_number),
+                str(account.index + 1),
+                account.act_id,
+                account.table,
+                account.actions_table,
+                account.label or "",
+                token_hint(token),
+            )
     console.print(table)
-    console.print(key_value_table("settings", {
-        "graph api": f"{settings.graph_api_base_url}/{settings.graph_api_version}",
-        "app secret": "set (appsecret_proof on every call)" if settings.app_secret else "not set",
-        "lookback days": f"{settings.lookback_days} ({settings.deep_lookback_days} on an account's first run "
-                         "of its day)",
-        "initial history days": settings.initial_history_days,
-        "account group size": settings.account_group_size,
-        "warehouse": _describe(settings.warehouse_url) + f" schema {settings.warehouse_schema}",
-        "analytics": (_describe(settings.analytics_url) + f" schema {settings.analytics_schema}"
-                      if settings.analytics_url else "not set (no sync)"),
-    }))
+    console.print(
+        key_value_table(
+            "settings",
+            {
+                "graph api": f"{settings.graph_api_base_url}/{settings.graph_api_version}",
+                "app secret": "set (appsecret_proof on every call)" if settings.app_secret else "not set",
+                "lookback days": f"{settings.lookback_days} ({settings.deep_lookback_days} on an account's first run "
+                "of its day)",
+                "initial history days": settings.initial_history_days,
+                "account group size": settings.account_group_size,
+                "warehouse": _describe(settings.warehouse_url) + f" schema {settings.warehouse_schema}",
+                "analytics": (
+                    _describe(settings.analytics_url) + f" schema {settings.analytics_schema}"
+                    if settings.analytics_url
+                    else "not set (no sync)"
+                ),
+            },
+        )
+    )
     _print_reports(settings)
     console.print("[green]configuration OK[/]")
 
@@ -55,21 +70,46 @@ def config_check() -> None:
 def _print_reports(settings: Settings) -> None:
     """The default report and every INSIGHTS_REPORTS report: what each asks for and where it lands."""
     table = Table(title=f"{1 + len(settings.reports)} insights reports")
-    for column in ("report", "level", "fields", "breakdowns", "action breakdowns / windows", "look-back",
-                   "tables (first account)", "view / analytics table"):
+    for column in (
+        "report",
+        "level",
+        "fields",
+        "breakdowns",
+        "action breakdowns / windows",
+        "look-back",
+        "tables (first account)",
+        "view / analytics table",
+    ):
         table.add_column(column)
     first = settings.accounts[0].table if settings.accounts else "<table>"
-    table.add_row("(default)", "ad", "spend, clicks, impressions, reach, actions, ...", "", "",
-                  str(settings.lookback_days),
-                  f"{first}, {first}_actions", "vw_graph_ads / graph_ads (+ _actions)")
+    table.add_row(
+        "(default)",
+        "ad",
+        "spend, clicks, impressions, reach, actions, ...",
+        "",
+        "",
+        str(settings.lookback_days),
+        f"{first}, {first}_actions",
+        "vw_graph_ads / graph_ads (+ _actions)",
+    )
     for spec in settings.reports:
-        shaping = ", ".join(spec.action_breakdowns) + (" / " if spec.action_breakdowns else "") + \
-            ", ".join(spec.action_attribution_windows)
+        shaping = (
+            ", ".join(spec.action_breakdowns)
+            + (" / " if spec.action_breakdowns else "")
+            + ", ".join(spec.action_attribution_windows)
+        )
         if spec.action_report_time:
             shaping += f" ({spec.action_report_time})"
-        table.add_row(spec.name, spec.level, ", ".join(spec.fields), ", ".join(spec.breakdowns), shaping,
-                      str(spec.lookback_days or settings.lookback_days),
-                      f"{spec.table(first)}, {spec.lists_table(first)}", f"{spec.view} / {spec.target} (+ _lists)")
+        table.add_row(
+            spec.name,
+            spec.level,
+            ", ".join(spec.fields),
+            ", ".join(spec.breakdowns),
+            shaping,
+            str(spec.lookback_days or settings.lookback_days),
+            f"{spec.table(first)}, {spec.lists_table(first)}",
+            f"{spec.view} / {spec.target} (+ _lists)",
+        )
     console.print(table)
 
 
@@ -85,8 +125,10 @@ def init_db() -> None:
     settings = state.settings()
     with Pipeline.from_settings(settings) as pipeline:
         pipeline.init_warehouse()
-        console.print(f"[green]warehouse ready[/]: {pipeline.describe()['warehouse']} "
-                      f"schema {settings.warehouse_schema}, {len(settings.accounts)} accounts")
+        console.print(
+            f"[green]warehouse ready[/]: {pipeline.describe()['warehouse']} "
+            f"schema {settings.warehouse_schema}, {len(settings.accounts)} accounts"
+        )
 
 
 def _parse_date(value: str | None, option: str) -> date | None:
@@ -101,12 +143,20 @@ def _parse_date(value: str | None, option: str) -> date | None:
 @app.command("run")
 def run_command(
     accounts: Annotated[str | None, typer.Option(help="Comma-separated ids, tables or labels (default: all).")] = None,
-    since: Annotated[str | None, typer.Option(help="First day to fetch (YYYY-MM-DD); default: from the ledger "
-                                              "(look-back, deep look-back or catch-up).")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="First day to fetch (YYYY-MM-DD); default: from the ledger (look-back, deep look-back or catch-up)."
+        ),
+    ] = None,
     until: Annotated[str | None, typer.Option(help="Last day to fetch (YYYY-MM-DD); default: today.")] = None,
     lookback: Annotated[int | None, typer.Option(min=1, help="Days re-fetched (overrides LOOKBACK_DAYS).")] = None,
-    deep: Annotated[bool, typer.Option("--deep", help="Re-fetch DEEP_LOOKBACK_DAYS (restated days) even if "
-                                       "today's first run already did.")] = False,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep", help="Re-fetch DEEP_LOOKBACK_DAYS (restated days) even if today's first run already did."
+        ),
+    ] = False,
     sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Sync to ANALYTICS_URL afterwards if set.")] = True,
 ) -> None:
     """Extract, transform and load every configured account (several at once); then sync."""
@@ -115,8 +165,7 @@ def run_command(
     first, last = _parse_date(since, "--since"), _parse_date(until, "--until")
     earliest, latest = today_bounds(SystemClock().now())
     check_bounds(latest, since=first, until=last, earliest_today=earliest)
-    with Pipeline.from_settings(settings) as pipeline, \
-            RichProgress(chosen, enabled=state.interactive) as progress:
+    with Pipeline.from_settings(settings) as pipeline, RichProgress(chosen, enabled=state.interactive) as progress:
         summary = pipeline.run(chosen, since=first, until=last, lookback=lookback, deep=deep, listener=progress)
         _publish_metrics(pipeline, summary)
         alert_after_run(pipeline, summary)
@@ -136,9 +185,15 @@ def _publish_metrics(pipeline: Pipeline, summary: RunSummary) -> None:
         return
     from metaads.observability.run_metrics import publish_after_run
 
-    publish_after_run(summary, warehouse=pipeline.warehouse, client=pipeline.client, tokens=settings.tokens,
-                      finished_at=pipeline.clock.now(), textfile=settings.metrics_textfile,
-                      pushgateway=settings.metrics_pushgateway_url)
+    publish_after_run(
+        summary,
+        warehouse=pipeline.warehouse,
+        client=pipeline.client,
+        tokens=settings.tokens,
+        finished_at=pipeline.clock.now(),
+        textfile=settings.metrics_textfile,
+        pushgateway=settings.metrics_pushgateway_url,
+    )
 
 
 @app.command("sync")
@@ -168,8 +223,10 @@ def _run_sync(pipeline: Pipeline, *, full: bool, evolve: bool) -> None:
 
 @app.command("migrate")
 def migrate_command(
-    adopt_original: Annotated[bool, typer.Option(
-        "--adopt-original", help="First convert tables built by the original design's DDL (PostgreSQL).")] = False,
+    adopt_original: Annotated[
+        bool,
+        typer.Option("--adopt-original", help="First convert tables built by the original design's DDL (PostgreSQL)."),
+    ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; change nothing.")] = False,
 ) -> None:
     """Bring the warehouse to the current schema version without losing a row (see docs/migrations.md)."""

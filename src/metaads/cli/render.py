@@ -29,9 +29,15 @@ class RichProgress:
     def __init__(self, accounts: list[Account], *, enabled: bool = True) -> None:
         self._live = enabled
         self._progress = Progress(
-            SpinnerColumn(), TextColumn("[bold]{task.fields[name]:<24}"), BarColumn(bar_width=20),
-            TextColumn("{task.fields[status]:<40}"), TextColumn("{task.completed:>9,.0f} rows"),
-            TimeElapsedColumn(), console=err_console, disable=not enabled, transient=False,
+            SpinnerColumn(),
+            TextColumn("[bold]{task.fields[name]:<24}"),
+            BarColumn(bar_width=20),
+            TextColumn("{task.fields[status]:<40}"),
+            TextColumn("{task.completed:>9,.0f} rows"),
+            TimeElapsedColumn(),
+            console=err_console,
+            disable=not enabled,
+            transient=False,
         )
         self._tasks: dict[str, TaskID] = {}
         self._pages: dict[str, int] = {}
@@ -40,7 +46,8 @@ class RichProgress:
         self._lock = threading.Lock()
         for account in accounts:
             self._tasks[account.id] = self._progress.add_task(
-                "", total=None, name=account.display_name, status="queued", start=False)
+                "", total=None, name=account.display_name, status="queued", start=False
+            )
 
     def __enter__(self) -> RichProgress:
         self._progress.start()
@@ -83,9 +90,18 @@ class RichProgress:
 
 def summary_table(summary: RunSummary) -> Table:
     table = Table(title=f"run {summary.run_id} ({summary.duration_s:.1f}s)", show_lines=False)
-    for column, justify in [("account", "left"), ("id", "left"), ("status", "left"), ("range", "left"),
-                            ("ads rows", "right"), ("actions rows", "right"), ("API calls", "right"),
-                            ("throttled", "right"), ("time", "right"), ("error", "left")]:
+    for column, justify in [
+        ("account", "left"),
+        ("id", "left"),
+        ("status", "left"),
+        ("range", "left"),
+        ("ads rows", "right"),
+        ("actions rows", "right"),
+        ("API calls", "right"),
+        ("throttled", "right"),
+        ("time", "right"),
+        ("error", "left"),
+    ]:
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for r in summary.results:
         style = "green" if r.ok else ("yellow" if r.status == "partial" else "red")
@@ -94,15 +110,31 @@ def summary_table(summary: RunSummary) -> Table:
         if r.ok and r.mismatches:  # RECONCILE=warn: loaded, but not equal to Meta's account totals
             status, style = f"{r.status} (mismatch)", "yellow"
             error = "; ".join(c.error or "" for c in r.mismatches)
-        table.add_row(r.account.display_name, r.account.act_id, f"[{style}]{status}[/]",
-                      f"{r.range} ({r.window})" if r.range and r.window else str(r.range or "-"),
-                      f"{r.ads_rows:,}", f"{r.actions_rows:,}",
-                      f"{r.api_calls:,}", f"{r.throttled_s:.1f}s", f"{r.duration_s:.1f}s",
-                      error[:120])
+        table.add_row(
+            r.account.display_name,
+            r.account.act_id,
+            f"[{style}]{status}[/]",
+            f"{r.range} ({r.window})" if r.range and r.window else str(r.range or "-"),
+            f"{r.ads_rows:,}",
+            f"{r.actions_rows:,}",
+            f"{r.api_calls:,}",
+            f"{r.throttled_s:.1f}s",
+            f"{r.duration_s:.1f}s",
+            error[:120],
+        )
     table.add_section()
-    table.add_row("total", "", "ok" if summary.ok else f"{len(summary.failed)} failed", "",
-                  f"{summary.ads_rows:,}", f"{summary.actions_rows:,}", f"{summary.api_calls:,}", "",
-                  f"{summary.duration_s:.1f}s", "")
+    table.add_row(
+        "total",
+        "",
+        "ok" if summary.ok else f"{len(summary.failed)} failed",
+        "",
+        f"{summary.ads_rows:,}",
+        f"{summary.actions_rows:,}",
+        f"{summary.api_calls:,}",
+        "",
+        f"{summary.duration_s:.1f}s",
+        "",
+    )
     return table
 
 

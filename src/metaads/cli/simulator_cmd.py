@@ -31,9 +31,7 @@ def serve(
     async_fail_rate: float = typer.Option(0.0, help="Share of async report runs ending 'Job Failed'."),
     async_skip_rate: float = typer.Option(0.0, help="Share of async report runs ending 'Job Skipped'."),
     empty_page_rate: float = typer.Option(0.0, help="Share of pages returned empty but with 'next'."),
-    max_rows: int | None = typer.Option(
-        None, help="A limit above this gets code 1 'reduce the amount of data'."
-    ),
+    max_rows: int | None = typer.Option(None, help="A limit above this gets code 1 'reduce the amount of data'."),
     app_secret: str | None = typer.Option(None, help="App secret: appsecret_proof is then checked."),
     missing_rows_rate: float = typer.Option(
         0.0, help="Share of ad-day rows silently missing below account level (account totals stay complete)."
@@ -48,9 +46,7 @@ def serve(
         typer.Option(help="POSITION:DAYS (or act_<id>:DAYS): that account was created DAYS ago, no insights before."),
     ] = None,
     restatement_days: int = typer.Option(28, help="Recent days whose figures change as the clock moves."),
-    restatement_scale: float = typer.Option(
-        1.0, help="Size of restatement changes (0 = figures never change)."
-    ),
+    restatement_scale: float = typer.Option(1.0, help="Size of restatement changes (0 = figures never change)."),
 ) -> None:
     """Serve a simulated Graph API until Ctrl-C; prints the .env lines to use it."""
     if tier not in ("standard", "development"):
@@ -105,9 +101,7 @@ def apply_account_faults(sim: Simulator, empty_answer_accounts: list[str], new_a
     for entry in new_accounts:
         selector, _, days = entry.rpartition(":")
         if not selector or not days.isdigit():
-            raise typer.BadParameter(
-                f"{entry!r}: expected POSITION:DAYS or act_<id>:DAYS", param_hint="--new-account"
-            )
+            raise typer.BadParameter(f"{entry!r}: expected POSITION:DAYS or act_<id>:DAYS", param_hint="--new-account")
         sim.faults.account_created_days_ago[_account_id(sim, selector, "--new-account")] = int(days)
 
 
@@ -119,6 +113,4 @@ def _account_id(sim: Simulator, selector: str, hint: str) -> str:
         return text
     if text.isdigit() and 1 <= int(text) <= len(ids):
         return ids[int(text) - 1]
-    raise typer.BadParameter(
-        f"{selector!r} is neither a position 1-{len(ids)} nor an account id", param_hint=hint
-    )
+    raise typer.BadParameter(f"{selector!r} is neither a position 1-{len(ids)} nor an account id", param_hint=hint)

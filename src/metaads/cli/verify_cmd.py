@@ -46,12 +46,16 @@ def _print(report: VerifyReport) -> None:
         table.add_column(column)
     for check in report.checks:
         worst = check.worst
-        worst_text = (f"{worst.day}: " + ", ".join(f"{k} {v}" for k, v in worst.differences().items())
-                      if worst else "")
-        table.add_row(check.account.display_name, check.source, str(check.range or ""),
-                      str(check.days_checked), str(check.days_equal),
-                      f"[red]{check.error}[/]" if check.error else worst_text,
-                      str(check.first_bad_day or ""))
+        worst_text = f"{worst.day}: " + ", ".join(f"{k} {v}" for k, v in worst.differences().items()) if worst else ""
+        table.add_row(
+            check.account.display_name,
+            check.source,
+            str(check.range or ""),
+            str(check.days_checked),
+            str(check.days_equal),
+            f"[red]{check.error}[/]" if check.error else worst_text,
+            str(check.first_bad_day or ""),
+        )
     console.print(table)
     failing = [q for q in report.quality if not q.ok]
     quality = Table(title=f"data quality: {len(report.quality) - len(failing)}/{len(report.quality)} checks pass")

@@ -37,8 +37,7 @@ def parse_accounts(raw: str) -> list[Account]:
     """
     text = raw.strip()
     if not text:
-        raise ConfigError("no accounts configured (expected e.g. 'act_1234567890:bm_01:Acme EU')",
-                          variable=VARIABLE)
+        raise ConfigError("no accounts configured (expected e.g. 'act_1234567890:bm_01:Acme EU')", variable=VARIABLE)
     entries = _json_entries(text) if text.startswith("[") else _colon_entries(text)
     accounts: list[Account] = []
     seen_ids: dict[str, int] = {}
@@ -67,8 +66,7 @@ def parse_accounts(raw: str) -> list[Account]:
             )
         reserved = _reserved_clash(table_name)
         if reserved:
-            raise ConfigError(f"{where}: table name {table_name!r} {reserved}; choose another name",
-                              variable=VARIABLE)
+            raise ConfigError(f"{where}: table name {table_name!r} {reserved}; choose another name", variable=VARIABLE)
         if account_id in seen_ids:
             raise ConfigError(
                 f"{where}: account {account_id} is already configured in entry {seen_ids[account_id]}",
@@ -81,8 +79,7 @@ def parse_accounts(raw: str) -> list[Account]:
             )
         seen_ids[account_id] = position + 1
         seen_tables[table_name] = position + 1
-        accounts.append(Account(id=account_id, table=table_name, label=(label or "").strip() or None,
-                                index=position))
+        accounts.append(Account(id=account_id, table=table_name, label=(label or "").strip() or None, index=position))
     _check_actions_clash(accounts)
     return accounts
 
@@ -123,8 +120,7 @@ def _json_entries(text: str) -> list[tuple[str, str | None, str | None]]:
             raise ConfigError(f"entry {position + 1}: unknown keys {sorted(unknown)}", variable=VARIABLE)
         label = item.get("name", item.get("label"))
         table = item.get("table")
-        entries.append((str(item["id"]), None if table is None else str(table),
-                        None if label is None else str(label)))
+        entries.append((str(item["id"]), None if table is None else str(table), None if label is None else str(label)))
     if not entries:
         raise ConfigError("the JSON list is empty", variable=VARIABLE)
     return entries
@@ -157,8 +153,7 @@ def parse_tokens(raw: str, *, variable: str = "GRAPH_API_TOKENS") -> list[str]:
         if any(ch.isspace() for ch in token):
             raise ConfigError(f"token {position + 1} contains whitespace", variable=variable)
         if token in tokens:
-            raise ConfigError(f"token {position + 1} repeats token {tokens.index(token) + 1}",
-                              variable=variable)
+            raise ConfigError(f"token {position + 1} repeats token {tokens.index(token) + 1}", variable=variable)
         tokens.append(token)
     return tokens
 
@@ -167,7 +162,7 @@ def group_accounts(accounts: Sequence[Account], size: int) -> list[list[Account]
     """Split accounts into consecutive groups of ``size`` (the original design's task groups)."""
     if size < 1:
         raise ConfigError("must be at least 1", variable="ACCOUNT_GROUP_SIZE")
-    return [list(accounts[i:i + size]) for i in range(0, len(accounts), size)]
+    return [list(accounts[i : i + size]) for i in range(0, len(accounts), size)]
 
 
 def token_index_for(account: Account, token_count: int) -> int:

@@ -22,8 +22,10 @@ def parse_alert_urls(raw: str) -> list[str]:
         with apprise_quiet():
             usable = apprise.Apprise.instantiate(url) is not None
         if not usable:
-            raise ConfigError(f"entry {position} is not an Apprise URL Apprise can use "
-                              "(see https://github.com/caronc/apprise/wiki)", variable="ALERT_URLS")
+            raise ConfigError(
+                f"entry {position} is not an Apprise URL Apprise can use (see https://github.com/caronc/apprise/wiki)",
+                variable="ALERT_URLS",
+            )
     return urls
 
 
@@ -40,6 +42,7 @@ def load_apprise() -> Any:
         with apprise_quiet():
             import apprise
     except ImportError:
-        raise ConfigError("is set but Apprise is not installed: pip install 'metaads[alerts]'",
-                          variable="ALERT_URLS") from None
+        raise ConfigError(
+            "is set but Apprise is not installed: pip install 'metaads[alerts]'", variable="ALERT_URLS"
+        ) from None
     return apprise

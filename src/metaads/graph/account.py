@@ -12,8 +12,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 logger = logging.getLogger(__name__)
 
-ACCOUNT_FIELDS = ("id", "account_id", "name", "currency", "timezone_name", "timezone_offset_hours_utc",
-                  "account_status", "created_time")
+ACCOUNT_FIELDS = (
+    "id",
+    "account_id",
+    "name",
+    "currency",
+    "timezone_name",
+    "timezone_offset_hours_utc",
+    "account_status",
+    "created_time",
+)
 
 
 @dataclass(frozen=True)
@@ -62,8 +70,6 @@ class AccountInfo:
     def created_day(self) -> date | None:
         """The account's first day (in its time zone), when the API said when it was created."""
         return None if self.created_time is None else self.created_time.astimezone(self.zone()).date()
-
-
 
 
 def _graph_time(value: object) -> datetime | None:

@@ -32,8 +32,11 @@ def run_report(session: GraphSession, account: Account, params: Mapping[str, str
     body = session.call("POST", f"{account.act_id}/insights", params, account=account)
     run_id = body.get("report_run_id")
     if not isinstance(run_id, (str, int)) or not str(run_id):
-        raise AsyncJobError("submitting an async report returned no report_run_id", account_id=account.id,
-                            request=session.describe("POST", f"{account.act_id}/insights", params))
+        raise AsyncJobError(
+            "submitting an async report returned no report_run_id",
+            account_id=account.id,
+            request=session.describe("POST", f"{account.act_id}/insights", params),
+        )
     run_id = str(run_id)
     session.stats.add(account.id, async_jobs=1)
     logger.info("account %s: async report %s submitted", account.id, run_id)
@@ -47,23 +50,33 @@ def run_report(session: GraphSession, account: Account, params: Mapping[str, str
         status = str(status_body.get("async_status") or "")
         percent = _percent(status_body.get("async_percent_completion"))
         elapsed = clock.monotonic() - started
-        logger.debug("account %s: async report %s is %r at %s%% after %.0f s", account.id, run_id, status,
-                     percent, elapsed)
+        logger.debug(
+            "account %s: async report %s is %r at %s%% after %.0f s", account.id, run_id, status, percent, elapsed
+        )
         if status == COMPLETED and percent >= 100:
             return run_id
         if status in FAILED_STATUSES:
             detail = status_body.get("error_message") or status_body.get("error_code") or ""
             raise AsyncJobFailedError(
                 f"async report {run_id} ended as {status!r}" + (f": {detail}" if detail else ""),
-                async_status=status, report_run_id=run_id, account_id=account.id,
-                code=_int(status_body.get("error_code")), subcode=_int(status_body.get("error_subcode")))
+                async_status=status,
+                report_run_id=run_id,
+                account_id=account.id,
+                code=_int(status_body.get("error_code")),
+                subcode=_int(status_body.get("error_subcode")),
+            )
         if status == NOT_STARTED and elapsed > policy.async_start_timeout_s:
-            raise AsyncJobTimeoutError(f"async report {run_id} had not started after {elapsed:.0f} s",
-                                       report_run_id=run_id, account_id=account.id)
+            raise AsyncJobTimeoutError(
+                f"async report {run_id} had not started after {elapsed:.0f} s",
+                report_run_id=run_id,
+                account_id=account.id,
+            )
         if elapsed > policy.async_timeout_s:
             raise AsyncJobTimeoutError(
                 f"async report {run_id} not completed after {elapsed:.0f} s ({status!r}, {percent}%)",
-                report_run_id=run_id, account_id=account.id)
+                report_run_id=run_id,
+                account_id=account.id,
+            )
 
 
 def _percent(value: object) -> float:

@@ -33,6 +33,8 @@ def breakdown_problem(breakdowns: Sequence[str]) -> str | None:
             return f"{name} needs {needed} in the same report"
     if len(chosen) > 1 and not any(chosen <= group for group in COMBINABLE_GROUPS):
         groups = "; ".join("+".join(sorted(group)) for group in COMBINABLE_GROUPS)
-        return (f"Meta does not combine {', '.join(breakdowns)}: breakdowns combine only within one group "
-                f"({groups}); put the others in separate reports")
+        return (
+            f"Meta does not combine {', '.join(breakdowns)}: breakdowns combine only within one group "
+            f"({groups}); put the others in separate reports"
+        )
     return None

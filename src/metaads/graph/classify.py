@@ -78,8 +78,9 @@ def error_body(body: object) -> GraphErrorBody | None:
     )
 
 
-def classify(status: int, body: object, *, usage: Usage | None = None, request: str | None = None,
-             account_id: str | None = None) -> GraphAPIError | None:
+def classify(
+    status: int, body: object, *, usage: Usage | None = None, request: str | None = None, account_id: str | None = None
+) -> GraphAPIError | None:
     """The error a response stands for, or None when it is a success.
 
     Args:
@@ -96,9 +97,16 @@ def classify(status: int, body: object, *, usage: Usage | None = None, request: 
         return _without_body(status, request=request, account_id=account_id)
 
     def make(cls: type[GraphAPIError]) -> GraphAPIError:
-        return cls(err.message, code=err.code, subcode=err.subcode, http_status=status,
-                   fbtrace_id=err.fbtrace_id, request=request, account_id=account_id,
-                   is_transient=err.is_transient)
+        return cls(
+            err.message,
+            code=err.code,
+            subcode=err.subcode,
+            http_status=status,
+            fbtrace_id=err.fbtrace_id,
+            request=request,
+            account_id=account_id,
+            is_transient=err.is_transient,
+        )
 
     code = err.code
     if code == _DEPRECATED_VERSION:
@@ -109,16 +117,24 @@ def classify(status: int, body: object, *, usage: Usage | None = None, request: 
         return make(PermissionDeniedError)
     if code == _DATE_TOO_OLD:
         return make(DateRangeTooOldError)
-    if (code == 1 and _REDUCE_DATA in err.message.lower()) or (
-            code == 100 and err.subcode == _TOO_MUCH_DATA_SUBCODE):
+    if (code == 1 and _REDUCE_DATA in err.message.lower()) or (code == 100 and err.subcode == _TOO_MUCH_DATA_SUBCODE):
         return make(DataTooLargeError)
     if code in _RATE_LIMIT_CODES:
         scope, use_case = _RATE_LIMIT_CODES[code]
         if err.subcode in _ACCOUNT_SUBCODES:
             scope = "account"
-        return RateLimitedError(err.message, retry_after_s=_retry_after(scope, use_case, usage), scope=scope,
-                                code=code, subcode=err.subcode, http_status=status, fbtrace_id=err.fbtrace_id,
-                                request=request, account_id=account_id, is_transient=err.is_transient)
+        return RateLimitedError(
+            err.message,
+            retry_after_s=_retry_after(scope, use_case, usage),
+            scope=scope,
+            code=code,
+            subcode=err.subcode,
+            http_status=status,
+            fbtrace_id=err.fbtrace_id,
+            request=request,
+            account_id=account_id,
+            is_transient=err.is_transient,
+        )
     if code in (1, 2) or err.is_transient or status >= 500:
         return make(TransientError)
     return make(BadRequestError)
@@ -127,8 +143,7 @@ def classify(status: int, body: object, *, usage: Usage | None = None, request: 
 def _without_body(status: int, *, request: str | None, account_id: str | None) -> GraphAPIError:
     message = f"HTTP {status} without a Graph error body"
     if status == 429:
-        return RateLimitedError(message, scope="app", http_status=status, request=request,
-                                account_id=account_id)
+        return RateLimitedError(message, scope="app", http_status=status, request=request, account_id=account_id)
     cls = TransientError if status >= 500 else BadRequestError
     return cls(message, http_status=status, request=request, account_id=account_id)
 

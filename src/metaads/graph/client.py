@@ -35,8 +35,7 @@ logger = logging.getLogger(__name__)
 
 CAMPAIGN_FIELDS: tuple[str, ...] = ("id", "name", "status", "effective_status", "objective", "start_time")
 # Deleted and archived campaigns are only listed when asked for by status (their spend still counts).
-ALL_CAMPAIGN_STATUSES: tuple[str, ...] = ("ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "IN_PROCESS",
-                                          "WITH_ISSUES")
+ALL_CAMPAIGN_STATUSES: tuple[str, ...] = ("ACTIVE", "PAUSED", "DELETED", "ARCHIVED", "IN_PROCESS", "WITH_ISSUES")
 
 _filter_lock = threading.Lock()
 
@@ -44,32 +43,42 @@ _filter_lock = threading.Lock()
 class GraphClient:
     """Reads ad accounts from the Graph API. Thread-safe; use as a context manager or call :meth:`close`."""
 
-    def __init__(self, *, base_url: str = DEFAULT_BASE_URL, version: str = DEFAULT_VERSION,
-                 tokens: TokenPool | Sequence[str], policy: ClientPolicy | None = None,
-                 clock: Clock | None = None, transport: httpx.BaseTransport | None = None,
-                 http: httpx.Client | None = None, throttle_store: ThrottleStore | None = None,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        version: str = DEFAULT_VERSION,
+        tokens: TokenPool | Sequence[str],
+        policy: ClientPolicy | None = None,
+        clock: Clock | None = None,
+        transport: httpx.BaseTransport | None = None,
+        http: httpx.Client | None = None,
+        throttle_store: ThrottleStore | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         """Args:
-            base_url: scheme and host (the simulator's in tests).
-            version: Graph API version, e.g. ``v27.0`` (the default).
-            tokens: a :class:`TokenPool` or the tokens in configuration order.
-            policy: retry / throttle / async numbers.
-            clock: time and sleeping (a ``FakeClock`` in tests).
-            transport: httpx transport for a client built here (ignored when ``http`` is given).
-            http: an httpx client to use as is; the caller closes it.
-            throttle_store: shared rate-limit state (in memory by default).
-            rng: randomness for back-off jitter.
+        base_url: scheme and host (the simulator's in tests).
+        version: Graph API version, e.g. ``v27.0`` (the default).
+        tokens: a :class:`TokenPool` or the tokens in configuration order.
+        policy: retry / throttle / async numbers.
+        clock: time and sleeping (a ``FakeClock`` in tests).
+        transport: httpx transport for a client built here (ignored when ``http`` is given).
+        http: an httpx client to use as is; the caller closes it.
+        throttle_store: shared rate-limit state (in memory by default).
+        rng: randomness for back-off jitter.
         """
         self.policy = policy or ClientPolicy()
         self.clock: Clock = clock or SystemClock()
         self.pool = tokens if isinstance(tokens, TokenPool) else TokenPool(list(tokens))
         self._owns_http = http is None
         if http is None:
-            limits = httpx.Limits(max_connections=self.policy.max_connections,
-                                  max_keepalive_connections=self.policy.max_connections)
+            limits = httpx.Limits(
+                max_connections=self.policy.max_connections, max_keepalive_connections=self.policy.max_connections
+            )
             if self.policy.max_concurrent_calls > 0:
-                transport = GatedTransport(transport or httpx.HTTPTransport(limits=limits),
-                                           self.policy.max_concurrent_calls)
+                transport = GatedTransport(
+                    transport or httpx.HTTPTransport(limits=limits), self.policy.max_concurrent_calls
+                )
             http = httpx.Client(
                 transport=transport,
                 timeout=httpx.Timeout(self.policy.timeout_s, connect=self.policy.connect_timeout_s),
@@ -80,9 +89,15 @@ class GraphClient:
         self._stats = StatsBook()
         self.throttle_store: ThrottleStore = throttle_store or InMemoryThrottleStore()
         self.session = GraphSession(
-            base_url=base_url, version=version, http=http, pool=self.pool, policy=self.policy,
-            clock=self.clock, throttle=Throttle(self.throttle_store, self.policy, self.clock),
-            stats=self._stats, rng=rng or random.Random(),  # noqa: S311 - jitter, not cryptography
+            base_url=base_url,
+            version=version,
+            http=http,
+            pool=self.pool,
+            policy=self.policy,
+            clock=self.clock,
+            throttle=Throttle(self.throttle_store, self.policy, self.clock),
+            stats=self._stats,
+            rng=rng or random.Random(),  # noqa: S311 - jitter, not cryptography
         )
         self._insights = InsightsFetcher(self.session, self._today_for)
         self._infos: dict[str, AccountInfo] = {}
@@ -90,8 +105,9 @@ class GraphClient:
         _redact_http_logs()
 
     def __repr__(self) -> str:
-        return (f"GraphClient(base_url={self.session.base_url!r}, version={self.session.version!r}, "
-                f"tokens={self.pool!r})")
+        return (
+            f"GraphClient(base_url={self.session.base_url!r}, version={self.session.version!r}, tokens={self.pool!r})"
+        )
 
     # ------------------------------------------------------------------ account
 
@@ -113,25 +129,46 @@ class GraphClient:
 
     # ------------------------------------------------------------------ campaigns
 
-    def campaigns(self, account: Account, *, fields: Sequence[str] = CAMPAIGN_FIELDS,
-                  statuses: Sequence[str] = ALL_CAMPAIGN_STATUSES,
-                  page_size: int | None = None) -> Iterator[dict[str, object]]:
+    def campaigns(
+        self,
+        account: Account,
+        *,
+        fields: Sequence[str] = CAMPAIGN_FIELDS,
+        statuses: Sequence[str] = ALL_CAMPAIGN_STATUSES,
+        page_size: int | None = None,
+    ) -> Iterator[dict[str, object]]:
         """The account's campaigns, archived and deleted ones included (by ``statuses``), all pages."""
         params = {"fields": ",".join(fields), "effective_status": _json(list(statuses))}
-        for page in iter_pages(self.session, f"{account.act_id}/campaigns", params, account=account,
-                               page_size=page_size or self.policy.page_size):
+        for page in iter_pages(
+            self.session,
+            f"{account.act_id}/campaigns",
+            params,
+            account=account,
+            page_size=page_size or self.policy.page_size,
+        ):
             yield from page
 
     # ------------------------------------------------------------------ insights
 
-    def insights(self, account: Account, since: date, until: date, *, level: str = "ad",
-                 fields: Sequence[str] = DEFAULT_INSIGHTS_FIELDS, breakdowns: Sequence[str] = (),
-                 action_attribution_windows: Sequence[str] = (),
-                 filtering: Sequence[Mapping[str, object]] = (), include_archived: bool = True,
-                 page_size: int | None = None,
-                 mode: Mode = "auto", estimated_ads: int | None = None,
-                 action_breakdowns: Sequence[str] = (), action_report_time: str | None = None,
-                 time_increment: int = 1) -> Iterator[Page]:
+    def insights(
+        self,
+        account: Account,
+        since: date,
+        until: date,
+        *,
+        level: str = "ad",
+        fields: Sequence[str] = DEFAULT_INSIGHTS_FIELDS,
+        breakdowns: Sequence[str] = (),
+        action_attribution_windows: Sequence[str] = (),
+        filtering: Sequence[Mapping[str, object]] = (),
+        include_archived: bool = True,
+        page_size: int | None = None,
+        mode: Mode = "auto",
+        estimated_ads: int | None = None,
+        action_breakdowns: Sequence[str] = (),
+        action_report_time: str | None = None,
+        time_increment: int = 1,
+    ) -> Iterator[Page]:
         """Yield pages of daily insights rows of ``account`` for ``since``..``until`` (account time zone).
 
         Archived and deleted objects are included (their past spend is real) unless
@@ -143,14 +180,26 @@ class GraphClient:
             GraphAPIError: a subclass from :mod:`metaads.errors` (e.g. PermissionDeniedError to skip
                 the account, NoUsableTokenError, RateLimitedError after too many throttling errors).
         """
-        query = InsightsQuery(level=level, fields=tuple(fields), breakdowns=tuple(breakdowns),
-                              action_attribution_windows=tuple(action_attribution_windows),
-                              filtering=tuple(filtering), include_archived=include_archived,
-                              action_breakdowns=tuple(action_breakdowns), action_report_time=action_report_time,
-                              time_increment=time_increment)
-        return self._insights.fetch(account, since, until, query,
-                                    page_size=page_size or self.policy.page_size, mode=mode,
-                                    estimated_ads=estimated_ads)
+        query = InsightsQuery(
+            level=level,
+            fields=tuple(fields),
+            breakdowns=tuple(breakdowns),
+            action_attribution_windows=tuple(action_attribution_windows),
+            filtering=tuple(filtering),
+            include_archived=include_archived,
+            action_breakdowns=tuple(action_breakdowns),
+            action_report_time=action_report_time,
+            time_increment=time_increment,
+        )
+        return self._insights.fetch(
+            account,
+            since,
+            until,
+            query,
+            page_size=page_size or self.policy.page_size,
+            mode=mode,
+            estimated_ads=estimated_ads,
+        )
 
     # ------------------------------------------------------------------ tokens
 
@@ -184,8 +233,9 @@ class GraphClient:
     def __enter__(self) -> GraphClient:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def _today_for(self, account: Account) -> date:

@@ -21,10 +21,24 @@ from metaads.graph.paging import iter_pages
 # Meta's effective_status enums (facebook_business/adobjects campaign.py, adset.py, ad.py).
 CAMPAIGN_STATUSES = ("ACTIVE", "ARCHIVED", "DELETED", "IN_PROCESS", "PAUSED", "WITH_ISSUES")
 ADSET_STATUSES = ("ACTIVE", "ARCHIVED", "CAMPAIGN_PAUSED", "DELETED", "IN_PROCESS", "PAUSED", "WITH_ISSUES")
-AD_STATUSES = ("ACTIVE", "ADSET_PAUSED", "ARCHIVED", "CAMPAIGN_PAUSED", "DELETED", "DISAPPROVED", "IN_PROCESS",
-               "PAUSED", "PENDING_BILLING_INFO", "PENDING_REVIEW", "PREAPPROVED", "WITH_ISSUES")
+AD_STATUSES = (
+    "ACTIVE",
+    "ADSET_PAUSED",
+    "ARCHIVED",
+    "CAMPAIGN_PAUSED",
+    "DELETED",
+    "DISAPPROVED",
+    "IN_PROCESS",
+    "PAUSED",
+    "PENDING_BILLING_INFO",
+    "PENDING_REVIEW",
+    "PREAPPROVED",
+    "WITH_ISSUES",
+)
 STATUSES_BY_EDGE: dict[str, tuple[str, ...]] = {
-    "campaigns": CAMPAIGN_STATUSES, "adsets": ADSET_STATUSES, "ads": AD_STATUSES,
+    "campaigns": CAMPAIGN_STATUSES,
+    "adsets": ADSET_STATUSES,
+    "ads": AD_STATUSES,
 }
 #: Creative ids asked for per request (a long ``IN`` list makes a long URL).
 IDS_PER_REQUEST = 50
@@ -34,9 +48,17 @@ def _dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-def list_objects(client: GraphClient, account: Account, edge: str, node: str, fields: Sequence[str], *,
-                 updated_after: datetime | None = None, ids: Sequence[str] | None = None,
-                 page_size: int | None = None) -> Iterator[list[dict[str, object]]]:
+def list_objects(
+    client: GraphClient,
+    account: Account,
+    edge: str,
+    node: str,
+    fields: Sequence[str],
+    *,
+    updated_after: datetime | None = None,
+    ids: Sequence[str] | None = None,
+    page_size: int | None = None,
+) -> Iterator[list[dict[str, object]]]:
     """Pages of the account's objects on ``edge`` (``campaigns``, ``adsets``, ``ads``, ``adcreatives``).
 
     Args:
@@ -50,26 +72,39 @@ def list_objects(client: GraphClient, account: Account, edge: str, node: str, fi
     if ids is not None:
         unique = sorted(set(ids))
         for start in range(0, len(unique), IDS_PER_REQUEST):
-            batch = unique[start:start + IDS_PER_REQUEST]
+            batch = unique[start : start + IDS_PER_REQUEST]
             yield from _pages(client, account, edge, node, fields, updated_after, page_size, batch)
         return
     yield from _pages(client, account, edge, node, fields, updated_after, page_size, None)
 
 
-def _pages(client: GraphClient, account: Account, edge: str, node: str, fields: Sequence[str],
-           updated_after: datetime | None, page_size: int | None,
-           ids: Sequence[str] | None) -> Iterator[list[dict[str, object]]]:
+def _pages(
+    client: GraphClient,
+    account: Account,
+    edge: str,
+    node: str,
+    fields: Sequence[str],
+    updated_after: datetime | None,
+    page_size: int | None,
+    ids: Sequence[str] | None,
+) -> Iterator[list[dict[str, object]]]:
     params: dict[str, str] = {"fields": ",".join(fields)}
     filtering: list[dict[str, object]] = []
     statuses = STATUSES_BY_EDGE.get(edge)
     if statuses:
         params["effective_status"] = _dumps(list(statuses))
     if updated_after is not None:
-        filtering.append({"field": f"{node}.updated_time", "operator": "GREATER_THAN",
-                          "value": int(updated_after.timestamp())})
+        filtering.append(
+            {"field": f"{node}.updated_time", "operator": "GREATER_THAN", "value": int(updated_after.timestamp())}
+        )
     if ids is not None:
         filtering.append({"field": f"{node}.id", "operator": "IN", "value": list(ids)})
     if filtering:
         params["filtering"] = _dumps(filtering)
-    yield from iter_pages(client.session, f"{account.act_id}/{edge}", params, account=account,
-                          page_size=page_size or client.policy.page_size)
+    yield from iter_pages(
+        client.session,
+        f"{account.act_id}/{edge}",
+        params,
+        account=account,
+        page_size=page_size or client.policy.page_size,
+    )

@@ -33,9 +33,12 @@ class GatedTransport(httpx.BaseTransport):
         except BaseException:
             self._free.release()
             raise
-        return httpx.Response(status_code=response.status_code, headers=response.headers,
-                              stream=_ReleasingStream(response.stream, self._free.release),
-                              extensions=response.extensions)
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_ReleasingStream(response.stream, self._free.release),
+            extensions=response.extensions,
+        )
 
     def close(self) -> None:
         self.inner.close()

@@ -33,17 +33,38 @@ Page = list[dict[str, object]]
 Mode = Literal["auto", "sync", "async"]
 
 DEFAULT_INSIGHTS_FIELDS: tuple[str, ...] = (
-    "account_id", "account_name", "campaign_id", "campaign_name", "adset_id", "adset_name", "ad_id",
-    "ad_name", "objective", "spend", "clicks", "inline_link_clicks", "impressions", "reach", "actions",
-    "action_values", "date_start", "date_stop",
+    "account_id",
+    "account_name",
+    "campaign_id",
+    "campaign_name",
+    "adset_id",
+    "adset_name",
+    "ad_id",
+    "ad_name",
+    "objective",
+    "spend",
+    "clicks",
+    "inline_link_clicks",
+    "impressions",
+    "reach",
+    "actions",
+    "action_values",
+    "date_start",
+    "date_stop",
 )
 LEVELS = ("ad", "adset", "campaign", "account")
 # Every effective_status per level. The insights edge omits ARCHIVED and DELETED objects unless the
 # request filters on their effective_status, yet their past spend is real: ask for all of them.
 _CAMPAIGN_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "DELETED", "IN_PROCESS", "WITH_ISSUES")
 _ADSET_STATUSES = (*_CAMPAIGN_STATUSES, "CAMPAIGN_PAUSED")
-_AD_STATUSES = (*_ADSET_STATUSES, "ADSET_PAUSED", "DISAPPROVED", "PENDING_REVIEW", "PREAPPROVED",
-                "PENDING_BILLING_INFO")
+_AD_STATUSES = (
+    *_ADSET_STATUSES,
+    "ADSET_PAUSED",
+    "DISAPPROVED",
+    "PENDING_REVIEW",
+    "PREAPPROVED",
+    "PENDING_BILLING_INFO",
+)
 ALL_EFFECTIVE_STATUSES = {"ad": _AD_STATUSES, "adset": _ADSET_STATUSES, "campaign": _CAMPAIGN_STATUSES}
 
 
@@ -74,8 +95,13 @@ class InsightsQuery:
         filters = [dict(f) for f in self.filtering]
         status_filtered = any(str(f.get("field", "")).endswith("effective_status") for f in filters)
         if self.include_archived and self.level != "account" and not status_filtered:
-            filters.append({"field": f"{self.level}.effective_status", "operator": "IN",
-                            "value": list(ALL_EFFECTIVE_STATUSES[self.level])})
+            filters.append(
+                {
+                    "field": f"{self.level}.effective_status",
+                    "operator": "IN",
+                    "value": list(ALL_EFFECTIVE_STATUSES[self.level]),
+                }
+            )
         return filters
 
     def params(self, since: date, until: date) -> dict[str, str]:
@@ -115,8 +141,17 @@ class InsightsFetcher:
             return True
         return estimated_ads is not None and days * estimated_ads > policy.async_threshold_cells
 
-    def fetch(self, account: Account, since: date, until: date, query: InsightsQuery, *, page_size: int,
-              mode: Mode = "auto", estimated_ads: int | None = None) -> Iterator[Page]:
+    def fetch(
+        self,
+        account: Account,
+        since: date,
+        until: date,
+        query: InsightsQuery,
+        *,
+        page_size: int,
+        mode: Mode = "auto",
+        estimated_ads: int | None = None,
+    ) -> Iterator[Page]:
         """Pages of insights rows of ``account`` for ``since``..``until`` (inclusive), lazily fetched."""
         if since > until:
             raise ValueError(f"since {since} is after until {until}")
@@ -124,12 +159,16 @@ class InsightsFetcher:
             return self._async(account, since, until, query, page_size)
         return self._sync(account, since, until, query, page_size)
 
-    def _sync(self, account: Account, since: date, until: date, query: InsightsQuery,
-              page_size: int) -> Iterator[Page]:
+    def _sync(self, account: Account, since: date, until: date, query: InsightsQuery, page_size: int) -> Iterator[Page]:
         yielded = False
         try:
-            for page in iter_pages(self.session, f"{account.act_id}/insights", query.params(since, until),
-                                   account=account, page_size=page_size):
+            for page in iter_pages(
+                self.session,
+                f"{account.act_id}/insights",
+                query.params(since, until),
+                account=account,
+                page_size=page_size,
+            ):
                 yielded = True
                 yield page
                 del page  # not held while the next page is fetched
@@ -145,8 +184,9 @@ class InsightsFetcher:
             if clamped is not None:
                 yield from self._sync(account, clamped, until, query, page_size)
 
-    def _async(self, account: Account, since: date, until: date, query: InsightsQuery,
-               page_size: int) -> Iterator[Page]:
+    def _async(
+        self, account: Account, since: date, until: date, query: InsightsQuery, page_size: int
+    ) -> Iterator[Page]:
         params = query.params(since, until)
         failures = 0
         while True:
@@ -193,11 +233,13 @@ class InsightsFetcher:
         oldest = self._oldest(account)
         self.session.stats.add(account.id, range_clamps=1)
         if oldest > until:
-            logger.warning("account %s: %s..%s is entirely beyond the 37-month history; nothing to fetch",
-                           account.id, since, until)
+            logger.warning(
+                "account %s: %s..%s is entirely beyond the 37-month history; nothing to fetch", account.id, since, until
+            )
             return None
-        logger.warning("account %s: start date %s is beyond the 37-month history; fetching from %s",
-                       account.id, since, oldest)
+        logger.warning(
+            "account %s: start date %s is beyond the 37-month history; fetching from %s", account.id, since, oldest
+        )
         return oldest
 
 

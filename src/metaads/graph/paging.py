@@ -16,8 +16,9 @@ from metaads.graph.session import GraphSession, split_url
 logger = logging.getLogger(__name__)
 
 
-def iter_pages(session: GraphSession, path: str, params: Mapping[str, str], *, account: Account | None,
-               page_size: int) -> Iterator[list[dict[str, object]]]:
+def iter_pages(
+    session: GraphSession, path: str, params: Mapping[str, str], *, account: Account | None, page_size: int
+) -> Iterator[list[dict[str, object]]]:
     """Yield the non-empty pages of rows of a paged edge, following ``paging.next`` to the end.
 
     On "reduce the amount of data" the page is asked for again with half the ``limit``, down to the
@@ -46,14 +47,16 @@ def iter_pages(session: GraphSession, path: str, params: Mapping[str, str], *, a
             limit = max(policy.min_page_size, limit // 2)
             current = {**current, "limit": str(limit)}
             session.stats.add(account_id, limit_halvings=1)
-            logger.info("account %s: response too large, asking again with limit=%d", account_id or "-",
-                        limit)
+            logger.info("account %s: response too large, asking again with limit=%d", account_id or "-", limit)
             continue
         answered_in = session.clock.monotonic() - started - (_waits_s(session, account_id) - waits_before)
         data = body.get("data")
         if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
-            raise PagingError("page without a 'data' list of objects",
-                              request=session.describe("GET", current_path, current), account_id=account_id)
+            raise PagingError(
+                "page without a 'data' list of objects",
+                request=session.describe("GET", current_path, current),
+                account_id=account_id,
+            )
         next_url = _next_url(body)
         rows = len(data)
         session.stats.add(account_id, pages=1, rows=rows)
@@ -63,9 +66,11 @@ def iter_pages(session: GraphSession, path: str, params: Mapping[str, str], *, a
         else:
             empty_run += 1
             if empty_run > policy.max_empty_pages:
-                raise PagingError(f"{empty_run} consecutive empty pages that all have 'next'",
-                                  request=session.describe("GET", current_path, current),
-                                  account_id=account_id)
+                raise PagingError(
+                    f"{empty_run} consecutive empty pages that all have 'next'",
+                    request=session.describe("GET", current_path, current),
+                    account_id=account_id,
+                )
         # Let go of the page before asking for the next one: otherwise every account holds a page of
         # parsed rows while it waits for its quota and the wire.
         del body, data
@@ -79,8 +84,11 @@ def iter_pages(session: GraphSession, path: str, params: Mapping[str, str], *, a
         current["limit"] = str(limit)
         key = _page_key(current_path, current)
         if key in seen:
-            raise PagingError("paging loop: the API sent a 'next' page it had already sent",
-                              request=session.describe("GET", current_path, current), account_id=account_id)
+            raise PagingError(
+                "paging loop: the API sent a 'next' page it had already sent",
+                request=session.describe("GET", current_path, current),
+                account_id=account_id,
+            )
         seen.add(key)
 
 

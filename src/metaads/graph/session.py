@@ -58,9 +58,19 @@ def split_url(url: str) -> tuple[str, dict[str, str]]:
 class GraphSession:
     """Sends Graph API requests for a :class:`~metaads.graph.client.GraphClient`. Thread-safe."""
 
-    def __init__(self, *, base_url: str, version: str, http: httpx.Client, pool: TokenPool,
-                 policy: ClientPolicy, clock: Clock, throttle: Throttle, stats: StatsBook,
-                 rng: random.Random) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        version: str,
+        http: httpx.Client,
+        pool: TokenPool,
+        policy: ClientPolicy,
+        clock: Clock,
+        throttle: Throttle,
+        stats: StatsBook,
+        rng: random.Random,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.version = version
         self.http = http
@@ -82,8 +92,15 @@ class GraphSession:
         text = redact_text(text)
         return text if len(text) <= _MAX_REQUEST_TEXT else text[:_MAX_REQUEST_TEXT] + "..."
 
-    def call(self, method: str, path: str, params: Mapping[str, str] | None = None, *,
-             account: Account | None = None, lease: TokenLease | None = None) -> dict[str, object]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        account: Account | None = None,
+        lease: TokenLease | None = None,
+    ) -> dict[str, object]:
         """Send one request until it succeeds or fails for good; returns the JSON body.
 
         Three policies, each in its own place: transient failures are retried with jittered exponential
@@ -111,8 +128,14 @@ class GraphSession:
         def before_sleep(state: tenacity.RetryCallState) -> None:
             delay = state.upcoming_sleep
             error = state.outcome.exception() if state.outcome is not None else None
-            logger.info("account %s: transient error (%s); retry %d/%d in %.1f s", account_id or "-", error,
-                        state.attempt_number, self.policy.max_retries, delay)
+            logger.info(
+                "account %s: transient error (%s); retry %d/%d in %.1f s",
+                account_id or "-",
+                error,
+                state.attempt_number,
+                self.policy.max_retries,
+                delay,
+            )
             self.stats.add(account_id, retries=1, backoff_s=delay)
 
         return tenacity.Retrying(
@@ -142,8 +165,15 @@ class GraphSession:
             keys = QuotaKeys.for_call(current.fingerprint, attempt.account_id)
             self._pace(keys, attempt)
             try:
-                return self._send(attempt.method, attempt.path, attempt.params, current, keys,
-                                  attempt.account_id, attempt.request_text)
+                return self._send(
+                    attempt.method,
+                    attempt.path,
+                    attempt.params,
+                    current,
+                    keys,
+                    attempt.account_id,
+                    attempt.request_text,
+                )
             except RateLimitedError as error:
                 self._wait_for_quota(error, keys, current, attempt)
             except TokenInvalidError as error:
@@ -165,21 +195,30 @@ class GraphSession:
         if waited.seconds > 0:
             slowdown = waited.seconds if waited.reason == "slowdown" else 0.0
             self.stats.add(attempt.account_id, throttled_s=waited.seconds, slowdown_s=slowdown)
-            logger.debug("account %s: waited %.1f s before %s (%s)", attempt.account_id or "-",
-                         waited.seconds, attempt.request_text, waited.reason)
+            logger.debug(
+                "account %s: waited %.1f s before %s (%s)",
+                attempt.account_id or "-",
+                waited.seconds,
+                attempt.request_text,
+                waited.reason,
+            )
 
     def _announce(self, attempt: _Attempt, seconds: float, why: str) -> None:
         """Say that a call waits: at INFO when the wait is long enough for a person to wonder."""
         until = self.clock.now() + timedelta(seconds=seconds)
         if seconds >= ANNOUNCE_WAITS_FROM_S:
             reason = "to stay within its quota" if why == "slowdown" else f"because it is {why}"
-            logger.info("account %s: waiting %.0f s %s, until %s UTC", attempt.account_id or "-", seconds, reason,
-                        until.astimezone(timezone.utc).strftime("%H:%M:%S"))
+            logger.info(
+                "account %s: waiting %.0f s %s, until %s UTC",
+                attempt.account_id or "-",
+                seconds,
+                reason,
+                until.astimezone(timezone.utc).strftime("%H:%M:%S"),
+            )
         if self.on_wait is not None:
             self.on_wait(attempt.account_id, until, why)
 
-    def _wait_for_quota(self, error: RateLimitedError, keys: QuotaKeys, current: TokenLease,
-                        attempt: _Attempt) -> None:
+    def _wait_for_quota(self, error: RateLimitedError, keys: QuotaKeys, current: TokenLease, attempt: _Attempt) -> None:
         """Block the exhausted quota for as long as the API says (the next :meth:`_pace` waits)."""
         attempt.throttle_repeats += 1
         self.stats.add(attempt.account_id, throttled_errors=1)
@@ -189,8 +228,13 @@ class GraphSession:
         if error.scope == "app" and len(self.pool) > 1 and attempt.lease is None:
             self._learn_token_apps()
             self.pool.block_app(current, self.clock.now() + timedelta(seconds=wait))
-        logger.warning("account %s: rate limited (code %s, %s scope); next call in %.0f s",
-                       attempt.account_id or "-", error.code, error.scope, wait)
+        logger.warning(
+            "account %s: rate limited (code %s, %s scope); next call in %.0f s",
+            attempt.account_id or "-",
+            error.code,
+            error.scope,
+            wait,
+        )
 
     def _fail_over(self, error: TokenInvalidError, current: TokenLease, attempt: _Attempt) -> None:
         """Retire an invalid token for everyone; the next lease is another one (unless pinned)."""
@@ -234,9 +278,15 @@ class GraphSession:
         last: GraphAPIError | None = None
         for asking in [target, *(lease for lease in leases if lease is not target)]:
             try:
-                body = self._send("GET", "debug_token", {"input_token": target.token}, asking,
-                                  QuotaKeys.for_call(asking.fingerprint, None), None,
-                                  self.describe("GET", "debug_token", {}))
+                body = self._send(
+                    "GET",
+                    "debug_token",
+                    {"input_token": target.token},
+                    asking,
+                    QuotaKeys.for_call(asking.fingerprint, None),
+                    None,
+                    self.describe("GET", "debug_token", {}),
+                )
             except GraphAPIError as exc:
                 last = exc
                 continue
@@ -244,12 +294,21 @@ class GraphSession:
             if isinstance(data, dict) and data.get("app_id"):
                 return str(data["app_id"])
             return None
-        logger.warning("token %s: cannot inspect it (%s)", token_hint(target.token),
-                       last.message if last else "no answer")
+        logger.warning(
+            "token %s: cannot inspect it (%s)", token_hint(target.token), last.message if last else "no answer"
+        )
         return None
 
-    def _send(self, method: str, path: str, params: dict[str, str], lease: TokenLease, keys: QuotaKeys,
-              account_id: str | None, request_text: str) -> dict[str, object]:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        lease: TokenLease,
+        keys: QuotaKeys,
+        account_id: str | None,
+        request_text: str,
+    ) -> dict[str, object]:
         """One HTTP exchange: the JSON body.
 
         Raises:
@@ -264,17 +323,25 @@ class GraphSession:
         started = self.clock.monotonic()
         self.stats.add(account_id, api_calls=1)
         try:
-            response = self.http.request(method, url, params=query, data=form,
-                                         headers={"Authorization": f"Bearer {lease.token}"})
+            response = self.http.request(
+                method, url, params=query, data=form, headers={"Authorization": f"Bearer {lease.token}"}
+            )
         except httpx.TimeoutException as exc:
-            raise TransientError(f"timed out ({type(exc).__name__})", request=request_text,
-                                 account_id=account_id) from None
+            raise TransientError(
+                f"timed out ({type(exc).__name__})", request=request_text, account_id=account_id
+            ) from None
         except httpx.DecodingError as exc:
-            raise TransientError(f"response body could not be decoded ({type(exc).__name__}: "
-                                 f"{redact_text(str(exc))})", request=request_text, account_id=account_id) from None
+            raise TransientError(
+                f"response body could not be decoded ({type(exc).__name__}: {redact_text(str(exc))})",
+                request=request_text,
+                account_id=account_id,
+            ) from None
         except httpx.HTTPError as exc:  # TransportError, TooManyRedirects, ...
-            raise TransientError(f"network error ({type(exc).__name__}: {redact_text(str(exc))})",
-                                 request=request_text, account_id=account_id) from None
+            raise TransientError(
+                f"network error ({type(exc).__name__}: {redact_text(str(exc))})",
+                request=request_text,
+                account_id=account_id,
+            ) from None
         try:
             body: object = orjson.loads(response.content)
         except orjson.JSONDecodeError:
@@ -282,17 +349,25 @@ class GraphSession:
         usage = parse_usage(response.headers)
         if not usage.is_empty:
             self.throttle.observe(keys, usage)
-        logger.debug("%s -> HTTP %d in %.0f ms%s", request_text, response.status_code,
-                     (self.clock.monotonic() - started) * 1000, _usage_text(usage))
+        logger.debug(
+            "%s -> HTTP %d in %.0f ms%s",
+            request_text,
+            response.status_code,
+            (self.clock.monotonic() - started) * 1000,
+            _usage_text(usage),
+        )
         error = classify(response.status_code, body, usage=usage, request=request_text, account_id=account_id)
         if isinstance(error, TransientError) and error.retry_after_s is None:
             error.retry_after_s = _retry_after_header(response.headers.get("Retry-After"))
         if error is not None:
             raise error
         if not isinstance(body, dict):
-            raise TransientError(f"HTTP {response.status_code} with a body that is not a JSON object",
-                                 http_status=response.status_code, request=request_text,
-                                 account_id=account_id)
+            raise TransientError(
+                f"HTTP {response.status_code} with a body that is not a JSON object",
+                http_status=response.status_code,
+                request=request_text,
+                account_id=account_id,
+            )
         return body
 
 

@@ -37,8 +37,7 @@ class CallStats:
         """The sum of several accounts' statistics."""
         total = cls()
         for item in many:
-            total = replace(total, **{f.name: getattr(total, f.name) + getattr(item, f.name)
-                                      for f in fields(cls)})
+            total = replace(total, **{f.name: getattr(total, f.name) + getattr(item, f.name) for f in fields(cls)})
         return total
 
     def as_dict(self) -> dict[str, float]:

@@ -102,8 +102,7 @@ class QuotaKeys:
 
     @classmethod
     def for_call(cls, fingerprint: str, account_id: str | None) -> QuotaKeys:
-        return cls(app=f"app:{fingerprint}",
-                   account=f"account:{fingerprint}:{account_id}" if account_id else None)
+        return cls(app=f"app:{fingerprint}", account=f"account:{fingerprint}:{account_id}" if account_id else None)
 
     def all(self) -> tuple[str, ...]:
         return (self.app,) if self.account is None else (self.app, self.account)
@@ -167,8 +166,12 @@ class Throttle:
         latest: ThrottleState | None = None
         for key in keys.all():
             state = self.store.get(key)
-            if state is not None and state.not_before is not None and state.not_before > now and (
-                    latest is None or latest.not_before is None or state.not_before > latest.not_before):
+            if (
+                state is not None
+                and state.not_before is not None
+                and state.not_before > now
+                and (latest is None or latest.not_before is None or state.not_before > latest.not_before)
+            ):
                 latest = state
         if latest is None or latest.not_before is None:
             return 0.0, None
@@ -184,12 +187,14 @@ class Throttle:
         longest = 0.0
         window = self.policy.usage_window_s
         app_readings = [Reading("app", usage.app_pct, None, window)]
-        account_readings = [Reading("score", usage.account_pct, usage.account_reset_s,
-                                    self.policy.account_score_window_s),
-                            Reading("insights", usage.insights_account_pct, None, window)]
+        account_readings = [
+            Reading("score", usage.account_pct, usage.account_reset_s, self.policy.account_score_window_s),
+            Reading("insights", usage.insights_account_pct, None, window),
+        ]
         # A business-use-case quota says when access returns once it is full: that is its reset time.
-        account_readings += [Reading(f"buc:{b.owner_id}:{b.type}", b.pct, b.regain_s or None, window)
-                             for b in usage.business]
+        account_readings += [
+            Reading(f"buc:{b.owner_id}:{b.type}", b.pct, b.regain_s or None, window) for b in usage.business
+        ]
         for key, readings in ((keys.app, app_readings), (keys.account, account_readings)):
             if key is None:
                 continue
@@ -215,7 +220,10 @@ class Throttle:
         """Hold the quota a throttling error names for as long as the API says. Returns that wait."""
         wait = self.policy.throttle_wait_s(error.retry_after_s, repeat)
         now = self.clock.now()
-        self.store.hold(keys.for_scope(error.scope), now + timedelta(seconds=wait),
-                        reason=f"rate limited (code {error.code})", at=now)
+        self.store.hold(
+            keys.for_scope(error.scope),
+            now + timedelta(seconds=wait),
+            reason=f"rate limited (code {error.code})",
+            at=now,
+        )
         return wait
-

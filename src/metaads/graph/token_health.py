@@ -75,12 +75,16 @@ def problems_of(health: TokenHealth, now: datetime, warn_days: int) -> tuple[str
     horizon = now + timedelta(days=warn_days)
     for label, moment in (("expires", health.expires_at), ("loses data access", health.data_access_expires_at)):
         if moment is not None and moment <= horizon:
-            found.append(f"{label} on {moment:%Y-%m-%d %H:%M} UTC (within {warn_days} days): "
-                         "issue a new token, ideally a system-user token that does not expire")
+            found.append(
+                f"{label} on {moment:%Y-%m-%d %H:%M} UTC (within {warn_days} days): "
+                "issue a new token, ideally a system-user token that does not expire"
+            )
     if health.unreadable_accounts:
-        found.append(f"cannot read {len(health.unreadable_accounts)} configured account(s) "
-                     f"({', '.join(health.unreadable_accounts)}): give its user a role on them, "
-                     "or let another token serve them")
+        found.append(
+            f"cannot read {len(health.unreadable_accounts)} configured account(s) "
+            f"({', '.join(health.unreadable_accounts)}): give its user a role on them, "
+            "or let another token serve them"
+        )
     return tuple(found)
 
 
@@ -97,7 +101,9 @@ def inspect_token(client: GraphClient, lease: TokenLease) -> TokenHealth:
     error = data.get("error")
     scopes = data.get("scopes")
     return TokenHealth(
-        slot, hint, fingerprint,
+        slot,
+        hint,
+        fingerprint,
         valid=data.get("is_valid") is True,
         app_id=str(data["app_id"]) if data.get("app_id") else None,
         app_name=str(data["application"]) if data.get("application") else None,
@@ -109,8 +115,14 @@ def inspect_token(client: GraphClient, lease: TokenLease) -> TokenHealth:
     )
 
 
-def check_tokens(client: GraphClient, account_ids: Sequence[str], *, now: datetime, warn_days: int,
-                 assigned: Mapping[int, Sequence[str]] | None = None) -> list[TokenHealth]:
+def check_tokens(
+    client: GraphClient,
+    account_ids: Sequence[str],
+    *,
+    now: datetime,
+    warn_days: int,
+    assigned: Mapping[int, Sequence[str]] | None = None,
+) -> list[TokenHealth]:
     """Inspect every configured token and try each valid one on the accounts (``GET /act_{id}``).
 
     Costs one call per token plus one per (valid token, account) tried: every account, or with
@@ -122,7 +134,7 @@ def check_tokens(client: GraphClient, account_ids: Sequence[str], *, now: dateti
         health = inspect_token(client, lease)
         if health.valid:
             readable, unreadable = [], []
-            for account_id in (account_ids if assigned is None else assigned.get(lease.slot, ())):
+            for account_id in account_ids if assigned is None else assigned.get(lease.slot, ()):
                 try:
                     client.session.call("GET", f"act_{account_id}", {"fields": "id"}, lease=lease)
                 except GraphAPIError as exc:

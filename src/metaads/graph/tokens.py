@@ -62,8 +62,9 @@ class _Slot:
 class TokenPool:
     """The configured tokens, shared by all threads of a client."""
 
-    def __init__(self, tokens: Sequence[str], app_secret: str | None = None, *,
-                 app_ids: Sequence[str | None] | None = None) -> None:
+    def __init__(
+        self, tokens: Sequence[str], app_secret: str | None = None, *, app_ids: Sequence[str | None] | None = None
+    ) -> None:
         """Args: tokens in configuration order; the app secret for ``appsecret_proof``; optionally the
         app each token belongs to (unknown apps are assumed distinct)."""
         if not tokens:
@@ -113,11 +114,13 @@ class TokenPool:
             if not valid:
                 raise NoUsableTokenError(
                     f"all {len(self._slots)} configured tokens are invalid",
-                    account_id=account.id if account is not None else None)
+                    account_id=account.id if account is not None else None,
+                )
             chosen = valid[0]
             if chosen.blocked_until is not None and chosen.blocked_until > now:
-                blocked_apps = {self._app_key(s) for s in valid
-                                if s.blocked_until is not None and s.blocked_until > now}
+                blocked_apps = {
+                    self._app_key(s) for s in valid if s.blocked_until is not None and s.blocked_until > now
+                }
                 free = [s for s in valid if self._app_key(s) not in blocked_apps]
                 if free:
                     chosen = free[0]
@@ -131,8 +134,7 @@ class TokenPool:
             slot = self._slots[lease.slot]
             if slot.invalid_reason is None:
                 slot.invalid_reason = reason
-                logger.warning("token %s (slot %d) is unusable: %s", token_hint(lease.token), lease.slot,
-                               reason)
+                logger.warning("token %s (slot %d) is unusable: %s", token_hint(lease.token), lease.slot, reason)
 
     def block_app(self, lease: TokenLease, until: datetime) -> None:
         """The token's app is rate limited until ``until``: prefer tokens of other apps meanwhile."""
@@ -181,8 +183,13 @@ class TokenPool:
             return
         reason = old.invalid_reason or "its app is rate limited"
         self._failovers.append(Failover(account.id, previous, new, reason))
-        logger.warning("account %s: switching from token %s to token %s (%s)", account.id,
-                       token_hint(old.lease.token), token_hint(chosen.lease.token), reason)
+        logger.warning(
+            "account %s: switching from token %s to token %s (%s)",
+            account.id,
+            token_hint(old.lease.token),
+            token_hint(chosen.lease.token),
+            reason,
+        )
 
     @staticmethod
     def _app_key(slot: _Slot) -> str:

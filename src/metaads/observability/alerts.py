@@ -61,8 +61,9 @@ def build_alert(run_label: str, items: Iterable[AlertItem]) -> Alert | None:
     chosen = tuple(items)
     if not chosen:
         return None
-    counts = ", ".join(f"{sum(1 for i in chosen if i.kind == k)} {k}" for k in KIND_ORDER
-                       if any(i.kind == k for i in chosen))
+    counts = ", ".join(
+        f"{sum(1 for i in chosen if i.kind == k)} {k}" for k in KIND_ORDER if any(i.kind == k for i in chosen)
+    )
     return Alert(title=f"metaads {run_label}: {counts}", items=chosen)
 
 
@@ -84,6 +85,8 @@ def send_message(title: str, body: str, urls: Sequence[str]) -> None:
     with apprise_quiet():
         delivered = notifier.notify(title=title, body=redact_text(body), body_format=apprise.NotifyFormat.TEXT)
     if not delivered:
-        raise AlertError(f"the alert could not be delivered to {len(urls)} ALERT_URLS target(s); "
-                         "check the URLs and that the services are reachable")
+        raise AlertError(
+            f"the alert could not be delivered to {len(urls)} ALERT_URLS target(s); "
+            "check the URLs and that the services are reachable"
+        )
     log.info("alert sent to %d target(s): %s", len(urls), title)

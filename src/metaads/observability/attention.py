@@ -28,9 +28,16 @@ FIX_FIRST = "a retry cannot help: fix what the error names (token, permission or
 
 def failure_items(results: Iterable[AccountResult]) -> list[AlertItem]:
     """One item per account that did not load completely."""
-    return [AlertItem(ACCOUNT_FAILED, f"{r.account.display_name} (act_{r.account.id})",
-                      f"{r.status}: {r.error or 'no error text'}", RETRY_LATER if r.retryable else FIX_FIRST)
-            for r in results if not r.ok]
+    return [
+        AlertItem(
+            ACCOUNT_FAILED,
+            f"{r.account.display_name} (act_{r.account.id})",
+            f"{r.status}: {r.error or 'no error text'}",
+            RETRY_LATER if r.retryable else FIX_FIRST,
+        )
+        for r in results
+        if not r.ok
+    ]
 
 
 def token_items(checks: Iterable[TokenHealth]) -> list[AlertItem]:
@@ -45,8 +52,15 @@ def token_items(checks: Iterable[TokenHealth]) -> list[AlertItem]:
 
 def unreported_items(accounts: Iterable[Account]) -> list[AlertItem]:
     """Accounts whose task ended without a result (it crashed, was killed or never ran)."""
-    return [AlertItem(ACCOUNT_FAILED, f"{a.display_name} (act_{a.id})", "no result reported",
-                      "see the log of its extraction task; the next run retries it") for a in accounts]
+    return [
+        AlertItem(
+            ACCOUNT_FAILED,
+            f"{a.display_name} (act_{a.id})",
+            "no result reported",
+            "see the log of its extraction task; the next run retries it",
+        )
+        for a in accounts
+    ]
 
 
 def token_items_from_ledger(rows: Iterable[Mapping[str, object]]) -> list[AlertItem]:
@@ -59,28 +73,49 @@ def token_items_from_ledger(rows: Iterable[Mapping[str, object]]) -> list[AlertI
     return items
 
 
-def stale_items(accounts: Sequence[Account], last_success: Mapping[str, datetime], *, now: datetime,
-                stale_after: timedelta) -> list[AlertItem]:
+def stale_items(
+    accounts: Sequence[Account], last_success: Mapping[str, datetime], *, now: datetime, stale_after: timedelta
+) -> list[AlertItem]:
     """Accounts whose last successful load is older than ``stale_after`` (or that never loaded)."""
     items: list[AlertItem] = []
     for account in accounts:
         when = last_success.get(account.id)
         if when is not None and now - when <= stale_after:
             continue
-        reason = ("never loaded" if when is None else
-                  f"last loaded {when:%Y-%m-%d %H:%M} UTC, {(now - when).total_seconds() / 3600:.0f} h ago")
-        items.append(AlertItem(STALE, f"{account.display_name} (act_{account.id})", reason,
-                               "look at this account's recent failures (metaads status) and fix their cause"))
+        reason = (
+            "never loaded"
+            if when is None
+            else f"last loaded {when:%Y-%m-%d %H:%M} UTC, {(now - when).total_seconds() / 3600:.0f} h ago"
+        )
+        items.append(
+            AlertItem(
+                STALE,
+                f"{account.display_name} (act_{account.id})",
+                reason,
+                "look at this account's recent failures (metaads status) and fix their cause",
+            )
+        )
     return items
 
 
-def run_alert(run_label: str, items: Sequence[AlertItem], *, warehouse: Warehouse,
-              accounts: Sequence[Account], now: datetime, stale_after: timedelta) -> Alert | None:
+def run_alert(
+    run_label: str,
+    items: Sequence[AlertItem],
+    *,
+    warehouse: Warehouse,
+    accounts: Sequence[Account],
+    now: datetime,
+    stale_after: timedelta,
+) -> Alert | None:
     """The run's one message: ``items`` plus the accounts gone stale (None when nothing needs a person)."""
     found = list(items)
     try:
-        found += stale_items(accounts, last_success_by_account(warehouse.engine, warehouse.account_runs),
-                             now=now, stale_after=stale_after)
+        found += stale_items(
+            accounts,
+            last_success_by_account(warehouse.engine, warehouse.account_runs),
+            now=now,
+            stale_after=stale_after,
+        )
     except MetaAdsError as exc:
         log.error("could not read freshness from the ledger for the alert: %s", exc)
     return build_alert(run_label, found)
@@ -98,15 +133,29 @@ def deliver(alert: Alert | None, urls: Sequence[str]) -> bool:
     return True
 
 
-def alert_run(urls: Sequence[str], run_label: str, *, results: Sequence[AccountResult],
-              tokens: Sequence[TokenHealth], warehouse: Warehouse, accounts: Sequence[Account],
-              now: datetime, stale_after: timedelta) -> bool:
+def alert_run(
+    urls: Sequence[str],
+    run_label: str,
+    *,
+    results: Sequence[AccountResult],
+    tokens: Sequence[TokenHealth],
+    warehouse: Warehouse,
+    accounts: Sequence[Account],
+    now: datetime,
+    stale_after: timedelta,
+) -> bool:
     """Send the run's one message when something needs a person; True when a message was sent.
 
     A delivery failure is logged, never raised: the run's data is already safe.
     """
-    alert = run_alert(run_label, [*failure_items(results), *token_items(tokens)], warehouse=warehouse,
-                      accounts=accounts, now=now, stale_after=stale_after)
+    alert = run_alert(
+        run_label,
+        [*failure_items(results), *token_items(tokens)],
+        warehouse=warehouse,
+        accounts=accounts,
+        now=now,
+        stale_after=stale_after,
+    )
     return deliver(alert, urls)
 
 
@@ -116,6 +165,13 @@ def alert_after_run(pipeline: Pipeline, summary: RunSummary) -> bool:
     targets = settings.alert_targets()
     if not targets:
         return False
-    return alert_run(targets, f"run {summary.run_id[:8]}", results=summary.results, tokens=summary.token_checks,
-                     warehouse=pipeline.warehouse, accounts=settings.accounts, now=pipeline.clock.now(),
-                     stale_after=timedelta(hours=settings.stale_after_hours))
+    return alert_run(
+        targets,
+        f"run {summary.run_id[:8]}",
+        results=summary.results,
+        tokens=summary.token_checks,
+        warehouse=pipeline.warehouse,
+        accounts=settings.accounts,
+        now=pipeline.clock.now(),
+        stale_after=timedelta(hours=settings.stale_after_hours),
+    )

@@ -33,8 +33,17 @@ TOKEN_EXPIRY = "metaads_token_expiry_timestamp_seconds"  # noqa: S105 - a metric
 RUN_FAILED_ACCOUNTS = "metaads_run_failed_accounts"
 
 #: Every metric name metaads exports, as it appears in the exposition text.
-METRIC_NAMES = (ROWS_LOADED, API_CALLS, THROTTLED_SECONDS, API_USAGE, LAST_SUCCESS, RECONCILE_DIFFERENCE,
-                RUN_DURATION, TOKEN_EXPIRY, RUN_FAILED_ACCOUNTS)
+METRIC_NAMES = (
+    ROWS_LOADED,
+    API_CALLS,
+    THROTTLED_SECONDS,
+    API_USAGE,
+    LAST_SUCCESS,
+    RECONCILE_DIFFERENCE,
+    RUN_DURATION,
+    TOKEN_EXPIRY,
+    RUN_FAILED_ACCOUNTS,
+)
 
 
 class SnapshotCollector(Collector):
@@ -48,18 +57,26 @@ class SnapshotCollector(Collector):
 
     def _families(self) -> Iterator[Metric]:
         snap = self.snapshot
-        rows = GaugeMetricFamily(ROWS_LOADED, "Rows the last run loaded, per account, table and report.",
-                                 labels=["account", "table", "report"])
+        rows = GaugeMetricFamily(
+            ROWS_LOADED,
+            "Rows the last run loaded, per account, table and report.",
+            labels=["account", "table", "report"],
+        )
         # CounterMetricFamily takes the name without _total and adds it to the sample.
-        calls = CounterMetricFamily(API_CALLS.removesuffix("_total"),
-                                    "Graph API calls of the last run, per account.", labels=["account"])
-        throttled = CounterMetricFamily(THROTTLED_SECONDS.removesuffix("_total"),
-                                        "Seconds the last run waited on Meta's rate limits, per account.",
-                                        labels=["account"])
-        usage = GaugeMetricFamily(API_USAGE, "Latest quota usage Meta reported for the account (percent).",
-                                  labels=["account"])
-        last = GaugeMetricFamily(LAST_SUCCESS, "When the account last loaded completely (Unix time).",
-                                 labels=["account"])
+        calls = CounterMetricFamily(
+            API_CALLS.removesuffix("_total"), "Graph API calls of the last run, per account.", labels=["account"]
+        )
+        throttled = CounterMetricFamily(
+            THROTTLED_SECONDS.removesuffix("_total"),
+            "Seconds the last run waited on Meta's rate limits, per account.",
+            labels=["account"],
+        )
+        usage = GaugeMetricFamily(
+            API_USAGE, "Latest quota usage Meta reported for the account (percent).", labels=["account"]
+        )
+        last = GaugeMetricFamily(
+            LAST_SUCCESS, "When the account last loaded completely (Unix time).", labels=["account"]
+        )
         for a in snap.accounts:
             rows.add_metric([a.account, a.table, ADS_REPORT], a.ads_rows)
             rows.add_metric([a.account, a.actions_table, ACTIONS_REPORT], a.actions_rows)
@@ -71,21 +88,24 @@ class SnapshotCollector(Collector):
                 last.add_metric([a.account], a.last_success.timestamp())
         yield from (rows, calls, throttled, usage, last)
 
-        reconcile = GaugeMetricFamily(RECONCILE_DIFFERENCE, "Warehouse total minus the API's total (0: equal).",
-                                      labels=["account", "metric"])
+        reconcile = GaugeMetricFamily(
+            RECONCILE_DIFFERENCE, "Warehouse total minus the API's total (0: equal).", labels=["account", "metric"]
+        )
         for diff in snap.reconcile:
             reconcile.add_metric([diff.account, diff.metric], diff.difference)
         yield reconcile
 
-        expiry = GaugeMetricFamily(TOKEN_EXPIRY, "When an access token expires (Unix time), by fingerprint.",
-                                   labels=["token"])
+        expiry = GaugeMetricFamily(
+            TOKEN_EXPIRY, "When an access token expires (Unix time), by fingerprint.", labels=["token"]
+        )
         for fingerprint, expires in sorted(snap.token_expiries.items()):
             expiry.add_metric([fingerprint], expires.timestamp())
         yield expiry
 
         yield GaugeMetricFamily(RUN_DURATION, "Duration of the last run (seconds).", value=snap.duration_s)
-        yield GaugeMetricFamily(RUN_FAILED_ACCOUNTS, "Accounts the last run did not load completely.",
-                                value=snap.failed_accounts)
+        yield GaugeMetricFamily(
+            RUN_FAILED_ACCOUNTS, "Accounts the last run did not load completely.", value=snap.failed_accounts
+        )
 
 
 def registry_for(snapshot: RunSnapshot) -> CollectorRegistry:
@@ -100,8 +120,9 @@ def render_metrics(snapshot: RunSnapshot) -> str:
     return generate_latest(registry_for(snapshot)).decode()
 
 
-def publish_run_metrics(snapshot: RunSnapshot, *, textfile: Path | None = None, pushgateway: str | None = None,
-                        timeout_s: float = 10.0) -> None:
+def publish_run_metrics(
+    snapshot: RunSnapshot, *, textfile: Path | None = None, pushgateway: str | None = None, timeout_s: float = 10.0
+) -> None:
     """Write the snapshot's metrics to a textfile and/or push them to a Pushgateway.
 
     The textfile is written to a temporary file next to it, then renamed over it, so node_exporter never

@@ -26,9 +26,13 @@ from metaads.warehouse.health import last_success_by_account
 log = logging.getLogger("metaads.metrics")
 
 
-def snapshot_from_run(summary: RunSummary, *, finished_at: datetime,
-                      last_success: Mapping[str, datetime] | None = None,
-                      usage: Mapping[str, float] | None = None) -> RunSnapshot:
+def snapshot_from_run(
+    summary: RunSummary,
+    *,
+    finished_at: datetime,
+    last_success: Mapping[str, datetime] | None = None,
+    usage: Mapping[str, float] | None = None,
+) -> RunSnapshot:
     """The snapshot of a finished run (pure). Maps are keyed by account id (digits, no ``act_``)."""
     last_success = last_success or {}
     usage = usage or {}
@@ -38,11 +42,20 @@ def snapshot_from_run(summary: RunSummary, *, finished_at: datetime,
         last = finished_at if result.ok else last_success.get(account.id)
         if result.ok and account.id in last_success:
             last = max(finished_at, last_success[account.id])
-        accounts.append(AccountSnapshot(
-            account=account.act_id, table=account.table, actions_table=account.actions_table,
-            ads_rows=result.ads_rows, actions_rows=result.actions_rows, api_calls=result.api_calls,
-            throttled_s=result.throttled_s, ok=result.ok, last_success=last, usage_percent=usage.get(account.id),
-        ))
+        accounts.append(
+            AccountSnapshot(
+                account=account.act_id,
+                table=account.table,
+                actions_table=account.actions_table,
+                ads_rows=result.ads_rows,
+                actions_rows=result.actions_rows,
+                api_calls=result.api_calls,
+                throttled_s=result.throttled_s,
+                ok=result.ok,
+                last_success=last,
+                usage_percent=usage.get(account.id),
+            )
+        )
     return RunSnapshot(finished_at=finished_at, duration_s=summary.duration_s, accounts=tuple(accounts))
 
 
@@ -51,16 +64,27 @@ def latest_usage(client: GraphClient, accounts: Sequence[Account], tokens: Seque
     fingerprints = [token_fingerprint(t) for t in tokens]
     usage: dict[str, float] = {}
     for account in accounts:
-        seen = [state.usage_pct for fp in fingerprints
-                if (state := client.throttle_store.get(f"account:{fp}:{account.id}")) is not None
-                and state.usage_pct is not None]
+        seen = [
+            state.usage_pct
+            for fp in fingerprints
+            if (state := client.throttle_store.get(f"account:{fp}:{account.id}")) is not None
+            and state.usage_pct is not None
+        ]
         if seen:
             usage[account.id] = max(seen)
     return usage
 
 
-def publish_after_run(summary: RunSummary, *, warehouse: Warehouse, client: GraphClient, tokens: Sequence[str],
-                      finished_at: datetime, textfile: Path | None = None, pushgateway: str | None = None) -> bool:
+def publish_after_run(
+    summary: RunSummary,
+    *,
+    warehouse: Warehouse,
+    client: GraphClient,
+    tokens: Sequence[str],
+    finished_at: datetime,
+    textfile: Path | None = None,
+    pushgateway: str | None = None,
+) -> bool:
     """Build the snapshot and publish it; False (logged, run outcome unchanged) when publishing failed."""
     if textfile is None and not pushgateway:
         return True
@@ -69,8 +93,12 @@ def publish_after_run(summary: RunSummary, *, warehouse: Warehouse, client: Grap
     except MetaAdsError as exc:
         log.warning("metrics: could not read last successes from the run ledger: %s", exc)
         last = {}
-    snapshot = snapshot_from_run(summary, finished_at=finished_at, last_success=last,
-                                 usage=latest_usage(client, [r.account for r in summary.results], tokens))
+    snapshot = snapshot_from_run(
+        summary,
+        finished_at=finished_at,
+        last_success=last,
+        usage=latest_usage(client, [r.account for r in summary.results], tokens),
+    )
     expiries = {c.fingerprint: moment for c in summary.token_checks if (moment := c.next_expiry) is not None}
     if expiries:
         snapshot = replace(snapshot, token_expiries=expiries)

@@ -49,8 +49,18 @@ _DRIVERS = {
     "sqlite": "sqlite",
 }
 # Connection extras commonly set on Airflow's postgres connections that libpq understands as-is.
-_POSTGRES_EXTRAS = frozenset({"sslmode", "sslrootcert", "sslcert", "sslkey", "application_name",
-                              "connect_timeout", "options", "target_session_attrs"})
+_POSTGRES_EXTRAS = frozenset(
+    {
+        "sslmode",
+        "sslrootcert",
+        "sslcert",
+        "sslkey",
+        "application_name",
+        "connect_timeout",
+        "options",
+        "target_session_attrs",
+    }
+)
 
 
 def env_file() -> str:
@@ -148,8 +158,7 @@ def connection_url(conn: Any) -> str:
             variable=f"Airflow connection {conn_id}",
         )
     if driver == "sqlite":
-        return sa.engine.URL.create("sqlite", database=conn.host or conn.schema).render_as_string(
-            hide_password=False)
+        return sa.engine.URL.create("sqlite", database=conn.host or conn.schema).render_as_string(hide_password=False)
     query: dict[str, str] = {}
     if driver.startswith("postgresql"):
         query.update({k: str(v) for k, v in extra.items() if k in _POSTGRES_EXTRAS})
@@ -157,8 +166,13 @@ def connection_url(conn: Any) -> str:
     if isinstance(raw_query, dict):
         query.update({str(k): str(v) for k, v in raw_query.items()})
     url = sa.engine.URL.create(
-        driver, username=conn.login or None, password=conn.password or None, host=conn.host or None,
-        port=int(conn.port) if conn.port else None, database=conn.schema or None, query=query,
+        driver,
+        username=conn.login or None,
+        password=conn.password or None,
+        host=conn.host or None,
+        port=int(conn.port) if conn.port else None,
+        database=conn.schema or None,
+        query=query,
     )
     if conn.password:
         register_secret(str(conn.password))

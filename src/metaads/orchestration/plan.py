@@ -118,8 +118,9 @@ def validate_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{name!r} is not an IANA time zone (e.g. 'Europe/Berlin', 'UTC')",
-                          variable="PIPELINE_TIMEZONE") from None
+        raise ConfigError(
+            f"{name!r} is not an IANA time zone (e.g. 'Europe/Berlin', 'UTC')", variable="PIPELINE_TIMEZONE"
+        ) from None
     return name
 
 
@@ -164,8 +165,16 @@ def _dataset(role: str, url: str | None, schema: str | None, table: str) -> Data
 
 def lineage(settings: Settings) -> tuple[tuple[Dataset, ...], tuple[Dataset, ...]]:
     """(warehouse views the extraction tasks refresh, analytics tables the sync writes; empty without one)."""
-    warehouse = tuple(_dataset("warehouse", settings.warehouse_url, settings.warehouse_schema, view)
-                      for view in (ADS_VIEW, ACTIONS_VIEW))
-    analytics = tuple(_dataset("analytics", settings.analytics_url, settings.analytics_schema, table)
-                      for table in (ADS_TARGET, ACTIONS_TARGET)) if settings.analytics_url else ()
+    warehouse = tuple(
+        _dataset("warehouse", settings.warehouse_url, settings.warehouse_schema, view)
+        for view in (ADS_VIEW, ACTIONS_VIEW)
+    )
+    analytics = (
+        tuple(
+            _dataset("analytics", settings.analytics_url, settings.analytics_schema, table)
+            for table in (ADS_TARGET, ACTIONS_TARGET)
+        )
+        if settings.analytics_url
+        else ()
+    )
     return warehouse, analytics

@@ -59,9 +59,15 @@ def sync_analytics(settings: Settings) -> dict[str, Any]:
         result = pipeline.sync(full=False)
     if result is None:
         return {"skipped": "ANALYTICS_URL is not set"}
-    return {"sync_id": result.sync_id, "mode": result.mode, "target": result.target,
-            "ads_rows": result.ads_rows, "actions_rows": result.actions_rows,
-            "slices": len(result.slices), "duration_s": round(result.duration_s, 3)}
+    return {
+        "sync_id": result.sync_id,
+        "mode": result.mode,
+        "target": result.target,
+        "ads_rows": result.ads_rows,
+        "actions_rows": result.actions_rows,
+        "slices": len(result.slices),
+        "duration_s": round(result.duration_s, 3),
+    }
 
 
 @dataclass(frozen=True)
@@ -77,8 +83,12 @@ class RunReport:
         return [key for key, outcome in self.outcomes.items() if outcome is None or not outcome.ok]
 
 
-def run_alert_message(settings: Settings, run_id: str | None, tasks: Sequence[AccountTask],
-                      outcomes: Mapping[str, Mapping[str, Any] | None]) -> dict[str, str] | None:
+def run_alert_message(
+    settings: Settings,
+    run_id: str | None,
+    tasks: Sequence[AccountTask],
+    outcomes: Mapping[str, Mapping[str, Any] | None],
+) -> dict[str, str] | None:
     """The run's one message (``{"title", "body"}``) listing what needs a person, or None.
 
     The same items as ``metaads run`` sends: failed accounts with reason and action, tokens that need a
@@ -93,24 +103,35 @@ def run_alert_message(settings: Settings, run_id: str | None, tasks: Sequence[Ac
     )
     from metaads.warehouse.health import latest_token_checks
 
-    results = {t.account.id: AccountResult.from_xcom(raw, t.account) for t in tasks
-               if (raw := outcomes.get(t.account.id))}
+    results = {
+        t.account.id: AccountResult.from_xcom(raw, t.account) for t in tasks if (raw := outcomes.get(t.account.id))
+    }
     silent = [t.account for t in tasks if t.account.id not in results]
     with Pipeline.from_settings(settings) as pipeline:
         now = pipeline.clock.now()
-        checks = [row for row in latest_token_checks(pipeline.warehouse.engine, pipeline.warehouse.token_checks)
-                  if isinstance(checked := row.get("checked_at"), datetime) and checked.date() == now.date()]
-        alert = run_alert(f"Airflow run {(run_id or '?')[:8]}",
-                          [*failure_items(results.values()), *unreported_items(silent),
-                           *token_items_from_ledger(checks)],
-                          warehouse=pipeline.warehouse, accounts=[t.account for t in tasks], now=now,
-                          stale_after=timedelta(hours=settings.stale_after_hours))
+        checks = [
+            row
+            for row in latest_token_checks(pipeline.warehouse.engine, pipeline.warehouse.token_checks)
+            if isinstance(checked := row.get("checked_at"), datetime) and checked.date() == now.date()
+        ]
+        alert = run_alert(
+            f"Airflow run {(run_id or '?')[:8]}",
+            [*failure_items(results.values()), *unreported_items(silent), *token_items_from_ledger(checks)],
+            warehouse=pipeline.warehouse,
+            accounts=[t.account for t in tasks],
+            now=now,
+            stale_after=timedelta(hours=settings.stale_after_hours),
+        )
     return None if alert is None else {"title": alert.title, "body": alert.body()}
 
 
-def finish_run(settings: Settings, run_id: str | None, tasks: Sequence[AccountTask],
-               outcomes: Mapping[str, Mapping[str, Any] | None], sync_summary: Mapping[str, Any] | None
-               ) -> RunReport:
+def finish_run(
+    settings: Settings,
+    run_id: str | None,
+    tasks: Sequence[AccountTask],
+    outcomes: Mapping[str, Mapping[str, Any] | None],
+    sync_summary: Mapping[str, Any] | None,
+) -> RunReport:
     """Close the ledger run and judge the DAG run: fail, naming each account, unless everything loaded.
 
     ``outcomes`` maps account ids to what their task reported (None: the task ended without reporting,
@@ -131,24 +152,33 @@ def finish_run(settings: Settings, run_id: str | None, tasks: Sequence[AccountTa
             pipeline.warehouse.finish_run(run_id, status=status, accounts_failed=len(failed))
             pipeline.record_quality(run_id, [t.account for t in tasks])  # data-quality checks, as the CLI does
     if failed or not report.sync_ok:
-        raise RunFailedError(_failure_message(failed, by_account, len(tasks), report.sync_ok),
-                             failed_accounts=[t.account.display_name for t in failed],
-                             sync_failed=not report.sync_ok)
+        raise RunFailedError(
+            _failure_message(failed, by_account, len(tasks), report.sync_ok),
+            failed_accounts=[t.account.display_name for t in failed],
+            sync_failed=not report.sync_ok,
+        )
     return report
 
 
-def _failure_message(failed: Sequence[AccountTask], outcomes: Mapping[str, AccountResult | None],
-                     total: int, sync_ok: bool) -> str:
+def _failure_message(
+    failed: Sequence[AccountTask], outcomes: Mapping[str, AccountResult | None], total: int, sync_ok: bool
+) -> str:
     parts: list[str] = []
     if failed:
         lines = []
         for task in failed:
             outcome = outcomes[task.account.id]
-            why = (f"{outcome.status}: {outcome.error or 'no error text'}" if outcome is not None
-                   else f"no result reported (see the log of task {task.full_task_id})")
+            why = (
+                f"{outcome.status}: {outcome.error or 'no error text'}"
+                if outcome is not None
+                else f"no result reported (see the log of task {task.full_task_id})"
+            )
             lines.append(f"{task.account.display_name} ({task.account.act_id}) {why}")
-        parts.append(f"{len(failed)} of {total} account(s) did not load: " + "; ".join(lines)
-                     + ". Their previous warehouse rows are unchanged")
+        parts.append(
+            f"{len(failed)} of {total} account(s) did not load: "
+            + "; ".join(lines)
+            + ". Their previous warehouse rows are unchanged"
+        )
     if not sync_ok:
         parts.append("the analytics sync failed (see the log of task sync_analytics)")
     return ". ".join(parts) + "."

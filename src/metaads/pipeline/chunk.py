@@ -67,8 +67,16 @@ def chunk_days(chunk: DateRange) -> list[date]:
 class ChunkLoader:
     """Loads chunks of one run with one reconciliation mode and tolerance."""
 
-    def __init__(self, client: GraphClient, warehouse: Warehouse, clock: Clock, *, mode: str,
-                 relative_tolerance: str = "0.001", load_slots: AbstractContextManager[object] | None = None) -> None:
+    def __init__(
+        self,
+        client: GraphClient,
+        warehouse: Warehouse,
+        clock: Clock,
+        *,
+        mode: str,
+        relative_tolerance: str = "0.001",
+        load_slots: AbstractContextManager[object] | None = None,
+    ) -> None:
         self.client = client
         #: Held around each load: loads of different accounts run ``ACCOUNT_GROUP_SIZE`` at once.
         self.load_slots: AbstractContextManager[object] = load_slots or nullcontext()
@@ -87,8 +95,16 @@ class ChunkLoader:
             del page  # not held while the next page is fetched (memory: one page per account)
         return _Fetched(spool, sums)
 
-    def load(self, account: Account, chunk: DateRange, statuses: dict[str, str], currency: str | None,
-             listener: ProgressListener, run_id: str, costed: Costed) -> ChunkResult:
+    def load(
+        self,
+        account: Account,
+        chunk: DateRange,
+        statuses: dict[str, str],
+        currency: str | None,
+        listener: ProgressListener,
+        run_id: str,
+        costed: Costed,
+    ) -> ChunkResult:
         """Fetch, (reconcile,) load and record one chunk.
 
         Raises:
@@ -134,18 +150,34 @@ class ChunkLoader:
 
                 def choose(stored: dict[date, DayTotals]) -> set[date] | None:
                     return set(days) - days_not_confirmed_empty(days, api, new, stored)
+
             outcome: list[ChunkCheck] = []
             if status == LOADED:
                 base = ChunkResult(chunk, LOADED)
             else:
                 blocking = self.mode == STRICT  # fetched twice already: retrying now gives the same answer
-                base = ChunkResult(chunk, MISMATCH, mismatch_days=len(first.bad_days), blocking=blocking,
-                                   retryable=not blocking,
-                                   error=f"reconciliation: ad-level rows differ from Meta's account totals: "
-                                         f"{first.summary()}")
+                base = ChunkResult(
+                    chunk,
+                    MISMATCH,
+                    mismatch_days=len(first.bad_days),
+                    blocking=blocking,
+                    retryable=not blocking,
+                    error=f"reconciliation: ad-level rows differ from Meta's account totals: {first.summary()}",
+                )
             listener.stage(account, "loading")
-            load = self._write(account, chunk, fetched, statuses, currency, _Choice(choose), (days, api, tolerance),
-                               base, run_id, costed, outcome)
+            load = self._write(
+                account,
+                chunk,
+                fetched,
+                statuses,
+                currency,
+                _Choice(choose),
+                (days, api, tolerance),
+                base,
+                run_id,
+                costed,
+                outcome,
+            )
         result = replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
         listener.stage(account, "reconciled" if status == LOADED else "mismatch")
         if status == LOADED:
@@ -157,8 +189,7 @@ class ChunkLoader:
         log.warning("account %s %s: %s", account.display_name, chunk, result.error)
         return result
 
-    def _would_empty(self, account: Account, chunk: DateRange, days: list[date],
-                     new: dict[date, DayTotals]) -> bool:
+    def _would_empty(self, account: Account, chunk: DateRange, days: list[date], new: dict[date, DayTotals]) -> bool:
         """Whether loading ``new`` would delete stored rows (days without rows in the answer that have some)."""
         empty = [day for day in days if new.get(day, EMPTY).rows == 0]
         if not empty:
@@ -166,10 +197,20 @@ class ChunkLoader:
         stored = self.warehouse.stored_totals(account, chunk.since, chunk.until)
         return any(stored.get(day, EMPTY).rows > 0 for day in empty)
 
-    def _write(self, account: Account, chunk: DateRange, fetched: _Fetched, statuses: dict[str, str],
-               currency: str | None, choice: _Choice | None,
-               reconcile: tuple[list[date], dict[date, DayTotals], Tolerance] | None, base: ChunkResult,
-               run_id: str, costed: Costed, outcome: list[ChunkCheck] | None = None) -> LoadResult:
+    def _write(
+        self,
+        account: Account,
+        chunk: DateRange,
+        fetched: _Fetched,
+        statuses: dict[str, str],
+        currency: str | None,
+        choice: _Choice | None,
+        reconcile: tuple[list[date], dict[date, DayTotals], Tolerance] | None,
+        base: ChunkResult,
+        run_id: str,
+        costed: Costed,
+        outcome: list[ChunkCheck] | None = None,
+    ) -> LoadResult:
         loaded_at = self.clock.now()
 
         def record(conn: sa.Connection, load: LoadResult) -> int:
@@ -187,10 +228,13 @@ class ChunkLoader:
         rows = fetched.spool.rows
         with self.load_slots:
             return self.warehouse.replace_range(
-                account, chunk.since, chunk.until,
+                account,
+                chunk.since,
+                chunk.until,
                 to_ads_rows(rows(), campaign_status=statuses, currency=currency, loaded_at=loaded_at),
                 to_actions_rows(rows(), loaded_at=loaded_at),
-                choose_days=choice, record=record,
+                choose_days=choice,
+                record=record,
             )
 
 

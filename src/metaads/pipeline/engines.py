@@ -31,11 +31,22 @@ def client_policy(settings: Settings, **overrides: Any) -> ClientPolicy:
     return ClientPolicy(**values)
 
 
-def build_client(settings: Settings, *, clock: Clock, transport: httpx.BaseTransport | None = None,
-                 throttle_store: ThrottleStore | None = None) -> GraphClient:
+def build_client(
+    settings: Settings,
+    *,
+    clock: Clock,
+    transport: httpx.BaseTransport | None = None,
+    throttle_store: ThrottleStore | None = None,
+) -> GraphClient:
     """The Graph API client configured from settings (rate-limit state in ``throttle_store``, else memory)."""
     policy = client_policy(settings)
     tokens = TokenPool(settings.tokens, app_secret=settings.app_secret)
-    return GraphClient(base_url=settings.graph_api_base_url, version=settings.graph_api_version,
-                       tokens=tokens, policy=policy, clock=clock, transport=transport,
-                       throttle_store=throttle_store)
+    return GraphClient(
+        base_url=settings.graph_api_base_url,
+        version=settings.graph_api_version,
+        tokens=tokens,
+        policy=policy,
+        clock=clock,
+        transport=transport,
+        throttle_store=throttle_store,
+    )

@@ -47,8 +47,16 @@ class EntityResult:
         return not self.errors
 
 
-def load_entities(client: GraphClient, store: EntityStore, account: Account, *, run_id: str, clock: Clock,
-                  full: bool = False, load_slot: AbstractContextManager[Any] | None = None) -> EntityResult:
+def load_entities(
+    client: GraphClient,
+    store: EntityStore,
+    account: Account,
+    *,
+    run_id: str,
+    clock: Clock,
+    full: bool = False,
+    load_slot: AbstractContextManager[Any] | None = None,
+) -> EntityResult:
     """Load the account's four entity tables; failures are recorded per kind, never raised.
 
     ``load_slot`` is held around each upsert (the pipeline's bound on concurrent warehouse loads).
@@ -63,12 +71,14 @@ def load_entities(client: GraphClient, store: EntityStore, account: Account, *, 
         try:
             objects: list[dict[str, Any]] = []
             if ids is None or ids:
-                for page in list_objects(client, account, kind.edge, kind.node, kind.api_fields,
-                                         updated_after=updated_after, ids=ids):
+                for page in list_objects(
+                    client, account, kind.edge, kind.node, kind.api_fields, updated_after=updated_after, ids=ids
+                ):
                     objects.extend(page)
             with slot:
-                rows = store.upsert(account, kind, to_entity_rows(kind, objects, account_id=account.id,
-                                                                  loaded_at=clock.now()))
+                rows = store.upsert(
+                    account, kind, to_entity_rows(kind, objects, account_id=account.id, loaded_at=clock.now())
+                )
             status, error = LOADED, None
             if kind is ADS:
                 referenced = creative_ids(objects)
@@ -82,17 +92,34 @@ def load_entities(client: GraphClient, store: EntityStore, account: Account, *, 
         result.api_calls += calls
         result.rows[kind.name], result.modes[kind.name] = rows, mode
         try:
-            store.record(EntityLoad(run_id, account, kind, mode, status, started_at, updated_after, rows,
-                                    calls, clock.monotonic() - started, error))
+            store.record(
+                EntityLoad(
+                    run_id,
+                    account,
+                    kind,
+                    mode,
+                    status,
+                    started_at,
+                    updated_after,
+                    rows,
+                    calls,
+                    clock.monotonic() - started,
+                    error,
+                )
+            )
         except MetaAdsError as exc:  # bookkeeping: the next load is then a wider one, never a narrower one
             log.error("account %s: could not record the %s load: %s", account.display_name, kind.name, exc)
-    log.info("account %s entities: %s", account.display_name,
-             ", ".join(f"{name} {result.rows[name]} ({result.modes[name]})" for name in result.rows))
+    log.info(
+        "account %s entities: %s",
+        account.display_name,
+        ", ".join(f"{name} {result.rows[name]} ({result.modes[name]})" for name in result.rows),
+    )
     return result
 
 
-def _plan(store: EntityStore, account: Account, kind: EntityKind, *, full: bool, now: datetime,
-          referenced: set[str] | None) -> tuple[str, datetime | None, list[str] | None]:
+def _plan(
+    store: EntityStore, account: Account, kind: EntityKind, *, full: bool, now: datetime, referenced: set[str] | None
+) -> tuple[str, datetime | None, list[str] | None]:
     """(mode, updated_after, ids) of this kind's listing."""
     if full:
         return FULL, None, None

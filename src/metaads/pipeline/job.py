@@ -65,22 +65,30 @@ MAX_ACCOUNT_THREADS = 64
 class Pipeline:
     """Shared resources of a run and the operations the CLI and Airflow call."""
 
-    def __init__(self, settings: Settings, *, client: GraphClient, warehouse_engine: sa.Engine,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, client: GraphClient, warehouse_engine: sa.Engine, clock: Clock | None = None
+    ) -> None:
         self.settings = settings
         self.client = client
         self.clock: Clock = clock or SystemClock()
         self.warehouse_engine = warehouse_engine
-        self.warehouse = Warehouse(warehouse_engine, settings.warehouse_schema, clock=self.clock,
-                                   reports=settings.reports)
+        self.warehouse = Warehouse(
+            warehouse_engine, settings.warehouse_schema, clock=self.clock, reports=settings.reports
+        )
         self.entities = EntityStore(warehouse_engine, settings.warehouse_schema, clock=self.clock)
         self.entity_sync: EntitySyncResult | None = None  # the last sync's entity part (ENTITY_TABLES)
         self._initialised = False
         self._load_slots = threading.BoundedSemaphore(settings.account_group_size)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, clock: Clock | None = None,
-                      transport: httpx.BaseTransport | None = None, shared_throttle: bool = False) -> Pipeline:
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        transport: httpx.BaseTransport | None = None,
+        shared_throttle: bool = False,
+    ) -> Pipeline:
         """Build the Graph client and the warehouse engine from settings: the one pipeline builder.
 
         ``shared_throttle`` keeps the client's rate-limit state in the warehouse, shared with every
@@ -131,9 +139,17 @@ class Pipeline:
 
     # ------------------------------------------------------------------ one account
 
-    def extract_and_load(self, account: Account, *, run_id: str | None = None, since: date | None = None,
-                         until: date | None = None, lookback: int | None = None, deep: bool = False,
-                         listener: ProgressListener | None = None) -> AccountResult:
+    def extract_and_load(
+        self,
+        account: Account,
+        *,
+        run_id: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        lookback: int | None = None,
+        deep: bool = False,
+        listener: ProgressListener | None = None,
+    ) -> AccountResult:
         """Fetch one account's insights for the range its ledger calls for (or since/until) and load them.
 
         The range (:mod:`metaads.pipeline.window`): the deep look-back on the account's first run of its
@@ -155,8 +171,16 @@ class Pipeline:
         try:
             info = self.client.account_info(account)
             today = local_today(self.clock.now(), info.timezone_name)
-            window = self._window(account, today, info.timezone_name, lookback=lookback, deep=deep,
-                                  since=since, until=until, created=info.created_day())
+            window = self._window(
+                account,
+                today,
+                info.timezone_name,
+                lookback=lookback,
+                deep=deep,
+                since=since,
+                until=until,
+                created=info.created_day(),
+            )
             result.range, result.window = window.range, window.kind
             listener.account_started(account, result.range)
             statuses = campaign_status_map(self.client.campaigns(account))
@@ -169,17 +193,31 @@ class Pipeline:
                 if chunk_result.fatal:
                     break
             if self.settings.reports and not any(c.fatal for c in result.chunks):
-                loader = ReportLoader(self.client, self.warehouse, self.clock, reconcile=self.settings.reconcile,
-                                      relative_tolerance=self.settings.reconcile_tolerance,
-                                      load_slots=self._load_slots)
+                loader = ReportLoader(
+                    self.client,
+                    self.warehouse,
+                    self.clock,
+                    reconcile=self.settings.reconcile,
+                    relative_tolerance=self.settings.reconcile_tolerance,
+                    load_slots=self._load_slots,
+                )
                 result.reports = load_reports(
-                    loader, account, self.settings.reports,
-                    today=local_today(self.clock.now(), info.timezone_name), default_lookback=lookback,
-                    chunk_days=self.settings.backfill_chunk_days, since=since, until=until, run_id=run_id,
-                    currency=info.currency, on_rows=lambda rows: listener.rows_fetched(account, rows))
+                    loader,
+                    account,
+                    self.settings.reports,
+                    today=local_today(self.clock.now(), info.timezone_name),
+                    default_lookback=lookback,
+                    chunk_days=self.settings.backfill_chunk_days,
+                    since=since,
+                    until=until,
+                    run_id=run_id,
+                    currency=info.currency,
+                    on_rows=lambda rows: listener.rows_fetched(account, rows),
+                )
             if self.settings.entity_tables and not any(c.fatal for c in result.chunks):
-                entities = load_entities(self.client, self.entities, account, run_id=run_id, clock=self.clock,
-                                         load_slot=self._load_slots)
+                entities = load_entities(
+                    self.client, self.entities, account, run_id=run_id, clock=self.clock, load_slot=self._load_slots
+                )
                 result.entity_rows, result.entity_errors = entities.rows, entities.errors
         except Exception as exc:  # noqa: BLE001 - the account boundary: one account's fault stays its own
             result.error = _error_text(exc)
@@ -187,17 +225,24 @@ class Pipeline:
             if not isinstance(exc, MetaAdsError):
                 log.error("account %s: unexpected fault", account.display_name, exc_info=exc)
             if result.range is None:  # failed before the range was known: name the one planned, in UTC
-                result.range = self._fallback_range(account, lookback=lookback, deep=deep, since=since,
-                                                    until=until)
+                result.range = self._fallback_range(account, lookback=lookback, deep=deep, since=since, until=until)
         finally:
             spent = _stats_since(self.client.stats(account), before)
             result.api_calls = spent.api_calls
             result.throttled_s = spent.throttled_s
             result.duration_s = self.clock.monotonic() - started
         if not result.chunks:  # failed before any chunk: all of it is missing
-            result.chunks.append(ChunkResult(result.range, FAILED, error=result.error, fatal=True,
-                                             api_calls=result.api_calls, throttled_s=result.throttled_s,
-                                             duration_s=result.duration_s))
+            result.chunks.append(
+                ChunkResult(
+                    result.range,
+                    FAILED,
+                    error=result.error,
+                    fatal=True,
+                    api_calls=result.api_calls,
+                    throttled_s=result.throttled_s,
+                    duration_s=result.duration_s,
+                )
+            )
             self._record(run_id, account, result.chunks[0])
         result.status = _status_of(result)
         listener.account_finished(result)
@@ -206,43 +251,73 @@ class Pipeline:
 
     # ------------------------------------------------------------------ which days (issue 10)
 
-    def _window(self, account: Account, today: date, timezone_name: str | None, *, lookback: int | None,
-                deep: bool, since: date | None, until: date | None, created: date | None = None) -> Window:
+    def _window(
+        self,
+        account: Account,
+        today: date,
+        timezone_name: str | None,
+        *,
+        lookback: int | None,
+        deep: bool,
+        since: date | None,
+        until: date | None,
+        created: date | None = None,
+    ) -> Window:
         """Plan the account's range from its ledger (explicit bounds need no ledger)."""
         entries = [] if since or until else self.warehouse.history(account, since=oldest_available_day(today))
-        policy = WindowPolicy(lookback_days=lookback or self.settings.lookback_days,
-                              deep_lookback_days=self.settings.deep_lookback_days,
-                              initial_history_days=self.settings.initial_history_days)
-        window = plan_window(today, entries, policy, timezone_name=timezone_name, deep=deep, since=since,
-                             until=until, created=created)
+        policy = WindowPolicy(
+            lookback_days=lookback or self.settings.lookback_days,
+            deep_lookback_days=self.settings.deep_lookback_days,
+            initial_history_days=self.settings.initial_history_days,
+        )
+        window = plan_window(
+            today, entries, policy, timezone_name=timezone_name, deep=deep, since=since, until=until, created=created
+        )
         log.debug("account %s: %s window %s", account.display_name, window.kind, window.range)
         return window
 
-    def _fallback_range(self, account: Account, *, lookback: int, deep: bool, since: date | None,
-                        until: date | None) -> DateRange:
+    def _fallback_range(
+        self, account: Account, *, lookback: int, deep: bool, since: date | None, until: date | None
+    ) -> DateRange:
         """The range a run meant to fetch when the account failed before its time zone was known (UTC)."""
         today = local_today(self.clock.now(), None)
         try:
-            return self._window(account, today, None, lookback=lookback, deep=deep, since=since,
-                                until=until).range
+            return self._window(account, today, None, lookback=lookback, deep=deep, since=since, until=until).range
         except MetaAdsError:  # the ledger or the bounds themselves were at fault
             return _requested_range(today, lookback, since, until)
 
-    def _load_chunk(self, account: Account, chunk: DateRange, statuses: dict[str, str],
-                    currency: str | None, listener: ProgressListener, run_id: str) -> ChunkResult:
+    def _load_chunk(
+        self,
+        account: Account,
+        chunk: DateRange,
+        statuses: dict[str, str],
+        currency: str | None,
+        listener: ProgressListener,
+        run_id: str,
+    ) -> ChunkResult:
         """Fetch, reconcile and load one chunk; its result carries what this chunk alone cost.
 
         Fetch, reconciliation (``RECONCILE``) and the ledger row written in the load's own transaction
         live in :mod:`metaads.pipeline.chunk`.
         """
         started, before = self.clock.monotonic(), self.client.stats(account)
-        loader = ChunkLoader(self.client, self.warehouse, self.clock, mode=self.settings.reconcile,
-                             relative_tolerance=self.settings.reconcile_tolerance, load_slots=self._load_slots)
+        loader = ChunkLoader(
+            self.client,
+            self.warehouse,
+            self.clock,
+            mode=self.settings.reconcile,
+            relative_tolerance=self.settings.reconcile_tolerance,
+            load_slots=self._load_slots,
+        )
 
         def costed(outcome: ChunkResult) -> ChunkResult:
             spent = _stats_since(self.client.stats(account), before)
-            return replace(outcome, api_calls=spent.api_calls, throttled_s=spent.throttled_s,
-                           duration_s=self.clock.monotonic() - started)
+            return replace(
+                outcome,
+                api_calls=spent.api_calls,
+                throttled_s=spent.throttled_s,
+                duration_s=self.clock.monotonic() - started,
+            )
 
         try:
             loaded = loader.load(account, chunk, statuses, currency, listener, run_id, costed)
@@ -263,9 +338,17 @@ class Pipeline:
 
     # ------------------------------------------------------------------ all accounts
 
-    def run(self, accounts: Sequence[Account] | None = None, *, since: date | None = None,
-            until: date | None = None, lookback: int | None = None, deep: bool = False, trigger: str = "cli",
-            listener: ProgressListener | None = None) -> RunSummary:
+    def run(
+        self,
+        accounts: Sequence[Account] | None = None,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        lookback: int | None = None,
+        deep: bool = False,
+        trigger: str = "cli",
+        listener: ProgressListener | None = None,
+    ) -> RunSummary:
         """Extract and load several accounts concurrently (each in its own thread)."""
         chosen = list(accounts) if accounts is not None else list(self.settings.accounts)
         limit_allocator_growth()  # one thread per account: keep RSS at what is live (pipeline/memory.py)
@@ -282,8 +365,19 @@ class Pipeline:
             self.client.session.on_wait = _waits_to(listener, chosen)
         try:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="metaads-account") as pool:
-                futures = [pool.submit(self.extract_and_load, a, run_id=run_id, since=since, until=until,
-                                       lookback=lookback, deep=deep, listener=listener) for a in chosen]
+                futures = [
+                    pool.submit(
+                        self.extract_and_load,
+                        a,
+                        run_id=run_id,
+                        since=since,
+                        until=until,
+                        lookback=lookback,
+                        deep=deep,
+                        listener=listener,
+                    )
+                    for a in chosen
+                ]
                 results = [f.result() for f in futures]
         except BaseException:
             # Never leave the run "running": what did not report counts as failed.
@@ -294,8 +388,9 @@ class Pipeline:
         failed = sum(1 for r in results if not r.ok)
         self.warehouse.finish_run(run_id, status=RunStatus.of(failed, results), accounts_failed=failed)
         self.record_quality(run_id, chosen)
-        return RunSummary(run_id=run_id, results=results, duration_s=self.clock.monotonic() - started,
-                          token_checks=tokens or [])
+        return RunSummary(
+            run_id=run_id, results=results, duration_s=self.clock.monotonic() - started, token_checks=tokens or []
+        )
 
     # ------------------------------------------------------------------ data quality and verify (issue 10)
 
@@ -308,8 +403,9 @@ class Pipeline:
         except MetaAdsError as exc:
             log.error("data-quality checks after run %s: %s", run_id, exc)
 
-    def verify(self, accounts: Sequence[Account] | None = None, *, since: date | None = None,
-               until: date | None = None) -> VerifyReport:
+    def verify(
+        self, accounts: Sequence[Account] | None = None, *, since: date | None = None, until: date | None = None
+    ) -> VerifyReport:
         """``metaads verify``: Meta's account-level totals against the warehouse (and analytics) tables."""
         from metaads.pipeline.verify import verify
 
@@ -319,9 +415,16 @@ class Pipeline:
         url = self.settings.analytics_url
         target = create_engine_for(url, pool_size=2, variable="ANALYTICS_URL") if url else None
         try:
-            return verify(self.client, self.warehouse, chosen, clock=self.clock, since=since, until=until,
-                          relative_tolerance=self.settings.reconcile_tolerance,
-                          analytics=(target, self.settings.analytics_schema) if target else None)
+            return verify(
+                self.client,
+                self.warehouse,
+                chosen,
+                clock=self.clock,
+                since=since,
+                until=until,
+                relative_tolerance=self.settings.reconcile_tolerance,
+                analytics=(target, self.settings.analytics_schema) if target else None,
+            )
         finally:
             if target is not None:
                 target.dispose()
@@ -334,16 +437,20 @@ class Pipeline:
         A failing check is logged, never fatal: the run itself will show what the tokens can do.
         """
         try:
-            return daily_token_check(self.client, self.warehouse, self.settings.accounts, now=self.clock.now(),
-                                     warn_days=self.settings.token_expiry_warn_days)
+            return daily_token_check(
+                self.client,
+                self.warehouse,
+                self.settings.accounts,
+                now=self.clock.now(),
+                warn_days=self.settings.token_expiry_warn_days,
+            )
         except MetaAdsError as exc:
             log.error("token health check failed: %s", exc)
             return None
 
     # ------------------------------------------------------------------ analytics
 
-    def sync(self, *, full: bool = False, evolve: bool = False,
-             analytics_url: str | None = None) -> SyncResult | None:
+    def sync(self, *, full: bool = False, evolve: bool = False, analytics_url: str | None = None) -> SyncResult | None:
         """Copy the warehouse views to the analytics database; None when ANALYTICS_URL is unset.
 
         With ``ENTITY_TABLES`` the entity views follow (:attr:`entity_sync` holds what they copied).
@@ -355,17 +462,35 @@ class Pipeline:
             return None
         target = create_engine_for(url, pool_size=self.settings.sync_threads + 1, variable="ANALYTICS_URL")
         try:
-            options = SyncOptions(full=full, evolve=evolve, retention_days=self.settings.retention_days,
-                                  threads=self.settings.sync_threads, batch_rows=self.settings.sync_batch_rows,
-                                  reports=self.settings.reports)
-            result = sync_analytics(self.warehouse_engine, self.settings.warehouse_schema, target,
-                                    self.settings.analytics_schema, options, clock=self.clock)
+            options = SyncOptions(
+                full=full,
+                evolve=evolve,
+                retention_days=self.settings.retention_days,
+                threads=self.settings.sync_threads,
+                batch_rows=self.settings.sync_batch_rows,
+                reports=self.settings.reports,
+            )
+            result = sync_analytics(
+                self.warehouse_engine,
+                self.settings.warehouse_schema,
+                target,
+                self.settings.analytics_schema,
+                options,
+                clock=self.clock,
+            )
             if self.settings.entity_tables:
                 from metaads.sync.entities import sync_entities
 
-                self.entity_sync = sync_entities(self.warehouse_engine, self.settings.warehouse_schema, target,
-                                                 self.settings.analytics_schema, full=full, evolve=evolve,
-                                                 clock=self.clock, batch_rows=self.settings.sync_batch_rows)
+                self.entity_sync = sync_entities(
+                    self.warehouse_engine,
+                    self.settings.warehouse_schema,
+                    target,
+                    self.settings.analytics_schema,
+                    full=full,
+                    evolve=evolve,
+                    clock=self.clock,
+                    batch_rows=self.settings.sync_batch_rows,
+                )
             return result
         finally:
             target.dispose()
@@ -460,14 +585,29 @@ def _status_of(result: AccountResult) -> AccountStatus:
 
 def _log_result(result: AccountResult) -> None:
     extra = {
-        "account": result.account.display_name, "account_id": result.account.id,
-        "status": result.status, "range": str(result.range) if result.range else None, "window": result.window,
-        "ads_rows": result.ads_rows, "actions_rows": result.actions_rows, "api_calls": result.api_calls,
-        "throttled_s": round(result.throttled_s, 3), "duration_s": round(result.duration_s, 3),
+        "account": result.account.display_name,
+        "account_id": result.account.id,
+        "status": result.status,
+        "range": str(result.range) if result.range else None,
+        "window": result.window,
+        "ads_rows": result.ads_rows,
+        "actions_rows": result.actions_rows,
+        "api_calls": result.api_calls,
+        "throttled_s": round(result.throttled_s, 3),
+        "duration_s": round(result.duration_s, 3),
         "error": result.error,
     }
     level = logging.INFO if result.ok else logging.ERROR
-    log.log(level, "account %s %s: %s ads rows, %s actions rows, %s API calls, %.1fs throttled, %.1fs%s",
-            result.account.display_name, result.status, result.ads_rows, result.actions_rows,
-            result.api_calls, result.throttled_s, result.duration_s,
-            f" error: {result.error}" if result.error else "", extra={"metaads": extra})
+    log.log(
+        level,
+        "account %s %s: %s ads rows, %s actions rows, %s API calls, %.1fs throttled, %.1fs%s",
+        result.account.display_name,
+        result.status,
+        result.ads_rows,
+        result.actions_rows,
+        result.api_calls,
+        result.throttled_s,
+        result.duration_s,
+        f" error: {result.error}" if result.error else "",
+        extra={"metaads": extra},
+    )

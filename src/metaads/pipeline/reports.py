@@ -82,8 +82,9 @@ class ReportChunk:
         return self.outcome.blocking
 
 
-def report_range(spec: ReportSpec, today: date, *, default_lookback: int, since: date | None,
-                 until: date | None) -> DateRange:
+def report_range(
+    spec: ReportSpec, today: date, *, default_lookback: int, since: date | None, until: date | None
+) -> DateRange:
     """The days a report fetches: the run's explicit range, else the report's own look-back (or the run's)."""
     return resolve_range(today, lookback_days=spec.lookback_days or default_lookback, since=since, until=until)
 
@@ -97,25 +98,44 @@ def reconciled_metrics(spec: ReportSpec) -> tuple[str, ...]:
 
 def _masked(totals: DayTotals, metrics: tuple[str, ...]) -> DayTotals:
     # Metrics the report does not request are left out of the comparison (0 on both sides).
-    return DayTotals(totals.spend if "spend" in metrics else Decimal(0),
-                     totals.impressions if "impressions" in metrics else 0,
-                     totals.clicks if "clicks" in metrics else 0,
-                     totals.inline_link_clicks if "inline_link_clicks" in metrics else 0, totals.rows)
+    return DayTotals(
+        totals.spend if "spend" in metrics else Decimal(0),
+        totals.impressions if "impressions" in metrics else 0,
+        totals.clicks if "clicks" in metrics else 0,
+        totals.inline_link_clicks if "inline_link_clicks" in metrics else 0,
+        totals.rows,
+    )
 
 
-def mismatched_days(chunk: DateRange, api: dict[date, DayTotals], sums: dict[date, DayTotals],
-                    metrics: tuple[str, ...], tolerance: Tolerance) -> list[date]:
+def mismatched_days(
+    chunk: DateRange,
+    api: dict[date, DayTotals],
+    sums: dict[date, DayTotals],
+    metrics: tuple[str, ...],
+    tolerance: Tolerance,
+) -> list[date]:
     """Days of ``chunk`` whose report sums differ from Meta's account totals (on ``metrics`` only)."""
     days = [chunk.since + timedelta(days=i) for i in range((chunk.until - chunk.since).days + 1)]
-    return [day for day in days
-            if not tolerance.matches(_masked(api.get(day, EMPTY), metrics), _masked(sums.get(day, EMPTY), metrics))]
+    return [
+        day
+        for day in days
+        if not tolerance.matches(_masked(api.get(day, EMPTY), metrics), _masked(sums.get(day, EMPTY), metrics))
+    ]
 
 
 class ReportLoader:
     """Loads the extra reports' chunks of one run, with one reconciliation mode and tolerance."""
 
-    def __init__(self, client: GraphClient, warehouse: Warehouse, clock: Clock, *, reconcile: str = OFF,
-                 relative_tolerance: str = "0.001", load_slots: AbstractContextManager[object] | None = None) -> None:
+    def __init__(
+        self,
+        client: GraphClient,
+        warehouse: Warehouse,
+        clock: Clock,
+        *,
+        reconcile: str = OFF,
+        relative_tolerance: str = "0.001",
+        load_slots: AbstractContextManager[object] | None = None,
+    ) -> None:
         self.client = client
         self.warehouse = warehouse
         self.clock = clock
@@ -124,23 +144,44 @@ class ReportLoader:
         # Shared with the default report's loads: ACCOUNT_GROUP_SIZE loads at once, fetches unlimited.
         self.load_slots: AbstractContextManager[object] = load_slots or nullcontext()
 
-    def _fetch(self, stack: ExitStack, account: Account, spec: ReportSpec, chunk: DateRange,
-               on_rows: Callable[[int], None] | None) -> tuple[RowSpool, TotalsByDay]:
+    def _fetch(
+        self,
+        stack: ExitStack,
+        account: Account,
+        spec: ReportSpec,
+        chunk: DateRange,
+        on_rows: Callable[[int], None] | None,
+    ) -> tuple[RowSpool, TotalsByDay]:
         spool = stack.enter_context(RowSpool())
         sums = TotalsByDay()
         for page in self.client.insights(
-                account, chunk.since, chunk.until, level=spec.level, fields=spec.request_fields(),
-                breakdowns=spec.breakdowns, action_breakdowns=spec.action_breakdowns,
-                action_attribution_windows=spec.action_attribution_windows,
-                action_report_time=spec.action_report_time, time_increment=spec.time_increment):
+            account,
+            chunk.since,
+            chunk.until,
+            level=spec.level,
+            fields=spec.request_fields(),
+            breakdowns=spec.breakdowns,
+            action_breakdowns=spec.action_breakdowns,
+            action_attribution_windows=spec.action_attribution_windows,
+            action_report_time=spec.action_report_time,
+            time_increment=spec.time_increment,
+        ):
             spool.extend(sums.watch(page))
             if on_rows is not None:
                 on_rows(len(page))
         return spool, sums
 
-    def _load(self, account: Account, spec: ReportSpec, chunk: DateRange, run_id: str, currency: str | None,
-              totals: dict[DateRange, dict[date, DayTotals]], costed: Callable[[ChunkResult], ChunkResult],
-              on_rows: Callable[[int], None] | None) -> ChunkResult:
+    def _load(
+        self,
+        account: Account,
+        spec: ReportSpec,
+        chunk: DateRange,
+        run_id: str,
+        currency: str | None,
+        totals: dict[DateRange, dict[date, DayTotals]],
+        costed: Callable[[ChunkResult], ChunkResult],
+        on_rows: Callable[[int], None] | None,
+    ) -> ChunkResult:
         metrics = reconciled_metrics(spec) if self.reconcile != OFF else ()
         outcome = ChunkResult(chunk, AccountStatus.LOADED)
         with ExitStack() as stack:
@@ -151,18 +192,33 @@ class ReportLoader:
                 tolerance = Tolerance.for_currency(currency, self.relative_tolerance)
                 bad = mismatched_days(chunk, totals[chunk], sums.days, metrics, tolerance)
                 if bad and self.reconcile == STRICT:
-                    log.warning("account %s report %s %s: sums differ from Meta's account totals on %d days; "
-                                "fetching again", account.display_name, spec.name, chunk, len(bad))
+                    log.warning(
+                        "account %s report %s %s: sums differ from Meta's account totals on %d days; fetching again",
+                        account.display_name,
+                        spec.name,
+                        chunk,
+                        len(bad),
+                    )
                     spool, sums = self._fetch(stack, account, spec, chunk, on_rows)
                     bad = mismatched_days(chunk, totals[chunk], sums.days, metrics, tolerance)
                 if bad:
-                    error = (f"reconciliation: report {spec.name} differs from Meta's account totals "
-                             f"({', '.join(metrics)}) on {len(bad)} days: "
-                             f"{', '.join(d.isoformat() for d in bad[:5])}{'...' if len(bad) > 5 else ''}")
+                    error = (
+                        f"reconciliation: report {spec.name} differs from Meta's account totals "
+                        f"({', '.join(metrics)}) on {len(bad)} days: "
+                        f"{', '.join(d.isoformat() for d in bad[:5])}{'...' if len(bad) > 5 else ''}"
+                    )
                     if self.reconcile == STRICT:
                         # Both answers differ: keep the stored rows rather than load numbers known to be short.
-                        return costed(ChunkResult(chunk, AccountStatus.MISMATCH, error=error + "; stored rows kept",
-                                                  mismatch_days=len(bad), blocking=True, retryable=False))
+                        return costed(
+                            ChunkResult(
+                                chunk,
+                                AccountStatus.MISMATCH,
+                                error=error + "; stored rows kept",
+                                mismatch_days=len(bad),
+                                blocking=True,
+                                retryable=False,
+                            )
+                        )
                     outcome = ChunkResult(chunk, AccountStatus.MISMATCH, error=error, mismatch_days=len(bad))
             layout = self.warehouse.reports[spec.name]
             loaded_at = self.clock.now()
@@ -173,16 +229,27 @@ class ReportLoader:
 
             with self.load_slots:
                 load = self.warehouse.replace_range(
-                    account, chunk.since, chunk.until,
+                    account,
+                    chunk.since,
+                    chunk.until,
                     to_report_rows(spool.rows(), layout, loaded_at=loaded_at),
                     to_report_list_rows(spool.rows(), layout, loaded_at=loaded_at),
-                    record=record, report=spec.name,
+                    record=record,
+                    report=spec.name,
                 )
         return costed(replace(outcome, ads_rows=load.ads_rows, actions_rows=load.actions_rows, recorded=True))
 
-    def load_chunk(self, account: Account, spec: ReportSpec, chunk: DateRange, *, run_id: str,
-                   currency: str | None = None, totals: dict[DateRange, dict[date, DayTotals]] | None = None,
-                   on_rows: Callable[[int], None] | None = None) -> ReportChunk:
+    def load_chunk(
+        self,
+        account: Account,
+        spec: ReportSpec,
+        chunk: DateRange,
+        *,
+        run_id: str,
+        currency: str | None = None,
+        totals: dict[DateRange, dict[date, DayTotals]] | None = None,
+        on_rows: Callable[[int], None] | None = None,
+    ) -> ReportChunk:
         """Fetch one chunk of ``spec`` completely, (reconcile,) replace it in the report's tables, record it.
 
         Never raises for API or load failures: they are in the returned chunk (with its own calls and time)
@@ -192,41 +259,66 @@ class ReportLoader:
 
         def costed(outcome: ChunkResult) -> ChunkResult:
             after = self.client.stats(account)
-            return replace(outcome, api_calls=after.api_calls - before.api_calls,
-                           throttled_s=after.throttled_s - before.throttled_s,
-                           duration_s=self.clock.monotonic() - started)
+            return replace(
+                outcome,
+                api_calls=after.api_calls - before.api_calls,
+                throttled_s=after.throttled_s - before.throttled_s,
+                duration_s=self.clock.monotonic() - started,
+            )
 
         try:
-            outcome = self._load(account, spec, chunk, run_id, currency, {} if totals is None else totals, costed,
-                                 on_rows)
+            outcome = self._load(
+                account, spec, chunk, run_id, currency, {} if totals is None else totals, costed, on_rows
+            )
         except MetaAdsError as exc:
-            outcome = costed(ChunkResult(chunk, AccountStatus.FAILED, error=redact_text(str(exc)),
-                                         retryable=is_retryable(exc)))
+            outcome = costed(
+                ChunkResult(chunk, AccountStatus.FAILED, error=redact_text(str(exc)), retryable=is_retryable(exc))
+            )
         if not outcome.recorded:
             try:
                 self.warehouse.record_account_run(run_id, account, outcome, report=spec.name)
             except MetaAdsError as exc:  # the ledger is bookkeeping: report, do not lose the load
-                log.error("account %s: could not write the run ledger of report %s: %s", account.display_name,
-                          spec.name, exc)
+                log.error(
+                    "account %s: could not write the run ledger of report %s: %s", account.display_name, spec.name, exc
+                )
         return ReportChunk(spec.name, outcome)
 
 
-def load_reports(loader: ReportLoader, account: Account, specs: tuple[ReportSpec, ...], *, today: date,
-                 default_lookback: int, chunk_days: int, since: date | None, until: date | None, run_id: str,
-                 currency: str | None = None, on_rows: Callable[[int], None] | None = None) -> list[ReportChunk]:
+def load_reports(
+    loader: ReportLoader,
+    account: Account,
+    specs: tuple[ReportSpec, ...],
+    *,
+    today: date,
+    default_lookback: int,
+    chunk_days: int,
+    since: date | None,
+    until: date | None,
+    run_id: str,
+    currency: str | None = None,
+    on_rows: Callable[[int], None] | None = None,
+) -> list[ReportChunk]:
     """Every extra report of ``account``, chunk by chunk, each chunk recorded in the ledger."""
     chunks: list[ReportChunk] = []
     totals: dict[DateRange, dict[date, DayTotals]] = {}
     for spec in specs:
         whole = report_range(spec, today, default_lookback=default_lookback, since=since, until=until)
         for chunk in chunk_range(whole, chunk_days):
-            done = loader.load_chunk(account, spec, chunk, run_id=run_id, currency=currency, totals=totals,
-                                     on_rows=on_rows)
+            done = loader.load_chunk(
+                account, spec, chunk, run_id=run_id, currency=currency, totals=totals, on_rows=on_rows
+            )
             chunks.append(done)
             if done.status == AccountStatus.LOADED:
-                log.info("account %s report %s %s: %d rows, %d list rows", account.display_name, spec.name,
-                         chunk, done.rows, done.list_rows)
+                log.info(
+                    "account %s report %s %s: %d rows, %d list rows",
+                    account.display_name,
+                    spec.name,
+                    chunk,
+                    done.rows,
+                    done.list_rows,
+                )
             else:
-                log.error("account %s report %s %s %s: %s", account.display_name, spec.name, chunk, done.status,
-                          done.error)
+                log.error(
+                    "account %s report %s %s %s: %s", account.display_name, spec.name, chunk, done.status, done.error
+                )
     return chunks

@@ -73,12 +73,19 @@ class AccountResult:
     def to_xcom(self) -> dict[str, Any]:
         """A JSON-able dict (for Airflow XComs): no secrets, the account by id."""
         return {
-            "account_id": self.account.id, "name": self.account.display_name, "table": self.account.table,
-            "status": self.status.value, "range": [self.range.since.isoformat(), self.range.until.isoformat()]
-            if self.range else None, "chunks": [c.to_xcom() for c in self.chunks],
-            "ads_rows": self.ads_rows, "actions_rows": self.actions_rows, "api_calls": self.api_calls,
-            "throttled_s": round(self.throttled_s, 3), "duration_s": round(self.duration_s, 3),
-            "error": redact_text(self.error) if self.error else None, "retryable": self.retryable,
+            "account_id": self.account.id,
+            "name": self.account.display_name,
+            "table": self.account.table,
+            "status": self.status.value,
+            "range": [self.range.since.isoformat(), self.range.until.isoformat()] if self.range else None,
+            "chunks": [c.to_xcom() for c in self.chunks],
+            "ads_rows": self.ads_rows,
+            "actions_rows": self.actions_rows,
+            "api_calls": self.api_calls,
+            "throttled_s": round(self.throttled_s, 3),
+            "duration_s": round(self.duration_s, 3),
+            "error": redact_text(self.error) if self.error else None,
+            "retryable": self.retryable,
             "window": str(self.window) if self.window else None,
             "reports": [{"report": r.report, **r.outcome.to_xcom()} for r in self.reports],
         }
@@ -91,13 +98,19 @@ class AccountResult:
         from metaads.pipeline.reports import ReportChunk
 
         bounds = value.get("range")
-        return cls(account=account, status=AccountStatus(value["status"]),
-                   range=DateRange(date.fromisoformat(bounds[0]), date.fromisoformat(bounds[1])) if bounds else None,
-                   chunks=[ChunkResult.from_xcom(c) for c in value.get("chunks", [])],
-                   api_calls=int(value.get("api_calls", 0)), throttled_s=float(value.get("throttled_s", 0.0)),
-                   duration_s=float(value.get("duration_s", 0.0)), error=value.get("error"),
-                   retryable=bool(value.get("retryable", True)), window=value.get("window"),
-                   reports=[ReportChunk(str(r["report"]), ChunkResult.from_xcom(r)) for r in value.get("reports", [])])
+        return cls(
+            account=account,
+            status=AccountStatus(value["status"]),
+            range=DateRange(date.fromisoformat(bounds[0]), date.fromisoformat(bounds[1])) if bounds else None,
+            chunks=[ChunkResult.from_xcom(c) for c in value.get("chunks", [])],
+            api_calls=int(value.get("api_calls", 0)),
+            throttled_s=float(value.get("throttled_s", 0.0)),
+            duration_s=float(value.get("duration_s", 0.0)),
+            error=value.get("error"),
+            retryable=bool(value.get("retryable", True)),
+            window=value.get("window"),
+            reports=[ReportChunk(str(r["report"]), ChunkResult.from_xcom(r)) for r in value.get("reports", [])],
+        )
 
 
 @dataclass

@@ -15,8 +15,9 @@ from metaads.warehouse.health import last_token_check, record_token_checks
 log = logging.getLogger("metaads.pipeline")
 
 
-def daily_token_check(client: GraphClient, warehouse: Warehouse, accounts: Sequence[Account], *,
-                      now: datetime, warn_days: int) -> list[TokenHealth] | None:
+def daily_token_check(
+    client: GraphClient, warehouse: Warehouse, accounts: Sequence[Account], *, now: datetime, warn_days: int
+) -> list[TokenHealth] | None:
     """Check every token once per UTC day (the first run of the day does it); None when already done.
 
     Each token is tried only on the accounts it serves (account *i* uses token *i mod T*): about one

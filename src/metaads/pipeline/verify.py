@@ -69,21 +69,30 @@ class SourceCheck:
     @property
     def worst(self) -> DayCheck | None:
         bad = self.check.bad_days if self.check else []
-        return max(bad, default=None, key=lambda d: (abs(d.loaded.spend - d.api.spend),
-                                                     abs(d.loaded.impressions - d.api.impressions)))
+        return max(
+            bad,
+            default=None,
+            key=lambda d: (abs(d.loaded.spend - d.api.spend), abs(d.loaded.impressions - d.api.impressions)),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         worst = self.worst
         return {
-            "account_id": self.account.id, "account": self.account.display_name, "table": self.account.table,
-            "source": self.source, "since": self.range.since.isoformat() if self.range else None,
+            "account_id": self.account.id,
+            "account": self.account.display_name,
+            "table": self.account.table,
+            "source": self.source,
+            "since": self.range.since.isoformat() if self.range else None,
             "until": self.range.until.isoformat() if self.range else None,
-            "days_checked": self.days_checked, "days_equal": self.days_equal,
+            "days_checked": self.days_checked,
+            "days_equal": self.days_equal,
             "first_bad_day": self.first_bad_day.isoformat() if self.first_bad_day else None,
             "worst_day": worst.day.isoformat() if worst else None,
             "worst_difference": worst.differences() if worst else {},
-            "bad_days": [{"date": d.day.isoformat(), "api": d.api.as_dict(), "loaded": d.loaded.as_dict()}
-                         for d in (self.check.bad_days if self.check else [])],
+            "bad_days": [
+                {"date": d.day.isoformat(), "api": d.api.as_dict(), "loaded": d.loaded.as_dict()}
+                for d in (self.check.bad_days if self.check else [])
+            ],
             "error": self.error,
         }
 
@@ -106,18 +115,31 @@ class VerifyReport:
         return EXIT_OK
 
     def as_dict(self) -> dict[str, Any]:
-        return {"exit_code": self.exit_code, "accounts": [c.as_dict() for c in self.checks],
-                "quality": [q.as_dict() for q in self.quality],
-                "abandoned": {k: [str(v) for v in vs] for k, vs in self.abandoned.items()}, "errors": self.errors}
+        return {
+            "exit_code": self.exit_code,
+            "accounts": [c.as_dict() for c in self.checks],
+            "quality": [q.as_dict() for q in self.quality],
+            "abandoned": {k: [str(v) for v in vs] for k, vs in self.abandoned.items()},
+            "errors": self.errors,
+        }
 
 
 def _view(schema: str | None) -> sa.TableClause:
     return sa.table(ADS_VIEW, *(sa.column(c.name, c.type) for c in ads_columns()), schema=schema)
 
 
-def verify(client: GraphClient, warehouse: Warehouse, accounts: Sequence[Account], *, clock: Clock,
-           since: date | None = None, until: date | None = None, relative_tolerance: str = "0.001",
-           analytics: tuple[sa.Engine, str | None] | None = None, record: bool = True) -> VerifyReport:
+def verify(
+    client: GraphClient,
+    warehouse: Warehouse,
+    accounts: Sequence[Account],
+    *,
+    clock: Clock,
+    since: date | None = None,
+    until: date | None = None,
+    relative_tolerance: str = "0.001",
+    analytics: tuple[sa.Engine, str | None] | None = None,
+    record: bool = True,
+) -> VerifyReport:
     """Compare Meta's account-level totals with the warehouse (and analytics) for ``accounts``."""
     report = VerifyReport()
     try:
@@ -152,8 +174,11 @@ def verify(client: GraphClient, warehouse: Warehouse, accounts: Sequence[Account
                 else:
                     assert analytics is not None
                     engine, schema = analytics
-                    table = sa.table("graph_ads", *(sa.column(c.name, c.type) for c in ads_columns()),
-                                     schema=None if engine.dialect.name == "sqlite" else schema)
+                    table = sa.table(
+                        "graph_ads",
+                        *(sa.column(c.name, c.type) for c in ads_columns()),
+                        schema=None if engine.dialect.name == "sqlite" else schema,
+                    )
                     with engine.connect() as conn:
                         held = stored_totals(conn, table, account.id, first, last)
             except DRIVER_ERRORS as exc:
@@ -161,8 +186,11 @@ def verify(client: GraphClient, warehouse: Warehouse, accounts: Sequence[Account
                 continue
             source.check = check_days(days, api, held, tolerance)
             if source.source == WAREHOUSE:
-                spend_days.append(quality.spend_without_rows(
-                    account.id, [d for d in days if not api.get(d, _EMPTY).empty and held.get(d, _EMPTY).rows == 0]))
+                spend_days.append(
+                    quality.spend_without_rows(
+                        account.id, [d for d in days if not api.get(d, _EMPTY).empty and held.get(d, _EMPTY).rows == 0]
+                    )
+                )
     windows = [c.range for c in report.checks if c.range is not None]
     start = min((w.since for w in windows), default=clock.now().date() - timedelta(days=DEFAULT_DAYS - 1))
     end = max((w.until for w in windows), default=None)
@@ -176,21 +204,29 @@ def verify(client: GraphClient, warehouse: Warehouse, accounts: Sequence[Account
     return report
 
 
-def _quality(warehouse: Warehouse, accounts: Sequence[Account], clock: Clock,
-             spend_days: list[quality.QualityResult], report: VerifyReport, since: date,
-             until: date | None) -> list[quality.QualityResult]:
+def _quality(
+    warehouse: Warehouse,
+    accounts: Sequence[Account],
+    clock: Clock,
+    spend_days: list[quality.QualityResult],
+    report: VerifyReport,
+    since: date,
+    until: date | None,
+) -> list[quality.QualityResult]:
     try:
         with warehouse.engine.connect() as conn:
-            results = quality.warehouse_checks(conn, warehouse.schema, [a.id for a in accounts], clock.now().date(),
-                                               since, until)
+            results = quality.warehouse_checks(
+                conn, warehouse.schema, [a.id for a in accounts], clock.now().date(), since, until
+            )
     except DRIVER_ERRORS as exc:
         report.errors.append(redact_text(f"data-quality checks failed: {driver_message(exc)}"))
         return spend_days
     return results + spend_days
 
 
-def record_run_quality(warehouse: Warehouse, accounts: Sequence[Account], run_id: str, clock: Clock,
-                       lookback_days: int = DEFAULT_DAYS) -> list[quality.QualityResult]:
+def record_run_quality(
+    warehouse: Warehouse, accounts: Sequence[Account], run_id: str, clock: Clock, lookback_days: int = DEFAULT_DAYS
+) -> list[quality.QualityResult]:
     """The checks after a run (no API call: Meta's totals come from the run's reconciliation), recorded.
 
     Raises:
@@ -208,6 +244,11 @@ def record_run_quality(warehouse: Warehouse, accounts: Sequence[Account], run_id
         raise WarehouseError(f"data-quality checks failed: {driver_message(exc)}") from exc
     for result in results:
         if not result.ok:
-            log.warning("data quality: account %s %s = %s %s", result.account_id, result.check, result.value,
-                        result.detail or "")
+            log.warning(
+                "data quality: account %s %s = %s %s",
+                result.account_id,
+                result.check,
+                result.value,
+                result.detail or "",
+            )
     return results

@@ -82,8 +82,14 @@ def covers(ranges: Iterable[DateRange], wanted: DateRange) -> bool:
     return any(r.since <= wanted.since and wanted.until <= r.until for r in _merged(ranges))
 
 
-def _unsettled_day(good: Sequence[LedgerEntry], last: date, today: date, timezone_name: str | None,
-                   deep_days: int, created: date | None) -> date | None:
+def _unsettled_day(
+    good: Sequence[LedgerEntry],
+    last: date,
+    today: date,
+    timezone_name: str | None,
+    deep_days: int,
+    created: date | None,
+) -> date | None:
     """The first day that left the deep window without ever being fetched at its edge (or later).
 
     A day's figures are final once fetched at an age of ``deep_days - 1`` days or more (the oldest day of
@@ -127,8 +133,9 @@ def _never_loaded_failed_day(good: Sequence[LedgerEntry], failed: Sequence[Ledge
     return first
 
 
-def first_missing_day(entries: Sequence[LedgerEntry], today: date, timezone_name: str | None,
-                      deep_days: int, created: date | None = None) -> date | None:
+def first_missing_day(
+    entries: Sequence[LedgerEntry], today: date, timezone_name: str | None, deep_days: int, created: date | None = None
+) -> date | None:
     """The first day the next run must fetch again, whatever its look-back; None for a new account.
 
     The earliest of: the day after the last loaded day; a day that left the deep window unsettled
@@ -138,28 +145,42 @@ def first_missing_day(entries: Sequence[LedgerEntry], today: date, timezone_name
     if not good:
         return None
     last = max(e.until for e in good)
-    candidates = [last + timedelta(days=1),
-                  _unsettled_day(good, last, today, timezone_name, deep_days, created),
-                  _never_loaded_failed_day(good, [e for e in entries if e.status in FAILED_STATUSES])]
+    candidates = [
+        last + timedelta(days=1),
+        _unsettled_day(good, last, today, timezone_name, deep_days, created),
+        _never_loaded_failed_day(good, [e for e in entries if e.status in FAILED_STATUSES]),
+    ]
     return min(day for day in candidates if day is not None)
 
 
-def deep_done_today(entries: Sequence[LedgerEntry], today: date, timezone_name: str | None,
-                    deep_days: int, created: date | None = None) -> bool:
+def deep_done_today(
+    entries: Sequence[LedgerEntry], today: date, timezone_name: str | None, deep_days: int, created: date | None = None
+) -> bool:
     """Whether ranges loaded by runs finished on the account's local ``today`` cover the deep window
     (from the account's creation day when it is younger)."""
     first = _days(deep_days, today)
     if created is not None:
         first = min(max(first, created), today)
     wanted = DateRange(first, today)
-    todays = [DateRange(e.since, e.until) for e in entries
-              if e.status in GOOD_STATUSES and local_today(e.finished_at, timezone_name) == today]
+    todays = [
+        DateRange(e.since, e.until)
+        for e in entries
+        if e.status in GOOD_STATUSES and local_today(e.finished_at, timezone_name) == today
+    ]
     return covers(todays, wanted)
 
 
-def plan_window(today: date, entries: Sequence[LedgerEntry], policy: WindowPolicy, *,
-                timezone_name: str | None = None, deep: bool = False, since: date | None = None,
-                until: date | None = None, created: date | None = None) -> Window:
+def plan_window(
+    today: date,
+    entries: Sequence[LedgerEntry],
+    policy: WindowPolicy,
+    *,
+    timezone_name: str | None = None,
+    deep: bool = False,
+    since: date | None = None,
+    until: date | None = None,
+    created: date | None = None,
+) -> Window:
     """The range one account's run fetches; see the module docstring for the rules.
 
     Args:

@@ -47,7 +47,10 @@ class Tolerance:
 
     def matches(self, api: DayTotals, loaded: DayTotals) -> bool:
         if (loaded.impressions, loaded.clicks, loaded.inline_link_clicks) != (
-                api.impressions, api.clicks, api.inline_link_clicks):
+            api.impressions,
+            api.clicks,
+            api.inline_link_clicks,
+        ):
             return False
         return abs(loaded.spend - api.spend) <= self.spend_allowance(api, loaded.rows)
 
@@ -113,9 +116,14 @@ class ChunkCheck:
         return "; ".join(parts) + (f"; and {more} more days" if more > 0 else "")
 
 
-def check_days(days: Iterable[date], api: Mapping[date, DayTotals], loaded: Mapping[date, DayTotals],
-               tolerance: Tolerance, replaced: Iterable[date] | None = None,
-               answer: Mapping[date, DayTotals] | None = None) -> ChunkCheck:
+def check_days(
+    days: Iterable[date],
+    api: Mapping[date, DayTotals],
+    loaded: Mapping[date, DayTotals],
+    tolerance: Tolerance,
+    replaced: Iterable[date] | None = None,
+    answer: Mapping[date, DayTotals] | None = None,
+) -> ChunkCheck:
     """Compare ``loaded`` with ``api`` on every day of ``days`` (a missing day counts as zero).
 
     ``answer``: the ad-level answer's sums when ``loaded`` is not (only) the answer.
@@ -124,14 +132,26 @@ def check_days(days: Iterable[date], api: Mapping[date, DayTotals], loaded: Mapp
     checks = []
     for day in sorted(days):
         want, have = api.get(day, EMPTY), loaded.get(day, EMPTY)
-        checks.append(DayCheck(day, want, have, tolerance.matches(want, have),
-                               replaced=chosen is None or day in chosen,
-                               answer=None if answer is None else answer.get(day, EMPTY)))
+        checks.append(
+            DayCheck(
+                day,
+                want,
+                have,
+                tolerance.matches(want, have),
+                replaced=chosen is None or day in chosen,
+                answer=None if answer is None else answer.get(day, EMPTY),
+            )
+        )
     return ChunkCheck(tuple(checks))
 
 
-def days_to_replace(days: Iterable[date], api: Mapping[date, DayTotals], new: Mapping[date, DayTotals],
-                    stored: Mapping[date, DayTotals], tolerance: Tolerance) -> set[date]:
+def days_to_replace(
+    days: Iterable[date],
+    api: Mapping[date, DayTotals],
+    new: Mapping[date, DayTotals],
+    stored: Mapping[date, DayTotals],
+    tolerance: Tolerance,
+) -> set[date]:
     """Days where the new answer is at least as close to Meta's totals as the stored rows (strict mode).
 
     So a short answer never overwrites a complete day, an empty answer never deletes rows Meta says
@@ -145,14 +165,19 @@ def days_to_replace(days: Iterable[date], api: Mapping[date, DayTotals], new: Ma
     return chosen
 
 
-def days_not_confirmed_empty(days: Iterable[date], api: Mapping[date, DayTotals], new: Mapping[date, DayTotals],
-                             stored: Mapping[date, DayTotals]) -> set[date]:
+def days_not_confirmed_empty(
+    days: Iterable[date], api: Mapping[date, DayTotals], new: Mapping[date, DayTotals], stored: Mapping[date, DayTotals]
+) -> set[date]:
     """Days the new answer leaves empty while rows are stored and Meta's totals are not empty (warn mode)."""
-    return {day for day in days
-            if new.get(day, EMPTY).rows == 0 and stored.get(day, EMPTY).rows > 0 and not api.get(day, EMPTY).empty}
+    return {
+        day
+        for day in days
+        if new.get(day, EMPTY).rows == 0 and stored.get(day, EMPTY).rows > 0 and not api.get(day, EMPTY).empty
+    }
 
 
-def merged(days: Iterable[date], replaced: set[date], new: Mapping[date, DayTotals],
-           stored: Mapping[date, DayTotals]) -> dict[date, DayTotals]:
+def merged(
+    days: Iterable[date], replaced: set[date], new: Mapping[date, DayTotals], stored: Mapping[date, DayTotals]
+) -> dict[date, DayTotals]:
     """What the warehouse holds after a load that replaced ``replaced`` and kept the other days."""
     return {day: (new if day in replaced else stored).get(day, EMPTY) for day in days}

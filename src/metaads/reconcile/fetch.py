@@ -13,8 +13,15 @@ from metaads.accounts import Account
 from metaads.graph import GraphClient
 from metaads.reconcile.totals import DayTotals, TotalsByDay
 
-ACCOUNT_FIELDS: tuple[str, ...] = ("account_id", "spend", "impressions", "clicks", "inline_link_clicks",
-                                   "date_start", "date_stop")
+ACCOUNT_FIELDS: tuple[str, ...] = (
+    "account_id",
+    "spend",
+    "impressions",
+    "clicks",
+    "inline_link_clicks",
+    "date_start",
+    "date_stop",
+)
 
 
 def account_totals(client: GraphClient, account: Account, since: date, until: date) -> dict[date, DayTotals]:
@@ -24,10 +31,10 @@ def account_totals(client: GraphClient, account: Account, since: date, until: da
         GraphAPIError: as :meth:`GraphClient.insights`.
     """
     totals = TotalsByDay()
-    for page in client.insights(account, since, until, level="account", fields=ACCOUNT_FIELDS,
-                                include_archived=False, mode="sync"):
+    for page in client.insights(
+        account, since, until, level="account", fields=ACCOUNT_FIELDS, include_archived=False, mode="sync"
+    ):
         for row in page:
             totals.add(row)
     # The account-level row is one total, not an ad row: its rounding allowance is that of its summands.
-    return {day: DayTotals(t.spend, t.impressions, t.clicks, t.inline_link_clicks, 0)
-            for day, t in totals.days.items()}
+    return {day: DayTotals(t.spend, t.impressions, t.clicks, t.inline_link_clicks, 0) for day, t in totals.days.items()}

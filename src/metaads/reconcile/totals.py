@@ -28,9 +28,13 @@ class DayTotals:
     rows: int = 0
 
     def plus(self, other: DayTotals) -> DayTotals:
-        return DayTotals(self.spend + other.spend, self.impressions + other.impressions,
-                         self.clicks + other.clicks, self.inline_link_clicks + other.inline_link_clicks,
-                         self.rows + other.rows)
+        return DayTotals(
+            self.spend + other.spend,
+            self.impressions + other.impressions,
+            self.clicks + other.clicks,
+            self.inline_link_clicks + other.inline_link_clicks,
+            self.rows + other.rows,
+        )
 
     @property
     def empty(self) -> bool:
@@ -41,8 +45,13 @@ class DayTotals:
         return Decimal(getattr(self, metric))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"spend": str(self.spend), "impressions": self.impressions, "clicks": self.clicks,
-                "inline_link_clicks": self.inline_link_clicks, "rows": self.rows}
+        return {
+            "spend": str(self.spend),
+            "impressions": self.impressions,
+            "clicks": self.clicks,
+            "inline_link_clicks": self.inline_link_clicks,
+            "rows": self.rows,
+        }
 
 
 EMPTY = DayTotals()
@@ -65,8 +74,13 @@ def _int(value: object) -> int:
 
 def row_totals(row: Mapping[str, Any]) -> DayTotals:
     """The figures of one API row (missing fields count as 0, as Meta omits zero metrics)."""
-    return DayTotals(_decimal(row.get("spend")), _int(row.get("impressions")), _int(row.get("clicks")),
-                     _int(row.get("inline_link_clicks")), 1)
+    return DayTotals(
+        _decimal(row.get("spend")),
+        _int(row.get("impressions")),
+        _int(row.get("clicks")),
+        _int(row.get("inline_link_clicks")),
+        1,
+    )
 
 
 class TotalsByDay:

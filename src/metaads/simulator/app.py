@@ -229,18 +229,14 @@ class GraphApp:
             account = self._account(head, info)
             if len(seg) == 1:
                 fields = objects.requested_fields(call.params, ("id", "account_id"))
-                return Route(
-                    "act", account, MANAGEMENT, lambda: self._render_account(account, fields, now)
-                )
+                return Route("act", account, MANAGEMENT, lambda: self._render_account(account, fields, now))
             edge = seg[1]
             if len(seg) == 2 and edge == "insights":
                 return Route("act/insights", account, INSIGHTS, lambda: self._insights(call, account, now))
             if len(seg) == 2 and edge == "activities" and method == "GET":
                 return Route("act/activities", account, MANAGEMENT, lambda: self._activities(call, account, now))
             if len(seg) == 2 and edge in listing.EDGES and method == "GET":
-                return Route(
-                    f"act/{edge}", account, MANAGEMENT, lambda: self._object_list(call, account, edge, now)
-                )
+                return Route(f"act/{edge}", account, MANAGEMENT, lambda: self._object_list(call, account, edge, now))
             raise errors.unknown_path("AdAccount", "/".join(seg[1:]))
         if head.isdigit():
             return self._route_numeric(call, info, now)
@@ -313,9 +309,7 @@ class GraphApp:
         if business is not None:
             if len(seg) == 1:
                 fields = objects.requested_fields(call.params, ("id", "name"))
-                return Route(
-                    "business", None, None, lambda: objects.render(business, fields, self._ctx(None, now))
-                )
+                return Route("business", None, None, lambda: objects.render(business, fields, self._ctx(None, now)))
             if len(seg) == 2 and seg[1] in ("owned_ad_accounts", "client_ad_accounts"):
                 owned = seg[1] == "owned_ad_accounts"
                 visible = [a for a in self._visible_accounts(info) if owned and a.business.id == business.id]
@@ -397,9 +391,7 @@ class GraphApp:
             self._spent[key] = total
         return total
 
-    def _render_list(
-        self, call: Call, items: list[Any], now: datetime, default: tuple[str, ...]
-    ) -> dict[str, Any]:
+    def _render_list(self, call: Call, items: list[Any], now: datetime, default: tuple[str, ...]) -> dict[str, Any]:
         fields = objects.requested_fields(call.params, default)
         ctx = self._ctx(None, now)
         return self._paged(call, [objects.render(item, fields, ctx) for item in items])
@@ -609,9 +601,7 @@ class GraphApp:
         # The results are paged with the GET's own ``limit``; everything else is the submitted query.
         query = replace(job.query, limit=self._limit(call))
         completed = datetime.fromtimestamp(job.completed_at, tz=timezone.utc)
-        return self._insights_page(
-            call, account, query, completed, hide_archived=job.hide_archived, empty=job.empty
-        )
+        return self._insights_page(call, account, query, completed, hide_archived=job.hide_archived, empty=job.empty)
 
     def _limit(self, call: Call) -> int:
         try:

@@ -117,9 +117,7 @@ class TokenRegistry:
             info.valid, info.subcode = False, 463
         if not info.valid:
             expired_at = info.expires_at or now - timedelta(days=1)
-            raise errors.token_invalid(
-                info.subcode or 467, app_id=info.app_id, expired_at=expired_at, now=now
-            )
+            raise errors.token_invalid(info.subcode or 467, app_id=info.app_id, expired_at=expired_at, now=now)
         secret = self._config.app_secret
         if secret is not None:
             if proof is None:

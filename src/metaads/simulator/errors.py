@@ -102,9 +102,7 @@ def token_invalid(subcode: int, *, app_id: str, expired_at: datetime | None, now
 
 def bad_appsecret_proof(missing: bool) -> GraphError:
     if missing:
-        return GraphError(
-            400, 100, "API calls from the server require an appsecret_proof argument", type_=METHOD
-        )
+        return GraphError(400, 100, "API calls from the server require an appsecret_proof argument", type_=METHOD)
     return GraphError(400, 100, "Invalid appsecret_proof provided in the API argument", type_=METHOD)
 
 
@@ -131,9 +129,7 @@ def no_such_object(object_id: str) -> GraphError:
 
 
 def unknown_path(node_type: str, edge: str) -> GraphError:
-    return GraphError(
-        400, 100, f"(#100) Tried accessing nonexisting field ({edge}) on node type ({node_type})"
-    )
+    return GraphError(400, 100, f"(#100) Tried accessing nonexisting field ({edge}) on node type ({node_type})")
 
 
 def unknown_alias(alias: str) -> GraphError:
@@ -144,8 +140,7 @@ def deprecated_version(version: str, latest: str) -> GraphError:
     return GraphError(
         400,
         2635,
-        f"(#2635) You are calling a deprecated version of the Ads API. Please update to the "
-        f"latest version: {latest}.",
+        f"(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version: {latest}.",
     )
 
 
@@ -201,9 +196,7 @@ def unknown_error() -> GraphError:
 
 
 def service_unavailable() -> GraphError:
-    return GraphError(
-        503, 2, "An unexpected error has occurred. Please retry your request later.", is_transient=True
-    )
+    return GraphError(503, 2, "An unexpected error has occurred. Please retry your request later.", is_transient=True)
 
 
 # --------------------------------------------------------------------------- throttling

@@ -115,9 +115,7 @@ def _date_range(params: Mapping[str, str], today: date, history_months: int) -> 
         try:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            raise errors.invalid_param(
-                "param time_range must be a JSON object with since and until"
-            ) from None
+            raise errors.invalid_param("param time_range must be a JSON object with since and until") from None
         if not isinstance(value, dict) or "since" not in value or "until" not in value:
             raise errors.invalid_param("param time_range must be a JSON object with since and until")
         since, until = _parse_day(value["since"], "since"), _parse_day(value["until"], "until")
@@ -177,9 +175,7 @@ def _periods(since: date, until: date, increment: str) -> tuple[tuple[int, int],
     return tuple((d, min(d + step - 1, last)) for d in range(first, last + 1, step))
 
 
-def parse_query(
-    params: Mapping[str, str], *, today: date, history_months: int, default_limit: int
-) -> InsightsQuery:
+def parse_query(params: Mapping[str, str], *, today: date, history_months: int, default_limit: int) -> InsightsQuery:
     """Validate insights parameters as the API does (errors 100 and 3018)."""
     level = params.get("level", "account")
     if level not in LEVELS:
@@ -228,17 +224,14 @@ def parse_filters(params: Mapping[str, str], allowed: Sequence[str] = _FILTER_FI
         if field not in allowed:
             raise errors.invalid_param(f"Filtering field '{field}' is invalid")
         if operator not in _OPERATORS:
-            raise errors.invalid_param(
-                f"filtering[{position}][operator] must be one of {', '.join(_OPERATORS)}"
-            )
+            raise errors.invalid_param(f"filtering[{position}][operator] must be one of {', '.join(_OPERATORS)}")
         raw = item["value"]
         values = frozenset(str(v) for v in (raw if isinstance(raw, list) else [raw]))
         if field.endswith("effective_status"):
             unknown = sorted(values - set(ALL_STATUSES))
             if unknown:
                 raise errors.invalid_param(
-                    f"Filtering field '{field}' with operation '{operator.lower()}' has "
-                    f"invalid value '{unknown[0]}'"
+                    f"Filtering field '{field}' with operation '{operator.lower()}' has invalid value '{unknown[0]}'"
                 )
         filters.append(Filter(field, operator, values))
     return tuple(filters)

@@ -40,9 +40,7 @@ def next_url(base_url: str, path: str, params: Mapping[str, str], after: str) ->
     return f"{base_url}{path}?{urlencode(query)}"
 
 
-def page(
-    data: Sequence[Any], *, before: str | None, after: str | None, next_link: str | None
-) -> dict[str, Any]:
+def page(data: Sequence[Any], *, before: str | None, after: str | None, next_link: str | None) -> dict[str, Any]:
     """The ``{"data": [...], "paging": {...}}`` envelope; no ``next`` on the last page."""
     body: dict[str, Any] = {"data": list(data)}
     if before is None and after is None:

@@ -51,9 +51,7 @@ def quotas(config: SimulatorConfig, active_ads: int) -> Quotas:
     if management is None:
         management = (300 if dev else 100_000) + 40 * active_ads
     score_max = config.account_score_max if config.account_score_max is not None else (60 if dev else 9000)
-    block_s = (
-        config.account_score_block_s if config.account_score_block_s is not None else (300.0 if dev else 60.0)
-    )
+    block_s = config.account_score_block_s if config.account_score_block_s is not None else (300.0 if dev else 60.0)
     return Quotas(
         insights=scaled(insights),
         management=scaled(management),
@@ -84,9 +82,7 @@ class RateLimiter:
     def tier_name(self) -> str:
         return "development_access" if self._config.tier == "development" else "standard_access"
 
-    def admit(
-        self, app_id: str, account_id: str | None, use_case: str | None, active_ads: int, now: float
-    ) -> None:
+    def admit(self, app_id: str, account_id: str | None, use_case: str | None, active_ads: int, now: float) -> None:
         """Count a call, or raise the throttling error it would get."""
         cfg = self._config
         q = quotas(cfg, active_ads)

@@ -115,7 +115,12 @@ class Simulator:
         replaces the default permissions (``debug_token`` reports them).
         """
         return self._tokens.add(
-            token, app_id=app_id, valid=valid, expired=expired, accounts=accounts, expires_at=expires_at,
+            token,
+            app_id=app_id,
+            valid=valid,
+            expired=expired,
+            accounts=accounts,
+            expires_at=expires_at,
             scopes=scopes,
         )
 

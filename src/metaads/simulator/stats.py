@@ -27,9 +27,7 @@ class SimulatorStats:
         self.throttled = 0
         self.throttled_by_account: Counter[str | None] = Counter()
 
-    def record(
-        self, *, app_id: str | None, account_id: str | None, endpoint: str, error_code: int | None
-    ) -> None:
+    def record(self, *, app_id: str | None, account_id: str | None, endpoint: str, error_code: int | None) -> None:
         with self._lock:
             self.calls += 1
             self.calls_by_app_account[(app_id, account_id)] += 1

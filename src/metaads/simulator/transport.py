@@ -22,9 +22,5 @@ class SimulatorTransport(httpx.BaseTransport):
         body = request.read()
         query = {key: value for key, value in url.params.multi_items()}
         base_url = f"{url.scheme}://{url.netloc.decode('ascii')}"
-        response = self._app.handle(
-            request.method, url.path, query, dict(request.headers), body, base_url=base_url
-        )
-        return httpx.Response(
-            response.status, headers=response.headers, content=response.body, request=request
-        )
+        response = self._app.handle(request.method, url.path, query, dict(request.headers), body, base_url=base_url)
+        return httpx.Response(response.status, headers=response.headers, content=response.body, request=request)

@@ -243,9 +243,7 @@ def _build_account(
                 start_time=_local_time(rng, date.fromordinal(start), zone),
                 stop_time=None if stop is None else _local_time(rng, date.fromordinal(stop), zone),
                 updated_time=_local_time(rng, date.fromordinal(stop or anchor.toordinal() - 1), zone),
-                daily_budget=round(rng.choice((50, 100, 200, 500, 1000)) * cpm_major / 9) * minor
-                if cbo
-                else None,
+                daily_budget=round(rng.choice((50, 100, 200, 500, 1000)) * cpm_major / 9) * minor if cbo else None,
                 lifetime_budget=None if cbo or rng.random() < 0.7 else rng.randrange(1000, 20000) * minor,
             )
         )
@@ -264,13 +262,9 @@ def _build_account(
                     effective_status=adset_effective,
                     created_time=created,
                     start_time=_local_time(rng, date.fromordinal(start), zone),
-                    end_time=None
-                    if adset_stop is None
-                    else _local_time(rng, date.fromordinal(adset_stop), zone),
+                    end_time=None if adset_stop is None else _local_time(rng, date.fromordinal(adset_stop), zone),
                     updated_time=created,
-                    daily_budget=None
-                    if cbo
-                    else round(rng.choice((10, 20, 50, 100)) * cpm_major / 9) * minor,
+                    daily_budget=None if cbo else round(rng.choice((10, 20, 50, 100)) * cpm_major / 9) * minor,
                     optimization_goal=_OPTIMIZATION_GOALS[objective],
                 )
             )

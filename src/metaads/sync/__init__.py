@@ -10,6 +10,14 @@ from metaads.sync.run import sync_analytics
 from metaads.sync.targets import ACTIONS_TARGET, ADS_TARGET, analytics_tables
 
 __all__ = [
-    "ACTIONS_TARGET", "ADS_TARGET", "FULL", "INCREMENTAL", "Slice", "SyncOptions", "SyncResult", "TableSync",
-    "analytics_tables", "sync_analytics",
+    "ACTIONS_TARGET",
+    "ADS_TARGET",
+    "FULL",
+    "INCREMENTAL",
+    "Slice",
+    "SyncOptions",
+    "SyncResult",
+    "TableSync",
+    "analytics_tables",
+    "sync_analytics",
 ]

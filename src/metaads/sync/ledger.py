@@ -37,8 +37,10 @@ def check_ledger(conn: sa.Connection, tables: tuple[sa.Table, ...]) -> None:
     inspector = sa.inspect(conn)
     missing = [t.name for t in tables if not inspector.has_table(t.name, schema=t.schema)]
     if missing:
-        raise SyncError(f"the warehouse has no run ledger ({', '.join(missing)} missing): "
-                        "run `metaads init-db` (or a first `metaads run`) before syncing")
+        raise SyncError(
+            f"the warehouse has no run ledger ({', '.join(missing)} missing): "
+            "run `metaads init-db` (or a first `metaads run`) before syncing"
+        )
 
 
 def last_watermark(conn: sa.Connection, syncs: sa.Table, target: str) -> int | None:
@@ -49,25 +51,55 @@ def last_watermark(conn: sa.Connection, syncs: sa.Table, target: str) -> int | N
     return None if value is None else int(value)
 
 
-def insert_sync(conn: sa.Connection, syncs: sa.Table, *, mode: str, target: str, now: datetime,
-                owner: Owner | None = None) -> int:
+def insert_sync(
+    conn: sa.Connection, syncs: sa.Table, *, mode: str, target: str, now: datetime, owner: Owner | None = None
+) -> int:
     """Record a ``running`` sync (with its owner process, to tell a dead one later); return its id."""
-    result = conn.execute(syncs.insert().values(started_at=now, status=RUNNING, mode=mode, target=target,
-                                                heartbeat_at=now, **(owner.columns() if owner else {})))
+    result = conn.execute(
+        syncs.insert().values(
+            started_at=now,
+            status=RUNNING,
+            mode=mode,
+            target=target,
+            heartbeat_at=now,
+            **(owner.columns() if owner else {}),
+        )
+    )
     key = result.inserted_primary_key
     if key is None or key[0] is None:  # pragma: no cover - every supported dialect returns it
         raise sa.exc.InvalidRequestError("the database did not return the new sync id")
     return int(key[0])
 
 
-def finish_sync(conn: sa.Connection, syncs: sa.Table, sync_id: int, *, status: str, mode: str, now: datetime,
-                duration_s: float, watermark: int | None = None, ads_rows: int | None = None,
-                actions_rows: int | None = None, error: str | None = None) -> None:
+def finish_sync(
+    conn: sa.Connection,
+    syncs: sa.Table,
+    sync_id: int,
+    *,
+    status: str,
+    mode: str,
+    now: datetime,
+    duration_s: float,
+    watermark: int | None = None,
+    ads_rows: int | None = None,
+    actions_rows: int | None = None,
+    error: str | None = None,
+) -> None:
     """Close a sync row: success with its watermark and counts, or failure with a safe error text."""
-    conn.execute(syncs.update().where(syncs.c.id == sync_id).values(
-        status=status, mode=mode, finished_at=now, duration_s=duration_s, watermark=watermark,
-        ads_rows=ads_rows, actions_rows=actions_rows, error=safe_error(error),
-    ))
+    conn.execute(
+        syncs.update()
+        .where(syncs.c.id == sync_id)
+        .values(
+            status=status,
+            mode=mode,
+            finished_at=now,
+            duration_s=duration_s,
+            watermark=watermark,
+            ads_rows=ads_rows,
+            actions_rows=actions_rows,
+            error=safe_error(error),
+        )
+    )
 
 
 @contextmanager

@@ -66,7 +66,8 @@ def merge(slices: Iterable[Slice]) -> list[Slice]:
             last = merged[-1]
             # END_OF_TIME + 1 day would overflow: an open-ended slice absorbs everything after it.
             if last.account_id == item.account_id and (
-                    last.until == END_OF_TIME or item.since <= last.until + timedelta(days=1)):
+                last.until == END_OF_TIME or item.since <= last.until + timedelta(days=1)
+            ):
                 merged[-1] = Slice(last.account_id, last.since, max(last.until, item.until))
                 continue
         merged.append(item)
@@ -99,16 +100,17 @@ def full_slices(accounts: Iterable[str], start: date) -> list[Slice]:
     return [Slice(account, start, END_OF_TIME) for account in sorted(set(accounts))]
 
 
-def ledger_slices(conn: sa.Connection, account_runs: sa.Table, after: int, upto: int,
-                  report: str | None | Literal[False] = False) -> list[Slice]:
+def ledger_slices(
+    conn: sa.Connection, account_runs: sa.Table, after: int, upto: int, report: str | None | Literal[False] = False
+) -> list[Slice]:
     """Ranges loaded by account runs with ``after < id <= upto``.
 
     ``report``: only the rows of that extra report (None: the default report's; False: every row,
     for ledgers older than the ``report`` column).
     """
-    query = (sa.select(account_runs.c.account_id, account_runs.c.since, account_runs.c.until)
-             .where(account_runs.c.status.in_(CHANGED_STATUSES), account_runs.c.id > after,
-                    account_runs.c.id <= upto))
+    query = sa.select(account_runs.c.account_id, account_runs.c.since, account_runs.c.until).where(
+        account_runs.c.status.in_(CHANGED_STATUSES), account_runs.c.id > after, account_runs.c.id <= upto
+    )
     if report is None:
         query = query.where(account_runs.c.report.is_(None))
     elif report is not False:
@@ -128,10 +130,18 @@ def accounts_in(conn: sa.Connection, source: sa.TableClause | sa.Table, start: d
     return {str(row[0]) for row in rows}
 
 
-def build_plan(mode: str, start: date, watermark: int, *, incremental: Sequence[Slice] = (),
-               accounts: Iterable[str] = (), slice_days: int = DEFAULT_SLICE_DAYS,
-               today: date) -> Plan:
+def build_plan(
+    mode: str,
+    start: date,
+    watermark: int,
+    *,
+    incremental: Sequence[Slice] = (),
+    accounts: Iterable[str] = (),
+    slice_days: int = DEFAULT_SLICE_DAYS,
+    today: date,
+) -> Plan:
     """The plan for ``mode`` from already-read ledger ranges (incremental) or account ids (full)."""
     chosen = full_slices(accounts, start) if mode == FULL else clip(merge(incremental), start)
-    return Plan(mode=mode, window_start=start, watermark=watermark,
-                slices=tuple(split(merge(chosen), slice_days, today)))
+    return Plan(
+        mode=mode, window_start=start, watermark=watermark, slices=tuple(split(merge(chosen), slice_days, today))
+    )

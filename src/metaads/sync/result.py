@@ -67,14 +67,19 @@ class SyncResult:
     def summary(self) -> dict[str, Any]:
         """Flat key/value view for the CLI and logs."""
         out: dict[str, Any] = {
-            "sync id": self.sync_id, "mode": self.mode, "target": self.target,
+            "sync id": self.sync_id,
+            "mode": self.mode,
+            "target": self.target,
             "write method": f"{self.method} x {self.threads} threads",
-            "window": f"{self.window_start.isoformat()}..", "slices replaced": len(self.slices),
+            "window": f"{self.window_start.isoformat()}..",
+            "slices replaced": len(self.slices),
             "watermark": self.watermark,
         }
         for table in self.tables:
-            out[table.name] = (f"{table.rows:,} rows ({self.rows_per_s(table.name):,.0f} rows/s), "
-                               f"{table.deleted:,} replaced, {table.pruned:,} pruned")
+            out[table.name] = (
+                f"{table.rows:,} rows ({self.rows_per_s(table.name):,.0f} rows/s), "
+                f"{table.deleted:,} replaced, {table.pruned:,} pruned"
+            )
         out["duration"] = f"{self.duration_s:.2f}s ({self.rows_per_s():,.0f} rows/s)"
         if self.columns_added:
             out["columns added"] = ", ".join(self.columns_added)

@@ -83,13 +83,23 @@ def _translated(action: str, engine: sa.Engine) -> Iterator[None]:
         raise SyncError(failure_message(exc, action, engine)) from exc
 
 
-def _check_arguments(warehouse_schema: str | None, analytics_schema: str | None, retention_days: int,
-                     threads: int, batch_rows: int, slice_days: int) -> None:
+def _check_arguments(
+    warehouse_schema: str | None,
+    analytics_schema: str | None,
+    retention_days: int,
+    threads: int,
+    batch_rows: int,
+    slice_days: int,
+) -> None:
     for name, value in (("warehouse_schema", warehouse_schema), ("analytics_schema", analytics_schema)):
         if value is not None and not is_identifier(value):
             raise SyncError(f"{name} {value!r} must match {IDENTIFIER_PATTERN}")
-    for name, number in (("retention_days", retention_days), ("threads", threads),
-                         ("batch_rows", batch_rows), ("slice_days", slice_days)):
+    for name, number in (
+        ("retention_days", retention_days),
+        ("threads", threads),
+        ("batch_rows", batch_rows),
+        ("slice_days", slice_days),
+    ):
         if number < 1:
             raise SyncError(f"{name} must be at least 1, got {number}")
 
@@ -104,14 +114,28 @@ def _method_for(warehouse: sa.Engine, target: sa.Connection, wanted: str | None)
     if method in (PG_PIPE, PG_COPY) and target_driver != psycopg:
         raise SyncError(f"write method {method} needs a PostgreSQL (psycopg 3) analytics database")
     if method == MYSQL_LOAD and not mysql_local_infile(target):
-        raise SyncError("write method mysql_load needs MariaDB/MySQL through pymysql with local_infile=1 "
-                        "in ANALYTICS_URL and local_infile enabled on the server")
+        raise SyncError(
+            "write method mysql_load needs MariaDB/MySQL through pymysql with local_infile=1 "
+            "in ANALYTICS_URL and local_infile enabled on the server"
+        )
     return method
 
 
-def _plan(control: sa.Connection, warehouse: sa.Engine, warehouse_schema: str | None, analytics: sa.Engine,
-          pairs: Sequence[TargetPair], account_runs: sa.Table, *, mode: str, previous: int | None,
-          start: date, today: date, slice_days: int, report: str | None | Literal[False] = False) -> Plan:
+def _plan(
+    control: sa.Connection,
+    warehouse: sa.Engine,
+    warehouse_schema: str | None,
+    analytics: sa.Engine,
+    pairs: Sequence[TargetPair],
+    account_runs: sa.Table,
+    *,
+    mode: str,
+    previous: int | None,
+    start: date,
+    today: date,
+    slice_days: int,
+    report: str | None | Literal[False] = False,
+) -> Plan:
     with _translated("reading the run ledger", warehouse):
         # Under the ledger lock: every id up to the watermark is committed (loads hold the lock from
         # their ledger insert to their commit), so no committed range can fall below it later.
@@ -120,8 +144,7 @@ def _plan(control: sa.Connection, warehouse: sa.Engine, warehouse_schema: str | 
         ranges = ledger_slices(control, account_runs, previous, watermark, report) if previous is not None else []
         control.commit()
     if mode == INCREMENTAL:
-        return build_plan(INCREMENTAL, start, watermark, incremental=ranges, slice_days=slice_days,
-                          today=today)
+        return build_plan(INCREMENTAL, start, watermark, incremental=ranges, slice_days=slice_days, today=today)
     accounts: set[str] = set()
     with _translated("listing the warehouse accounts", warehouse), warehouse.connect() as conn:
         for pair in pairs:
@@ -135,10 +158,14 @@ def _plan(control: sa.Connection, warehouse: sa.Engine, warehouse_schema: str | 
     # merely absent from the configuration that ran last keeps its rows (issue 10).
     kept = sorted(target_only - retired)
     if kept:
-        log.warning("accounts %s are in the analytics tables but not in the warehouse views and not retired: "
-                    "their rows are kept", ", ".join(kept))
-    return build_plan(FULL, start, watermark, accounts=accounts | (target_only & retired), slice_days=slice_days,
-                      today=today)
+        log.warning(
+            "accounts %s are in the analytics tables but not in the warehouse views and not retired: "
+            "their rows are kept",
+            ", ".join(kept),
+        )
+    return build_plan(
+        FULL, start, watermark, accounts=accounts | (target_only & retired), slice_days=slice_days, today=today
+    )
 
 
 def _run_slices(job: SliceJob, slices: Sequence[Slice], threads: int) -> SliceCounts:
@@ -150,8 +177,9 @@ def _run_slices(job: SliceJob, slices: Sequence[Slice], threads: int) -> SliceCo
         try:
             return replace_slice(job, item)
         except DRIVER_ERRORS as exc:
-            raise SyncError(redact_text(f"replacing slice {item} ({source} -> {target}) failed: "
-                                        f"{driver_message(exc)}")) from exc
+            raise SyncError(
+                redact_text(f"replacing slice {item} ({source} -> {target}) failed: {driver_message(exc)}")
+            ) from exc
         except SyncError as exc:
             raise SyncError(f"replacing slice {item} ({source} -> {target}) failed: {exc}") from exc
 
@@ -178,8 +206,10 @@ def _run_slices(job: SliceJob, slices: Sequence[Slice], threads: int) -> SliceCo
 
 def _prune(analytics: sa.Engine, pairs: Sequence[TargetPair], start: date) -> dict[str, int]:
     with _translated("pruning rows older than the retention window", analytics), analytics.begin() as conn:
-        return {pair.table.name: conn.execute(sa.delete(pair.table).where(pair.table.c.date < start)).rowcount
-                for pair in pairs}
+        return {
+            pair.table.name: conn.execute(sa.delete(pair.table).where(pair.table.c.date < start)).rowcount
+            for pair in pairs
+        }
 
 
 def sync_analytics(
@@ -223,8 +253,10 @@ def sync_analytics(
     pairs = analytics_tables(metadata, schema=target_schema)
     # The default report first (its counts are the ledger's ads_rows/actions_rows), then each extra report.
     groups: list[tuple[str | None, tuple[TargetPair, ...]]] = [(None, tuple(pairs))]
-    groups += [(spec.name, report_targets(metadata, layout(spec), schema=target_schema))
-               for spec in _loaded_reports(warehouse_engine, source_schema, reports)]
+    groups += [
+        (spec.name, report_targets(metadata, layout(spec), schema=target_schema))
+        for spec in _loaded_reports(warehouse_engine, source_schema, reports)
+    ]
     all_pairs = [pair for _, group in groups for pair in group]
     _, account_runs, syncs = ledger_tables(sa.MetaData(), schema=source_schema)
     target = ledger.describe_target(analytics_engine, target_schema)
@@ -244,13 +276,16 @@ def sync_analytics(
             with _translated("recording the sync start", warehouse_engine):
                 for dead in mark_abandoned(control, syncs, "id", now=clock.now()):
                     log.warning("sync %s was left running by a process that is gone: recorded as abandoned", dead)
-                sync_id = ledger.insert_sync(control, syncs, mode=mode, target=target, now=clock.now(),
-                                             owner=this_process())
+                sync_id = ledger.insert_sync(
+                    control, syncs, mode=mode, target=target, now=clock.now(), owner=this_process()
+                )
                 previous = None if full else ledger.last_watermark(control, syncs, target)
                 control.commit()
             try:
-                with _translated("creating or checking the analytics tables", analytics_engine), \
-                        analytics_engine.begin() as conn:
+                with (
+                    _translated("creating or checking the analytics tables", analytics_engine),
+                    analytics_engine.begin() as conn,
+                ):
                     created = {pair.table.name for pair in all_pairs if not existing_columns(conn, pair.table)}
                     added = ensure_targets(conn, all_pairs, evolve=evolve)
                     method = _method_for(warehouse_engine, conn, write_method)
@@ -259,45 +294,101 @@ def sync_analytics(
                 with _translated("reading the run ledger", warehouse_engine):
                     # Ledgers written before extra reports existed have no report column: every row is
                     # the default report's.
-                    by_report = "report" in {c["name"] for c in sa.inspect(control).get_columns(
-                        account_runs.name, schema=account_runs.schema)}
+                    by_report = "report" in {
+                        c["name"]
+                        for c in sa.inspect(control).get_columns(account_runs.name, schema=account_runs.schema)
+                    }
                     control.commit()
                 totals = SliceCounts()
                 plans: list[Plan] = []
                 for report, group in groups:
                     # A report whose target table is new gets its whole window (its rows predate the table).
                     group_mode = FULL if mode == FULL or any(p.table.name in created for p in group) else mode
-                    group_plan = _plan(control, warehouse_engine, source_schema, analytics_engine, group,
-                                       account_runs, mode=group_mode, previous=previous, start=start,
-                                       today=today, slice_days=slice_days,
-                                       report=report if by_report else False)
+                    group_plan = _plan(
+                        control,
+                        warehouse_engine,
+                        source_schema,
+                        analytics_engine,
+                        group,
+                        account_runs,
+                        mode=group_mode,
+                        previous=previous,
+                        start=start,
+                        today=today,
+                        slice_days=slice_days,
+                        report=report if by_report else False,
+                    )
                     plans.append(group_plan)
-                    log.info("sync to %s%s: %s, %d slices, window from %s, %s x %d", target,
-                             f" (report {report})" if report else "", group_plan.mode, len(group_plan.slices),
-                             start, method, workers)
-                    job = SliceJob(source=warehouse_engine, source_schema=source_schema, target=analytics_engine,
-                                   pairs=group, method=method, batch_rows=batch_rows, clock=clock,
-                                   abort=threading.Event(), before_commit=before_commit)
+                    log.info(
+                        "sync to %s%s: %s, %d slices, window from %s, %s x %d",
+                        target,
+                        f" (report {report})" if report else "",
+                        group_plan.mode,
+                        len(group_plan.slices),
+                        start,
+                        method,
+                        workers,
+                    )
+                    job = SliceJob(
+                        source=warehouse_engine,
+                        source_schema=source_schema,
+                        target=analytics_engine,
+                        pairs=group,
+                        method=method,
+                        batch_rows=batch_rows,
+                        clock=clock,
+                        abort=threading.Event(),
+                        before_commit=before_commit,
+                    )
                     totals.add(_run_slices(job, group_plan.slices, workers))
-                plan = Plan(mode=plans[0].mode, window_start=start, watermark=plans[0].watermark,
-                            slices=tuple(item for p in plans for item in p.slices))
+                plan = Plan(
+                    mode=plans[0].mode,
+                    window_start=start,
+                    watermark=plans[0].watermark,
+                    slices=tuple(item for p in plans for item in p.slices),
+                )
                 pruned = _prune(analytics_engine, all_pairs, start)
             except BaseException as exc:
                 _record_failure(control, syncs, sync_id, mode, clock, started, exc)
                 raise
-            tables = tuple(TableSync(name=name, rows=totals.inserted.get(name, 0),
-                                     deleted=totals.deleted.get(name, 0), pruned=pruned[name],
-                                     copy_s=totals.seconds.get(name, 0.0))
-                           for name in (pair.table.name for pair in all_pairs))
+            tables = tuple(
+                TableSync(
+                    name=name,
+                    rows=totals.inserted.get(name, 0),
+                    deleted=totals.deleted.get(name, 0),
+                    pruned=pruned[name],
+                    copy_s=totals.seconds.get(name, 0.0),
+                )
+                for name in (pair.table.name for pair in all_pairs)
+            )
             duration = clock.monotonic() - started
             with _translated("recording the sync result", warehouse_engine):
-                ledger.finish_sync(control, syncs, sync_id, status=ledger.SUCCESS, mode=plan.mode,
-                                   now=clock.now(), duration_s=duration, watermark=plan.watermark,
-                                   ads_rows=tables[0].rows, actions_rows=tables[1].rows)
+                ledger.finish_sync(
+                    control,
+                    syncs,
+                    sync_id,
+                    status=ledger.SUCCESS,
+                    mode=plan.mode,
+                    now=clock.now(),
+                    duration_s=duration,
+                    watermark=plan.watermark,
+                    ads_rows=tables[0].rows,
+                    actions_rows=tables[1].rows,
+                )
                 control.commit()
-    result = SyncResult(sync_id=sync_id, mode=plan.mode, target=target, method=method, window_start=start,
-                        watermark=plan.watermark, slices=plan.slices, tables=tables, duration_s=duration,
-                        threads=min(workers, max(1, len(plan.slices))), columns_added=tuple(added))
+    result = SyncResult(
+        sync_id=sync_id,
+        mode=plan.mode,
+        target=target,
+        method=method,
+        window_start=start,
+        watermark=plan.watermark,
+        slices=plan.slices,
+        tables=tables,
+        duration_s=duration,
+        threads=min(workers, max(1, len(plan.slices))),
+        columns_added=tuple(added),
+    )
     log.info("sync to %s done: %s", target, result.summary())
     return result
 
@@ -310,19 +401,30 @@ def _loaded_reports(warehouse: sa.Engine, schema: str | None, reports: Sequence[
         views = set(sa.inspect(conn).get_view_names(schema=schema))
     for spec in reports:
         if spec.view not in views:
-            log.warning("report %s: no view %s in the warehouse yet (run `metaads run` or `metaads init-db` "
-                        "first): not synced", spec.name, spec.view)
+            log.warning(
+                "report %s: no view %s in the warehouse yet (run `metaads run` or `metaads init-db` first): not synced",
+                spec.name,
+                spec.view,
+            )
     return [spec for spec in reports if spec.view in views]
 
 
-def _record_failure(control: sa.Connection, syncs: sa.Table, sync_id: int, mode: str, clock: Clock,
-                    started: float, exc: BaseException) -> None:
+def _record_failure(
+    control: sa.Connection, syncs: sa.Table, sync_id: int, mode: str, clock: Clock, started: float, exc: BaseException
+) -> None:
     """Mark the sync failed; a failure to record is logged, never hides the original error."""
     try:
         control.rollback()
-        ledger.finish_sync(control, syncs, sync_id, status=ledger.FAILED, mode=mode, now=clock.now(),
-                           duration_s=clock.monotonic() - started,
-                           error=f"{type(exc).__name__}: {exc}")
+        ledger.finish_sync(
+            control,
+            syncs,
+            sync_id,
+            status=ledger.FAILED,
+            mode=mode,
+            now=clock.now(),
+            duration_s=clock.monotonic() - started,
+            error=f"{type(exc).__name__}: {exc}",
+        )
         control.commit()
     except DRIVER_ERRORS as record_exc:
         log.error("could not record the failure of sync %d: %s", sync_id, driver_message(record_exc))

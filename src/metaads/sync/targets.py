@@ -36,9 +36,7 @@ TARGET_KEY = ("account_id", "date", "unique_id")
 ADS_TARGET = "graph_ads"
 ACTIONS_TARGET = "graph_ads_actions"
 
-SCHEMA_EXISTS_SQL = sa.text(
-    "SELECT SCHEMA_NAME FROM INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = :schema"
-)
+SCHEMA_EXISTS_SQL = sa.text("SELECT SCHEMA_NAME FROM INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = :schema")
 COLUMNS_SQL = sa.text(
     "SELECT COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = :schema AND TABLE_NAME = :table"
 )
@@ -67,19 +65,19 @@ def _target_type(column: sa.Column[object]) -> sa.types.TypeEngine[Any]:
     if type(kind) is sa.String and kind.length is not None:
         # Ids, enums and MD5 keys are ASCII (SQL Server: VARCHAR too). In a utf8mb4 database MariaDB
         # would reserve 4 bytes a character in every index entry; ascii_bin keys are a quarter the size.
-        return kind.with_variant(mysql.VARCHAR(kind.length, charset="ascii", collation="ascii_bin"),
-                                 "mysql", "mariadb")
+        return kind.with_variant(mysql.VARCHAR(kind.length, charset="ascii", collation="ascii_bin"), "mysql", "mariadb")
     return kind
 
 
-def _target_table(metadata: sa.MetaData, name: str, columns: list[sa.Column[object]],
-                  schema: str | None) -> sa.Table:
+def _target_table(metadata: sa.MetaData, name: str, columns: list[sa.Column[object]], schema: str | None) -> sa.Table:
     for column in columns:
         column.type = _target_type(column)
         column.comment = None  # comments live in the warehouse; SQL Server would need extended properties
         column.primary_key = False  # the target's key is declared below
     return sa.Table(
-        name, metadata, *columns,
+        name,
+        metadata,
+        *columns,
         sa.PrimaryKeyConstraint(*TARGET_KEY, name=f"pk_{name}", mssql_clustered=True),
         schema=schema,
     )
@@ -161,14 +159,20 @@ def ensure_targets(conn: sa.Connection, pairs: Sequence[TargetPair], *, evolve: 
     return added
 
 
-def report_targets(metadata: sa.MetaData, layout: ReportLayout, *, schema: str | None = None,
-                   ) -> tuple[TargetPair, TargetPair]:
+def report_targets(
+    metadata: sa.MetaData,
+    layout: ReportLayout,
+    *,
+    schema: str | None = None,
+) -> tuple[TargetPair, TargetPair]:
     """An extra report's (``graph_<report>``, ``graph_<report>_lists``) targets with their views."""
     spec = layout.spec
     return (
         TargetPair(spec.view, _target_table(metadata, spec.target, report_columns(layout), schema)),
         TargetPair(spec.lists_view, _target_table(metadata, spec.lists_target, report_list_columns(layout), schema)),
     )
+
+
 def target_type(column: sa.Column[object]) -> sa.types.TypeEngine[Any]:
     """The type a warehouse column gets in the analytics database (for targets defined elsewhere)."""
     return _target_type(column)

@@ -70,15 +70,15 @@ def source_view(pair: TargetPair, schema: str | None) -> sa.TableClause:
     return sa.table(pair.view, *(sa.column(c.name, c.type) for c in pair.table.columns), schema=schema)
 
 
-def source_select(pair: TargetPair, schema: str | None, item: Slice, *, source: sa.Dialect,
-                  target: sa.Dialect) -> sa.Select[Any]:
+def source_select(
+    pair: TargetPair, schema: str | None, item: Slice, *, source: sa.Dialect, target: sa.Dialect
+) -> sa.Select[Any]:
     """SELECT of the slice's rows from the view, in the target table's column order."""
     view = source_view(pair, schema)
     columns: list[sa.ColumnElement[Any]] = []
     for column in pair.table.columns:
         expression: sa.ColumnElement[Any] = view.c[column.name]
-        if isinstance(column.type, sa.DateTime) and source.name == "postgresql" and \
-                target.name != "postgresql":
+        if isinstance(column.type, sa.DateTime) and source.name == "postgresql" and target.name != "postgresql":
             # Targets without a time zone type get UTC wall time; PostgreSQL converts it cheaply.
             expression = sa.func.timezone("UTC", expression, type_=sa.DateTime()).label(column.name)
         columns.append(expression)
@@ -92,8 +92,9 @@ def delete_slice(table: sa.Table, item: Slice) -> sa.Delete:
     return sa.delete(table).where(*_in_slice(table.c, item))
 
 
-def _batches(conn: sa.Connection, select: sa.Select[Any], batch_rows: int,
-             abort: threading.Event) -> Iterator[Sequence[Row]]:
+def _batches(
+    conn: sa.Connection, select: sa.Select[Any], batch_rows: int, abort: threading.Event
+) -> Iterator[Sequence[Row]]:
     result = conn.execution_options(yield_per=batch_rows).execute(select)
     try:
         for partition in result.partitions():
@@ -131,8 +132,9 @@ def replace_slice(job: SliceJob, item: Slice) -> SliceCounts:
                 counts.deleted[pair.table.name] = target.execute(delete_slice(pair.table, item)).rowcount
             for pair in job.pairs:
                 started = job.clock.monotonic()
-                select = source_select(pair, job.source_schema, item, source=job.source.dialect,
-                                       target=job.target.dialect)
+                select = source_select(
+                    pair, job.source_schema, item, source=job.source.dialect, target=job.target.dialect
+                )
                 if job.method in PIPES:
                     inserted = PIPES[job.method](source, select, target, pair.table)
                 else:

@@ -92,10 +92,14 @@ def multivalues_statement(dialect: sa.Dialect, table: sa.Table, rows: int) -> tu
     """A ``rows``-row ``INSERT ... VALUES`` and its parameter names in statement order."""
     columns = list(table.columns)
     values: list[dict[str, Any]] = [
-        {column.name: sa.bindparam(f"r{i}_{j}") for j, column in enumerate(columns)} for i in range(rows)]
+        {column.name: sa.bindparam(f"r{i}_{j}") for j, column in enumerate(columns)} for i in range(rows)
+    ]
     compiled = table.insert().values(values).compile(dialect=dialect)
-    names = tuple(compiled.positiontup or ()) if dialect.positional else tuple(
-        f"r{i}_{j}" for i in range(rows) for j in range(len(columns)))
+    names = (
+        tuple(compiled.positiontup or ())
+        if dialect.positional
+        else tuple(f"r{i}_{j}" for i in range(rows) for j in range(len(columns)))
+    )
     return compiled.string, names
 
 
@@ -107,7 +111,7 @@ def write_multivalues(conn: sa.Connection, table: sa.Table, batches: Batches) ->
     count = 0
     for batch in batches:
         for offset in range(0, len(batch), step):
-            chunk = batch[offset:offset + step]
+            chunk = batch[offset : offset + step]
             statement, names = multivalues_statement(dialect, table, len(chunk))
             flat = [value for row in chunk for value in row]
             if dialect.positional:
@@ -121,8 +125,7 @@ def write_multivalues(conn: sa.Connection, table: sa.Table, batches: Batches) ->
     return count
 
 
-def _fast_executemany(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-                      executemany: bool) -> None:
+def _fast_executemany(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
     if executemany:
         cursor.fast_executemany = True
 
@@ -159,7 +162,8 @@ def _copy_sql(table: sa.Table) -> Any:
 
     target = sql.Identifier(table.schema, table.name) if table.schema else sql.Identifier(table.name)
     return sql.SQL("COPY {} ({}) FROM STDIN").format(
-        target, sql.SQL(", ").join(sql.Identifier(name) for name in table.columns.keys()))
+        target, sql.SQL(", ").join(sql.Identifier(name) for name in table.columns.keys())
+    )
 
 
 def write_pg_copy(conn: sa.Connection, table: sa.Table, batches: Batches) -> int:
@@ -174,15 +178,17 @@ def write_pg_copy(conn: sa.Connection, table: sa.Table, batches: Batches) -> int
     return count
 
 
-def pipe_pg_copy(source: sa.Connection, select: sa.Select[Any], target: sa.Connection,
-                 table: sa.Table) -> int:
+def pipe_pg_copy(source: sa.Connection, select: sa.Select[Any], target: sa.Connection, table: sa.Table) -> int:
     """Stream ``select`` from one PostgreSQL into ``table`` of another with COPY, text format."""
     from psycopg import sql
 
     query = str(select.compile(dialect=source.dialect, compile_kwargs={"literal_binds": True}))
     out_sql = sql.SQL("COPY ({}) TO STDOUT").format(sql.SQL(query))
-    with _dbapi_connection(source).cursor() as out_cursor, out_cursor.copy(out_sql) as out_copy, \
-            _dbapi_connection(target).cursor() as in_cursor:
+    with (
+        _dbapi_connection(source).cursor() as out_cursor,
+        out_cursor.copy(out_sql) as out_copy,
+        _dbapi_connection(target).cursor() as in_cursor,
+    ):
         with in_cursor.copy(_copy_sql(table)) as in_copy:
             for chunk in out_copy:
                 in_copy.write(chunk)
@@ -200,8 +206,7 @@ def mysql_local_infile(conn: sa.Connection) -> bool:
     return bool(conn.exec_driver_sql("SELECT @@GLOBAL.local_infile").scalar())
 
 
-def pipe_mysql_load(source: sa.Connection, select: sa.Select[Any], target: sa.Connection,
-                    table: sa.Table) -> int:
+def pipe_mysql_load(source: sa.Connection, select: sa.Select[Any], target: sa.Connection, table: sa.Table) -> int:
     """PostgreSQL ``COPY ... TO STDOUT (FORMAT csv)`` into a temporary file, then ``LOAD DATA LOCAL``.
 
     Both servers parse and format the values in C; Python only moves bytes. CSV rather than text
@@ -226,7 +231,8 @@ def pipe_mysql_load(source: sa.Connection, select: sa.Select[Any], target: sa.Co
         result = target.exec_driver_sql(
             f"LOAD DATA LOCAL INFILE {path} INTO TABLE {preparer.format_table(table)} CHARACTER SET utf8mb4 "
             "FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' "
-            f"LINES TERMINATED BY '\\n' ({columns})")
+            f"LINES TERMINATED BY '\\n' ({columns})"
+        )
         loaded = int(result.rowcount)
     warnings = target.exec_driver_sql("SHOW WARNINGS LIMIT 3").all()
     if warnings:

@@ -38,8 +38,7 @@ def _sum_by_type(items: Any, field: str) -> dict[str, Decimal]:
     if not items:
         return totals
     if not isinstance(items, list):
-        raise InsightRowError(f"{field}: expected a list of {{action_type, value}}, "
-                              f"got {type(items).__name__}")
+        raise InsightRowError(f"{field}: expected a list of {{action_type, value}}, got {type(items).__name__}")
     for item in items:
         action_type = item.get("action_type") if isinstance(item, Mapping) else None
         if not action_type or type(action_type) is not str:
@@ -81,9 +80,29 @@ def to_actions_rows(
         prefix = f"{account_id}|{ad_id}|{iso_day}|"
         suffix = "".join("|" + part for part in breakdown_suffix(row, breakdowns)) if breakdowns else ""
         for action_type, value in counts.items():
-            yield make((key_id(prefix + action_type + suffix), account_id, ad_id, day, action_type, value,
-                        amounts.get(action_type), loaded_at))
+            yield make(
+                (
+                    key_id(prefix + action_type + suffix),
+                    account_id,
+                    ad_id,
+                    day,
+                    action_type,
+                    value,
+                    amounts.get(action_type),
+                    loaded_at,
+                )
+            )
         for action_type, amount in amounts.items():
             if action_type not in counts:
-                yield make((key_id(prefix + action_type + suffix), account_id, ad_id, day, action_type,
-                            _ZERO, amount, loaded_at))
+                yield make(
+                    (
+                        key_id(prefix + action_type + suffix),
+                        account_id,
+                        ad_id,
+                        day,
+                        action_type,
+                        _ZERO,
+                        amount,
+                        loaded_at,
+                    )
+                )

@@ -74,24 +74,26 @@ def to_ads_rows(
         else:
             unique_id = key_id(account_id, ad_id, iso_day)
         campaign_id = _text(get("campaign_id"))
-        yield make((
-            unique_id,
-            account_id,
-            get("account_name"),
-            campaign_id,
-            get("campaign_name"),
-            None if campaign_id is None else campaign_status.get(campaign_id),
-            _text(get("adset_id")),
-            get("adset_name"),
-            ad_id,
-            get("ad_name"),
-            get("objective"),
-            parse_decimal(get("spend"), "spend"),
-            parse_count(get("clicks"), "clicks"),
-            parse_count(get("inline_link_clicks"), "inline_link_clicks"),
-            parse_count(get("impressions"), "impressions"),
-            parse_optional_count(get("reach"), "reach"),
-            get("account_currency") or currency,
-            day,
-            loaded_at,
-        ))
+        yield make(
+            (
+                unique_id,
+                account_id,
+                get("account_name"),
+                campaign_id,
+                get("campaign_name"),
+                None if campaign_id is None else campaign_status.get(campaign_id),
+                _text(get("adset_id")),
+                get("adset_name"),
+                ad_id,
+                get("ad_name"),
+                get("objective"),
+                parse_decimal(get("spend"), "spend"),
+                parse_count(get("clicks"), "clicks"),
+                parse_count(get("inline_link_clicks"), "inline_link_clicks"),
+                parse_count(get("impressions"), "impressions"),
+                parse_optional_count(get("reach"), "reach"),
+                get("account_currency") or currency,
+                day,
+                loaded_at,
+            )
+        )

@@ -68,66 +68,88 @@ def _common_head() -> tuple[EntityColumn, ...]:
 _LOADED = EntityColumn("loaded_at", "", TIME)
 _TIMES = (EntityColumn("created_time", "created_time", TIME), EntityColumn("updated_time", "updated_time", TIME))
 
-CAMPAIGNS = EntityKind("campaigns", "campaigns", "campaign", (
-    *_common_head(),
-    EntityColumn("objective", "objective"),
-    EntityColumn("status", "status"),
-    EntityColumn("effective_status", "effective_status"),
-    EntityColumn("buying_type", "buying_type"),
-    EntityColumn("bid_strategy", "bid_strategy"),
-    EntityColumn("daily_budget", "daily_budget", INTEGER),
-    EntityColumn("lifetime_budget", "lifetime_budget", INTEGER),
-    EntityColumn("budget_remaining", "budget_remaining", INTEGER),
-    EntityColumn("start_time", "start_time", TIME),
-    EntityColumn("stop_time", "stop_time", TIME),
-    *_TIMES,
-    _LOADED,
-))
+CAMPAIGNS = EntityKind(
+    "campaigns",
+    "campaigns",
+    "campaign",
+    (
+        *_common_head(),
+        EntityColumn("objective", "objective"),
+        EntityColumn("status", "status"),
+        EntityColumn("effective_status", "effective_status"),
+        EntityColumn("buying_type", "buying_type"),
+        EntityColumn("bid_strategy", "bid_strategy"),
+        EntityColumn("daily_budget", "daily_budget", INTEGER),
+        EntityColumn("lifetime_budget", "lifetime_budget", INTEGER),
+        EntityColumn("budget_remaining", "budget_remaining", INTEGER),
+        EntityColumn("start_time", "start_time", TIME),
+        EntityColumn("stop_time", "stop_time", TIME),
+        *_TIMES,
+        _LOADED,
+    ),
+)
 
-ADSETS = EntityKind("adsets", "adsets", "adset", (
-    *_common_head(),
-    EntityColumn("campaign_id", "campaign_id"),
-    EntityColumn("status", "status"),
-    EntityColumn("effective_status", "effective_status"),
-    EntityColumn("optimization_goal", "optimization_goal"),
-    EntityColumn("billing_event", "billing_event"),
-    EntityColumn("bid_strategy", "bid_strategy"),
-    EntityColumn("bid_amount", "bid_amount", INTEGER),
-    EntityColumn("daily_budget", "daily_budget", INTEGER),
-    EntityColumn("lifetime_budget", "lifetime_budget", INTEGER),
-    EntityColumn("targeting", "targeting", JSON),
-    EntityColumn("start_time", "start_time", TIME),
-    EntityColumn("end_time", "end_time", TIME),
-    *_TIMES,
-    _LOADED,
-))
+ADSETS = EntityKind(
+    "adsets",
+    "adsets",
+    "adset",
+    (
+        *_common_head(),
+        EntityColumn("campaign_id", "campaign_id"),
+        EntityColumn("status", "status"),
+        EntityColumn("effective_status", "effective_status"),
+        EntityColumn("optimization_goal", "optimization_goal"),
+        EntityColumn("billing_event", "billing_event"),
+        EntityColumn("bid_strategy", "bid_strategy"),
+        EntityColumn("bid_amount", "bid_amount", INTEGER),
+        EntityColumn("daily_budget", "daily_budget", INTEGER),
+        EntityColumn("lifetime_budget", "lifetime_budget", INTEGER),
+        EntityColumn("targeting", "targeting", JSON),
+        EntityColumn("start_time", "start_time", TIME),
+        EntityColumn("end_time", "end_time", TIME),
+        *_TIMES,
+        _LOADED,
+    ),
+)
 
-ADS = EntityKind("ads", "ads", "ad", union="ad_details", columns=(
-    *_common_head(),
-    EntityColumn("campaign_id", "campaign_id"),
-    EntityColumn("adset_id", "adset_id"),
-    EntityColumn("status", "status"),
-    EntityColumn("effective_status", "effective_status"),
-    EntityColumn("creative_id", "creative.id"),
-    EntityColumn("tracking_specs", "tracking_specs", JSON),
-    *_TIMES,
-    _LOADED,
-))
+ADS = EntityKind(
+    "ads",
+    "ads",
+    "ad",
+    union="ad_details",
+    columns=(
+        *_common_head(),
+        EntityColumn("campaign_id", "campaign_id"),
+        EntityColumn("adset_id", "adset_id"),
+        EntityColumn("status", "status"),
+        EntityColumn("effective_status", "effective_status"),
+        EntityColumn("creative_id", "creative.id"),
+        EntityColumn("tracking_specs", "tracking_specs", JSON),
+        *_TIMES,
+        _LOADED,
+    ),
+)
 
-CREATIVES = EntityKind("creatives", "adcreatives", "creative", (
-    *_common_head(),
-    EntityColumn("status", "status"),
-    EntityColumn("title", "title"),
-    EntityColumn("body", "body"),
-    EntityColumn("call_to_action_type", "call_to_action_type"),
-    EntityColumn("link_url", "link_url"),
-    EntityColumn("image_hash", "image_hash"),
-    EntityColumn("image_url", "image_url"),
-    EntityColumn("video_id", "video_id"),
-    EntityColumn("thumbnail_url", "thumbnail_url"),
-    EntityColumn("object_story_spec", "object_story_spec", JSON),
-    _LOADED,
-), updated_filter=False)
+CREATIVES = EntityKind(
+    "creatives",
+    "adcreatives",
+    "creative",
+    (
+        *_common_head(),
+        EntityColumn("status", "status"),
+        EntityColumn("title", "title"),
+        EntityColumn("body", "body"),
+        EntityColumn("call_to_action_type", "call_to_action_type"),
+        EntityColumn("link_url", "link_url"),
+        EntityColumn("image_hash", "image_hash"),
+        EntityColumn("image_url", "image_url"),
+        EntityColumn("video_id", "video_id"),
+        EntityColumn("thumbnail_url", "thumbnail_url"),
+        EntityColumn("object_story_spec", "object_story_spec", JSON),
+        _LOADED,
+    ),
+    updated_filter=False,
+)
 
 #: Every entity kind, parents first (the order they are loaded in).
 ENTITY_KINDS: tuple[EntityKind, ...] = (CAMPAIGNS, ADSETS, ADS, CREATIVES)
@@ -186,8 +208,9 @@ def _convert(column: EntityColumn, value: Any) -> Any:
     return value if value is None or isinstance(value, str) else str(value)
 
 
-def to_entity_rows(kind: EntityKind, objects: Iterable[Mapping[str, Any]], *, account_id: str,
-                   loaded_at: dt.datetime) -> Iterator[tuple[Any, ...]]:
+def to_entity_rows(
+    kind: EntityKind, objects: Iterable[Mapping[str, Any]], *, account_id: str, loaded_at: dt.datetime
+) -> Iterator[tuple[Any, ...]]:
     """One row per object in ``kind.columns`` order; ``account_id`` fills in when the API left it out.
 
     Raises:

@@ -31,8 +31,7 @@ def _day(start: object, stop: object) -> tuple[date, str]:
     if not isinstance(start, str):
         raise InsightRowError("missing date_start")
     if stop != start and stop is not None:
-        raise InsightRowError(
-            f"row spans {start}..{stop}; insights must be requested daily (time_increment=1)")
+        raise InsightRowError(f"row spans {start}..{stop}; insights must be requested daily (time_increment=1)")
     try:
         day = date.fromisoformat(start)
     except ValueError:

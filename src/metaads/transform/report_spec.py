@@ -122,21 +122,29 @@ def layout(spec: ReportSpec) -> ReportLayout:
     fixed = {"account_id", spec.level_id, "date_start", "date_stop"}
     scalars = tuple(f for f in spec.fields if f not in fixed and INSIGHTS_FIELDS[f].storage != "list")
     lists = tuple(f for f in spec.fields if INSIGHTS_FIELDS[f].storage == "list")
-    columns = [Column("unique_id", "key", False), *(Column(k, "id", False) for k in keys),
-               Column("date", "date", False)]
+    columns = [
+        Column("unique_id", "key", False),
+        *(Column(k, "id", False) for k in keys),
+        Column("date", "date", False),
+    ]
     if spec.time_increment != 1:
         columns.append(Column("date_stop", "date", False))
     columns += [Column(b, "breakdown") for b in spec.breakdowns]
     columns += [Column(f, INSIGHTS_FIELDS[f].storage) for f in scalars]
     columns.append(Column("loaded_at", "timestamp", False))
     item_breakdowns = tuple(b for b in spec.action_breakdowns if b != "action_type")
-    list_columns = [Column("unique_id", "key", False), Column("parent_id", "key", False),
-                    *(Column(k, "id", False) for k in keys), Column("date", "date", False),
-                    Column("field", "name", False), Column("action_type", "action_type", False),
-                    *(Column(b, "breakdown") for b in item_breakdowns),
-                    Column("value", "decimal"),
-                    *(Column(window_column(w), "decimal") for w in spec.action_attribution_windows),
-                    Column("loaded_at", "timestamp", False)]
+    list_columns = [
+        Column("unique_id", "key", False),
+        Column("parent_id", "key", False),
+        *(Column(k, "id", False) for k in keys),
+        Column("date", "date", False),
+        Column("field", "name", False),
+        Column("action_type", "action_type", False),
+        *(Column(b, "breakdown") for b in item_breakdowns),
+        Column("value", "decimal"),
+        *(Column(window_column(w), "decimal") for w in spec.action_attribution_windows),
+        Column("loaded_at", "timestamp", False),
+    ]
     return ReportLayout(spec, tuple(columns), tuple(list_columns), scalars, lists, item_breakdowns)
 
 
@@ -172,8 +180,11 @@ def check_report(spec: ReportSpec) -> None:
         if known is None:
             raise _fail(name, "fields", f"unknown field {item!r} (not an AdsInsights field)")
         if _DEPTH[known.level] > _DEPTH[spec.level]:
-            raise _fail(name, "fields", f"{item!r} is not available at level {spec.level!r} "
-                                        f"(it needs level {known.level} or finer)")
+            raise _fail(
+                name,
+                "fields",
+                f"{item!r} is not available at level {spec.level!r} (it needs level {known.level} or finer)",
+            )
     if len(set(spec.fields)) != len(spec.fields):
         raise _fail(name, "fields", "a field is listed twice")
     problem = breakdown_problem(spec.breakdowns)
@@ -183,16 +194,22 @@ def check_report(spec: ReportSpec) -> None:
         if breakdown in RESERVED_COLUMNS or breakdown in spec.fields or breakdown in LEVEL_ID.values():
             raise _fail(name, "breakdowns", f"{breakdown!r} would clash with a column of the same name")
     _check_list(name, "action_breakdowns", spec.action_breakdowns, ACTION_BREAKDOWNS, "action breakdown")
-    _check_list(name, "action_attribution_windows", spec.action_attribution_windows, ATTRIBUTION_WINDOWS,
-                "attribution window")
+    _check_list(
+        name, "action_attribution_windows", spec.action_attribution_windows, ATTRIBUTION_WINDOWS, "attribution window"
+    )
     if spec.action_report_time is not None and spec.action_report_time not in ACTION_REPORT_TIMES:
-        raise _fail(name, "action_report_time",
-                    f"{spec.action_report_time!r} is not one of {', '.join(ACTION_REPORT_TIMES)}")
+        raise _fail(
+            name, "action_report_time", f"{spec.action_report_time!r} is not one of {', '.join(ACTION_REPORT_TIMES)}"
+        )
     if (spec.action_breakdowns or spec.action_attribution_windows) and not any(
-            INSIGHTS_FIELDS[f].storage == "list" for f in spec.fields):
-        raise _fail(name, "action_breakdowns",
-                    "action breakdowns and attribution windows shape list fields (actions, action_values, "
-                    "...): add one to fields")
+        INSIGHTS_FIELDS[f].storage == "list" for f in spec.fields
+    ):
+        raise _fail(
+            name,
+            "action_breakdowns",
+            "action breakdowns and attribution windows shape list fields (actions, action_values, "
+            "...): add one to fields",
+        )
     if not 1 <= spec.time_increment <= MAX_TIME_INCREMENT:
         raise _fail(name, "time_increment", f"must be a number of days from 1 to {MAX_TIME_INCREMENT}")
     if spec.lookback_days is not None and spec.lookback_days < 1:
@@ -211,11 +228,17 @@ def check_table_names(specs: tuple[ReportSpec, ...], account_tables: list[str]) 
             raise _fail(spec.name, "name", "two reports have this name")
         seen.add(spec.name)
         if spec.name.endswith(LISTS_SUFFIX) and spec.name.removesuffix(LISTS_SUFFIX) in {s.name for s in specs}:
-            raise _fail(spec.name, "name", f"its tables would be those of report "
-                                           f"{spec.name.removesuffix(LISTS_SUFFIX)!r}'s {LISTS_SUFFIX}")
+            raise _fail(
+                spec.name,
+                "name",
+                f"its tables would be those of report {spec.name.removesuffix(LISTS_SUFFIX)!r}'s {LISTS_SUFFIX}",
+            )
         for table in account_tables:
             longest = spec.lists_table(table)
             if len(longest) > MAX_TABLE_NAME:
-                raise _fail(spec.name, "name",
-                            f"table {longest!r} would be {len(longest)} characters, over PostgreSQL's "
-                            f"{MAX_TABLE_NAME}: shorten the report name or the account's table name")
+                raise _fail(
+                    spec.name,
+                    "name",
+                    f"table {longest!r} would be {len(longest)} characters, over PostgreSQL's "
+                    f"{MAX_TABLE_NAME}: shorten the report name or the account's table name",
+                )

@@ -42,8 +42,7 @@ def _optional_decimal(value: object, field: str) -> Decimal | None:
 def _text(value: object) -> str | None:
     if value is None or type(value) is str:
         return value
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode() if isinstance(value, (dict, list)) \
-        else str(value)
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode() if isinstance(value, (dict, list)) else str(value)
 
 
 def _json(value: object) -> str | None:
@@ -71,12 +70,12 @@ class _Keyed:
         own = self.account_id if spec.level == "account" else required_id(row, spec.level_id)
         self.ids: tuple[str, ...] = (self.account_id,) if spec.level == "account" else (self.account_id, own)
         self.day = _day(row, "date_start")
-        self.unique_id = key_id(self.account_id, own, self.day.isoformat(),
-                                *breakdown_suffix(row, spec.breakdowns))
+        self.unique_id = key_id(self.account_id, own, self.day.isoformat(), *breakdown_suffix(row, spec.breakdowns))
 
 
-def to_report_rows(insight_rows: Iterable[Mapping[str, Any]], layout: ReportLayout, *,
-                   loaded_at: dt.datetime) -> Iterator[Row]:
+def to_report_rows(
+    insight_rows: Iterable[Mapping[str, Any]], layout: ReportLayout, *, loaded_at: dt.datetime
+) -> Iterator[Row]:
     """One main-table row per insights row, in :attr:`ReportLayout.columns` order.
 
     Raises:
@@ -98,8 +97,9 @@ def to_report_rows(insight_rows: Iterable[Mapping[str, Any]], layout: ReportLayo
         yield tuple(values)
 
 
-def to_report_list_rows(insight_rows: Iterable[Mapping[str, Any]], layout: ReportLayout, *,
-                        loaded_at: dt.datetime) -> Iterator[Row]:
+def to_report_list_rows(
+    insight_rows: Iterable[Mapping[str, Any]], layout: ReportLayout, *, loaded_at: dt.datetime
+) -> Iterator[Row]:
     """One lists-table row per item of each list-valued field, in :attr:`ReportLayout.list_columns` order.
 
     Items repeating a (field, action type, action-breakdown values) key are summed, so the key stays
@@ -121,22 +121,29 @@ def to_report_list_rows(insight_rows: Iterable[Mapping[str, Any]], layout: Repor
             if not items:
                 continue
             if not isinstance(items, list):
-                raise InsightRowError(f"{field}: expected a list of {{action_type, value}}, got "
-                                      f"{type(items).__name__}")
+                raise InsightRowError(f"{field}: expected a list of {{action_type, value}}, got {type(items).__name__}")
             merged: dict[tuple[str | None, ...], list[Decimal | None]] = {}
             for item in items:
                 action_type = item.get("action_type") if isinstance(item, Mapping) else None
                 if not action_type or type(action_type) is not str:
                     raise InsightRowError(f"{field}: item without action_type: {item!r}")
                 key = (action_type, *(_text(item.get(b)) for b in extras))
-                figures = [_optional_decimal(item.get(name), f"{field}[{action_type}]")
-                           for name in ("value", *windows)]
+                figures = [_optional_decimal(item.get(name), f"{field}[{action_type}]") for name in ("value", *windows)]
                 previous = merged.get(key)
-                merged[key] = figures if previous is None else [
-                    b if a is None else a if b is None else a + b for a, b in zip(previous, figures, strict=True)]
+                merged[key] = (
+                    figures
+                    if previous is None
+                    else [b if a is None else a if b is None else a + b for a, b in zip(previous, figures, strict=True)]
+                )
             for key, figures in merged.items():
                 # An absent action-breakdown value is NULL in its column and "" in the key.
-                yield (key_id(keyed.unique_id, field, *(part or "" for part in key)), keyed.unique_id, *keyed.ids,
-                       keyed.day, field,
-                       *key, *figures, loaded_at)
-
+                yield (
+                    key_id(keyed.unique_id, field, *(part or "" for part in key)),
+                    keyed.unique_id,
+                    *keyed.ids,
+                    keyed.day,
+                    field,
+                    *key,
+                    *figures,
+                    loaded_at,
+                )

@@ -58,8 +58,10 @@ class AdoptReport:
         for name in self.tables:
             merged = self.merged.get(name, 0)
             after = self.rows_after.get(name, self.rows_before.get(name, 0) - merged)
-            out.append(f"  {name}: {self.rows_before.get(name, 0)} rows -> {after} "
-                       f"({merged} duplicates of one natural key merged, the newest kept)")
+            out.append(
+                f"  {name}: {self.rows_before.get(name, 0)} rows -> {after} "
+                f"({merged} duplicates of one natural key merged, the newest kept)"
+            )
         return out
 
 
@@ -91,8 +93,13 @@ def _columns(conn: sa.Connection, name: str, schema: str | None) -> dict[str, di
 def is_original_ads(columns: dict[str, dict[str, Any]]) -> bool:
     """The original design's ads table: no ``loaded_at``, and ``spend`` with two decimals (``DECIMAL(10,2)``)."""
     spend = columns.get("spend", {}).get("type")
-    return ("unique_id" in columns and "ad_id" in columns and "loaded_at" not in columns
-            and isinstance(spend, sa.Numeric) and spend.scale == 2)
+    return (
+        "unique_id" in columns
+        and "ad_id" in columns
+        and "loaded_at" not in columns
+        and isinstance(spend, sa.Numeric)
+        and spend.scale == 2
+    )
 
 
 def is_original_actions(columns: dict[str, dict[str, Any]]) -> bool:
@@ -115,55 +122,80 @@ def _wider(current: sa.types.TypeEngine[Any], wanted: sa.types.TypeEngine[Any]) 
     return False
 
 
-def _plan_table(conn: sa.Connection, plan: _Plan, name: str, schema: str | None, target: sa.Table,
-                key_parts: Sequence[str], newest: str, now: datetime, actions: bool) -> None:
+def _plan_table(
+    conn: sa.Connection,
+    plan: _Plan,
+    name: str,
+    schema: str | None,
+    target: sa.Table,
+    key_parts: Sequence[str],
+    newest: str,
+    now: datetime,
+    actions: bool,
+) -> None:
     preparer = conn.dialect.identifier_preparer
     fq = f"{preparer.quote_schema(schema)}.{preparer.quote(name)}" if schema else preparer.quote(name)
     columns = _columns(conn, name, schema)
     # Merge first: an UPDATE gives the rows it touches a new xmin, which would hide which row is newest.
     normalised = ", ".join("regexp_replace(account_id, '^act_', '')" if k == "account_id" else k for k in key_parts)
-    plan.add(f"{name}: merge rows of one ({', '.join(key_parts)}), keeping the newest",
-             f"DELETE FROM {fq} t USING (SELECT ctid AS row_ctid, row_number() OVER "
-             f"(PARTITION BY {normalised} ORDER BY {newest}) AS rn FROM {fq}) d "
-             f"WHERE d.rn > 1 AND t.ctid = d.row_ctid")
-    plan.add(f"{name}: account_id without the act_ prefix",
-             f"UPDATE {fq} SET account_id = substr(account_id, 5) WHERE left(account_id, 4) = 'act_'")
+    plan.add(
+        f"{name}: merge rows of one ({', '.join(key_parts)}), keeping the newest",
+        f"DELETE FROM {fq} t USING (SELECT ctid AS row_ctid, row_number() OVER "
+        f"(PARTITION BY {normalised} ORDER BY {newest}) AS rn FROM {fq}) d "
+        f"WHERE d.rn > 1 AND t.ctid = d.row_ctid",
+    )
+    plan.add(
+        f"{name}: account_id without the act_ prefix",
+        f"UPDATE {fq} SET account_id = substr(account_id, 5) WHERE left(account_id, 4) = 'act_'",
+    )
     for column in target.columns:
         existing = columns.get(column.name)
         wanted = column.type.compile(dialect=conn.dialect)
         if existing is None:
-            plan.add(f"{name}: add column {column.name} {wanted}",
-                     f"ALTER TABLE {fq} ADD COLUMN {preparer.quote(column.name)} {wanted}")
+            plan.add(
+                f"{name}: add column {column.name} {wanted}",
+                f"ALTER TABLE {fq} ADD COLUMN {preparer.quote(column.name)} {wanted}",
+            )
             continue
         if _wider(existing["type"], column.type):
-            plan.add(f"{name}: {column.name} {existing['type']} -> {wanted}",
-                     f"ALTER TABLE {fq} ALTER COLUMN {preparer.quote(column.name)} TYPE {wanted} "
-                     f"USING {preparer.quote(column.name)}::{wanted}")
-    hashed = " || '|' || ".join(
-        f"to_char({part}, 'YYYY-MM-DD')" if part == "date" else part for part in key_parts)
-    plan.add(f"{name}: unique_id = MD5 of the natural key ({'|'.join(key_parts)})",
-             f"UPDATE {fq} SET unique_id = md5({hashed})")
-    plan.add(f"{name}: loaded_at of existing rows = adoption time",
-             f"UPDATE {fq} SET loaded_at = '{now.isoformat()}' WHERE loaded_at IS NULL")
+            plan.add(
+                f"{name}: {column.name} {existing['type']} -> {wanted}",
+                f"ALTER TABLE {fq} ALTER COLUMN {preparer.quote(column.name)} TYPE {wanted} "
+                f"USING {preparer.quote(column.name)}::{wanted}",
+            )
+    hashed = " || '|' || ".join(f"to_char({part}, 'YYYY-MM-DD')" if part == "date" else part for part in key_parts)
+    plan.add(
+        f"{name}: unique_id = MD5 of the natural key ({'|'.join(key_parts)})",
+        f"UPDATE {fq} SET unique_id = md5({hashed})",
+    )
+    plan.add(
+        f"{name}: loaded_at of existing rows = adoption time",
+        f"UPDATE {fq} SET loaded_at = '{now.isoformat()}' WHERE loaded_at IS NULL",
+    )
     not_null = [c.name for c in target.columns if not c.nullable and not c.primary_key]
     for column_name in not_null:
         default = "0" if isinstance(target.c[column_name].type, sa.Numeric | sa.Integer) else None
         if default is not None and columns.get(column_name, {}).get("nullable", True):
-            plan.add(f"{name}: {column_name} NULL -> 0 (the original default)",
-                     f"UPDATE {fq} SET {column_name} = {default} WHERE {column_name} IS NULL")
+            plan.add(
+                f"{name}: {column_name} NULL -> 0 (the original default)",
+                f"UPDATE {fq} SET {column_name} = {default} WHERE {column_name} IS NULL",
+            )
         if columns.get(column_name, {}).get("nullable", True):
             plan.add(f"{name}: {column_name} NOT NULL", f"ALTER TABLE {fq} ALTER COLUMN {column_name} SET NOT NULL")
     if actions:
         pk_name = sa.inspect(conn).get_pk_constraint(name, schema=schema).get("name")
         if pk_name:
-            plan.add(f"{name}: primary key id -> unique_id",
-                     f"ALTER TABLE {fq} DROP CONSTRAINT {preparer.quote(pk_name)}")
+            plan.add(
+                f"{name}: primary key id -> unique_id", f"ALTER TABLE {fq} DROP CONSTRAINT {preparer.quote(pk_name)}"
+            )
         plan.add(f"{name}: drop column id (a load counter, no data)", f"ALTER TABLE {fq} DROP COLUMN id")
         plan.add(f"{name}: primary key unique_id", f"ALTER TABLE {fq} ADD PRIMARY KEY (unique_id)")
     for index in target.indexes:
         cols = ", ".join(preparer.quote(c.name) for c in index.columns)
-        plan.add(f"{name}: index {index.name}",
-                 f"CREATE INDEX IF NOT EXISTS {preparer.quote(str(index.name))} ON {fq} ({cols})")
+        plan.add(
+            f"{name}: index {index.name}",
+            f"CREATE INDEX IF NOT EXISTS {preparer.quote(str(index.name))} ON {fq} ({cols})",
+        )
 
 
 def _count(conn: sa.Connection, name: str, schema: str | None) -> int:
@@ -178,9 +210,15 @@ def _duplicates(conn: sa.Connection, name: str, schema: str | None, keys: Sequen
     return _count(conn, name, schema) - unique
 
 
-def adopt_original(engine: sa.Engine, schema: str | None, accounts: Sequence[Account], *,
-                   clock: Clock | None = None, dry_run: bool = False,
-                   busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> AdoptReport:
+def adopt_original(
+    engine: sa.Engine,
+    schema: str | None,
+    accounts: Sequence[Account],
+    *,
+    clock: Clock | None = None,
+    dry_run: bool = False,
+    busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+) -> AdoptReport:
     """Convert the configured accounts' original-design tables to metaads's (see the module docs).
 
     Raises:
@@ -197,8 +235,10 @@ def adopt_original(engine: sa.Engine, schema: str | None, accounts: Sequence[Acc
             plan = _Plan()
             ads_keys = ("account_id", "ad_id", "date")
             for account in accounts:
-                pair = ((account.table, ads_keys, "xmin::text::bigint DESC, ctid DESC", False),
-                        (f"{account.table}{ACTIONS_SUFFIX}", (*ads_keys, "action_type"), "id DESC", True))
+                pair = (
+                    (account.table, ads_keys, "xmin::text::bigint DESC, ctid DESC", False),
+                    (f"{account.table}{ACTIONS_SUFFIX}", (*ads_keys, "action_type"), "id DESC", True),
+                )
                 for name, keys, newest, actions in pair:
                     if name not in names:
                         continue
@@ -214,8 +254,10 @@ def adopt_original(engine: sa.Engine, schema: str | None, accounts: Sequence[Acc
                 for view in (ADS_VIEW, ACTIONS_VIEW):
                     quoted = conn.dialect.identifier_preparer.quote(view)
                     fq = f"{conn.dialect.identifier_preparer.quote_schema(schema)}.{quoted}" if schema else quoted
-                    plan.statements.insert(0, (f"drop view {view} (recreated by init over the adopted tables)",
-                                               f"DROP VIEW IF EXISTS {fq}"))
+                    plan.statements.insert(
+                        0,
+                        (f"drop view {view} (recreated by init over the adopted tables)", f"DROP VIEW IF EXISTS {fq}"),
+                    )
             report.changes = [description for description, _ in plan.statements]
             if dry_run:
                 conn.rollback()

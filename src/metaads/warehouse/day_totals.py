@@ -15,12 +15,19 @@ from metaads.reconcile.compare import ChunkCheck
 from metaads.reconcile.totals import DayTotals
 
 
-def stored_totals(conn: sa.Connection, ads: sa.Table | sa.TableClause, account_id: str, since: date,
-                  until: date) -> dict[date, DayTotals]:
+def stored_totals(
+    conn: sa.Connection, ads: sa.Table | sa.TableClause, account_id: str, since: date, until: date
+) -> dict[date, DayTotals]:
     """Spend, impressions, clicks, link clicks and row count per day of ``since``..``until``."""
     query = (
-        sa.select(ads.c.date, sa.func.sum(ads.c.spend), sa.func.sum(ads.c.impressions), sa.func.sum(ads.c.clicks),
-                  sa.func.sum(ads.c.inline_link_clicks), sa.func.count())
+        sa.select(
+            ads.c.date,
+            sa.func.sum(ads.c.spend),
+            sa.func.sum(ads.c.impressions),
+            sa.func.sum(ads.c.clicks),
+            sa.func.sum(ads.c.inline_link_clicks),
+            sa.func.count(),
+        )
         .where(ads.c.account_id == account_id, ads.c.date.between(since, until))
         .group_by(ads.c.date)
     )
@@ -28,8 +35,7 @@ def stored_totals(conn: sa.Connection, ads: sa.Table | sa.TableClause, account_i
     for day, spend, impressions, clicks, link_clicks, rows in conn.execute(query):
         if isinstance(day, str):  # SQLite views return ISO strings
             day = date.fromisoformat(day)
-        out[day] = DayTotals(_money(spend), int(impressions or 0), int(clicks or 0), int(link_clicks or 0),
-                             int(rows))
+        out[day] = DayTotals(_money(spend), int(impressions or 0), int(clicks or 0), int(link_clicks or 0), int(rows))
     return out
 
 
@@ -38,20 +44,32 @@ def _money(value: object) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.000001")).normalize()
 
 
-def insert_chunk_days(conn: sa.Connection, table: sa.Table, ledger_id: int, account_id: str,
-                      check: ChunkCheck) -> int:
+def insert_chunk_days(conn: sa.Connection, table: sa.Table, ledger_id: int, account_id: str, check: ChunkCheck) -> int:
     """One ``metaads_chunk_days`` row per day of ``check``; returns the count."""
-    rows = [{
-        "ledger_id": ledger_id, "date": day.day, "account_id": account_id,
-        "api_spend": day.api.spend, "api_impressions": day.api.impressions, "api_clicks": day.api.clicks,
-        "api_inline_link_clicks": day.api.inline_link_clicks,
-        "answer_spend": day.answered.spend, "answer_impressions": day.answered.impressions,
-        "answer_clicks": day.answered.clicks, "answer_inline_link_clicks": day.answered.inline_link_clicks,
-        "answer_rows": day.answered.rows,
-        "loaded_spend": day.loaded.spend, "loaded_impressions": day.loaded.impressions,
-        "loaded_clicks": day.loaded.clicks, "loaded_inline_link_clicks": day.loaded.inline_link_clicks,
-        "loaded_rows": day.loaded.rows, "replaced": day.replaced, "matches": day.ok,
-    } for day in check.days]
+    rows = [
+        {
+            "ledger_id": ledger_id,
+            "date": day.day,
+            "account_id": account_id,
+            "api_spend": day.api.spend,
+            "api_impressions": day.api.impressions,
+            "api_clicks": day.api.clicks,
+            "api_inline_link_clicks": day.api.inline_link_clicks,
+            "answer_spend": day.answered.spend,
+            "answer_impressions": day.answered.impressions,
+            "answer_clicks": day.answered.clicks,
+            "answer_inline_link_clicks": day.answered.inline_link_clicks,
+            "answer_rows": day.answered.rows,
+            "loaded_spend": day.loaded.spend,
+            "loaded_impressions": day.loaded.impressions,
+            "loaded_clicks": day.loaded.clicks,
+            "loaded_inline_link_clicks": day.loaded.inline_link_clicks,
+            "loaded_rows": day.loaded.rows,
+            "replaced": day.replaced,
+            "matches": day.ok,
+        }
+        for day in check.days
+    ]
     if rows:
         conn.execute(table.insert(), rows)
     return len(rows)

@@ -62,8 +62,9 @@ def add_ledger_columns(conn: sa.Connection, tables: Sequence[sa.Table]) -> list[
     return added
 
 
-def _view_select(tables: Sequence[sa.Table], columns: Sequence[str]) -> sa.Select[tuple[object, ...]] | \
-        sa.CompoundSelect[tuple[object, ...]]:
+def _view_select(
+    tables: Sequence[sa.Table], columns: Sequence[str]
+) -> sa.Select[tuple[object, ...]] | sa.CompoundSelect[tuple[object, ...]]:
     selects = [sa.select(*(table.c[name] for name in columns)) for table in tables]
     return selects[0] if len(selects) == 1 else sa.union_all(*selects)
 
@@ -85,24 +86,26 @@ def _view_tables(conn: sa.Connection, name: str, schema: str | None) -> set[str]
         if exists is None:
             return None
         rows = conn.execute(
-            sa.text("SELECT table_name FROM information_schema.view_table_usage "
-                    "WHERE view_schema = :s AND view_name = :v"),
+            sa.text(
+                "SELECT table_name FROM information_schema.view_table_usage WHERE view_schema = :s AND view_name = :v"
+            ),
             {"s": schema or "public", "v": name},
         )
         return {row[0] for row in rows}
     return None
 
 
-def ensure_view(conn: sa.Connection, name: str, schema: str | None, tables: Sequence[sa.Table],
-                columns: Sequence[str]) -> bool:
+def ensure_view(
+    conn: sa.Connection, name: str, schema: str | None, tables: Sequence[sa.Table], columns: Sequence[str]
+) -> bool:
     """(Re)create view ``name`` as UNION ALL of ``columns`` over ``tables``; True when it was written."""
     wanted = {table.name for table in tables}
-    body = str(_view_select(tables, columns).compile(dialect=conn.dialect,
-                                                     compile_kwargs={"literal_binds": True}))
+    body = str(_view_select(tables, columns).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     target = _view_name(conn, name, schema)
     if conn.dialect.name == "sqlite":
-        current = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = :v"),
-                               {"v": name}).scalar()
+        current = conn.execute(
+            sa.text("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = :v"), {"v": name}
+        ).scalar()
         statement = f"CREATE VIEW {target} AS {body}"
         if current == statement:
             return False
@@ -119,8 +122,14 @@ def ensure_view(conn: sa.Connection, name: str, schema: str | None, tables: Sequ
     return True
 
 
-def create_all(conn: sa.Connection, metadata: sa.MetaData, schema: str | None,
-               ads: Sequence[sa.Table], actions: Sequence[sa.Table], ledger: Sequence[sa.Table]) -> None:
+def create_all(
+    conn: sa.Connection,
+    metadata: sa.MetaData,
+    schema: str | None,
+    ads: Sequence[sa.Table],
+    actions: Sequence[sa.Table],
+    ledger: Sequence[sa.Table],
+) -> None:
     """Create the schema and missing tables and indexes; check that existing account tables are complete."""
     if not ads:
         raise WarehouseError("no accounts configured: nothing to create")
@@ -131,8 +140,9 @@ def create_all(conn: sa.Connection, metadata: sa.MetaData, schema: str | None,
     check_columns(conn, [*ads, *actions])
 
 
-def refresh_views(conn: sa.Connection, schema: str | None, ads: Sequence[sa.Table],
-                  actions: Sequence[sa.Table]) -> None:
+def refresh_views(
+    conn: sa.Connection, schema: str | None, ads: Sequence[sa.Table], actions: Sequence[sa.Table]
+) -> None:
     """Point the union views at exactly ``ads`` / ``actions`` (the registry's active accounts)."""
     if not ads:
         raise WarehouseError("no active account in the registry: the views would be empty")
@@ -146,8 +156,12 @@ def comment_all(conn: sa.Connection, schema: str | None, tables: Sequence[sa.Tab
     apply_comments(conn, tables, schema)
 
 
-def create_report_tables(conn: sa.Connection, metadata: sa.MetaData, schema: str | None,
-                         reports: Sequence[tuple[str, str, Sequence[sa.Table], Sequence[sa.Table]]]) -> None:
+def create_report_tables(
+    conn: sa.Connection,
+    metadata: sa.MetaData,
+    schema: str | None,
+    reports: Sequence[tuple[str, str, Sequence[sa.Table], Sequence[sa.Table]]],
+) -> None:
     """Create the extra reports' tables and their union views.
 
     ``reports``: per report its view name, its lists view name, and every account's (report, lists)

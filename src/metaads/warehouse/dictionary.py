@@ -61,8 +61,14 @@ def render_markdown(entries: Sequence[Relation]) -> str:
         "",
     ]
     for entry in entries:
-        lines += [f"## `{entry.name}` ({entry.kind})", "", entry.comment or "", "",
-                  "| column | type | description |", "|---|---|---|"]
+        lines += [
+            f"## `{entry.name}` ({entry.kind})",
+            "",
+            entry.comment or "",
+            "",
+            "| column | type | description |",
+            "|---|---|---|",
+        ]
         lines += [f"| `{name}` | {kind} | {_cell(comment)} |" for name, kind, comment in entry.columns]
         lines.append("")
     return "\n".join(lines)
@@ -81,8 +87,18 @@ def apply_comments(conn: sa.Connection, tables: Sequence[sa.Table], schema: str 
         return 0
     inspector = sa.inspect(conn)
     wanted = [(t, "TABLE") for t in tables] + [
-        (sa.Table(v.name, sa.MetaData(), *(sa.Column(n, sa.Text, comment=c) for n, _, c in v.columns),
-                  schema=schema, comment=v.comment), "VIEW") for v in view_relations()]
+        (
+            sa.Table(
+                v.name,
+                sa.MetaData(),
+                *(sa.Column(n, sa.Text, comment=c) for n, _, c in v.columns),
+                schema=schema,
+                comment=v.comment,
+            ),
+            "VIEW",
+        )
+        for v in view_relations()
+    ]
     preparer = conn.dialect.identifier_preparer
     written = 0
     for table, kind in wanted:
@@ -96,8 +112,9 @@ def apply_comments(conn: sa.Connection, tables: Sequence[sa.Table], schema: str 
         existing = {c["name"]: c.get("comment") for c in inspector.get_columns(table.name, schema=schema)}
         for column in table.columns:
             if column.comment and column.name in existing and existing[column.name] != column.comment:
-                conn.exec_driver_sql(f"COMMENT ON COLUMN {target}.{preparer.quote(column.name)} "
-                                     f"IS {_literal(conn, column.comment)}")
+                conn.exec_driver_sql(
+                    f"COMMENT ON COLUMN {target}.{preparer.quote(column.name)} IS {_literal(conn, column.comment)}"
+                )
                 written += 1
     return written
 

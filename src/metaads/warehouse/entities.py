@@ -40,8 +40,14 @@ ENTITY_SUFFIXES: tuple[str, ...] = tuple(f"_{kind.name}" for kind in ENTITY_KIND
 BATCH_ROWS = 1000
 
 # Columns that hold more than an enum or an id; the rest of the text columns are short codes.
-_WIDE = {"name": NAME, "title": NAME, "body": sa.UnicodeText(), "link_url": sa.UnicodeText(),
-         "image_url": sa.UnicodeText(), "thumbnail_url": sa.UnicodeText()}
+_WIDE = {
+    "name": NAME,
+    "title": NAME,
+    "body": sa.UnicodeText(),
+    "link_url": sa.UnicodeText(),
+    "image_url": sa.UnicodeText(),
+    "thumbnail_url": sa.UnicodeText(),
+}
 _IDS = {"id", "account_id", "campaign_id", "adset_id", "creative_id", "video_id"}
 
 
@@ -70,8 +76,14 @@ def entity_columns(kind: EntityKind) -> list[sa.Column[Any]]:
             kind_type = sa.UnicodeText()
         else:
             kind_type = _WIDE.get(column.name, sa.String(64))
-        columns.append(sa.Column(column.name, kind_type, primary_key=column.name == "id",
-                                 nullable=column.name not in ("id", "account_id", "loaded_at")))
+        columns.append(
+            sa.Column(
+                column.name,
+                kind_type,
+                primary_key=column.name == "id",
+                nullable=column.name not in ("id", "account_id", "loaded_at"),
+            )
+        )
     return columns
 
 
@@ -83,7 +95,8 @@ def entity_table(metadata: sa.MetaData, kind: EntityKind, name: str, *, schema: 
 def entity_loads_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
     """``metaads_entity_loads``: what each run's entity load of one account and kind did."""
     return sa.Table(
-        ENTITY_LOADS, metadata,
+        ENTITY_LOADS,
+        metadata,
         sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
         sa.Column("run_id", sa.String(36), nullable=False),
         sa.Column("account_id", ID, nullable=False),
@@ -91,10 +104,15 @@ def entity_loads_table(metadata: sa.MetaData, *, schema: str | None = None) -> s
         sa.Column("kind", sa.String(16), nullable=False, comment="campaigns | adsets | ads | creatives"),
         sa.Column("mode", sa.String(16), nullable=False, comment="full | incremental"),
         sa.Column("status", sa.String(16), nullable=False, comment="loaded | failed"),
-        sa.Column("updated_after", sa.DateTime(timezone=True),
-                  comment="the updated_time filter used (NULL: full listing)"),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False,
-                  comment="when the listing started: the next incremental load asks from here"),
+        sa.Column(
+            "updated_after", sa.DateTime(timezone=True), comment="the updated_time filter used (NULL: full listing)"
+        ),
+        sa.Column(
+            "started_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            comment="when the listing started: the next incremental load asks from here",
+        ),
         sa.Column("rows", sa.BigInteger, nullable=False, default=0),
         sa.Column("api_calls", sa.Integer, nullable=False, default=0),
         sa.Column("duration_s", sa.Float, nullable=False, default=0.0),
@@ -108,7 +126,8 @@ def entity_loads_table(metadata: sa.MetaData, *, schema: str | None = None) -> s
 def entity_syncs_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
     """``metaads_entity_syncs``: each copy of the entity views to an analytics target."""
     return sa.Table(
-        ENTITY_SYNCS, metadata,
+        ENTITY_SYNCS,
+        metadata,
         sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True)),
@@ -142,8 +161,14 @@ class EntityLoad:
 class EntityStore:
     """The entity tables, views and load ledger of one warehouse."""
 
-    def __init__(self, engine: sa.Engine, schema: str | None, *, clock: Clock | None = None,
-                 busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        schema: str | None,
+        *,
+        clock: Clock | None = None,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+    ) -> None:
         self.engine = engine
         self.schema = None if engine.dialect.name == "sqlite" else schema
         self.clock: Clock = clock or SystemClock()
@@ -166,14 +191,14 @@ class EntityStore:
         """Create missing entity tables and the load ledger; point the views at ``accounts``' tables."""
         by_kind = {kind.name: [self.table(account, kind) for account in accounts] for kind in ENTITY_KINDS}
         try:
-            with write_transaction(self.engine, "init", self.schema or "",
-                                   busy_timeout_s=self.busy_timeout_s) as conn:
+            with write_transaction(self.engine, "init", self.schema or "", busy_timeout_s=self.busy_timeout_s) as conn:
                 tables = [t for group in by_kind.values() for t in group]
                 self._metadata.create_all(conn, tables=[*tables, self.loads, self.syncs], checkfirst=True)
                 ddl.check_columns(conn, tables)
                 for kind in ENTITY_KINDS:
-                    if by_kind[kind.name] and ddl.ensure_view(conn, view_name(kind), self.schema,
-                                                              by_kind[kind.name], kind.column_names):
+                    if by_kind[kind.name] and ddl.ensure_view(
+                        conn, view_name(kind), self.schema, by_kind[kind.name], kind.column_names
+                    ):
                         log.info("view %s now covers %d account tables", view_name(kind), len(accounts))
         except DRIVER_ERRORS as exc:
             raise translate(exc, "creating the entity tables", self.engine) from exc
@@ -190,8 +215,9 @@ class EntityStore:
         names = kind.column_names
         count = 0
         try:
-            with write_transaction(self.engine, "entities", self.schema or "", table.name,
-                                   busy_timeout_s=self.busy_timeout_s) as conn:
+            with write_transaction(
+                self.engine, "entities", self.schema or "", table.name, busy_timeout_s=self.busy_timeout_s
+            ) as conn:
                 batch: list[dict[str, Any]] = []
                 for row in rows:
                     batch.append(dict(zip(names, row, strict=True)))
@@ -210,8 +236,11 @@ class EntityStore:
         """``started_at`` of the last successful load of the account's ``kind`` (of ``mode`` if given)."""
         loads = self.loads
         query = sa.select(sa.func.max(loads.c.started_at)).where(
-            loads.c.account_id == account.id, loads.c.table_name == account.table, loads.c.kind == kind.name,
-            loads.c.status == LOADED)
+            loads.c.account_id == account.id,
+            loads.c.table_name == account.table,
+            loads.c.kind == kind.name,
+            loads.c.status == LOADED,
+        )
         if mode is not None:
             query = query.where(loads.c.mode == mode)
         try:
@@ -224,17 +253,29 @@ class EntityStore:
     def record(self, entry: EntityLoad) -> int:
         """Write one ledger row; its id."""
         try:
-            with write_transaction(self.engine, "ledger", self.schema or "",
-                                   busy_timeout_s=self.busy_timeout_s) as conn:
-                result = conn.execute(self.loads.insert().values(
-                    run_id=entry.run_id, account_id=entry.account.id, table_name=entry.account.table,
-                    kind=entry.kind.name, mode=entry.mode, status=entry.status, updated_after=entry.updated_after,
-                    started_at=entry.started_at, rows=entry.rows, api_calls=entry.api_calls,
-                    duration_s=entry.duration_s, error=safe_error(entry.error), finished_at=self.clock.now()))
+            with write_transaction(
+                self.engine, "ledger", self.schema or "", busy_timeout_s=self.busy_timeout_s
+            ) as conn:
+                result = conn.execute(
+                    self.loads.insert().values(
+                        run_id=entry.run_id,
+                        account_id=entry.account.id,
+                        table_name=entry.account.table,
+                        kind=entry.kind.name,
+                        mode=entry.mode,
+                        status=entry.status,
+                        updated_after=entry.updated_after,
+                        started_at=entry.started_at,
+                        rows=entry.rows,
+                        api_calls=entry.api_calls,
+                        duration_s=entry.duration_s,
+                        error=safe_error(entry.error),
+                        finished_at=self.clock.now(),
+                    )
+                )
                 key = result.inserted_primary_key
         except DRIVER_ERRORS as exc:
-            raise translate(exc, f"recording the {entry.kind.name} load of {entry.account.table}",
-                            self.engine) from exc
+            raise translate(exc, f"recording the {entry.kind.name} load of {entry.account.table}", self.engine) from exc
         return int(key[0]) if key is not None and key[0] is not None else 0
 
 
@@ -256,7 +297,8 @@ def _upsert_batch(conn: sa.Connection, table: sa.Table, batch: list[dict[str, An
     if dialect in ("postgresql", "sqlite"):
         insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
         statement = insert.on_conflict_do_update(
-            index_elements=["id"], set_={name: insert.excluded[name] for name in updates})
+            index_elements=["id"], set_={name: insert.excluded[name] for name in updates}
+        )
         conn.execute(statement, unique)
     else:  # pragma: no cover - the warehouse is PostgreSQL or SQLite
         conn.execute(sa.delete(table).where(table.c.id.in_([row["id"] for row in unique])))

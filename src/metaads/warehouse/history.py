@@ -34,8 +34,7 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
-def account_history(conn: sa.Connection, account_runs: sa.Table, account_id: str, *,
-                    since: date) -> list[LedgerEntry]:
+def account_history(conn: sa.Connection, account_runs: sa.Table, account_id: str, *, since: date) -> list[LedgerEntry]:
     """The account's loaded and failed ranges ending on or after ``since``, oldest first.
 
     When none of them loaded, the last loaded range before ``since`` comes first (if any): an account
@@ -43,13 +42,21 @@ def account_history(conn: sa.Connection, account_runs: sa.Table, account_id: str
     """
     columns = (account_runs.c.since, account_runs.c.until, account_runs.c.status, account_runs.c.finished_at)
     mine = account_runs.c.account_id == account_id
-    rows = list(conn.execute(
-        sa.select(*columns).where(mine, account_runs.c.until >= since,
-                                  account_runs.c.status.in_(sorted(GOOD_STATUSES | FAILED_STATUSES)))
-        .order_by(account_runs.c.id)
-    ))
+    rows = list(
+        conn.execute(
+            sa.select(*columns)
+            .where(
+                mine, account_runs.c.until >= since, account_runs.c.status.in_(sorted(GOOD_STATUSES | FAILED_STATUSES))
+            )
+            .order_by(account_runs.c.id)
+        )
+    )
     if not any(r.status in GOOD_STATUSES for r in rows):
-        last = conn.execute(sa.select(*columns).where(mine, account_runs.c.status.in_(sorted(GOOD_STATUSES)))
-                            .order_by(account_runs.c.until.desc()).limit(1)).first()
+        last = conn.execute(
+            sa.select(*columns)
+            .where(mine, account_runs.c.status.in_(sorted(GOOD_STATUSES)))
+            .order_by(account_runs.c.until.desc())
+            .limit(1)
+        ).first()
         rows = ([last] if last is not None else []) + rows
     return [LedgerEntry(r.since, r.until, str(r.status), _aware(r.finished_at)) for r in rows]

@@ -63,10 +63,21 @@ def _on_days(rows: Iterable[Row], days: Collection[date] | None, date_index: int
     return (row for row in rows if row[date_index] in days)
 
 
-def replace_rows(conn: sa.Connection, ads: sa.Table, actions: sa.Table, *, account_id: str, since: date,
-                 until: date, ads_rows: Iterable[Row], actions_rows: Iterable[Row], use_copy: bool,
-                 batch_rows: int, before_commit: Callable[[], None] | None = None,
-                 days: Collection[date] | None = None) -> tuple[int, int, int, int]:
+def replace_rows(
+    conn: sa.Connection,
+    ads: sa.Table,
+    actions: sa.Table,
+    *,
+    account_id: str,
+    since: date,
+    until: date,
+    ads_rows: Iterable[Row],
+    actions_rows: Iterable[Row],
+    use_copy: bool,
+    batch_rows: int,
+    before_commit: Callable[[], None] | None = None,
+    days: Collection[date] | None = None,
+) -> tuple[int, int, int, int]:
     """Delete the range from both tables and insert the new rows on ``conn`` (already in a transaction).
 
     With ``days``, only those days of the range are deleted and loaded; the others keep their rows.
@@ -81,8 +92,7 @@ def replace_rows(conn: sa.Connection, ads: sa.Table, actions: sa.Table, *, accou
         result = conn.execute(sa.delete(table).where(table.c.account_id == account_id, when))
         deleted.append(result.rowcount)
     checked_ads = _on_days(_in_range(ads_rows, ads, account_id, since, until), days, _date_index(ads))
-    checked_actions = _on_days(_in_range(actions_rows, actions, account_id, since, until), days,
-                               _date_index(actions))
+    checked_actions = _on_days(_in_range(actions_rows, actions, account_id, since, until), days, _date_index(actions))
     if use_copy:
         n_ads = copy_rows(conn, ads, checked_ads)
         n_actions = copy_rows(conn, actions, checked_actions)

@@ -19,8 +19,9 @@ DEFAULT_BUSY_TIMEOUT_S = 300.0
 
 
 @contextmanager
-def write_transaction(engine: sa.Engine, *lock_parts: str,
-                      busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> Iterator[sa.Connection]:
+def write_transaction(
+    engine: sa.Engine, *lock_parts: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
+) -> Iterator[sa.Connection]:
     """A connection inside a transaction holding the write lock for ``lock_parts``; commits on success.
 
     Any exception rolls the transaction back and propagates unchanged.

@@ -48,7 +48,8 @@ VERSION_TABLE = "metaads_schema_version"
 
 def version_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
     return sa.Table(
-        VERSION_TABLE, metadata,
+        VERSION_TABLE,
+        metadata,
         sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
@@ -113,8 +114,10 @@ class MigrationReport:
 
     def lines(self) -> list[str]:
         head = "would apply" if self.dry_run else "applied"
-        out = [f"schema version {self.current_version if self.current_version is not None else 'none'}"
-               f" -> {self.target_version}"]
+        out = [
+            f"schema version {self.current_version if self.current_version is not None else 'none'}"
+            f" -> {self.target_version}"
+        ]
         out += [f"{head} {version:04d} {name}" for version, name in self.applied]
         out += [f"  {change}" for change in self.changes]
         if not self.applied and not self.changes:
@@ -133,8 +136,10 @@ def _quoted(conn: sa.Connection, name: str, schema: str | None) -> str:
 def add_column_sql(conn: sa.Connection, table: str, schema: str | None, column: sa.Column[object]) -> str:
     """``ALTER TABLE t ADD COLUMN c type`` (nullable: the rows already there have no value yet)."""
     kind = column.type.compile(dialect=conn.dialect)
-    return (f"ALTER TABLE {_quoted(conn, table, schema)} ADD COLUMN "
-            f"{conn.dialect.identifier_preparer.quote(column.name)} {kind}")
+    return (
+        f"ALTER TABLE {_quoted(conn, table, schema)} ADD COLUMN "
+        f"{conn.dialect.identifier_preparer.quote(column.name)} {kind}"
+    )
 
 
 def _missing_columns(ctx: Context, table: sa.Table) -> list[Change]:
@@ -183,9 +188,13 @@ def _ledger_columns(ctx: Context) -> list[Change]:
     current schema's columns."""
     metadata = sa.MetaData()
     changes: list[Change] = []
-    for table in (*ledger_tables(metadata, schema=ctx.schema), throttle_table(metadata, ctx.schema),
-                  token_checks_table(metadata, schema=ctx.schema), chunk_days_table(metadata, schema=ctx.schema),
-                  quality_table(metadata, schema=ctx.schema)):
+    for table in (
+        *ledger_tables(metadata, schema=ctx.schema),
+        throttle_table(metadata, ctx.schema),
+        token_checks_table(metadata, schema=ctx.schema),
+        chunk_days_table(metadata, schema=ctx.schema),
+        quality_table(metadata, schema=ctx.schema),
+    ):
         changes += _missing_columns(ctx, table)
     return changes
 
@@ -197,6 +206,7 @@ def _entity_loads(ctx: Context) -> list[Change]:
     changes: list[Change] = []
     for ledger in (entity_loads_table(metadata, schema=ctx.schema), entity_syncs_table(metadata, schema=ctx.schema)):
         if ledger.name not in ctx.table_names():
+
             def create(conn: sa.Connection, ledger: sa.Table = ledger) -> None:
                 ledger.create(conn, checkfirst=True)
 
@@ -205,8 +215,7 @@ def _entity_loads(ctx: Context) -> list[Change]:
             changes += _missing_columns(ctx, ledger)
     for account in ctx.accounts:
         for kind in ENTITY_KINDS:
-            changes += _missing_columns(ctx, entity_table(metadata, kind, table_name(account, kind),
-                                                          schema=ctx.schema))
+            changes += _missing_columns(ctx, entity_table(metadata, kind, table_name(account, kind), schema=ctx.schema))
     return changes
 
 
@@ -229,8 +238,9 @@ def current_version(conn: sa.Connection, schema: str | None) -> int | None:
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.version), 0))).scalar_one())
 
 
-def plan_and_apply(conn: sa.Connection, schema: str | None, accounts: Sequence[Account], *, now: datetime,
-                   dry_run: bool) -> MigrationReport:
+def plan_and_apply(
+    conn: sa.Connection, schema: str | None, accounts: Sequence[Account], *, now: datetime, dry_run: bool
+) -> MigrationReport:
     """Plan the pending and repeatable steps on ``conn``; apply them unless ``dry_run``."""
     if schema is not None and not dry_run:
         conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
@@ -243,7 +253,8 @@ def plan_and_apply(conn: sa.Connection, schema: str | None, accounts: Sequence[A
             # Adding columns would make them look adopted while their keys are still whole-row hashes.
             raise WarehouseError(
                 f"tables {', '.join(original)} were built by the original design's DDL: run "
-                "`metaads migrate --adopt-original` (see docs/migrations.md; --dry-run shows the plan) first")
+                "`metaads migrate --adopt-original` (see docs/migrations.md; --dry-run shows the plan) first"
+            )
     report = MigrationReport(dry_run=dry_run, current_version=version)
     table = version_table(sa.MetaData(), schema=schema)
     if not dry_run:
@@ -269,13 +280,26 @@ def plan_and_apply(conn: sa.Connection, schema: str | None, accounts: Sequence[A
             log.log(level, "migration %04d: %s", step.version, change.description)
         ctx._names = None  # tables may have been created
         if pending:
-            conn.execute(table.insert().values(version=step.version, name=step.name, applied_at=now,
-                                               changes="\n".join(c.description for c in changes) or None))
+            conn.execute(
+                table.insert().values(
+                    version=step.version,
+                    name=step.name,
+                    applied_at=now,
+                    changes="\n".join(c.description for c in changes) or None,
+                )
+            )
     return report
 
 
-def migrate(engine: sa.Engine, schema: str | None, accounts: Sequence[Account], *, clock: Clock | None = None,
-            dry_run: bool = False, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> MigrationReport:
+def migrate(
+    engine: sa.Engine,
+    schema: str | None,
+    accounts: Sequence[Account],
+    *,
+    clock: Clock | None = None,
+    dry_run: bool = False,
+    busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+) -> MigrationReport:
     """Bring the warehouse to the current schema version (see the module docs); harmless to repeat.
 
     Raises:

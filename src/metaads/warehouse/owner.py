@@ -41,7 +41,7 @@ def process_started(pid: int) -> str | None:
     except OSError:
         return None
     # Field 22; the command name (field 2) may contain spaces, so split after its closing parenthesis.
-    fields = stat[stat.rfind(")") + 2:].split()
+    fields = stat[stat.rfind(")") + 2 :].split()
     return fields[19] if len(fields) > 19 else None
 
 
@@ -72,8 +72,9 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc)
 
 
-def is_abandoned(row: sa.Row[tuple[object, ...]] | dict[str, object], now: datetime,
-                 stale_after: timedelta = DEFAULT_STALE_AFTER) -> bool:
+def is_abandoned(
+    row: sa.Row[tuple[object, ...]] | dict[str, object], now: datetime, stale_after: timedelta = DEFAULT_STALE_AFTER
+) -> bool:
     """Whether a ``running`` row (with owner columns and ``started_at``) has no live owner."""
     data = dict(row._mapping) if isinstance(row, sa.Row) else row
     host, pid = data.get("owner_host"), data.get("owner_pid")
@@ -85,12 +86,16 @@ def is_abandoned(row: sa.Row[tuple[object, ...]] | dict[str, object], now: datet
     return last is not None and now - last > stale_after
 
 
-def mark_abandoned(conn: sa.Connection, table: sa.Table, key: str, *, now: datetime,
-                   stale_after: timedelta = DEFAULT_STALE_AFTER) -> list[object]:
+def mark_abandoned(
+    conn: sa.Connection, table: sa.Table, key: str, *, now: datetime, stale_after: timedelta = DEFAULT_STALE_AFTER
+) -> list[object]:
     """Set ``running`` rows of ``table`` without a live owner to ``abandoned``; return their keys."""
     running = conn.execute(sa.select(table).where(table.c.status == RUNNING)).all()
     dead = [row._mapping[key] for row in running if is_abandoned(row, now, stale_after)]
     if dead:
-        conn.execute(table.update().where(table.c[key].in_(dead), table.c.status == RUNNING)
-                     .values(status=ABANDONED, finished_at=now))
+        conn.execute(
+            table.update()
+            .where(table.c[key].in_(dead), table.c.status == RUNNING)
+            .values(status=ABANDONED, finished_at=now)
+        )
     return dead

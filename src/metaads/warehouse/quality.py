@@ -51,8 +51,14 @@ def _date(value: object) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def warehouse_checks(conn: sa.Connection, schema: str | None, account_ids: Iterable[str],
-                     today: date, since: date, until: date | None = None) -> list[QualityResult]:
+def warehouse_checks(
+    conn: sa.Connection,
+    schema: str | None,
+    account_ids: Iterable[str],
+    today: date,
+    since: date,
+    until: date | None = None,
+) -> list[QualityResult]:
     """The checks that need only the warehouse, for ``account_ids`` over ``since``..``until``.
 
     Limited to a window (a run's look-back, verify's range) so the checks stay cheap on a warehouse of
@@ -64,43 +70,78 @@ def warehouse_checks(conn: sa.Connection, schema: str | None, account_ids: Itera
     last_day = until or date.max
     in_accounts = sa.and_(ads.c.account_id.in_(wanted), ads.c.date.between(since, last_day))
     per_account: dict[str, dict[Any, Any]] = {
-        DUPLICATES: dict(conn.execute(
-            sa.select(ads.c.account_id, sa.func.count() - sa.func.count(sa.distinct(ads.c.unique_id)))
-            .where(in_accounts).group_by(ads.c.account_id)).all()),
-        NEGATIVE: dict(conn.execute(
-            sa.select(ads.c.account_id, sa.func.count())
-            .where(in_accounts, sa.or_(ads.c.spend < 0, ads.c.impressions < 0, ads.c.clicks < 0,
-                                       ads.c.inline_link_clicks < 0))
-            .group_by(ads.c.account_id)).all()),
-        ORPHANS: dict(conn.execute(
-            sa.select(actions.c.account_id, sa.func.count())
-            .where(actions.c.account_id.in_(wanted), actions.c.date.between(since, last_day), ~sa.exists().where(
-                ads.c.account_id == actions.c.account_id, ads.c.ad_id == actions.c.ad_id,
-                ads.c.date == actions.c.date))
-            .group_by(actions.c.account_id)).all()),
+        DUPLICATES: dict(
+            conn.execute(
+                sa.select(ads.c.account_id, sa.func.count() - sa.func.count(sa.distinct(ads.c.unique_id)))
+                .where(in_accounts)
+                .group_by(ads.c.account_id)
+            ).all()
+        ),
+        NEGATIVE: dict(
+            conn.execute(
+                sa.select(ads.c.account_id, sa.func.count())
+                .where(
+                    in_accounts,
+                    sa.or_(ads.c.spend < 0, ads.c.impressions < 0, ads.c.clicks < 0, ads.c.inline_link_clicks < 0),
+                )
+                .group_by(ads.c.account_id)
+            ).all()
+        ),
+        ORPHANS: dict(
+            conn.execute(
+                sa.select(actions.c.account_id, sa.func.count())
+                .where(
+                    actions.c.account_id.in_(wanted),
+                    actions.c.date.between(since, last_day),
+                    ~sa.exists().where(
+                        ads.c.account_id == actions.c.account_id,
+                        ads.c.ad_id == actions.c.ad_id,
+                        ads.c.date == actions.c.date,
+                    ),
+                )
+                .group_by(actions.c.account_id)
+            ).all()
+        ),
     }
-    last = {str(a): _date(d) for a, d in conn.execute(
-        sa.select(ads.c.account_id, sa.func.max(ads.c.date)).where(in_accounts).group_by(ads.c.account_id))}
+    last = {
+        str(a): _date(d)
+        for a, d in conn.execute(
+            sa.select(ads.c.account_id, sa.func.max(ads.c.date)).where(in_accounts).group_by(ads.c.account_id)
+        )
+    }
     out = []
     for account in wanted:
         for check, counts in per_account.items():
             value = int(counts.get(account, 0) or 0)
             out.append(QualityResult(check, account, value, value == 0))
         day = last.get(account)
-        out.append(QualityResult(FRESHNESS, account, -1 if day is None else (today - day).days, True,
-                                 f"last loaded day {day}" if day else f"no rows since {since}"))
+        out.append(
+            QualityResult(
+                FRESHNESS,
+                account,
+                -1 if day is None else (today - day).days,
+                True,
+                f"last loaded day {day}" if day else f"no rows since {since}",
+            )
+        )
     return out
 
 
-def ledger_spend_without_rows(conn: sa.Connection, chunk_days: sa.Table, account_ids: Iterable[str],
-                              since: date) -> list[QualityResult]:
+def ledger_spend_without_rows(
+    conn: sa.Connection, chunk_days: sa.Table, account_ids: Iterable[str], since: date
+) -> list[QualityResult]:
     """``api_spend_no_rows`` from the latest reconciliation of each account-day on or after ``since``."""
-    latest = (sa.select(chunk_days.c.account_id, chunk_days.c.date, sa.func.max(chunk_days.c.ledger_id).label("lid"))
-              .where(chunk_days.c.date >= since).group_by(chunk_days.c.account_id, chunk_days.c.date).subquery())
+    latest = (
+        sa.select(chunk_days.c.account_id, chunk_days.c.date, sa.func.max(chunk_days.c.ledger_id).label("lid"))
+        .where(chunk_days.c.date >= since)
+        .group_by(chunk_days.c.account_id, chunk_days.c.date)
+        .subquery()
+    )
     rows = conn.execute(
         sa.select(chunk_days.c.account_id, chunk_days.c.date)
         .join(latest, sa.and_(latest.c.lid == chunk_days.c.ledger_id, latest.c.date == chunk_days.c.date))
-        .where(chunk_days.c.api_spend > 0, chunk_days.c.loaded_rows == 0)).all()
+        .where(chunk_days.c.api_spend > 0, chunk_days.c.loaded_rows == 0)
+    ).all()
     days: dict[str, list[date]] = {}
     for account, day in rows:
         days.setdefault(str(account), []).append(_date(day))  # type: ignore[arg-type]
@@ -112,11 +153,22 @@ def spend_without_rows(account_id: str, days: Sequence[date]) -> QualityResult:
     return QualityResult(SPEND_NO_ROWS, account_id, len(days), not days, shown or None)
 
 
-def record(conn: sa.Connection, quality: sa.Table, results: Iterable[QualityResult], *, run_id: str | None,
-           now: datetime) -> int:
+def record(
+    conn: sa.Connection, quality: sa.Table, results: Iterable[QualityResult], *, run_id: str | None, now: datetime
+) -> int:
     """Insert the results into ``metaads_quality``; returns the count."""
-    rows = [{"run_id": run_id, "checked_at": now, "check_name": r.check, "account_id": r.account_id,
-             "value": r.value, "detail": r.detail, "ok": r.ok} for r in results]
+    rows = [
+        {
+            "run_id": run_id,
+            "checked_at": now,
+            "check_name": r.check,
+            "account_id": r.account_id,
+            "value": r.value,
+            "detail": r.detail,
+            "ok": r.ok,
+        }
+        for r in results
+    ]
     if rows:
         conn.execute(quality.insert(), rows)
     return len(rows)

@@ -59,10 +59,18 @@ def _aware(value: datetime | None) -> datetime | None:
 def read(conn: sa.Connection, registry: sa.Table) -> list[RegisteredAccount]:
     """Every registered account, by table name."""
     rows = conn.execute(sa.select(registry).order_by(registry.c.table_name))
-    return [RegisteredAccount(table=r.table_name, account_id=r.account_id, label=r.label,
-                              first_seen=_aware(r.first_seen) or r.first_seen,
-                              last_seen=_aware(r.last_seen) or r.last_seen, status=r.status,
-                              retired_at=_aware(r.retired_at)) for r in rows]
+    return [
+        RegisteredAccount(
+            table=r.table_name,
+            account_id=r.account_id,
+            label=r.label,
+            first_seen=_aware(r.first_seen) or r.first_seen,
+            last_seen=_aware(r.last_seen) or r.last_seen,
+            status=r.status,
+            retired_at=_aware(r.retired_at),
+        )
+        for r in rows
+    ]
 
 
 def retired_account_ids(conn: sa.Connection, schema: str | None) -> set[str]:
@@ -70,8 +78,9 @@ def retired_account_ids(conn: sa.Connection, schema: str | None) -> set[str]:
     if not sa.inspect(conn).has_table(REGISTRY_TABLE, schema=schema):
         return set()
     registry = sa.Table(REGISTRY_TABLE, sa.MetaData(), schema=schema, autoload_with=conn)
-    rows = conn.execute(sa.select(registry.c.account_id)
-                        .where(registry.c.status == RETIRED, registry.c.account_id.is_not(None)))
+    rows = conn.execute(
+        sa.select(registry.c.account_id).where(registry.c.status == RETIRED, registry.c.account_id.is_not(None))
+    )
     return {str(r[0]) for r in rows}
 
 
@@ -79,15 +88,23 @@ def register(conn: sa.Connection, registry: sa.Table, accounts: Sequence[Account
     """Record the configured ``accounts`` as seen now and active (re-activating retired ones)."""
     known = {r.table: r for r in read(conn, registry)}
     for account in accounts:
-        values = {"account_id": account.id, "label": account.label, "last_seen": now, "status": ACTIVE,
-                  "retired_at": None}
+        values = {
+            "account_id": account.id,
+            "label": account.label,
+            "last_seen": now,
+            "status": ACTIVE,
+            "retired_at": None,
+        }
         existing = known.get(account.table)
         if existing is None:
             conn.execute(registry.insert().values(table_name=account.table, first_seen=now, **values))
             continue
         if not existing.active:
-            log.warning("account %s (%s) is configured again: active again, back in the views",
-                        account.display_name, account.table)
+            log.warning(
+                "account %s (%s) is configured again: active again, back in the views",
+                account.display_name,
+                account.table,
+            )
         conn.execute(registry.update().where(registry.c.table_name == account.table).values(**values))
 
 
@@ -97,16 +114,21 @@ def _has_columns(inspector: sa.Inspector, name: str, schema: str | None, wanted:
 
 
 def _account_id_of(conn: sa.Connection, table: str, schema: str | None, account_runs: sa.Table) -> str | None:
-    found = conn.execute(sa.select(account_runs.c.account_id).where(account_runs.c.table_name == table)
-                         .order_by(account_runs.c.id.desc()).limit(1)).scalar()
+    found = conn.execute(
+        sa.select(account_runs.c.account_id)
+        .where(account_runs.c.table_name == table)
+        .order_by(account_runs.c.id.desc())
+        .limit(1)
+    ).scalar()
     if found is None:
         ads = sa.table(table, sa.column("account_id"), schema=schema)
         found = conn.execute(sa.select(ads.c.account_id).limit(1)).scalar()
     return None if found is None else str(found)
 
 
-def adopt(conn: sa.Connection, registry: sa.Table, schema: str | None, account_runs: sa.Table,
-          now: datetime) -> list[str]:
+def adopt(
+    conn: sa.Connection, registry: sa.Table, schema: str | None, account_runs: sa.Table, now: datetime
+) -> list[str]:
     """Register the account tables of a warehouse created before the registry; return their names.
 
     An account table is a table with an ``_actions`` twin, both with the warehouse columns.
@@ -119,24 +141,36 @@ def adopt(conn: sa.Connection, registry: sa.Table, schema: str | None, account_r
         twin = f"{name}{ACTIONS_SUFFIX}"
         if name in known or name.startswith(RESERVED_PREFIX) or name.endswith(ACTIONS_SUFFIX) or twin not in names:
             continue
-        if not (_has_columns(inspector, name, schema, ADS_COLUMNS)
-                and _has_columns(inspector, twin, schema, ACTIONS_COLUMNS)):
+        if not (
+            _has_columns(inspector, name, schema, ADS_COLUMNS)
+            and _has_columns(inspector, twin, schema, ACTIONS_COLUMNS)
+        ):
             log.warning("tables %s / %s are not metaads account tables: not registered", name, twin)
             continue
-        conn.execute(registry.insert().values(
-            table_name=name, account_id=_account_id_of(conn, name, schema, account_runs), label=None,
-            first_seen=now, last_seen=now, status=ACTIVE, retired_at=None))
+        conn.execute(
+            registry.insert().values(
+                table_name=name,
+                account_id=_account_id_of(conn, name, schema, account_runs),
+                label=None,
+                first_seen=now,
+                last_seen=now,
+                status=ACTIVE,
+                retired_at=None,
+            )
+        )
         adopted.append(name)
     if adopted:
-        log.info("account registry %s created: adopted existing account tables %s", REGISTRY_TABLE,
-                 ", ".join(adopted))
+        log.info("account registry %s created: adopted existing account tables %s", REGISTRY_TABLE, ", ".join(adopted))
     return adopted
 
 
 def retire(conn: sa.Connection, registry: sa.Table, table: str, now: datetime) -> None:
     """Mark the account of ``table`` retired (out of the views from the next view refresh)."""
-    conn.execute(registry.update().where(registry.c.table_name == table, registry.c.status != RETIRED)
-                 .values(status=RETIRED, retired_at=now))
+    conn.execute(
+        registry.update()
+        .where(registry.c.table_name == table, registry.c.status != RETIRED)
+        .values(status=RETIRED, retired_at=now)
+    )
 
 
 def find(accounts: Sequence[RegisteredAccount], key: str) -> RegisteredAccount | None:

@@ -31,16 +31,20 @@ _TYPES: dict[str, Any] = {
 }
 _COMMENTS = {
     "unique_id": "MD5 of the natural key (account, object, day, breakdown values; lists: parent, field, "
-                 "action type, action-breakdown values)",
+    "action type, action-breakdown values)",
     "parent_id": "unique_id of the report row this list item belongs to",
     "field": "the list-valued insights field (actions, action_values, cost_per_action_type, ...)",
 }
 
 
 def _column(column: Column) -> sa.Column[Any]:
-    return sa.Column(column.name, _TYPES[column.kind], primary_key=column.name == "unique_id",
-                     nullable=column.nullable,
-                     comment=_COMMENTS.get(column.name))
+    return sa.Column(
+        column.name,
+        _TYPES[column.kind],
+        primary_key=column.name == "unique_id",
+        nullable=column.nullable,
+        comment=_COMMENTS.get(column.name),
+    )
 
 
 def report_columns(layout: ReportLayout) -> list[sa.Column[Any]]:
@@ -59,17 +63,28 @@ def index_name(table: str, suffix: str) -> str:
     if len(name) <= 63:
         return name
     digest = hashlib.md5(table.encode(), usedforsecurity=False).hexdigest()[:10]
-    return f"ix_{table[:63 - 5 - len(suffix) - 10]}_{digest}_{suffix}"
+    return f"ix_{table[: 63 - 5 - len(suffix) - 10]}_{digest}_{suffix}"
 
 
-def report_tables(metadata: sa.MetaData, layout: ReportLayout, account_table: str, *,
-                  schema: str | None = None) -> tuple[sa.Table, sa.Table]:
+def report_tables(
+    metadata: sa.MetaData, layout: ReportLayout, account_table: str, *, schema: str | None = None
+) -> tuple[sa.Table, sa.Table]:
     """One account's (report, lists) tables."""
     spec = layout.spec
     main_name, lists_name = spec.table(account_table), spec.lists_table(account_table)
-    main = sa.Table(main_name, metadata, *report_columns(layout),
-                    sa.Index(index_name(main_name, "account_date"), "account_id", "date"), schema=schema)
-    lists = sa.Table(lists_name, metadata, *report_list_columns(layout),
-                     sa.Index(index_name(lists_name, "account_date"), "account_id", "date"),
-                     sa.Index(index_name(lists_name, "parent"), "parent_id"), schema=schema)
+    main = sa.Table(
+        main_name,
+        metadata,
+        *report_columns(layout),
+        sa.Index(index_name(main_name, "account_date"), "account_id", "date"),
+        schema=schema,
+    )
+    lists = sa.Table(
+        lists_name,
+        metadata,
+        *report_list_columns(layout),
+        sa.Index(index_name(lists_name, "account_date"), "account_id", "date"),
+        sa.Index(index_name(lists_name, "parent"), "parent_id"),
+        schema=schema,
+    )
     return main, lists

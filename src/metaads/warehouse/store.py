@@ -47,7 +47,6 @@ from metaads.warehouse.writers import DEFAULT_BATCH_ROWS, supports_copy
 log = logging.getLogger("metaads.warehouse")
 
 
-
 def _data_errors() -> tuple[type[BaseException], ...]:
     """A value its column cannot hold: the drivers' DataError, or (psycopg's binary COPY) an integer
     too large for its column's type, which psycopg reports as a plain OverflowError before sending it."""
@@ -78,9 +77,17 @@ class Warehouse:
         reports: the extra reports (``INSIGHTS_REPORTS``), each with its own tables and views.
     """
 
-    def __init__(self, engine: sa.Engine, schema: str | None = "meta_ads", *, clock: Clock | None = None,
-                 use_copy: bool | None = None, batch_rows: int = DEFAULT_BATCH_ROWS,
-                 busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, reports: Sequence[ReportSpec] = ()) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        schema: str | None = "meta_ads",
+        *,
+        clock: Clock | None = None,
+        use_copy: bool | None = None,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+        reports: Sequence[ReportSpec] = (),
+    ) -> None:
         if schema is not None and not is_identifier(schema):
             raise WarehouseError(f"WAREHOUSE_SCHEMA {schema!r} must match {IDENTIFIER_PATTERN}")
         if batch_rows < 1:
@@ -119,8 +126,10 @@ class Warehouse:
         with self._lock:
             pair = self._tables.get(table)
             if pair is None:
-                pair = (ads_table(self._metadata, table, schema=self.schema),
-                        actions_table(self._metadata, f"{table}{ACTIONS_SUFFIX}", schema=self.schema))
+                pair = (
+                    ads_table(self._metadata, table, schema=self.schema),
+                    actions_table(self._metadata, f"{table}{ACTIONS_SUFFIX}", schema=self.schema),
+                )
                 self._tables[table] = pair
             return pair
 
@@ -147,25 +156,57 @@ class Warehouse:
         pairs = [self.tables(account) for account in accounts]
         try:
             self._enable_wal()
-            with write_transaction(self.engine, "init", self.schema or "",
-                                   busy_timeout_s=self.busy_timeout_s) as conn:
+            with write_transaction(self.engine, "init", self.schema or "", busy_timeout_s=self.busy_timeout_s) as conn:
                 new_registry = not sa.inspect(conn).has_table(self.registry.name, schema=self.schema)
-                ddl.create_all(conn, self._metadata, self.schema, [ads for ads, _ in pairs],
-                               [actions for _, actions in pairs],
-                               [self.runs, self.account_runs, self.syncs, self.token_checks, self.chunk_days,
-                                self.quality, self.registry])
+                ddl.create_all(
+                    conn,
+                    self._metadata,
+                    self.schema,
+                    [ads for ads, _ in pairs],
+                    [actions for _, actions in pairs],
+                    [
+                        self.runs,
+                        self.account_runs,
+                        self.syncs,
+                        self.token_checks,
+                        self.chunk_days,
+                        self.quality,
+                        self.registry,
+                    ],
+                )
                 now = self.clock.now()
                 if new_registry:
                     registry.adopt(conn, self.registry, self.schema, self.account_runs, now)
                 registry.register(conn, self.registry, accounts, now)
                 self._refresh_views(conn, configured={account.table for account in accounts})
-                ddl.comment_all(conn, self.schema, [*(t for pair in pairs for t in pair), self.runs,
-                                                    self.account_runs, self.syncs, self.token_checks,
-                                                    self.chunk_days, self.quality, self.registry])
-                ddl.create_report_tables(conn, self._metadata, self.schema, [
-                    (item.spec.view, item.spec.lists_view, [self.report_tables(a, name)[0] for a in accounts],
-                     [self.report_tables(a, name)[1] for a in accounts])
-                    for name, item in self.reports.items()])
+                ddl.comment_all(
+                    conn,
+                    self.schema,
+                    [
+                        *(t for pair in pairs for t in pair),
+                        self.runs,
+                        self.account_runs,
+                        self.syncs,
+                        self.token_checks,
+                        self.chunk_days,
+                        self.quality,
+                        self.registry,
+                    ],
+                )
+                ddl.create_report_tables(
+                    conn,
+                    self._metadata,
+                    self.schema,
+                    [
+                        (
+                            item.spec.view,
+                            item.spec.lists_view,
+                            [self.report_tables(a, name)[0] for a in accounts],
+                            [self.report_tables(a, name)[1] for a in accounts],
+                        )
+                        for name, item in self.reports.items()
+                    ],
+                )
         except DRIVER_ERRORS as exc:
             raise translate(exc, "creating the warehouse", self.engine) from exc
 
@@ -177,13 +218,22 @@ class Warehouse:
             if not entry.active:
                 continue
             if entry.table not in existing or entry.actions_table not in existing:
-                log.warning("registered account table %s / %s is missing: left out of the views "
-                            "(`metaads accounts retire %s` to forget it)", entry.table, entry.actions_table,
-                            entry.table)
+                log.warning(
+                    "registered account table %s / %s is missing: left out of the views "
+                    "(`metaads accounts retire %s` to forget it)",
+                    entry.table,
+                    entry.actions_table,
+                    entry.table,
+                )
                 continue
             if entry.table not in configured:
-                log.info("account %s (%s) is not in META_ACCOUNTS: not fetched, its rows stay in the views "
-                         "until `metaads accounts retire %s`", entry.display_name, entry.table, entry.table)
+                log.info(
+                    "account %s (%s) is not in META_ACCOUNTS: not fetched, its rows stay in the views "
+                    "until `metaads accounts retire %s`",
+                    entry.display_name,
+                    entry.table,
+                    entry.table,
+                )
             chosen.append(self._pair(entry.table))
         ddl.check_columns(conn, [table for pair in chosen if pair[0].name not in configured for table in pair])
         ddl.refresh_views(conn, self.schema, [ads for ads, _ in chosen], [actions for _, actions in chosen])
@@ -206,16 +256,20 @@ class Warehouse:
             WarehouseError: the database failed.
         """
         try:
-            with write_transaction(self.engine, "init", self.schema or "",
-                                   busy_timeout_s=self.busy_timeout_s) as conn:
+            with write_transaction(self.engine, "init", self.schema or "", busy_timeout_s=self.busy_timeout_s) as conn:
                 found = registry.find(registry.read(conn, self.registry), key)
                 if found is None:
-                    raise ConfigError(f"{key!r} is not a registered account (id, table or label); "
-                                      "`metaads accounts list` shows them", variable="ACCOUNT")
+                    raise ConfigError(
+                        f"{key!r} is not a registered account (id, table or label); `metaads accounts list` shows them",
+                        variable="ACCOUNT",
+                    )
                 still = [a for a in configured if a.table == found.table or a.id == found.account_id]
                 if still:
-                    raise ConfigError(f"account {still[0].act_id} ({found.table}) is still configured: remove it "
-                                      "from META_ACCOUNTS first, then retire it", variable="META_ACCOUNTS")
+                    raise ConfigError(
+                        f"account {still[0].act_id} ({found.table}) is still configured: remove it "
+                        "from META_ACCOUNTS first, then retire it",
+                        variable="META_ACCOUNTS",
+                    )
                 registry.retire(conn, self.registry, found.table, self.clock.now())
                 self._refresh_views(conn, configured={a.table for a in configured})
                 retired = registry.find(registry.read(conn, self.registry), found.table)
@@ -234,12 +288,19 @@ class Warehouse:
 
     # ------------------------------------------------------------------ loading
 
-    def replace_range(self, account: Account, since: date, until: date, ads_rows: Iterable[Row],
-                      actions_rows: Iterable[Row], *,
-                      before_commit: Callable[[], None] | None = None,
-                      choose_days: Callable[[dict[date, DayTotals]], Collection[date] | None] | None = None,
-                      record: Callable[[sa.Connection, LoadResult], int] | None = None,
-                      report: str | None = None) -> LoadResult:
+    def replace_range(
+        self,
+        account: Account,
+        since: date,
+        until: date,
+        ads_rows: Iterable[Row],
+        actions_rows: Iterable[Row],
+        *,
+        before_commit: Callable[[], None] | None = None,
+        choose_days: Callable[[dict[date, DayTotals]], Collection[date] | None] | None = None,
+        record: Callable[[sa.Connection, LoadResult], int] | None = None,
+        report: str | None = None,
+    ) -> LoadResult:
         """Replace the account's rows dated ``since``..``until`` (inclusive) in one transaction.
 
         ``ads_rows`` / ``actions_rows`` are tuples in ``ADS_COLUMNS`` / ``ACTIONS_COLUMNS`` order
@@ -262,18 +323,35 @@ class Warehouse:
         ads, actions = self.tables(account) if report is None else self.report_tables(account, report)
         started = self.clock.monotonic()
         try:
-            with write_transaction(self.engine, "load", self.schema or "", ads.name,
-                                   busy_timeout_s=self.busy_timeout_s) as conn:
+            with write_transaction(
+                self.engine, "load", self.schema or "", ads.name, busy_timeout_s=self.busy_timeout_s
+            ) as conn:
                 days = None
                 if choose_days is not None:
                     chosen = choose_days(stored_totals(conn, ads, account.id, since, until))
                     days = None if chosen is None else frozenset(chosen)
                 use_copy = supports_copy(conn) if self._use_copy is None else self._use_copy
-                counts = replace_rows(conn, ads, actions, account_id=account.id, since=since, until=until,
-                                      ads_rows=ads_rows, actions_rows=actions_rows, use_copy=use_copy,
-                                      batch_rows=self.batch_rows, days=days)
-                result = LoadResult(ads_rows=counts[0], actions_rows=counts[1], duration_s=0.0,
-                                    deleted_ads_rows=counts[2], deleted_actions_rows=counts[3], replaced_days=days)
+                counts = replace_rows(
+                    conn,
+                    ads,
+                    actions,
+                    account_id=account.id,
+                    since=since,
+                    until=until,
+                    ads_rows=ads_rows,
+                    actions_rows=actions_rows,
+                    use_copy=use_copy,
+                    batch_rows=self.batch_rows,
+                    days=days,
+                )
+                result = LoadResult(
+                    ads_rows=counts[0],
+                    actions_rows=counts[1],
+                    duration_s=0.0,
+                    deleted_ads_rows=counts[2],
+                    deleted_actions_rows=counts[3],
+                    replaced_days=days,
+                )
                 ledger_id = record(conn, result) if record is not None else None
                 if before_commit is not None:
                     before_commit()
@@ -282,14 +360,35 @@ class Warehouse:
         except DRIVER_ERRORS as exc:
             raise translate(exc, f"loading {ads.name} {since}..{until}", self.engine, LoadError) from exc
         duration = self.clock.monotonic() - started
-        log.debug("loaded %s %s..%s: %d ads rows, %d actions rows in %.3fs", ads.name, since, until,
-                  counts[0], counts[1], duration)
-        return LoadResult(ads_rows=counts[0], actions_rows=counts[1], duration_s=duration,
-                          deleted_ads_rows=counts[2], deleted_actions_rows=counts[3], replaced_days=days,
-                          ledger_id=ledger_id)
+        log.debug(
+            "loaded %s %s..%s: %d ads rows, %d actions rows in %.3fs",
+            ads.name,
+            since,
+            until,
+            counts[0],
+            counts[1],
+            duration,
+        )
+        return LoadResult(
+            ads_rows=counts[0],
+            actions_rows=counts[1],
+            duration_s=duration,
+            deleted_ads_rows=counts[2],
+            deleted_actions_rows=counts[3],
+            replaced_days=days,
+            ledger_id=ledger_id,
+        )
 
-    def record_chunk(self, conn: sa.Connection, run_id: str, account: Account, chunk: ChunkResult,
-                     check: ChunkCheck | None = None, *, report: str | None = None) -> int:
+    def record_chunk(
+        self,
+        conn: sa.Connection,
+        run_id: str,
+        account: Account,
+        chunk: ChunkResult,
+        check: ChunkCheck | None = None,
+        *,
+        report: str | None = None,
+    ) -> int:
         """Inside a load transaction: the chunk's ledger row, its per-day totals, the run's heartbeat.
 
         Takes the ledger lock first (held until the load commits: ledger ids commit in order).
@@ -297,8 +396,7 @@ class Warehouse:
         """
         lock_ledger(conn, self.schema)
         now = self.clock.now()
-        ledger_id = ledger.insert_account_run(conn, self.account_runs, run_id, account, chunk, now=now,
-                                              report=report)
+        ledger_id = ledger.insert_account_run(conn, self.account_runs, run_id, account, chunk, now=now, report=report)
         if check is not None:
             insert_chunk_days(conn, self.chunk_days, ledger_id, account.id, check)
         conn.execute(self.runs.update().where(self.runs.c.run_id == run_id).values(heartbeat_at=now))
@@ -318,8 +416,10 @@ class Warehouse:
         try:
             with self._ledger_transaction() as conn:
                 now = self.clock.now()
-                return {"runs": owner.mark_abandoned(conn, self.runs, "run_id", now=now, stale_after=stale_after),
-                        "syncs": owner.mark_abandoned(conn, self.syncs, "id", now=now, stale_after=stale_after)}
+                return {
+                    "runs": owner.mark_abandoned(conn, self.runs, "run_id", now=now, stale_after=stale_after),
+                    "syncs": owner.mark_abandoned(conn, self.syncs, "id", now=now, stale_after=stale_after),
+                }
         except DRIVER_ERRORS as exc:
             raise translate(exc, "checking for abandoned runs", self.engine) from exc
 
@@ -341,15 +441,21 @@ class Warehouse:
             with self._ledger_transaction() as conn:
                 now = self.clock.now()
                 for run_id in owner.mark_abandoned(conn, self.runs, "run_id", now=now):
-                    log.warning("run %s was left running by a process that is gone: recorded as abandoned",
-                                run_id)
-                return ledger.insert_run(conn, self.runs, trigger=trigger, accounts=accounts, now=now,
-                                         owner=owner.this_process() if owned else None)
+                    log.warning("run %s was left running by a process that is gone: recorded as abandoned", run_id)
+                return ledger.insert_run(
+                    conn,
+                    self.runs,
+                    trigger=trigger,
+                    accounts=accounts,
+                    now=now,
+                    owner=owner.this_process() if owned else None,
+                )
         except DRIVER_ERRORS as exc:
             raise translate(exc, "recording a run start", self.engine) from exc
 
-    def record_account_run(self, run_id: str, account: Account, chunk: ChunkResult, *,
-                           report: str | None = None) -> int:
+    def record_account_run(
+        self, run_id: str, account: Account, chunk: ChunkResult, *, report: str | None = None
+    ) -> int:
         """Record what one account's range did (a ``metaads_account_runs`` row); return the ledger row id.
 
         ``report``: the extra report (INSIGHTS_REPORTS) the row is about; None: the default report.
@@ -376,8 +482,9 @@ class Warehouse:
             raise ValueError(f"unknown run status {status!r}") from None
         try:
             with self._ledger_transaction() as conn:
-                found = ledger.update_run(conn, self.runs, run_id, status=final,
-                                          accounts_failed=accounts_failed, now=self.clock.now())
+                found = ledger.update_run(
+                    conn, self.runs, run_id, status=final, accounts_failed=accounts_failed, now=self.clock.now()
+                )
         except DRIVER_ERRORS as exc:
             raise translate(exc, "recording a run end", self.engine) from exc
         if not found:

@@ -52,28 +52,42 @@ class WarehouseThrottleStore:
         t = self.table
         try:
             with self.engine.connect() as conn:
-                row = conn.execute(sa.select(t.c.not_before, t.c.reason, t.c.usage_pct, t.c.updated_at)
-                                   .where(t.c.key == key)).first()
+                row = conn.execute(
+                    sa.select(t.c.not_before, t.c.reason, t.c.usage_pct, t.c.updated_at).where(t.c.key == key)
+                ).first()
         except DRIVER_ERRORS as exc:
             self._degraded("reading", exc)
             return self._local.get(key)
         if row is None:
             return None
-        return ThrottleState(key=key, not_before=_aware(row.not_before), reason=row.reason,
-                             usage_pct=row.usage_pct, updated_at=_aware(row.updated_at))
+        return ThrottleState(
+            key=key,
+            not_before=_aware(row.not_before),
+            reason=row.reason,
+            usage_pct=row.usage_pct,
+            updated_at=_aware(row.updated_at),
+        )
 
     def hold(self, key: str, until: datetime, *, reason: str, at: datetime) -> None:
         self._local.hold(key, until, reason=reason, at=at)
         t = self.table
-        values = {"key": key, "not_before": _utc(until), "reason": reason[:THROTTLE_REASON_CHARS],
-                  "updated_at": _utc(at)}
+        values = {
+            "key": key,
+            "not_before": _utc(until),
+            "reason": reason[:THROTTLE_REASON_CHARS],
+            "updated_at": _utc(at),
+        }
         # Keep an existing later hold: another worker may know of a longer block.
         later = sa.or_(t.c.not_before.is_(None), t.c.not_before < values["not_before"])
-        self._upsert(values, {
-            "not_before": sa.case((later, values["not_before"]), else_=t.c.not_before),
-            "reason": sa.case((later, values["reason"]), else_=t.c.reason),
-            "updated_at": values["updated_at"],
-        }, "recording a hold")
+        self._upsert(
+            values,
+            {
+                "not_before": sa.case((later, values["not_before"]), else_=t.c.not_before),
+                "reason": sa.case((later, values["reason"]), else_=t.c.reason),
+                "updated_at": values["updated_at"],
+            },
+            "recording a hold",
+        )
 
     def record_usage(self, key: str, pct: float, *, at: datetime) -> None:
         self._local.record_usage(key, pct, at=at)
@@ -102,8 +116,9 @@ class WarehouseThrottleStore:
             self._degraded(action, exc)
 
     def _degraded(self, action: str, exc: BaseException) -> None:
-        log.warning("shared throttle state: %s failed (%s); pacing with this process's own state",
-                    action, driver_message(exc))
+        log.warning(
+            "shared throttle state: %s failed (%s); pacing with this process's own state", action, driver_message(exc)
+        )
 
 
 def _utc(moment: datetime) -> datetime:

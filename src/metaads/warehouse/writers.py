@@ -68,8 +68,9 @@ def copy_rows(conn: sa.Connection, table: sa.Table, rows: Iterable[Sequence[obje
     return count
 
 
-def insert_rows(conn: sa.Connection, table: sa.Table, rows: Iterable[Sequence[object]],
-                batch_rows: int = DEFAULT_BATCH_ROWS) -> int:
+def insert_rows(
+    conn: sa.Connection, table: sa.Table, rows: Iterable[Sequence[object]], batch_rows: int = DEFAULT_BATCH_ROWS
+) -> int:
     """Batched ``INSERT`` (executemany) through SQLAlchemy, for every dialect; returns the row count."""
     names = [column.name for column in table.columns]
     statement = table.insert()
