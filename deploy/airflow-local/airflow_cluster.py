@@ -172,7 +172,8 @@ def process_environment(cfg: ClusterConfig) -> dict[str, str]:
     configuration, plus the cluster's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW") and k not in METAADS_VARIABLES}
     # The venv's bin/ first: Airflow starts `airflow ...` subprocesses by name.
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    # (absolute: the components run in AIRFLOW_HOME; not resolved: a venv's python is a symlink)
+    env["PATH"] = f"{Path(os.path.abspath(sys.executable)).parent}{os.pathsep}{env.get('PATH', '')}"
     env.update(airflow_environment(cfg))
     return env
 

@@ -46,11 +46,11 @@ GROUP_SIZE = 10  # more accounts side by side than the pool lets run: the pool i
 POOL_SLOTS = 3
 WORKERS = 2
 WORKER_CONCURRENCY = 3  # 2 x 3 task slots > 3 pool slots
-# Development tier, scaled to 6 calls per account and window (60 x 0.1): one run's extraction (4 calls
-# today) uses most of it, so a second call sequence on the account within the window must wait for what
+# Development tier, scaled to 18 calls per account and window (60 x 0.3): one run's extraction (13 calls
+# with reconciliation) uses most of it, so a second call sequence on the account within the window must wait for what
 # the first one recorded, or be refused. The window is shorter than Meta's 300 s to keep the test quick,
 # and longer than the first run, so the second run finds the first run's quotas still nearly full.
-QUOTA_SCALE = 0.1
+QUOTA_SCALE = 0.3
 SCORE_WINDOW_S = 120.0
 RUN_TIMEOUT_S = 300.0
 # Columns the two loads legitimately differ in.
