@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
@@ -164,3 +166,19 @@ def translate(
 ) -> WarehouseError:
     """A safe-to-log ``kind`` error for ``exc`` raised while doing ``action``."""
     return kind(failure_message(exc, action, engine))
+
+
+@overload
+def stored_utc(moment: datetime) -> datetime: ...
+@overload
+def stored_utc(moment: None) -> None: ...
+@overload
+def stored_utc(moment: datetime | None) -> datetime | None: ...
+def stored_utc(moment: datetime | None) -> datetime | None:
+    """A timestamp read back from the database, timezone-aware.
+
+    metaads writes every timestamp in UTC; SQLite hands them back naive, so naive means UTC.
+    """
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)

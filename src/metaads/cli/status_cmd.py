@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -13,6 +13,7 @@ from rich.table import Table
 from metaads.cli.app import app, state
 from metaads.cli.render import console
 from metaads.config.accounts import token_index_for
+from metaads.database import stored_utc
 from metaads.graph.throttle import token_fingerprint
 from metaads.pipeline import Pipeline
 from metaads.warehouse.health import AccountFreshness, account_freshness, latest_token_checks
@@ -124,10 +125,7 @@ def status_command(
 
 
 def _next_expiry(row: dict[str, object]) -> datetime | None:
-    moments = [_utc(m) for m in (row.get("expires_at"), row.get("data_access_expires_at")) if isinstance(m, datetime)]
+    moments = [
+        stored_utc(m) for m in (row.get("expires_at"), row.get("data_access_expires_at")) if isinstance(m, datetime)
+    ]
     return min(moments) if moments else None
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; metaads stores UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
-from metaads.database import DRIVER_ERRORS, translate
+from metaads.database import DRIVER_ERRORS, stored_utc, translate
 from metaads.errors import LoadError
 from metaads.transform.entities import ENTITY_KINDS, INTEGER, JSON, TIME, EntityKind
 from metaads.warehouse import ddl
@@ -248,7 +248,7 @@ class EntityStore:
                 value = conn.execute(query).scalar()
         except DRIVER_ERRORS as exc:
             raise translate(exc, "reading the entity load ledger", self.engine) from exc
-        return _aware(value)
+        return stored_utc(value)
 
     def record(self, entry: EntityLoad) -> int:
         """Write one ledger row; its id."""
@@ -277,15 +277,6 @@ class EntityStore:
         except DRIVER_ERRORS as exc:
             raise translate(exc, f"recording the {entry.kind.name} load of {entry.account.table}", self.engine) from exc
         return int(key[0]) if key is not None and key[0] is not None else 0
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite returns naive datetimes; metaads writes UTC everywhere.
-    if value is None or value.tzinfo is not None:
-        return value
-    from datetime import timezone
-
-    return value.replace(tzinfo=timezone.utc)
 
 
 def _upsert_batch(conn: sa.Connection, table: sa.Table, batch: list[dict[str, Any]]) -> int:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from metaads.database import DRIVER_ERRORS, translate
+from metaads.database import DRIVER_ERRORS, stored_utc, translate
 from metaads.graph.token_health import TokenHealth
 
 
@@ -44,7 +44,7 @@ def last_token_check(engine: sa.Engine, table: sa.Table) -> datetime | None:
     """When tokens were last checked (None: never)."""
     try:
         with engine.connect() as conn:
-            return _aware(conn.execute(sa.select(sa.func.max(table.c.checked_at))).scalar())
+            return stored_utc(conn.execute(sa.select(sa.func.max(table.c.checked_at))).scalar())
     except DRIVER_ERRORS as exc:
         raise translate(exc, "reading token checks", engine) from exc
 
@@ -59,17 +59,12 @@ def last_success_by_account(engine: sa.Engine, account_runs: sa.Table) -> dict[s
     try:
         with engine.connect() as conn:
             return {
-                str(account): moment for account, when in conn.execute(query) if (moment := _aware(when)) is not None
+                str(account): moment
+                for account, when in conn.execute(query)
+                if (moment := stored_utc(when)) is not None
             }
     except DRIVER_ERRORS as exc:
         raise translate(exc, "reading the run ledger", engine) from exc
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything metaads stores is UTC.
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -105,15 +100,15 @@ def account_freshness(engine: sa.Engine, account_runs: sa.Table) -> dict[str, Ac
                 str(row.account_id): AccountFreshness(
                     str(row.account_id),
                     row.last_day,
-                    _aware(row.last_success),
-                    last_mismatch_at=_aware(row.last_mismatch),
+                    stored_utc(row.last_success),
+                    last_mismatch_at=stored_utc(row.last_mismatch),
                 )
                 for row in conn.execute(summary)
             }
             for account_id, when, error in conn.execute(newest_error):
                 current = found.get(str(account_id))
                 if current is not None and current.last_error_at is None:
-                    found[str(account_id)] = replace(current, last_error_at=_aware(when), last_error=error)
+                    found[str(account_id)] = replace(current, last_error_at=stored_utc(when), last_error=error)
     except DRIVER_ERRORS as exc:
         raise translate(exc, "reading the run ledger", engine) from exc
     return found

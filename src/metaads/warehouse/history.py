@@ -7,9 +7,11 @@ failed, and when.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import sqlalchemy as sa
+
+from metaads.database import stored_utc
 
 #: Ledger statuses whose ranges hold the API's rows as they should be. Only ``loaded``: a ``mismatch``
 #: (loaded, but not equal to Meta's account totals, once reconciliation runs) is not, so the days after
@@ -27,11 +29,6 @@ class LedgerEntry:
     until: date
     status: str
     finished_at: datetime
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite returns naive datetimes; the ledger always writes UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
 def account_history(conn: sa.Connection, account_runs: sa.Table, account_id: str, *, since: date) -> list[LedgerEntry]:
@@ -59,4 +56,4 @@ def account_history(conn: sa.Connection, account_runs: sa.Table, account_id: str
             .limit(1)
         ).first()
         rows = ([last] if last is not None else []) + rows
-    return [LedgerEntry(r.since, r.until, str(r.status), _aware(r.finished_at)) for r in rows]
+    return [LedgerEntry(r.since, r.until, str(r.status), stored_utc(r.finished_at)) for r in rows]

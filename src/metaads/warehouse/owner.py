@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from metaads.database import stored_utc
 
 ABANDONED = "abandoned"
 RUNNING = "running"
@@ -65,13 +67,6 @@ def owner_alive(owner: Owner) -> bool | None:
     return process_started(owner.pid) == owner.started
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were written in UTC.
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)
-
-
 def is_abandoned(
     row: sa.Row[tuple[object, ...]] | dict[str, object], now: datetime, stale_after: timedelta = DEFAULT_STALE_AFTER
 ) -> bool:
@@ -82,7 +77,10 @@ def is_abandoned(
         alive = owner_alive(Owner(str(host), int(str(pid)), data.get("owner_started")))  # type: ignore[arg-type]
         if alive is not None:
             return not alive
-    last = _aware(data.get("heartbeat_at")) or _aware(data.get("started_at"))  # type: ignore[arg-type]
+    heartbeat, started = data.get("heartbeat_at"), data.get("started_at")
+    last = stored_utc(
+        heartbeat if isinstance(heartbeat, datetime) else started if isinstance(started, datetime) else None
+    )
     return last is not None and now - last > stale_after
 
 

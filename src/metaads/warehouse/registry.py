@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from metaads.accounts import Account
+from metaads.database import stored_utc
 from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS
 from metaads.warehouse.schema import ACTIONS_SUFFIX, ACTIVE, REGISTRY_TABLE, RESERVED_PREFIX, RETIRED
 
@@ -49,13 +50,6 @@ class RegisteredAccount:
         return self.label or self.table
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite returns naive datetimes; metaads always writes UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
-
-
 def read(conn: sa.Connection, registry: sa.Table) -> list[RegisteredAccount]:
     """Every registered account, by table name."""
     rows = conn.execute(sa.select(registry).order_by(registry.c.table_name))
@@ -64,10 +58,10 @@ def read(conn: sa.Connection, registry: sa.Table) -> list[RegisteredAccount]:
             table=r.table_name,
             account_id=r.account_id,
             label=r.label,
-            first_seen=_aware(r.first_seen) or r.first_seen,
-            last_seen=_aware(r.last_seen) or r.last_seen,
+            first_seen=stored_utc(r.first_seen) or r.first_seen,
+            last_seen=stored_utc(r.last_seen) or r.last_seen,
             status=r.status,
-            retired_at=_aware(r.retired_at),
+            retired_at=stored_utc(r.retired_at),
         )
         for r in rows
     ]

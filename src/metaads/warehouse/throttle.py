@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from metaads.database import DRIVER_ERRORS, describe_url, driver_message, translate
+from metaads.database import DRIVER_ERRORS, describe_url, driver_message, stored_utc, translate
 from metaads.graph import InMemoryThrottleStore, ThrottleState
 from metaads.warehouse.schema import THROTTLE_REASON_CHARS, THROTTLE_TABLE, throttle_table
 
@@ -62,10 +62,10 @@ class WarehouseThrottleStore:
             return None
         return ThrottleState(
             key=key,
-            not_before=_aware(row.not_before),
+            not_before=stored_utc(row.not_before),
             reason=row.reason,
             usage_pct=row.usage_pct,
-            updated_at=_aware(row.updated_at),
+            updated_at=stored_utc(row.updated_at),
         )
 
     def hold(self, key: str, until: datetime, *, reason: str, at: datetime) -> None:
@@ -123,10 +123,3 @@ class WarehouseThrottleStore:
 
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything stored here is UTC.
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)
