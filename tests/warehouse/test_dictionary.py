@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from metaads.accounts import Account
 from metaads.graph.fields import INSIGHTS_FIELDS
 from metaads.transform.entities import ENTITY_KINDS
 from metaads.transform.report_spec import STORAGE_DESCRIPTIONS, ReportSpec, check_report, layout
@@ -149,7 +150,7 @@ def _comments(engine: sa.Engine, schema: str, name: str) -> tuple[str | None, di
 
 
 def test_postgresql_comments_every_report_and_entity_table_and_view(pg_engine: sa.Engine, pg_schema: str) -> None:
-    second = EXAMPLE.__class__(id="222", table="bm_02", label=None, index=1)
+    second = Account(id="222", table="bm_02", label=None, index=1)
     warehouse = Warehouse(pg_engine, pg_schema, reports=REPORTS)
     warehouse.init([EXAMPLE, second])
     entities = EntityStore(pg_engine, pg_schema)
@@ -190,3 +191,17 @@ def test_postgresql_comments_every_report_and_entity_table_and_view(pg_engine: s
         == warehouse.report_tables(EXAMPLE, REPORTS[0].name)[0].c.spend.comment
     )
     assert _comments(pg_engine, pg_schema, view_name(ENTITY_KINDS[0]))[0] == view_comment(ENTITY_KINDS[0])
+
+
+def test_descriptions_fit_every_analytics_database() -> None:
+    # The analytics targets carry the column descriptions too: MySQL takes at most 1024 characters.
+    lists = tuple(n for n, f in INSIGHTS_FIELDS.items() if f.storage == "list")
+    scalars = tuple(n for n, f in INSIGHTS_FIELDS.items() if f.storage != "list")
+    everything = ReportSpec(name="everything", fields=(*scalars, *lists), action_attribution_windows=("7d_click",))
+    report = layout(everything)
+    field = {c.name: c.description for c in report.list_columns}["field"]
+    assert f"one of the {len(lists)} list-valued fields" in field
+    described = [c.description for c in (*report.columns, *report.list_columns)]
+    described += [c.comment or "" for t in dictionary_tables(REPORTS).all for c in t.columns]
+    assert max(len(text) for text in described) <= 1024
+    assert "actions (list<AdsActionStats>)" in {c.name: c.description for c in layout(REPORTS[0]).list_columns}["field"]

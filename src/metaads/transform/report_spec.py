@@ -192,6 +192,8 @@ def layout(spec: ReportSpec) -> ReportLayout:
     )
 
 
+# Longest list of fields a description names (MySQL, an analytics target, takes 1024-character comments).
+MAX_LISTED = 600
 #: How each storage kind of the field catalogue keeps a field's value, in words (the descriptions' part).
 STORAGE_DESCRIPTIONS = {
     "id": "text (an id)",
@@ -239,6 +241,8 @@ def _description(column: Column, spec: ReportSpec, *, lists: bool, list_fields: 
     if lists:
         if name == "field":
             kinds = ", ".join(f"{f} ({INSIGHTS_FIELDS[f].meta_type})" for f in list_fields) or "none configured"
+            if len(kinds) > MAX_LISTED:  # analytics targets carry the comment too: MySQL allows 1024 characters
+                kinds = f"one of the {len(list_fields)} list-valued fields of the report's fields"
             return f"the list-valued AdsInsights field the item comes from: {kinds}"
         if name == "action_type":
             return "Meta's action type of the item, e.g. link_click, purchase, offsite_conversion.fb_pixel_lead"
