@@ -55,8 +55,9 @@ T = TypeVar("T")
 # error in the UI, naming the entry at fault.
 _SETTINGS = dag_settings()
 PLAN = plan_from_settings(_SETTINGS)
-# Lineage: the views the extraction tasks refresh and the analytics tables the sync writes, as Airflow
-# Assets (downstream DAGs can be scheduled on them; OpenLineage, where installed, reports them).
+# Lineage: the views the extraction tasks refresh and the analytics tables the sync writes (the default
+# report's, each INSIGHTS_REPORTS report's and, with ENTITY_TABLES, the entities'), as Airflow Assets
+# (downstream DAGs can be scheduled on them; OpenLineage, where installed, reports them).
 WAREHOUSE_ASSETS, ANALYTICS_ASSETS = ([Asset(name=d.name, uri=d.uri) for d in group] for group in lineage(_SETTINGS))
 
 

@@ -36,6 +36,10 @@ os.environ.update(
 )
 
 # The metaads settings a DAG parse or task could pick up from the developer's shell or .env.
+#: The entity views the extraction tasks refresh and the analytics tables the sync writes (ENTITY_TABLES on).
+ENTITY_VIEWS = ["vw_graph_campaigns", "vw_graph_adsets", "vw_graph_ad_details", "vw_graph_creatives"]
+ENTITY_TARGETS = ["graph_campaigns", "graph_adsets", "graph_ad_details", "graph_creatives"]
+
 METAADS_VARIABLES = (
     "META_ACCOUNTS",
     "GRAPH_API_TOKENS",
@@ -56,6 +60,8 @@ METAADS_VARIABLES = (
     "METAADS_RETRY_DELAY_S",
     "RECONCILE",
     "RECONCILE_TOLERANCE",
+    "INSIGHTS_REPORTS",
+    "ENTITY_TABLES",
     "AIRFLOW_CONN_METAADS_WAREHOUSE",
     "AIRFLOW_CONN_METAADS_ANALYTICS",
     "AIRFLOW_VAR_METAADS_GRAPH_API_TOKENS",

@@ -3,6 +3,7 @@ dependencies, trigger rules and pool."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from metaads.orchestration import DAG_ID, GRAPH_API_POOL
-from tests.airflow.conftest import DAGS_FOLDER, STARLETTE_HTTPX_WARNING
+from tests.airflow.conftest import DAGS_FOLDER, ENTITY_TARGETS, ENTITY_VIEWS, STARLETTE_HTTPX_WARNING
 
 pytestmark = [pytest.mark.airflow, pytest.mark.filterwarnings(STARLETTE_HTTPX_WARNING)]
 
@@ -190,17 +191,53 @@ def test_extraction_and_sync_declare_the_views_and_tables_they_write_as_assets(
     by_id = {t.task_id: t for t in dag.tasks}
     extract = [t for tid, t in by_id.items() if ".extract_" in tid]
     assert len(extract) == 5
+    # The default report's views and (ENTITY_TABLES is on by default) the entity views.
+    views = ["vw_graph_ads", "vw_graph_ads_actions", *ENTITY_VIEWS]
     for task in extract:
         assert {(a.name, a.uri) for a in task.outlets} == {
-            ("metaads.warehouse.meta_ads.vw_graph_ads", "postgres://wh.example:5433/ads/meta_ads/vw_graph_ads"),
-            (
-                "metaads.warehouse.meta_ads.vw_graph_ads_actions",
-                "postgres://wh.example:5433/ads/meta_ads/vw_graph_ads_actions",
-            ),
+            (f"metaads.warehouse.meta_ads.{view}", f"postgres://wh.example:5433/ads/meta_ads/{view}") for view in views
         }
     sync = {a.name: a.uri for a in by_id["sync_analytics"].outlets}
-    assert set(sync) == {"metaads.analytics.graph.graph_ads", "metaads.analytics.graph.graph_ads_actions"}
+    tables = ["graph_ads", "graph_ads_actions", *ENTITY_TARGETS]
+    assert set(sync) == {f"metaads.analytics.graph.{table}" for table in tables}
     assert sync["metaads.analytics.graph.graph_ads"].endswith("sql.example:1433/reporting/graph/graph_ads") or sync[
         "metaads.analytics.graph.graph_ads"
     ].endswith("sql.example:3306/reporting/graph/graph_ads")
     assert all("pw" not in uri for uri in sync.values())
+
+
+def test_extra_reports_are_lineage_and_entities_only_when_entity_tables_is_on(
+    airflow_db: Path, metaads_env: Any
+) -> None:
+    reports = json.dumps(
+        [{"name": "age_gender", "breakdowns": ["age", "gender"]}, {"name": "weekly", "time_increment": 7}]
+    )
+    bag = parse(
+        metaads_env,
+        META_ACCOUNTS=FIVE_ACCOUNTS,
+        INSIGHTS_REPORTS=reports,
+        ENTITY_TABLES="false",
+        WAREHOUSE_URL="postgresql+psycopg://etl:pw@wh.example:5433/ads",
+        ANALYTICS_URL="mysql+pymysql://bi:pw@sql.example:3306/reporting",
+    )
+    assert bag.import_errors == {}
+    tasks = {t.task_id: t for t in bag.dags[DAG_ID].tasks}
+    views = ["vw_graph_ads", "vw_graph_ads_actions", "vw_graph_age_gender", "vw_graph_age_gender_lists"]
+    views += ["vw_graph_weekly", "vw_graph_weekly_lists"]
+    for task_id, task in tasks.items():
+        if ".extract_" in task_id:
+            assert sorted(a.name for a in task.outlets) == sorted(f"metaads.warehouse.meta_ads.{v}" for v in views)
+    sync = {a.name: a.uri for a in tasks["sync_analytics"].outlets}
+    tables = ["graph_ads", "graph_ads_actions", "graph_age_gender", "graph_age_gender_lists"]
+    tables += ["graph_weekly", "graph_weekly_lists"]
+    assert sorted(sync) == sorted(f"metaads.analytics.graph.{t}" for t in tables)
+    assert sync["metaads.analytics.graph.graph_weekly_lists"] == (
+        "mysql://sql.example:3306/reporting/graph/graph_weekly_lists"
+    )
+    assert all(not task.outlets for task_id, task in tasks.items() if task_id in ("start_run", "finish_run"))
+
+
+def test_a_bad_insights_reports_is_the_dag_files_import_error_naming_it(airflow_db: Path, metaads_env: Any) -> None:
+    bag = parse(metaads_env, META_ACCOUNTS=FIVE_ACCOUNTS, INSIGHTS_REPORTS='[{"name": "x", "fields": ["nope"]}]')
+    assert DAG_ID not in bag.dags
+    assert any("INSIGHTS_REPORTS" in error and "nope" in error for error in bag.import_errors.values())

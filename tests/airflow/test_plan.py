@@ -5,9 +5,12 @@ Pure metaads code: no Airflow needed.
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from metaads import settings_from_mapping
 from metaads.accounts import Account
@@ -34,15 +37,97 @@ from metaads.orchestration import (
     RunFailedError,
     finish_run,
     is_retryable,
+    lineage,
     plan_from_settings,
     task_slug,
 )
-from metaads.pipeline import AccountResult, ChunkResult
+from metaads.orchestration.plan import analytics_tables, warehouse_views
+from metaads.pipeline import AccountResult, ChunkResult, Pipeline
 from metaads.statuses import AccountStatus
+from tests.airflow.conftest import ENTITY_TARGETS, ENTITY_VIEWS
 
 
 def settings(accounts: str, **extra: str):  # type: ignore[no-untyped-def]
     return settings_from_mapping({"META_ACCOUNTS": accounts, "GRAPH_API_TOKENS": "tok_a", **extra})
+
+
+REPORTS = json.dumps(
+    [
+        {"name": "age_gender", "breakdowns": ["age", "gender"], "fields": ["spend", "actions"]},
+        {"name": "by_country", "level": "campaign", "breakdowns": ["country"]},
+    ]
+)
+
+
+def test_lineage_declares_the_reports_and_entity_views_and_their_analytics_tables() -> None:
+    warehouse, analytics = lineage(
+        settings(
+            "act_1:bm_01",
+            INSIGHTS_REPORTS=REPORTS,
+            WAREHOUSE_URL="postgresql+psycopg://etl:pw@wh.example:5433/ads",
+            WAREHOUSE_SCHEMA="meta_ads",
+            ANALYTICS_URL="postgresql+psycopg://bi:pw@bi.example/reporting",
+            ANALYTICS_SCHEMA="graph",
+        )
+    )
+    views = ["vw_graph_ads", "vw_graph_ads_actions", "vw_graph_age_gender", "vw_graph_age_gender_lists"]
+    views += ["vw_graph_by_country", "vw_graph_by_country_lists", *ENTITY_VIEWS]
+    assert [d.name for d in warehouse] == [f"metaads.warehouse.meta_ads.{view}" for view in views]
+    assert [d.uri for d in warehouse][3] == "postgres://wh.example:5433/ads/meta_ads/vw_graph_age_gender_lists"
+    tables = ["graph_ads", "graph_ads_actions", "graph_age_gender", "graph_age_gender_lists"]
+    tables += ["graph_by_country", "graph_by_country_lists", *ENTITY_TARGETS]
+    assert [d.name for d in analytics] == [f"metaads.analytics.graph.{table}" for table in tables]
+    assert [d.uri for d in analytics][-1] == "postgres://bi.example/reporting/graph/graph_creatives"
+    assert all("pw" not in d.uri for d in (*warehouse, *analytics))
+
+
+@pytest.mark.parametrize(
+    ("extra", "views", "tables"),
+    [
+        (
+            {},
+            ["vw_graph_ads", "vw_graph_ads_actions", *ENTITY_VIEWS],
+            ["graph_ads", "graph_ads_actions", *ENTITY_TARGETS],
+        ),
+        ({"ENTITY_TABLES": "false"}, ["vw_graph_ads", "vw_graph_ads_actions"], ["graph_ads", "graph_ads_actions"]),
+        (
+            {"ENTITY_TABLES": "false", "INSIGHTS_REPORTS": '[{"name": "daily"}]'},
+            ["vw_graph_ads", "vw_graph_ads_actions", "vw_graph_daily", "vw_graph_daily_lists"],
+            ["graph_ads", "graph_ads_actions", "graph_daily", "graph_daily_lists"],
+        ),
+    ],
+    ids=["entities-by-default", "entities-off", "a-report-without-entities"],
+)
+def test_lineage_declares_only_what_is_configured(extra: dict[str, str], views: list[str], tables: list[str]) -> None:
+    configured = settings("act_1", ANALYTICS_URL="sqlite:///analytics.db", **extra)
+    warehouse, analytics = lineage(configured)
+    assert [d.name for d in warehouse] == [f"metaads.warehouse.meta_ads.{view}" for view in views]
+    assert [d.name for d in analytics] == [f"metaads.analytics.graph.{table}" for table in tables]
+    assert lineage(settings("act_1", **extra))[1] == ()  # no analytics database: nothing synced
+
+
+@pytest.mark.parametrize("entity_tables", ["true", "false"])
+def test_lineage_names_the_views_the_warehouse_creates_and_the_tables_the_sync_writes(
+    tmp_path: Path, entity_tables: str
+) -> None:
+    configured = settings(
+        "act_1:bm_01,act_2:bm_02",
+        INSIGHTS_REPORTS=REPORTS,
+        ENTITY_TABLES=entity_tables,
+        WAREHOUSE_URL=f"sqlite:///{tmp_path / 'warehouse.db'}",
+        ANALYTICS_URL=f"sqlite:///{tmp_path / 'analytics.db'}",
+    )
+    with Pipeline.from_settings(configured) as pipeline:  # no Graph API call: init and an empty sync
+        pipeline.init_warehouse()
+        assert pipeline.sync(full=False) is not None
+    created = sa.create_engine(configured.warehouse_url)
+    synced = sa.create_engine(f"sqlite:///{tmp_path / 'analytics.db'}")
+    try:
+        assert sorted(warehouse_views(configured)) == sorted(sa.inspect(created).get_view_names())
+        assert sorted(analytics_tables(configured)) == sorted(sa.inspect(synced).get_table_names())
+    finally:
+        created.dispose()
+        synced.dispose()
 
 
 @pytest.mark.parametrize(

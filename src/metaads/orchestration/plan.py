@@ -18,6 +18,9 @@ from metaads.config.accounts import group_accounts
 from metaads.config.settings import Settings
 from metaads.errors import ConfigError
 from metaads.sync import ACTIONS_TARGET, ADS_TARGET
+from metaads.sync.entities import target_name as entity_target
+from metaads.transform.entities import ENTITY_KINDS
+from metaads.warehouse.entities import view_name as entity_view
 from metaads.warehouse.schema import ACTIONS_VIEW, ADS_VIEW
 
 DAG_ID = "meta_graph_api_pipeline"
@@ -163,16 +166,35 @@ def _dataset(role: str, url: str | None, schema: str | None, table: str) -> Data
     return Dataset(name, f"metaads://{role}/{schema or 'main'}/{table}")
 
 
+def warehouse_views(settings: Settings) -> list[str]:
+    """The warehouse views an extraction task refreshes: the default report's, each extra report's
+    (``INSIGHTS_REPORTS``) and, unless ``ENTITY_TABLES`` is off, the entity views."""
+    views = [ADS_VIEW, ACTIONS_VIEW]
+    views += [name for spec in settings.reports for name in (spec.view, spec.lists_view)]
+    if settings.entity_tables:
+        views += [entity_view(kind) for kind in ENTITY_KINDS]
+    return views
+
+
+def analytics_tables(settings: Settings) -> list[str]:
+    """The analytics tables the sync task writes, in the same order as :func:`warehouse_views`."""
+    tables = [ADS_TARGET, ACTIONS_TARGET]
+    tables += [name for spec in settings.reports for name in (spec.target, spec.lists_target)]
+    if settings.entity_tables:
+        tables += [entity_target(kind) for kind in ENTITY_KINDS]
+    return tables
+
+
 def lineage(settings: Settings) -> tuple[tuple[Dataset, ...], tuple[Dataset, ...]]:
     """(warehouse views the extraction tasks refresh, analytics tables the sync writes; empty without one)."""
     warehouse = tuple(
         _dataset("warehouse", settings.warehouse_url, settings.warehouse_schema, view)
-        for view in (ADS_VIEW, ACTIONS_VIEW)
+        for view in warehouse_views(settings)
     )
     analytics = (
         tuple(
             _dataset("analytics", settings.analytics_url, settings.analytics_schema, table)
-            for table in (ADS_TARGET, ACTIONS_TARGET)
+            for table in analytics_tables(settings)
         )
         if settings.analytics_url
         else ()

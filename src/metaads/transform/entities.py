@@ -29,6 +29,7 @@ class EntityColumn:
     name: str
     field: str
     kind: str = TEXT
+    description: str = ""  # the data dictionary's text (PostgreSQL COMMENT ON, docs/data-dictionary.md)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class EntityKind:
     updated_filter: bool = True  # the edge filters on ``<node>.updated_time``
     # The union view / analytics table name part: ``vw_graph_ads`` and ``graph_ads`` are the insights'.
     union: str = ""
+    title: str = ""  # the objects in words ("ad sets"), for the data dictionary
+    description: str = ""  # the table's description (PostgreSQL COMMENT ON, docs/data-dictionary.md)
 
     @property
     def union_name(self) -> str:
@@ -61,32 +64,69 @@ class EntityKind:
         return tuple(c.name for c in self.columns)
 
 
-def _common_head() -> tuple[EntityColumn, ...]:
-    return (EntityColumn("id", "id"), EntityColumn("account_id", "account_id"), EntityColumn("name", "name"))
+def _common_head(noun: str) -> tuple[EntityColumn, ...]:
+    return (
+        EntityColumn("id", "id", description=f"the {noun}'s id at Meta (the table's key)"),
+        EntityColumn("account_id", "account_id", description="ad account id, digits only (no act_ prefix)"),
+        EntityColumn("name", "name", description=f"{noun} name as Meta had it at the last load"),
+    )
 
 
-_LOADED = EntityColumn("loaded_at", "", TIME)
-_TIMES = (EntityColumn("created_time", "created_time", TIME), EntityColumn("updated_time", "updated_time", TIME))
+def _statuses(noun: str) -> tuple[EntityColumn, ...]:
+    return (
+        EntityColumn(
+            "status",
+            "status",
+            description=f"status the advertiser set on the {noun}: ACTIVE, PAUSED, DELETED or ARCHIVED",
+        ),
+        EntityColumn(
+            "effective_status",
+            "effective_status",
+            description="status Meta delivers by, counting parents and review: e.g. ACTIVE, PAUSED, "
+            "CAMPAIGN_PAUSED, ADSET_PAUSED, IN_PROCESS, WITH_ISSUES, DISAPPROVED, DELETED, ARCHIVED",
+        ),
+    )
+
+
+def _budget(name: str, what: str, null: str = "none set") -> EntityColumn:
+    # Meta sends budgets as integer strings in the currency's minor units; they are kept as sent.
+    return EntityColumn(
+        name, name, INTEGER, f"{what}, in minor units of the account currency (cents) as Meta sends it; NULL: {null}"
+    )
+
+
+_LOADED = EntityColumn("loaded_at", "", TIME, "when metaads last loaded (inserted or updated) this row (UTC)")
+_TIMES = (
+    EntityColumn("created_time", "created_time", TIME, "when the object was created at Meta"),
+    EntityColumn(
+        "updated_time",
+        "updated_time",
+        TIME,
+        "when the object last changed at Meta (the incremental loads ask for objects updated since their last load)",
+    ),
+)
+_BID_STRATEGY = "bid strategy: LOWEST_COST_WITHOUT_CAP, LOWEST_COST_WITH_BID_CAP, COST_CAP or LOWEST_COST_WITH_MIN_ROAS"
 
 CAMPAIGNS = EntityKind(
     "campaigns",
     "campaigns",
     "campaign",
     (
-        *_common_head(),
-        EntityColumn("objective", "objective"),
-        EntityColumn("status", "status"),
-        EntityColumn("effective_status", "effective_status"),
-        EntityColumn("buying_type", "buying_type"),
-        EntityColumn("bid_strategy", "bid_strategy"),
-        EntityColumn("daily_budget", "daily_budget", INTEGER),
-        EntityColumn("lifetime_budget", "lifetime_budget", INTEGER),
-        EntityColumn("budget_remaining", "budget_remaining", INTEGER),
-        EntityColumn("start_time", "start_time", TIME),
-        EntityColumn("stop_time", "stop_time", TIME),
+        *_common_head("campaign"),
+        EntityColumn("objective", "objective", description="campaign objective, e.g. OUTCOME_TRAFFIC, OUTCOME_SALES"),
+        *_statuses("campaign"),
+        EntityColumn("buying_type", "buying_type", description="AUCTION or RESERVED"),
+        EntityColumn("bid_strategy", "bid_strategy", description=f"{_BID_STRATEGY}; NULL when the ad sets carry it"),
+        _budget("daily_budget", "daily budget (campaign budget)"),
+        _budget("lifetime_budget", "lifetime budget (campaign budget)"),
+        _budget("budget_remaining", "budget left to spend", "no campaign budget"),
+        EntityColumn("start_time", "start_time", TIME, "when the campaign starts delivering"),
+        EntityColumn("stop_time", "stop_time", TIME, "when the campaign stops; NULL: runs until stopped"),
         *_TIMES,
         _LOADED,
     ),
+    title="campaigns",
+    description="Campaigns of one ad account, every status: one row per campaign, updated in place by id (metaads)",
 )
 
 ADSETS = EntityKind(
@@ -94,22 +134,29 @@ ADSETS = EntityKind(
     "adsets",
     "adset",
     (
-        *_common_head(),
-        EntityColumn("campaign_id", "campaign_id"),
-        EntityColumn("status", "status"),
-        EntityColumn("effective_status", "effective_status"),
-        EntityColumn("optimization_goal", "optimization_goal"),
-        EntityColumn("billing_event", "billing_event"),
-        EntityColumn("bid_strategy", "bid_strategy"),
-        EntityColumn("bid_amount", "bid_amount", INTEGER),
-        EntityColumn("daily_budget", "daily_budget", INTEGER),
-        EntityColumn("lifetime_budget", "lifetime_budget", INTEGER),
-        EntityColumn("targeting", "targeting", JSON),
-        EntityColumn("start_time", "start_time", TIME),
-        EntityColumn("end_time", "end_time", TIME),
+        *_common_head("ad set"),
+        EntityColumn("campaign_id", "campaign_id", description="campaign of the ad set"),
+        *_statuses("ad set"),
+        EntityColumn(
+            "optimization_goal",
+            "optimization_goal",
+            description="what delivery optimises for, e.g. LINK_CLICKS, OFFSITE_CONVERSIONS, REACH",
+        ),
+        EntityColumn("billing_event", "billing_event", description="what the advertiser pays for, e.g. IMPRESSIONS"),
+        EntityColumn("bid_strategy", "bid_strategy", description=_BID_STRATEGY),
+        _budget("bid_amount", "bid cap or cost target"),
+        _budget("daily_budget", "daily budget (ad set budget)"),
+        _budget("lifetime_budget", "lifetime budget (ad set budget)"),
+        EntityColumn(
+            "targeting", "targeting", JSON, "targeting spec (audience, locations, placements), JSON text, sorted keys"
+        ),
+        EntityColumn("start_time", "start_time", TIME, "when the ad set starts delivering"),
+        EntityColumn("end_time", "end_time", TIME, "when the ad set ends; NULL: runs until stopped"),
         *_TIMES,
         _LOADED,
     ),
+    title="ad sets",
+    description="Ad sets of one ad account, every status: one row per ad set, updated in place by id (metaads)",
 )
 
 ADS = EntityKind(
@@ -118,16 +165,19 @@ ADS = EntityKind(
     "ad",
     union="ad_details",
     columns=(
-        *_common_head(),
-        EntityColumn("campaign_id", "campaign_id"),
-        EntityColumn("adset_id", "adset_id"),
-        EntityColumn("status", "status"),
-        EntityColumn("effective_status", "effective_status"),
-        EntityColumn("creative_id", "creative.id"),
-        EntityColumn("tracking_specs", "tracking_specs", JSON),
+        *_common_head("ad"),
+        EntityColumn("campaign_id", "campaign_id", description="campaign of the ad"),
+        EntityColumn("adset_id", "adset_id", description="ad set of the ad"),
+        *_statuses("ad"),
+        EntityColumn("creative_id", "creative.id", description="the ad's creative (joins the creatives on id)"),
+        EntityColumn(
+            "tracking_specs", "tracking_specs", JSON, "what the ad tracks (pixels, apps), JSON text, sorted keys"
+        ),
         *_TIMES,
         _LOADED,
     ),
+    title="ads",
+    description="Ads of one ad account, every status: one row per ad, updated in place by id (metaads)",
 )
 
 CREATIVES = EntityKind(
@@ -135,20 +185,27 @@ CREATIVES = EntityKind(
     "adcreatives",
     "creative",
     (
-        *_common_head(),
-        EntityColumn("status", "status"),
-        EntityColumn("title", "title"),
-        EntityColumn("body", "body"),
-        EntityColumn("call_to_action_type", "call_to_action_type"),
-        EntityColumn("link_url", "link_url"),
-        EntityColumn("image_hash", "image_hash"),
-        EntityColumn("image_url", "image_url"),
-        EntityColumn("video_id", "video_id"),
-        EntityColumn("thumbnail_url", "thumbnail_url"),
-        EntityColumn("object_story_spec", "object_story_spec", JSON),
+        *_common_head("creative"),
+        EntityColumn("status", "status", description="ACTIVE, IN_PROCESS, WITH_ISSUES or DELETED"),
+        EntityColumn("title", "title", description="headline"),
+        EntityColumn("body", "body", description="primary text"),
+        EntityColumn("call_to_action_type", "call_to_action_type", description="button, e.g. SHOP_NOW, LEARN_MORE"),
+        EntityColumn("link_url", "link_url", description="destination URL"),
+        EntityColumn("image_hash", "image_hash", description="hash of the image in the account's image library"),
+        EntityColumn("image_url", "image_url", description="URL of the image"),
+        EntityColumn("video_id", "video_id", description="the video, for video creatives"),
+        EntityColumn("thumbnail_url", "thumbnail_url", description="URL of a thumbnail (Meta's CDN links expire)"),
+        EntityColumn(
+            "object_story_spec",
+            "object_story_spec",
+            JSON,
+            "the post the creative makes (page, link or video data), JSON text, sorted keys",
+        ),
         _LOADED,
     ),
     updated_filter=False,
+    title="creatives",
+    description="Ad creatives of one ad account: one row per creative, updated in place by id (metaads)",
 )
 
 #: Every entity kind, parents first (the order they are loaded in).

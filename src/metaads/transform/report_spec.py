@@ -11,7 +11,7 @@ per attribution window).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from metaads.errors import ConfigError
 from metaads.graph.breakdowns import breakdown_problem
@@ -23,6 +23,7 @@ REPORT_LEVELS = ("account", "campaign", "adset", "ad")
 #: Levels from coarse to fine: a field needing level L is available at L and every finer level.
 _DEPTH = {level: depth for depth, level in enumerate(REPORT_LEVELS)}
 LEVEL_ID = {"account": "account_id", "campaign": "campaign_id", "adset": "adset_id", "ad": "ad_id"}
+LEVEL_NOUN = {"account": "ad account", "campaign": "campaign", "adset": "ad set", "ad": "ad"}
 #: Columns every report table has; a breakdown or field may not take these names.
 RESERVED_COLUMNS = frozenset({"unique_id", "parent_id", "date", "loaded_at", "field", "action_type", "value"})
 #: Table-name separator between the account's table and the report (``bm_01__age_gender``).
@@ -84,11 +85,12 @@ class ReportSpec:
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a report table: name and storage kind (``id``, ``text``, ``integer``, ...)."""
+    """One column of a report table: name, storage kind (``id``, ``text``, ``integer``, ...), description."""
 
     name: str
     kind: str
     nullable: bool = True
+    description: str = ""  # the data dictionary's text (PostgreSQL COMMENT ON), see describe_columns
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,41 @@ class ReportLayout:
     @property
     def list_column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.list_columns)
+
+    @property
+    def table_comment(self) -> str:
+        """The description of the report's table of one account."""
+        spec = self.spec
+        period = "day" if spec.time_increment == 1 else f"{spec.time_increment}-day period"
+        by = f"{period} and breakdown values ({', '.join(spec.breakdowns)})" if spec.breakdowns else period
+        return (
+            f"Extra insights report {spec.name} (INSIGHTS_REPORTS) of one ad account: one row per "
+            f"{LEVEL_NOUN[spec.level]}, {by} (metaads)"
+        )
+
+    @property
+    def lists_comment(self) -> str:
+        """The description of the report's ``_lists`` table of one account."""
+        by = "action type"
+        if self.item_breakdowns:
+            by = f"action type and action-breakdown values ({', '.join(self.item_breakdowns)})"
+        return (
+            f"List-valued fields of extra insights report {self.spec.name} of one ad account: one row per "
+            f"report row, field, {by} (metaads)"
+        )
+
+    @property
+    def view_comment(self) -> str:
+        return (
+            f"Every ad account's rows of extra insights report {self.spec.name} (UNION ALL of the per-account tables)"
+        )
+
+    @property
+    def lists_view_comment(self) -> str:
+        return (
+            f"Every ad account's list items of extra insights report {self.spec.name} "
+            "(UNION ALL of the per-account _lists tables)"
+        )
 
 
 def window_column(window: str) -> str:
@@ -145,7 +182,86 @@ def layout(spec: ReportSpec) -> ReportLayout:
         *(Column(window_column(w), "decimal") for w in spec.action_attribution_windows),
         Column("loaded_at", "timestamp", False),
     ]
-    return ReportLayout(spec, tuple(columns), tuple(list_columns), scalars, lists, item_breakdowns)
+    return ReportLayout(
+        spec,
+        describe_columns(columns, spec, lists=False, list_fields=lists),
+        describe_columns(list_columns, spec, lists=True, list_fields=lists),
+        scalars,
+        lists,
+        item_breakdowns,
+    )
+
+
+# Longest list of fields a description names (MySQL, an analytics target, takes 1024-character comments).
+MAX_LISTED = 600
+#: How each storage kind of the field catalogue keeps a field's value, in words (the descriptions' part).
+STORAGE_DESCRIPTIONS = {
+    "id": "text (an id)",
+    "text": "text as Meta sends it",
+    "integer": "an integer count",
+    "decimal": "an exact decimal (Meta sends a numeric string; never float)",
+    "json": "JSON text with sorted keys",
+    "list": "one _lists row per item",
+}
+
+
+def field_description(name: str) -> str:
+    """A report field column's description, from the catalogue: the field, Meta's type and the storage.
+
+    The SDK the catalogue is generated from carries no description text, so this names what it knows.
+    """
+    known = INSIGHTS_FIELDS[name]
+    return (
+        f"{name}: AdsInsights field (Meta type {known.meta_type}), stored as {STORAGE_DESCRIPTIONS[known.storage]}; "
+        "NULL when Meta left it out"
+    )
+
+
+def _description(column: Column, spec: ReportSpec, *, lists: bool, list_fields: tuple[str, ...]) -> str:
+    name = column.name
+    if name == "unique_id":
+        if lists:
+            return "MD5 of parent_id, field, action type and action-breakdown values: the item's stable key"
+        ids = "account_id" if spec.level == "account" else f"account_id, {spec.level_id}"
+        return f"MD5 of {ids}, date and breakdown values: the row's key, stable across Meta's restatements"
+    if name == "parent_id":
+        return "unique_id of the report row this list item belongs to"
+    if name == "account_id":
+        return "ad account id, digits only (no act_ prefix)"
+    if name == spec.level_id and column.kind == "id":
+        return f"the {LEVEL_NOUN[spec.level]} (the report's level: {spec.level})"
+    if name == "date":
+        if spec.time_increment == 1:
+            return "the day, in the ad account's time zone (Meta's date_start)"
+        return f"first day of the row's {spec.time_increment}-day period, account time zone (Meta's date_start)"
+    if name == "date_stop":
+        return f"last day of the row's {spec.time_increment}-day period, account time zone (Meta's date_stop)"
+    if name == "loaded_at":
+        return "when metaads loaded this row (UTC)"
+    if lists:
+        if name == "field":
+            kinds = ", ".join(f"{f} ({INSIGHTS_FIELDS[f].meta_type})" for f in list_fields) or "none configured"
+            if len(kinds) > MAX_LISTED:  # analytics targets carry the comment too: MySQL allows 1024 characters
+                kinds = f"one of the {len(list_fields)} list-valued fields of the report's fields"
+            return f"the list-valued AdsInsights field the item comes from: {kinds}"
+        if name == "action_type":
+            return "Meta's action type of the item, e.g. link_click, purchase, offsite_conversion.fb_pixel_lead"
+        if name == "value":
+            return "the item's value with the default attribution (exact decimal); NULL when Meta sent none"
+        if column.kind == "breakdown":
+            return f"action breakdown {name}: the item's {name} value (part of its key); NULL when Meta sent none"
+        window = name.removeprefix("value_")
+        return f"the item's value in the {window} attribution window (exact decimal); NULL when Meta sent none"
+    if column.kind == "breakdown":
+        return f"breakdown {name}: the row's {name} value (part of its key); NULL when Meta sent none"
+    return field_description(name)
+
+
+def describe_columns(
+    columns: list[Column], spec: ReportSpec, *, lists: bool, list_fields: tuple[str, ...]
+) -> tuple[Column, ...]:
+    """``columns`` with their descriptions: the fixed columns' text, the fields' from the catalogue."""
+    return tuple(replace(c, description=_description(c, spec, lists=lists, list_fields=list_fields)) for c in columns)
 
 
 def _fail(spec_name: str, item: str, message: str) -> ConfigError:

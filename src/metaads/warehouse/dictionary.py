@@ -1,24 +1,41 @@
-"""The data dictionary: every warehouse table, view and column, described from the one schema source.
+"""The data dictionary: every warehouse table, view and column, described once where it is defined.
 
-The descriptions are the ``comment`` of the SQLAlchemy Core definitions in :mod:`metaads.warehouse.schema`.
-On PostgreSQL they become ``COMMENT ON`` (new tables get them from ``CREATE TABLE``; :func:`apply_comments`
-brings existing tables and the views up to date), so BI tools and catalogues show them.
-``docs/data-dictionary.md`` is generated from the same definitions (``metaads docs data-dictionary``),
-and a test keeps the committed file equal to what the code generates.
+The descriptions are the ``comment`` of the SQLAlchemy Core definitions: :mod:`metaads.warehouse.schema`
+(insights and ledger tables), the entity row contract (:mod:`metaads.transform.entities`: the column
+descriptions of the campaigns, ad sets, ads and creatives tables) and the extra reports' layout
+(:mod:`metaads.transform.report_spec`: fixed columns described there, field columns generated from the
+insights field catalogue). On PostgreSQL they become ``COMMENT ON`` (new tables get them from
+``CREATE TABLE``; :func:`apply_comments` brings existing tables and the views up to date), so BI tools
+and catalogues show them. ``docs/data-dictionary.md`` is generated from the same definitions
+(``metaads docs data-dictionary``), and a test keeps the committed file equal to what the code generates.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.engine.reflection import ObjectKind
 
 from metaads.accounts import Account
+from metaads.transform.report_spec import ReportLayout, ReportSpec
+from metaads.warehouse.report_tables import report_columns, report_list_columns
 from metaads.warehouse.schema import ACTIONS_VIEW, ADS_VIEW, VIEW_COMMENTS, actions_columns, ads_columns
 
 #: The account whose tables stand for every account's in the dictionary.
 EXAMPLE = Account(id="1234567890", table="bm_01", label="Acme EU", index=0)
+#: The report the dictionary shows when none is configured: its field columns stand for any report's.
+EXAMPLE_REPORT = ReportSpec(
+    name="age_gender",
+    level="ad",
+    fields=("spend", "impressions", "reach", "frequency", "actions", "cost_per_action_type"),
+    breakdowns=("age", "gender"),
+    action_breakdowns=("action_type", "action_device"),
+    action_attribution_windows=("7d_click", "1d_view"),
+)
 
 
 @dataclass(frozen=True)
@@ -31,46 +48,72 @@ class Relation:
     columns: tuple[tuple[str, str, str | None], ...]  # (name, type, comment)
 
 
-def _relation(table: sa.Table, kind: str = "table", comment: str | None = None) -> Relation:
+def relation(table: sa.Table, kind: str = "table", comment: str | None = None) -> Relation:
+    """``table`` as the dictionary shows it (a view: the table of the columns it selects)."""
     columns = tuple((c.name, str(c.type), c.comment) for c in table.columns)
     return Relation(table.name, kind, comment or table.comment, columns)
 
 
+def union_view(name: str, columns: Iterable[sa.Column[object]], comment: str) -> Relation:
+    """A union view selecting ``columns`` (fresh ones: a Column belongs to one Table)."""
+    return relation(sa.Table(name, sa.MetaData(), *columns), "view", comment)
+
+
 def view_relations() -> list[Relation]:
-    """The union views, with the columns they select."""
-    views = []
-    for name, factory in ((ADS_VIEW, ads_columns), (ACTIONS_VIEW, actions_columns)):
-        views.append(_relation(sa.Table(name, sa.MetaData(), *factory()), "view", VIEW_COMMENTS[name]))
-    return views
+    """The default report's union views, with the columns they select."""
+    return [
+        union_view(name, factory(), VIEW_COMMENTS[name])
+        for name, factory in ((ADS_VIEW, ads_columns), (ACTIONS_VIEW, actions_columns))
+    ]
 
 
-def relations(tables: Iterable[sa.Table]) -> list[Relation]:
-    """The dictionary's entries: the views first, then ``tables`` by name."""
-    return [*view_relations(), *(_relation(t) for t in sorted(tables, key=lambda t: t.name))]
+def report_view_relations(report: ReportLayout) -> list[Relation]:
+    """An extra report's two union views (``vw_graph_<report>`` and its ``_lists``)."""
+    spec = report.spec
+    return [
+        union_view(spec.view, report_columns(report), report.view_comment),
+        union_view(spec.lists_view, report_list_columns(report), report.lists_view_comment),
+    ]
 
 
-def render_markdown(entries: Sequence[Relation]) -> str:
+def _tables(tables: Iterable[sa.Table]) -> tuple[Relation, ...]:
+    return tuple(relation(t) for t in sorted(tables, key=lambda t: t.name))
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the dictionary: a heading, a few lines of explanation, its tables and views."""
+
+    title: str
+    text: tuple[str, ...]
+    entries: tuple[Relation, ...]
+
+
+def render_markdown(sections: Sequence[Section]) -> str:
     """The data dictionary as Markdown."""
     lines = [
         "# Data dictionary",
         "",
-        "Generated from `src/metaads/warehouse/schema.py` by `metaads docs data-dictionary`; do not",
-        "edit by hand. On PostgreSQL the same descriptions are stored as `COMMENT ON` the tables, views and",
-        f"columns. Per-account tables are shown for the example account `{EXAMPLE.table}`: every account has",
-        "the same columns under its own table names.",
+        "Generated by `metaads docs data-dictionary` from the table definitions (`src/metaads/warehouse/schema.py`,",
+        "the entity row contract in `src/metaads/transform/entities.py`, the report layout in",
+        "`src/metaads/transform/report_spec.py`); do not edit by hand. On PostgreSQL the same descriptions are",
+        "stored as `COMMENT ON` the tables, views and columns. Per-account tables are shown for the example",
+        f"account `{EXAMPLE.table}`: every account has the same columns under its own table names.",
         "",
     ]
-    for entry in entries:
-        lines += [
-            f"## `{entry.name}` ({entry.kind})",
-            "",
-            entry.comment or "",
-            "",
-            "| column | type | description |",
-            "|---|---|---|",
-        ]
-        lines += [f"| `{name}` | {kind} | {_cell(comment)} |" for name, kind, comment in entry.columns]
-        lines.append("")
+    for section in sections:
+        lines += [f"## {section.title}", "", *section.text, ""]
+        for entry in section.entries:
+            lines += [
+                f"### `{entry.name}` ({entry.kind})",
+                "",
+                entry.comment or "",
+                "",
+                "| column | type | description |",
+                "|---|---|---|",
+            ]
+            lines += [f"| `{name}` | {kind} | {_cell(comment)} |" for name, kind, comment in entry.columns]
+            lines.append("")
     return "\n".join(lines)
 
 
@@ -78,14 +121,17 @@ def _cell(text: str | None) -> str:
     return (text or "").replace("|", "\\|")
 
 
-def apply_comments(conn: sa.Connection, tables: Sequence[sa.Table], schema: str | None) -> int:
-    """Bring PostgreSQL comments on ``tables`` and the union views up to date; returns statements run.
+def apply_comments(
+    conn: sa.Connection, tables: Sequence[sa.Table], schema: str | None, views: Sequence[Relation] | None = None
+) -> int:
+    """Bring PostgreSQL comments on ``tables`` and ``views`` up to date; returns statements run.
 
-    Only differences are written, so repeating it costs a catalogue read.
+    ``views`` defaults to the default report's union views. Tables and views that do not exist are
+    skipped. Only differences are written, so repeating it costs two catalogue reads (whatever the
+    number of tables).
     """
     if conn.dialect.name != "postgresql":
         return 0
-    inspector = sa.inspect(conn)
     wanted = [(t, "TABLE") for t in tables] + [
         (
             sa.Table(
@@ -97,19 +143,27 @@ def apply_comments(conn: sa.Connection, tables: Sequence[sa.Table], schema: str 
             ),
             "VIEW",
         )
-        for v in view_relations()
+        for v in (view_relations() if views is None else views)
     ]
+    if not wanted:
+        return 0
+    inspector = sa.inspect(conn)
+    names = list(dict.fromkeys(table.name for table, _ in wanted))
+    found = inspector.get_multi_columns(schema=schema, filter_names=names, kind=ObjectKind.ANY)
+    comments = inspector.get_multi_table_comment(schema=schema, filter_names=names, kind=ObjectKind.ANY)
     preparer = conn.dialect.identifier_preparer
     written = 0
     for table, kind in wanted:
-        if not inspector.has_table(table.name, schema=schema) and not _is_view(inspector, table.name, schema):
+        key = (schema, table.name)
+        if key not in found:
             continue
         target = preparer.format_table(table)
-        current = inspector.get_table_comment(table.name, schema=schema).get("text")
+        described = comments.get(key)
+        current = described.get("text") if described is not None else None
         if table.comment and current != table.comment:
             conn.exec_driver_sql(f"COMMENT ON {kind} {target} IS {_literal(conn, table.comment)}")
             written += 1
-        existing = {c["name"]: c.get("comment") for c in inspector.get_columns(table.name, schema=schema)}
+        existing = {c["name"]: c.get("comment") for c in found[key]}
         for column in table.columns:
             if column.comment and column.name in existing and existing[column.name] != column.comment:
                 conn.exec_driver_sql(
@@ -124,14 +178,127 @@ def _literal(conn: sa.Connection, text: str) -> str:
     return str(sa.literal(text).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
 
 
-def _is_view(inspector: sa.Inspector, name: str, schema: str | None) -> bool:
-    return name in inspector.get_view_names(schema=schema)
+@dataclass(frozen=True)
+class DictionaryTables:
+    """Every table the dictionary describes, for the example account (and ``reports``)."""
+
+    insights: tuple[sa.Table, ...]
+    entities: tuple[sa.Table, ...]
+    reports: tuple[tuple[ReportLayout, sa.Table, sa.Table], ...]
+    ledger: tuple[sa.Table, ...]
+
+    @property
+    def all(self) -> list[sa.Table]:
+        return [
+            *self.insights,
+            *self.entities,
+            *(t for _, main, lists in self.reports for t in (main, lists)),
+            *self.ledger,
+        ]
 
 
-def data_dictionary() -> str:
-    """The data dictionary (Markdown) of everything a warehouse creates."""
+def dictionary_tables(reports: Sequence[ReportSpec] = ()) -> DictionaryTables:
+    """The tables a warehouse creates, as the warehouse and the entity store define them (no database)."""
+    from metaads.transform.entities import ENTITY_KINDS
+    from metaads.warehouse.entities import EntityStore
+    from metaads.warehouse.schema import RESERVED_PREFIX, throttle_table
     from metaads.warehouse.store import Warehouse
 
-    warehouse = Warehouse(sa.create_engine("sqlite://"), schema=None)
-    warehouse.tables(EXAMPLE)
-    return render_markdown(relations(warehouse.metadata.tables.values()))
+    engine = sa.create_engine("sqlite://")
+    warehouse = Warehouse(engine, schema=None, reports=reports)
+    insights = warehouse.tables(EXAMPLE)
+    report_pairs = tuple(
+        (warehouse.reports[spec.name], *warehouse.report_tables(EXAMPLE, spec.name)) for spec in reports
+    )
+    store = EntityStore(engine, None)
+    ledger = [t for t in warehouse.metadata.tables.values() if t.name.startswith(RESERVED_PREFIX)]
+    ledger += [store.loads, store.syncs, throttle_table(sa.MetaData())]
+    return DictionaryTables(
+        insights=insights,
+        entities=tuple(store.table(EXAMPLE, kind) for kind in ENTITY_KINDS),
+        reports=report_pairs,
+        ledger=tuple(ledger),
+    )
+
+
+def _report_text(configured: bool) -> tuple[str, ...]:
+    intro = (
+        "Each report of `INSIGHTS_REPORTS` gets, per account, a table `<table>__<report>` (one row per object",
+        "of the report's level, day or `time_increment` period, and breakdown values) and a table",
+        "`<table>__<report>_lists` (one row per item of its list-valued fields such as `actions`), the union",
+        "views `vw_graph_<report>` and `vw_graph_<report>_lists`, and the analytics tables `graph_<report>`",
+        "and `graph_<report>_lists`. Their columns depend on the report's configuration:",
+        "",
+        "- fixed columns: `unique_id`, `account_id`, the level's id (`campaign_id`, `adset_id` or `ad_id`;",
+        "  none at level `account`), `date`, `date_stop` (only when `time_increment` is not 1) and",
+        "  `loaded_at`; in `_lists`: `unique_id`, `parent_id`, the ids, `date`, `field`, `action_type`,",
+        "  `value` and `loaded_at`;",
+        "- one column per breakdown (`breakdowns`); in `_lists`, one per action breakdown other than",
+        "  `action_type` (`action_breakdowns`) and one `value_<window>` per attribution window",
+        "  (`action_attribution_windows`);",
+        "- one column per scalar field (`fields`), typed and described from the insights field catalogue",
+        "  (`src/metaads/graph/fields.py`, generated from Meta's SDK, which carries no description text):",
+        "  the field, Meta's type and how metaads stores it. List-valued fields (`list<AdsActionStats>`)",
+        "  have no column: their items are rows of `_lists`.",
+        "",
+    )
+    if configured:
+        return (
+            *intro,
+            "The tables below are those of the reports configured when this was generated",
+            "(`metaads docs data-dictionary --reports`).",
+        )
+    # Only what differs from a report's defaults, as one would write it in INSIGHTS_REPORTS.
+    defaults = {f.name: f.default for f in dataclasses.fields(ReportSpec)}
+    config = json.dumps(
+        {k: v for k, v in dataclasses.asdict(EXAMPLE_REPORT).items() if k == "level" or v != defaults[k]}
+    )
+    return (
+        *intro,
+        "`metaads docs data-dictionary --reports` shows the configured reports' tables. The tables below",
+        "are those of an example report:",
+        "",
+        "```json",
+        config,
+        "```",
+    )
+
+
+def data_dictionary(reports: Sequence[ReportSpec] = ()) -> str:
+    """The data dictionary (Markdown) of everything a warehouse creates.
+
+    ``reports``: the extra reports to show; without, an example report stands for them (so the committed
+    file does not depend on configuration).
+    """
+    from metaads.warehouse.entities import view_relations as entity_view_relations
+
+    found = dictionary_tables(tuple(reports) or (EXAMPLE_REPORT,))
+    report_entries: list[Relation] = []
+    for report, main, lists in found.reports:
+        report_entries += [*report_view_relations(report), relation(main), relation(lists)]
+    sections = [
+        Section(
+            "Insights (the default report)",
+            (
+                "One row per ad and day, and one per ad, day and action type, for every account; the views cover",
+                "the registry's active accounts and are copied to `graph_ads` / `graph_ads_actions`.",
+            ),
+            (*view_relations(), *_tables(found.insights)),
+        ),
+        Section(
+            "Entities (`ENTITY_TABLES`)",
+            (
+                "Campaigns, ad sets, ads and creatives of every status, loaded after the insights and updated in",
+                "place by id (on unless `ENTITY_TABLES=false`); copied to `graph_campaigns`, `graph_adsets`,",
+                "`graph_ad_details` and `graph_creatives`.",
+            ),
+            (*entity_view_relations(), *(relation(t) for t in found.entities)),
+        ),
+        Section("Extra insights reports (`INSIGHTS_REPORTS`)", _report_text(bool(reports)), tuple(report_entries)),
+        Section(
+            "Ledger and shared state",
+            ("What every run, load and sync did, and the state every worker shares.",),
+            _tables(found.ledger),
+        ),
+    ]
+    return render_markdown(sections)

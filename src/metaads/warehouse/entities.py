@@ -25,6 +25,7 @@ from metaads.database import DRIVER_ERRORS, stored_utc, translate
 from metaads.errors import LoadError
 from metaads.transform.entities import ENTITY_KINDS, INTEGER, JSON, TIME, EntityKind
 from metaads.warehouse import ddl
+from metaads.warehouse.dictionary import Relation, apply_comments, union_view
 from metaads.warehouse.ledger import safe_error
 from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, write_transaction
 from metaads.warehouse.schema import ID, NAME
@@ -57,6 +58,19 @@ def view_name(kind: EntityKind) -> str:
     return f"vw_graph_{kind.union_name}"
 
 
+def view_comment(kind: EntityKind) -> str:
+    """The description of ``kind``'s union view (PostgreSQL ``COMMENT ON VIEW``, the data dictionary)."""
+    return (
+        f"Every configured ad account's {kind.title} (UNION ALL of the per-account <table>_{kind.name} tables; "
+        "one row per object)"
+    )
+
+
+def view_relations() -> list[Relation]:
+    """The entity views as the data dictionary shows them (and PostgreSQL comments them)."""
+    return [union_view(view_name(kind), entity_columns(kind), view_comment(kind)) for kind in ENTITY_KINDS]
+
+
 def table_name(account: Account, kind: EntityKind) -> str:
     return f"{account.table}_{kind.name}"
 
@@ -82,6 +96,7 @@ def entity_columns(kind: EntityKind) -> list[sa.Column[Any]]:
                 kind_type,
                 primary_key=column.name == "id",
                 nullable=column.name not in ("id", "account_id", "loaded_at"),
+                comment=column.description,
             )
         )
     return columns
@@ -89,7 +104,7 @@ def entity_columns(kind: EntityKind) -> list[sa.Column[Any]]:
 
 def entity_table(metadata: sa.MetaData, kind: EntityKind, name: str, *, schema: str | None = None) -> sa.Table:
     indexes = [sa.Index(f"ix_{name}_updated", "updated_time")] if "updated_time" in kind.column_names else []
-    return sa.Table(name, metadata, *entity_columns(kind), *indexes, schema=schema)
+    return sa.Table(name, metadata, *entity_columns(kind), *indexes, comment=kind.description, schema=schema)
 
 
 def entity_loads_table(metadata: sa.MetaData, *, schema: str | None = None) -> sa.Table:
@@ -97,10 +112,12 @@ def entity_loads_table(metadata: sa.MetaData, *, schema: str | None = None) -> s
     return sa.Table(
         ENTITY_LOADS,
         metadata,
-        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-        sa.Column("run_id", sa.String(36), nullable=False),
-        sa.Column("account_id", ID, nullable=False),
-        sa.Column("table_name", sa.String(63), nullable=False),
+        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True, comment="load id; the entity sync's watermark"),
+        sa.Column("run_id", sa.String(36), nullable=False, comment="the run (metaads_runs.run_id)"),
+        sa.Column("account_id", ID, nullable=False, comment="ad account id, digits only"),
+        sa.Column(
+            "table_name", sa.String(63), nullable=False, comment="the account's ads table (entity tables add _<kind>)"
+        ),
         sa.Column("kind", sa.String(16), nullable=False, comment="campaigns | adsets | ads | creatives"),
         sa.Column("mode", sa.String(16), nullable=False, comment="full | incremental"),
         sa.Column("status", sa.String(16), nullable=False, comment="loaded | failed"),
@@ -113,12 +130,13 @@ def entity_loads_table(metadata: sa.MetaData, *, schema: str | None = None) -> s
             nullable=False,
             comment="when the listing started: the next incremental load asks from here",
         ),
-        sa.Column("rows", sa.BigInteger, nullable=False, default=0),
-        sa.Column("api_calls", sa.Integer, nullable=False, default=0),
-        sa.Column("duration_s", sa.Float, nullable=False, default=0.0),
-        sa.Column("error", sa.Text, comment="never contains secrets"),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("rows", sa.BigInteger, nullable=False, default=0, comment="rows inserted or updated"),
+        sa.Column("api_calls", sa.Integer, nullable=False, default=0, comment="Graph API calls the load cost"),
+        sa.Column("duration_s", sa.Float, nullable=False, default=0.0, comment="seconds the load took"),
+        sa.Column("error", sa.Text, comment="why the load failed (never contains secrets)"),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False, comment="when the load ended (UTC)"),
         sa.Index("ix_metaads_entity_loads_account_kind", "account_id", "kind", "status"),
+        comment="One row per account and entity kind loaded (or failed) by a run (metaads ledger)",
         schema=schema,
     )
 
@@ -128,15 +146,16 @@ def entity_syncs_table(metadata: sa.MetaData, *, schema: str | None = None) -> s
     return sa.Table(
         ENTITY_SYNCS,
         metadata,
-        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True)),
+        sa.Column("id", sa.Integer, sa.Identity(), primary_key=True, comment="entity sync id"),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False, comment="when the sync started (UTC)"),
+        sa.Column("finished_at", sa.DateTime(timezone=True), comment="when the sync ended (UTC); NULL while running"),
         sa.Column("status", sa.String(16), nullable=False, comment="running | success | failed"),
         sa.Column("mode", sa.String(16), nullable=False, comment="incremental | full"),
         sa.Column("target", sa.String(200), comment="analytics URL without password"),
         sa.Column("watermark", sa.Integer, comment="highest metaads_entity_loads.id covered by this sync"),
-        sa.Column("rows", sa.BigInteger),
-        sa.Column("error", sa.Text),
+        sa.Column("rows", sa.BigInteger, comment="rows copied to graph_campaigns, graph_adsets, ..."),
+        sa.Column("error", sa.Text, comment="why the sync failed (never contains secrets)"),
+        comment="One row per copy of the entity views to an analytics database, with its watermark (metaads ledger)",
         schema=schema,
     )
 
@@ -200,6 +219,8 @@ class EntityStore:
                         conn, view_name(kind), self.schema, by_kind[kind.name], kind.column_names
                     ):
                         log.info("view %s now covers %d account tables", view_name(kind), len(accounts))
+                # PostgreSQL: the descriptions as COMMENT ON, for tables created earlier and the views.
+                apply_comments(conn, [*tables, self.loads, self.syncs], self.schema, view_relations())
         except DRIVER_ERRORS as exc:
             raise translate(exc, "creating the entity tables", self.engine) from exc
 

@@ -29,12 +29,6 @@ _TYPES: dict[str, Any] = {
     "integer": sa.BigInteger,
     "decimal": DECIMAL,
 }
-_COMMENTS = {
-    "unique_id": "MD5 of the natural key (account, object, day, breakdown values; lists: parent, field, "
-    "action type, action-breakdown values)",
-    "parent_id": "unique_id of the report row this list item belongs to",
-    "field": "the list-valued insights field (actions, action_values, cost_per_action_type, ...)",
-}
 
 
 def _column(column: Column) -> sa.Column[Any]:
@@ -43,7 +37,7 @@ def _column(column: Column) -> sa.Column[Any]:
         _TYPES[column.kind],
         primary_key=column.name == "unique_id",
         nullable=column.nullable,
-        comment=_COMMENTS.get(column.name),
+        comment=column.description,
     )
 
 
@@ -77,6 +71,7 @@ def report_tables(
         metadata,
         *report_columns(layout),
         sa.Index(index_name(main_name, "account_date"), "account_id", "date"),
+        comment=layout.table_comment,
         schema=schema,
     )
     lists = sa.Table(
@@ -85,6 +80,7 @@ def report_tables(
         *report_list_columns(layout),
         sa.Index(index_name(lists_name, "account_date"), "account_id", "date"),
         sa.Index(index_name(lists_name, "parent"), "parent_id"),
+        comment=layout.lists_comment,
         schema=schema,
     )
     return main, lists

@@ -25,7 +25,7 @@ from metaads.reconcile.compare import ChunkCheck
 from metaads.reconcile.totals import DayTotals
 from metaads.statuses import RunStatus
 from metaads.transform.report_spec import ReportLayout, ReportSpec, layout
-from metaads.warehouse import ddl, ledger, owner, registry
+from metaads.warehouse import ddl, dictionary, ledger, owner, registry
 from metaads.warehouse.day_totals import insert_chunk_days, stored_totals
 from metaads.warehouse.history import LedgerEntry, account_history
 from metaads.warehouse.load import LoadResult, Row, replace_rows
@@ -206,6 +206,13 @@ class Warehouse:
                         )
                         for name, item in self.reports.items()
                     ],
+                )
+                # PostgreSQL: the reports' descriptions as COMMENT ON (tables created earlier, the views).
+                dictionary.apply_comments(
+                    conn,
+                    [t for name in self.reports for a in accounts for t in self.report_tables(a, name)],
+                    self.schema,
+                    [v for item in self.reports.values() for v in dictionary.report_view_relations(item)],
                 )
         except DRIVER_ERRORS as exc:
             raise translate(exc, "creating the warehouse", self.engine) from exc
