@@ -223,6 +223,9 @@ def test_a_stopped_ad_keeps_its_past_days_has_no_rows_after_and_totals_stay_sums
         get(http, f"act_{account.id}/insights", busy.tokens[0], limit=200, filtering=json.dumps(deleted), **params),
     )
     assert [r for r in only if r["ad_id"] == ad.id] == mine_before
+    # the rows' own updated_time (a date in insights) is the deletion's
+    stamped = busy.ground_truth(account.id, since, until, fields=["ad_id", "updated_time"], filtering=deleted)
+    assert {r["updated_time"] for r in stamped if r["ad_id"] == ad.id} == {stop_day.isoformat()}
 
 
 def test_insights_status_filters_see_the_change_as_of_the_clock(

@@ -217,8 +217,9 @@ def _group(
     adset: AdSet | None,
     ad: Ad | None,
     ads: tuple[Ad, ...],
-    as_of: datetime,
+    updated_as_of: datetime | None,
 ) -> _Group:
+    """``updated_as_of``: the moment whose ``updated_time`` the rows show (None: the field is not asked for)."""
     entity = {"account_id": account.id, "account_name": account.name, "account_currency": account.currency}
     if campaign is not None:
         entity.update(
@@ -238,7 +239,8 @@ def _group(
     if own is not None:
         # The row's own object: its creation and last update dates (insights send dates, not times).
         entity["created_time"] = own.created_time.date().isoformat()
-        entity["updated_time"] = updated_time(own, as_of).date().isoformat()
+        if updated_as_of is not None:
+            entity["updated_time"] = updated_time(own, updated_as_of).date().isoformat()
     return _Group(ads, entity)
 
 
@@ -249,6 +251,7 @@ def _groups(account: AdAccount, query: InsightsQuery, hide_archived: bool, as_of
     filters = query.filters
     status_filtered = any(f.attr == "effective_status" for f in filters)
     level = query.level
+    stamp = as_of if "updated_time" in query.fields else None
     selected: list[Ad] = []
     for ad in account.ads:
         campaign, adset = campaigns[ad.campaign_id], adsets[ad.adset_id]
@@ -264,9 +267,9 @@ def _groups(account: AdAccount, query: InsightsQuery, hide_archived: bool, as_of
         if ok:
             selected.append(ad)
     if level == "ad":
-        return [_group(account, campaigns[a.campaign_id], adsets[a.adset_id], a, (a,), as_of) for a in selected]
+        return [_group(account, campaigns[a.campaign_id], adsets[a.adset_id], a, (a,), stamp) for a in selected]
     if level == "account":
-        return [_group(account, None, None, None, tuple(selected), as_of)] if selected else []
+        return [_group(account, None, None, None, tuple(selected), stamp)] if selected else []
     key = "adset_id" if level == "adset" else "campaign_id"
     by_parent: dict[str, list[Ad]] = {}
     for ad in selected:
@@ -276,9 +279,9 @@ def _groups(account: AdAccount, query: InsightsQuery, hide_archived: bool, as_of
         members = tuple(by_parent[parent_id])
         if level == "adset":
             adset = adsets[parent_id]
-            groups.append(_group(account, campaigns[adset.campaign_id], adset, None, members, as_of))
+            groups.append(_group(account, campaigns[adset.campaign_id], adset, None, members, stamp))
         else:
-            groups.append(_group(account, campaigns[parent_id], None, None, members, as_of))
+            groups.append(_group(account, campaigns[parent_id], None, None, members, stamp))
     return groups
 
 

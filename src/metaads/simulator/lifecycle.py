@@ -7,9 +7,9 @@ endpoint answers as the world was built). The consequences follow Meta's documen
 
 - Pausing an object sets its ``status`` (and ``effective_status``) to PAUSED; its children keep their own
   ``status`` and their ``effective_status`` becomes CAMPAIGN_PAUSED / ADSET_PAUSED (the closest paused
-  parent). Children are not written, so their ``updated_time`` does not move **(unverified**; Meta
-  computes ``effective_status``, and an ``updated_time``-based incremental listing then misses the
-  children's new ``effective_status``; ``SimulatorConfig.pause_touches_children`` turns this around).
+  parent). Children are not written, so their ``updated_time`` does not move (**unverified**: Meta
+  computes ``effective_status``; an ``updated_time``-based incremental listing then misses the children's
+  new ``effective_status``; ``SimulatorConfig.pause_touches_children=True`` writes them instead).
 - Archiving or deleting an object archives or deletes everything below it (``status`` and
   ``effective_status``, a write of each, as the world generator lays archived campaigns out); DELETED
   wins over ARCHIVED, and a deleted object changes no more.
@@ -115,7 +115,8 @@ def change_times(objects: Sequence[Changing]) -> tuple[datetime, ...]:
 def _uniforms(seed: int, object_id: str) -> tuple[float, float, float]:
     """Three independent uniforms in [0, 1) for one object (its id hashed with the seed)."""
     digest = hashlib.blake2b(f"metaads-status-{seed}-{object_id}".encode(), digest_size=12).digest()
-    return tuple(int.from_bytes(digest[i : i + 4], "big") / 2**32 for i in (0, 4, 8))  # type: ignore[return-value]
+    pick, when, what = (int.from_bytes(digest[i : i + 4], "big") / 2**32 for i in (0, 4, 8))
+    return pick, when, what
 
 
 def plan_changes(
