@@ -30,8 +30,9 @@ class World:
         return settings_from_mapping({**self.base_env, **overrides})
 
 
-def _world(clock: Clock) -> Iterator[World]:
-    sim = Simulator(SimulatorConfig(seed=11, n_accounts=3, ads_per_account=25), clock=clock)
+def make_world(clock: Clock, config: SimulatorConfig | None = None) -> Iterator[World]:
+    """A served simulator (by default the shared small world, seed 11) and the settings pointing at it."""
+    sim = Simulator(config or SimulatorConfig(seed=11, n_accounts=3, ads_per_account=25), clock=clock)
     with sim.serve(port=0) as server:
         yield World(
             sim=sim,
@@ -54,7 +55,7 @@ def _world(clock: Clock) -> Iterator[World]:
 @pytest.fixture
 def world() -> Iterator[World]:
     """The simulator on a fake clock, shared with every pipeline the test builds in-process."""
-    yield from _world(FakeClock())
+    yield from make_world(FakeClock())
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def live_world() -> Iterator[World]:
     A process cannot share a fake clock, so both sides read the real one: the simulator's "today"
     and the pipeline's are the same day whatever the date the suite runs on.
     """
-    yield from _world(SystemClock())
+    yield from make_world(SystemClock())
 
 
 @pytest.fixture(params=["postgres", "sqlite"])

@@ -35,6 +35,10 @@ def test_serve_prints_env_lines_that_work_and_stops_on_ctrl_c() -> None:
         "2",
         "--restatement-days",
         "14",
+        "--status-change-rate",
+        "0.1",
+        "--status-change-days",
+        "60",
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

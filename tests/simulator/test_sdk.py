@@ -347,3 +347,26 @@ def test_sdk_reads_every_object_edge_with_its_own_field_enums(sdk_sim: Simulator
     assert _rows(me.get_business_users(fields=[BusinessUser.Field.name, BusinessUser.Field.role]))
     info = account.api_get(fields=[AdAccount.Field.amount_spent, AdAccount.Field.age, AdAccount.Field.business_name])
     assert info[AdAccount.Field.business_name] == world.business.name
+
+
+def test_sdk_filters_insights_on_updated_time_like_the_ads_edge_sync_and_async(
+    sdk_sim: Simulator, api: FacebookAdsApi, fake_clock: FakeClock
+) -> None:
+    account = AdAccount(f"act_{sdk_sim.account_ids[0]}", api=api)
+    watermark = int(fake_clock.now().timestamp())
+    fake_clock.advance(6 * 86400)  # live ads get edited on their schedule
+    newer = {"field": "ad.updated_time", "operator": "GREATER_THAN", "value": watermark}
+    listed = _rows(account.get_ads(fields=[Ad.Field.updated_time], params={"filtering": [*ALL_ADS, newer]}))
+    assert listed
+    params = {
+        "time_range": _range(sdk_sim, sdk_sim.account_ids[0], 10),
+        "time_increment": 1,
+        "level": AdsInsights.Level.ad,
+        "filtering": [*ALL_ADS, newer],
+    }
+    rows = _rows(account.get_insights(fields=FIELDS, params=params))
+    everything = _rows(account.get_insights(fields=FIELDS, params={**params, "filtering": ALL_ADS}))
+    assert rows
+    assert rows == [r for r in everything if r["ad_id"] in {a["id"] for a in listed}]
+    job = _wait(account.get_insights(fields=FIELDS, params=params, is_async=True), fake_clock)
+    assert _rows(job.get_result()) == rows

@@ -47,6 +47,10 @@ def serve(
     ] = None,
     restatement_days: int = typer.Option(28, help="Recent days whose figures change as the clock moves."),
     restatement_scale: float = typer.Option(1.0, help="Size of restatement changes (0 = figures never change)."),
+    status_change_rate: float = typer.Option(
+        0.05, help="Share of live campaigns, ad sets and ads paused, archived or deleted after the start (0 = none)."
+    ),
+    status_change_days: int = typer.Option(120, help="Days after the start within which those changes happen."),
 ) -> None:
     """Serve a simulated Graph API until Ctrl-C; prints the .env lines to use it."""
     if tier not in ("standard", "development"):
@@ -73,6 +77,8 @@ def serve(
         app_secret=app_secret,
         restatement_days=restatement_days,
         restatement_scale=restatement_scale,
+        status_change_rate=status_change_rate,
+        status_change_days=status_change_days,
         faults=faults,
     )
     sim = Simulator(config)

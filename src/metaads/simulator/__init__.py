@@ -13,7 +13,10 @@ insights generated lazily per ad-day) and serves it with the real protocol (``gr
   ``account_created_days_ago``), ``sim.stats`` (:class:`SimulatorStats`),
   ``sim.ground_truth(...)``: exactly the rows the insights endpoint would return now.
 - Meta's lists of fields and enums (from the SDK) are in :mod:`metaads.simulator.catalog`.
-- Time is ``sim.clock``'s only: rate-limit windows, async jobs and restatement follow it.
+- Time is ``sim.clock``'s only: rate-limit windows, async jobs, restatement, scheduled edits and status
+  changes (:mod:`metaads.simulator.lifecycle`: a few live objects paused, archived or deleted after the
+  world's start, seen by every endpoint as of the clock) follow it.
+- ``filtering`` (object edges and insights, ``updated_time`` included) is :mod:`metaads.simulator.filtering`.
 """
 
 from metaads.simulator.config import Faults, SimulatorConfig

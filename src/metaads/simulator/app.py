@@ -23,11 +23,11 @@ from metaads.simulator.activities import activities
 from metaads.simulator.assets import Assets, Creative, CustomAudience, CustomConversion, Video
 from metaads.simulator.auth import TokenInfo, TokenRegistry
 from metaads.simulator.config import Faults, SimulatorConfig
-from metaads.simulator.insights import InsightsQuery, View, iter_rows, json_list, parse_query
+from metaads.simulator.insights import InsightsQuery, View, iter_rows, parse_query
 from metaads.simulator.jobs import COMPLETED, FAILED, SKIPPED, ReportRun, ReportRuns
 from metaads.simulator.metrics import SPEND, ad_day, mix
 from metaads.simulator.paging import decode_cursor, encode_cursor, next_url, page
-from metaads.simulator.protocol import Response, bearer_token, dumps, merge_params, split_version
+from metaads.simulator.protocol import Response, bearer_token, dumps, json_list, merge_params, split_version
 from metaads.simulator.ratelimit import INSIGHTS, MANAGEMENT, RateLimiter
 from metaads.simulator.stats import SimulatorStats
 from metaads.simulator.world import Ad, AdAccount, AdSet, Business, Campaign, World
@@ -414,6 +414,7 @@ class GraphApp:
         """How ``account``'s data looks at ``as_of``: restatement, its creation day, missing-row faults."""
         created = self._created_days_ago(account)
         return View(
+            as_of=as_of,
             today=self._today(account, as_of).toordinal(),
             restatement_days=self.config.restatement_days,
             restatement_scale=self.config.restatement_scale,

@@ -92,6 +92,14 @@ class SimulatorConfig:
     #: Real behaviour: act_/insights at ad/adset/campaign level omits ARCHIVED and DELETED objects unless
     #: the request filters on an ``*.effective_status`` (their spend still counts at account level).
     insights_hide_archived: bool = True
+    #: Share of live campaigns, ad sets and ads (status ACTIVE) paused, archived or deleted once, at a fixed
+    #: moment (from the id's hash) within ``status_change_days`` after the world's start (00:00 UTC the day
+    #: after the anchor); see :mod:`metaads.simulator.lifecycle`. 0 = statuses never change.
+    status_change_rate: float = 0.05
+    status_change_days: int = 120
+    #: Whether pausing a campaign or ad set moves its children's ``updated_time`` (their effective_status
+    #: becomes CAMPAIGN_PAUSED / ADSET_PAUSED either way). Meta's behaviour is unverified; False: not written.
+    pause_touches_children: bool = False
     min_version: int = MIN_VERSION
     latest_version: int = LATEST_VERSION
     max_batch: int = 50

@@ -3,21 +3,30 @@
 Rows come in a fixed order (period, then object id, then breakdown bucket), and every row has a
 position ``(period, object, bucket)``; paging cursors are positions, so a page costs only its own rows
 however deep into a 300 000-row result it starts.
+
+``filtering`` takes ``{ad,adset,campaign}.effective_status`` and ``.id`` (IN, NOT_IN, EQUAL, NOT_EQUAL) and
+``.updated_time`` (unix seconds: GREATER_THAN, LESS_THAN, IN_RANGE ``[from, to]`` and the rest of
+:data:`metaads.simulator.filtering.NUMBER_OPERATORS`), through the same code as the object edges. Statuses
+and ``updated_time`` are the objects' as of the moment the answer describes (a report run: its completion),
+so an object paused, archived or deleted since (:mod:`metaads.simulator.lifecycle`) is filtered, and
+hidden at ad / ad set / campaign level, by its new status; its rows of the days it delivered stay.
 """
 
 from __future__ import annotations
 
+import bisect
 import calendar
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
 
-from metaads.simulator import action_breakdowns, breakdowns, catalog, errors
+from metaads.simulator import action_breakdowns, breakdowns, catalog, errors, lifecycle
 from metaads.simulator.breakdowns import bucket_weights, buckets
 from metaads.simulator.fields import RowFigures, render_row
+from metaads.simulator.filtering import NUMBER_OPERATORS, SET_OPERATORS, Filter, parse_filtering, value_of
 from metaads.simulator.metrics import (
     Record,
     ad_day,
@@ -27,34 +36,19 @@ from metaads.simulator.metrics import (
     split_record,
     sum_records,
 )
-from metaads.simulator.world import AD_STATUSES, ARCHIVED_STATES, Ad, AdAccount, AdSet, Campaign, graph_time
+from metaads.simulator.objects import updated_time
+from metaads.simulator.protocol import json_list
+from metaads.simulator.world import AD_STATUSES, Ad, AdAccount, AdSet, Campaign, graph_time
 
 LEVELS = ("ad", "adset", "campaign", "account")
 VALID_FIELDS = frozenset(catalog.INSIGHTS_FIELDS)
 DEFAULT_FIELDS = ("account_id", "impressions", "spend")
-_FILTER_FIELDS = (
-    "ad.effective_status",
-    "adset.effective_status",
-    "campaign.effective_status",
-    "ad.id",
-    "adset.id",
-    "campaign.id",
-)
-_OPERATORS = ("IN", "NOT_IN", "EQUAL", "NOT_EQUAL")
+#: ``filtering``: the nodes a field may name, and each attribute's operators.
+_FILTER_NODES = ("ad", "adset", "campaign")
+_FILTER_FIELDS = {"effective_status": SET_OPERATORS, "id": SET_OPERATORS, "updated_time": NUMBER_OPERATORS}
 ALL_STATUSES = AD_STATUSES
 
 Position = tuple[int, int, int]
-
-
-@dataclass(frozen=True)
-class Filter:
-    field: str
-    operator: str
-    values: frozenset[str]
-
-    def accepts(self, value: str) -> bool:
-        inside = value in self.values
-        return inside if self.operator in ("IN", "EQUAL") else not inside
 
 
 @dataclass(frozen=True)
@@ -76,22 +70,6 @@ class InsightsQuery:
     @property
     def ad_days(self) -> int:
         return self.until.toordinal() - self.since.toordinal() + 1
-
-
-def json_list(params: Mapping[str, str], name: str) -> list[Any]:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return []
-    text = raw.strip()
-    if text.startswith("["):
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            raise errors.invalid_param(f"param {name} must be a JSON array") from None
-        if not isinstance(value, list):
-            raise errors.invalid_param(f"param {name} must be an array")
-        return value
-    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def add_months(day: date, months: int) -> date:
@@ -214,26 +192,11 @@ def parse_query(params: Mapping[str, str], *, today: date, history_months: int, 
     )
 
 
-def parse_filters(params: Mapping[str, str], allowed: Sequence[str] = _FILTER_FIELDS) -> tuple[Filter, ...]:
-    """The ``filtering`` parameter: ``[{"field": ..., "operator": "IN", "value": [...]}, ...]``."""
-    filters = []
-    for position, item in enumerate(json_list(params, "filtering")):
-        if not isinstance(item, dict) or not {"field", "operator", "value"} <= set(item):
-            raise errors.invalid_param(f"filtering[{position}] must be an object with field, operator, value")
-        field, operator = str(item["field"]), str(item["operator"]).upper()
-        if field not in allowed:
-            raise errors.invalid_param(f"Filtering field '{field}' is invalid")
-        if operator not in _OPERATORS:
-            raise errors.invalid_param(f"filtering[{position}][operator] must be one of {', '.join(_OPERATORS)}")
-        raw = item["value"]
-        values = frozenset(str(v) for v in (raw if isinstance(raw, list) else [raw]))
-        if field.endswith("effective_status"):
-            unknown = sorted(values - set(ALL_STATUSES))
-            if unknown:
-                raise errors.invalid_param(
-                    f"Filtering field '{field}' with operation '{operator.lower()}' has invalid value '{unknown[0]}'"
-                )
-        filters.append(Filter(field, operator, values))
+def parse_filters(params: Mapping[str, str]) -> tuple[Filter, ...]:
+    """The ``filtering`` parameter: ``[{"field": "ad.effective_status", "operator": "IN", "value": [...]}, ...]``."""
+    filters = parse_filtering(
+        params, prefixes=_FILTER_NODES, fields=_FILTER_FIELDS, statuses=lambda owner: ALL_STATUSES, bare=False
+    )
     return tuple(filters)
 
 
@@ -249,8 +212,14 @@ class _Group:
 
 
 def _group(
-    account: AdAccount, campaign: Campaign | None, adset: AdSet | None, ad: Ad | None, ads: tuple[Ad, ...]
+    account: AdAccount,
+    campaign: Campaign | None,
+    adset: AdSet | None,
+    ad: Ad | None,
+    ads: tuple[Ad, ...],
+    updated_as_of: datetime | None,
 ) -> _Group:
+    """``updated_as_of``: the moment whose ``updated_time`` the rows show (None: the field is not asked for)."""
     entity = {"account_id": account.id, "account_name": account.name, "account_currency": account.currency}
     if campaign is not None:
         entity.update(
@@ -270,36 +239,37 @@ def _group(
     if own is not None:
         # The row's own object: its creation and last update dates (insights send dates, not times).
         entity["created_time"] = own.created_time.date().isoformat()
-        entity["updated_time"] = own.updated_time.date().isoformat()
+        if updated_as_of is not None:
+            entity["updated_time"] = updated_time(own, updated_as_of).date().isoformat()
     return _Group(ads, entity)
 
 
-def _groups(account: AdAccount, query: InsightsQuery, hide_archived: bool) -> list[_Group]:
-    """The objects at the query's level that pass its filters, in id order."""
+def _groups(account: AdAccount, query: InsightsQuery, hide_archived: bool, as_of: datetime) -> list[_Group]:
+    """The objects at the query's level that pass its filters as of ``as_of``, in id order."""
     campaigns = {c.id: c for c in account.campaigns}
     adsets = {s.id: s for s in account.adsets}
     filters = query.filters
-    status_filtered = any(f.field.endswith("effective_status") for f in filters)
+    status_filtered = any(f.attr == "effective_status" for f in filters)
     level = query.level
+    stamp = as_of if "updated_time" in query.fields else None
     selected: list[Ad] = []
     for ad in account.ads:
         campaign, adset = campaigns[ad.campaign_id], adsets[ad.adset_id]
         ok = True
         for f in filters:
-            kind, attr = f.field.split(".")
-            obj: Any = ad if kind == "ad" else adset if kind == "adset" else campaign
-            if not f.accepts(getattr(obj, attr)):
+            obj: Any = ad if f.owner == "ad" else adset if f.owner == "adset" else campaign
+            if not f.accepts(value_of(obj, f.attr, as_of)):
                 ok = False
                 break
         if ok and hide_archived and not status_filtered and level != "account":
             own = ad if level == "ad" else adset if level == "adset" else campaign
-            ok = own.effective_status not in ARCHIVED_STATES
+            ok = lifecycle.effective_status_at(own, as_of) not in lifecycle.ARCHIVED_STATES
         if ok:
             selected.append(ad)
     if level == "ad":
-        return [_group(account, campaigns[a.campaign_id], adsets[a.adset_id], a, (a,)) for a in selected]
+        return [_group(account, campaigns[a.campaign_id], adsets[a.adset_id], a, (a,), stamp) for a in selected]
     if level == "account":
-        return [_group(account, None, None, None, tuple(selected))] if selected else []
+        return [_group(account, None, None, None, tuple(selected), stamp)] if selected else []
     key = "adset_id" if level == "adset" else "campaign_id"
     by_parent: dict[str, list[Ad]] = {}
     for ad in selected:
@@ -309,17 +279,18 @@ def _groups(account: AdAccount, query: InsightsQuery, hide_archived: bool) -> li
         members = tuple(by_parent[parent_id])
         if level == "adset":
             adset = adsets[parent_id]
-            groups.append(_group(account, campaigns[adset.campaign_id], adset, None, members))
+            groups.append(_group(account, campaigns[adset.campaign_id], adset, None, members, stamp))
         else:
-            groups.append(_group(account, campaigns[parent_id], None, None, members))
+            groups.append(_group(account, campaigns[parent_id], None, None, members, stamp))
     return groups
 
 
 @dataclass(frozen=True)
 class View:
-    """How the data looks to one request: the account's local day, restatement and data faults."""
+    """How the data looks to one request: its moment and the account's local day, restatement, data faults."""
 
-    today: int  # the account's local day ordinal "now"
+    as_of: datetime  # the moment the answer describes: objects' statuses and updated_time as of then
+    today: int  # the account's local day ordinal at ``as_of``
     restatement_days: int = 28
     restatement_scale: float = 1.0
     hide_archived: bool = True
@@ -340,10 +311,10 @@ def iter_rows(
     ``cache`` (any dict kept by the caller) saves re-selecting the objects for every page.
     """
     today = view.today
-    key = (account.id, query.level, query.filters, view.hide_archived)
+    key = (account.id, query.level, query.filters, view.hide_archived, _state_key(account, query, view.as_of))
     groups = cache.get(key) if cache is not None else None
     if groups is None:
-        groups = _groups(account, query, view.hide_archived)
+        groups = _groups(account, query, view.hide_archived, view.as_of)
         if cache is not None:
             if len(cache) > 256:
                 cache.clear()
@@ -405,6 +376,14 @@ def iter_rows(
                     (p_index, o_index, b_index),
                     _row(account, group, rec, query, start_iso, stop_iso, labels),
                 )
+
+
+def _state_key(account: AdAccount, query: InsightsQuery, as_of: datetime) -> Any:
+    """What the selected objects depend on besides the query: the status changes so far, or the moment itself
+    when ``updated_time`` is filtered on or shown (scheduled edits move it at any time)."""
+    if "updated_time" in query.fields or any(f.attr == "updated_time" for f in query.filters):
+        return as_of
+    return bisect.bisect_right(account.status_change_times, as_of)
 
 
 def _bucketed(

@@ -2,21 +2,29 @@
 ``filtering`` / ``effective_status`` parameters.
 
 ``filtering`` takes ``[{"field", "operator", "value"}]`` on the node's own fields or its parents'
-(``ad.updated_time``, ``adset.effective_status``, ``campaign.id``); times compare as unix seconds with
-``GREATER_THAN``, ``LESS_THAN``, ``IN_RANGE`` and friends, as incremental connectors use them. ARCHIVED and
-DELETED objects are only listed when the request filters on their status.
+(``ad.updated_time``, ``adset.effective_status``, ``campaign.id``), parsed and compared by
+:mod:`metaads.simulator.filtering` (the same code as insights). ARCHIVED and DELETED objects (as of the
+clock) are only listed when the request filters on their own status.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from metaads.simulator import catalog, errors
-from metaads.simulator.insights import json_list
-from metaads.simulator.objects import Context, creative_of, updated_time
-from metaads.simulator.world import ARCHIVED_STATES, Ad, AdSet, Campaign
+from metaads.simulator import catalog, errors, lifecycle
+from metaads.simulator.filtering import (
+    NUMBER_OPERATORS,
+    SET_OPERATORS,
+    TEXT_OPERATORS,
+    TIME_FIELDS,
+    Filter,
+    parse_filtering,
+    value_of,
+)
+from metaads.simulator.objects import Context, creative_of
+from metaads.simulator.protocol import json_list
+from metaads.simulator.world import Ad, AdSet, Campaign
 
 #: Edge -> (node type, the ``filtering`` prefixes it accepts: its own first).
 EDGES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -34,122 +42,37 @@ STATUSES = {
     "AdSet": catalog.ADSET_EFFECTIVE_STATUSES,
     "Ad": catalog.AD_EFFECTIVE_STATUSES,
 }
-_TIME_FIELDS = frozenset({"updated_time", "created_time", "start_time"})
-_SET_OPERATORS = ("IN", "NOT_IN", "EQUAL", "NOT_EQUAL")
-_NUMBER_OPERATORS = (
-    "GREATER_THAN",
-    "GREATER_THAN_OR_EQUAL",
-    "LESS_THAN",
-    "LESS_THAN_OR_EQUAL",
-    "IN_RANGE",
-    "NOT_IN_RANGE",
-    "EQUAL",
-    "NOT_EQUAL",
-)
-_TEXT_OPERATORS = ("CONTAIN", "NOT_CONTAIN", "EQUAL", "NOT_EQUAL", "IN", "NOT_IN", "STARTS_WITH")
+_NODE_TYPES = {"campaign": "Campaign", "adset": "AdSet", "ad": "Ad"}
 _FIELDS = {
-    "id": _SET_OPERATORS,
-    "effective_status": _SET_OPERATORS,
-    "objective": _SET_OPERATORS,
-    "name": _TEXT_OPERATORS,
-    **{name: _NUMBER_OPERATORS for name in _TIME_FIELDS},
+    "id": SET_OPERATORS,
+    "effective_status": SET_OPERATORS,
+    "objective": SET_OPERATORS,
+    "name": TEXT_OPERATORS,
+    **{name: NUMBER_OPERATORS for name in TIME_FIELDS},
 }
 
 
-@dataclass(frozen=True)
-class ObjectFilter:
-    owner: str  # "self", "adset" or "campaign": whose field is compared
-    attr: str
-    operator: str
-    values: tuple[str, ...]
-
-    def accepts(self, value: Any) -> bool:
-        op = self.operator
-        if self.attr in _TIME_FIELDS:
-            seconds = value.timestamp()
-            bounds = [float(v) for v in self.values]
-            if op in ("IN_RANGE", "NOT_IN_RANGE"):
-                inside = bounds[0] <= seconds <= bounds[1]
-                return inside if op == "IN_RANGE" else not inside
-            results: dict[str, bool] = {
-                "GREATER_THAN": seconds > bounds[0],
-                "GREATER_THAN_OR_EQUAL": seconds >= bounds[0],
-                "LESS_THAN": seconds < bounds[0],
-                "LESS_THAN_OR_EQUAL": seconds <= bounds[0],
-                "EQUAL": int(seconds) == int(bounds[0]),
-                "NOT_EQUAL": int(seconds) != int(bounds[0]),
-            }
-            return results[op]
-        text = str(value)
-        if op in ("CONTAIN", "NOT_CONTAIN"):
-            found = any(v.lower() in text.lower() for v in self.values)
-            return found if op == "CONTAIN" else not found
-        if op == "STARTS_WITH":
-            return any(text.startswith(v) for v in self.values)
-        inside = text in self.values
-        return inside if op in ("IN", "EQUAL") else not inside
-
-
-def parse_object_filters(params: Mapping[str, str], node_type: str, prefixes: Sequence[str]) -> list[ObjectFilter]:
+def parse_object_filters(params: Mapping[str, str], node_type: str, prefixes: Sequence[str]) -> list[Filter]:
     """``filtering`` and ``effective_status`` of an object edge, validated as Meta does (code 100)."""
-    filters = []
-    for position, item in enumerate(json_list(params, "filtering")):
-        if not isinstance(item, dict) or not {"field", "operator", "value"} <= set(item):
-            raise errors.invalid_param(f"filtering[{position}] must be an object with field, operator, value")
-        field, operator = str(item["field"]), str(item["operator"]).upper()
-        prefix, _, attr = field.rpartition(".")
-        if (prefix and prefix not in prefixes) or attr not in _FIELDS:
-            raise errors.invalid_param(f"Filtering field '{field}' is invalid")
-        if operator not in _FIELDS[attr]:
-            raise errors.invalid_param(
-                f"Filtering field '{field}' with operation '{operator.lower()}' is not supported"
-            )
-        raw = item["value"]
-        values = tuple(str(v) for v in (raw if isinstance(raw, list) else [raw]))
-        if attr in _TIME_FIELDS:
-            needed = 2 if operator.endswith("IN_RANGE") else 1
-            if len(values) < needed or not all(_is_number(v) for v in values[:needed]):
-                raise errors.invalid_param(
-                    f"Filtering field '{field}' with operation '{operator.lower()}' needs "
-                    f"{'a [from, to] range' if needed == 2 else 'a number'} of unix seconds"
-                )
-        owner = "self" if not prefix or prefix == prefixes[0] else prefix
-        if attr == "effective_status":
-            allowed = STATUSES.get(node_type if owner == "self" else {"adset": "AdSet", "campaign": "Campaign"}[owner])
-            unknown = [v for v in values if allowed is not None and v not in allowed]
-            if unknown:
-                raise errors.invalid_param(
-                    f"Filtering field '{field}' with operation '{operator.lower()}' has invalid value '{unknown[0]}'"
-                )
-        filters.append(ObjectFilter(owner, attr, operator, values))
-    statuses = [str(v) for v in json_list(params, "effective_status")]
-    if statuses:
+
+    def statuses(owner: str) -> tuple[str, ...] | None:
+        return STATUSES.get(node_type if owner == prefixes[0] else _NODE_TYPES.get(owner, ""))
+
+    filters = parse_filtering(params, prefixes=prefixes, fields=_FIELDS, statuses=statuses, bare=True)
+    wanted = [str(v) for v in json_list(params, "effective_status")]
+    if wanted:
         allowed = STATUSES.get(node_type, ())
-        for position, value in enumerate(statuses):
+        for position, value in enumerate(wanted):
             if value not in allowed:
                 raise errors.invalid_param(
                     f"param effective_status[{position}] must be one of {{{', '.join(allowed)}}}"
                 )
-        filters.append(ObjectFilter("self", "effective_status", "IN", tuple(statuses)))
+        filters.append(Filter(prefixes[0], "effective_status", "IN", tuple(wanted)))
     return filters
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _attr(obj: Any, attr: str, ctx: Context) -> Any:
-    if attr == "updated_time" and isinstance(obj, Campaign | AdSet | Ad):
-        return updated_time(obj, ctx.now)
-    return getattr(obj, attr, None)
-
-
-def _owner(obj: Any, owner: str, ctx: Context) -> Any:
-    if owner == "self":
+def _owner(obj: Any, owner: str, own: str, ctx: Context) -> Any:
+    if owner == own:
         return obj
     if owner == "campaign":
         return ctx.campaigns[obj.campaign_id]
@@ -189,16 +112,17 @@ def list_objects(
     """The edge's objects in id order after ``filtering``; ARCHIVED/DELETED only when asked for by status."""
     node_type, prefixes = EDGES[edge]
     filters = parse_object_filters(params, node_type, prefixes)
-    by_status = any(f.attr == "effective_status" and f.owner == "self" for f in filters)
+    own = prefixes[0]
+    by_status = any(f.attr == "effective_status" and f.owner == own for f in filters)
     hashes = {str(h) for h in json_list(params, "hashes")} if edge == "adimages" else set()
     selected = []
     for obj in edge_items(edge, ctx, parent):
-        status = getattr(obj, "effective_status", None)
-        if not by_status and status in ARCHIVED_STATES:
+        status = value_of(obj, "effective_status", ctx.now)
+        if not by_status and status in lifecycle.ARCHIVED_STATES:
             continue
         if hashes and obj.hash not in hashes:
             continue
-        if all(f.accepts(_attr(_owner(obj, f.owner, ctx), f.attr, ctx)) for f in filters):
+        if all(f.accepts(value_of(_owner(obj, f.owner, own, ctx), f.attr, ctx.now)) for f in filters):
             selected.append(obj)
     if edge != "adimages":
         selected.sort(key=lambda o: int(o.id))

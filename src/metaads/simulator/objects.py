@@ -4,7 +4,9 @@ custom conversions and audiences, businesses and business users, each with its `
 Every field of the SDK's ``Field`` list for the node type is accepted; the ones simulated here get values,
 the others are left out (the API leaves out fields that have no value). A field outside the list is code
 100 "Tried accessing nonexisting field". Objects still running are updated on a fixed per-object schedule
-as the clock moves (``updated_time``, budgets), so incremental loads can be tested.
+as the clock moves (``updated_time``, budgets), so incremental loads can be tested; a few are paused,
+archived or deleted after the world's start (:mod:`metaads.simulator.lifecycle`): ``status``,
+``effective_status`` and ``updated_time`` are always those as of the clock.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from metaads.simulator import catalog, errors
+from metaads.simulator import catalog, errors, lifecycle
 from metaads.simulator.assets import (
     AccountAssets,
     Creative,
@@ -24,12 +26,13 @@ from metaads.simulator.assets import (
     Video,
 )
 from metaads.simulator.metrics import mix
+from metaads.simulator.protocol import json_list
 from metaads.simulator.world import Ad, AdAccount, AdSet, Business, Campaign, graph_time
 
 Getter = Callable[[Any, "Context"], Any]
 
-#: Objects with these effective statuses keep being edited (budgets, targeting) as time goes by.
-_LIVE = frozenset({"ACTIVE", "WITH_ISSUES", "IN_PROCESS"})
+#: Objects with these effective statuses keep being edited (budgets, targeting) until they stop running.
+_LIVE = lifecycle.LIVE_STATES
 _BUDGET_STEPS = (1.0, 1.1, 1.25, 0.9)
 _BID_STRATEGIES = ("LOWEST_COST_WITHOUT_CAP", "LOWEST_COST_WITHOUT_CAP", "COST_CAP", "LOWEST_COST_WITH_BID_CAP")
 
@@ -58,21 +61,36 @@ def schedule(obj: Campaign | AdSet | Ad) -> tuple[float, float]:
 
 
 def update_count(obj: Campaign | AdSet | Ad, now: datetime) -> int:
-    """How many scheduled edits a live object has had after its stored ``updated_time`` by ``now``."""
+    """How many scheduled edits a live object has had after its stored ``updated_time`` by ``now``.
+
+    Edits stop when the object stops running (its first status change).
+    """
     if obj.effective_status not in _LIVE:
         return 0
     period, phase = schedule(obj)
-    elapsed = now.timestamp() - obj.updated_time.timestamp() - phase
+    stop = lifecycle.running_until(obj)
+    until = now if stop is None or stop > now else stop - timedelta(microseconds=1)
+    elapsed = until.timestamp() - obj.updated_time.timestamp() - phase
     return 0 if elapsed < 0 else int(elapsed // period) + 1
 
 
 def updated_time(obj: Campaign | AdSet | Ad, now: datetime) -> datetime:
-    """``updated_time`` as of ``now``: the last scheduled edit, or the stored time before any."""
+    """``updated_time`` as of ``now``: the last scheduled edit or status change, or the stored time before any."""
+    edited = obj.updated_time
     count = update_count(obj, now)
-    if not count:
-        return obj.updated_time
-    period, phase = schedule(obj)
-    return obj.updated_time + timedelta(seconds=phase + (count - 1) * period)
+    if count:
+        period, phase = schedule(obj)
+        edited = obj.updated_time + timedelta(seconds=phase + (count - 1) * period)
+    written = lifecycle.last_written(obj, now)
+    return edited if written is None or written < edited else written
+
+
+def _status(obj: Campaign | AdSet | Ad, ctx: Context) -> str:
+    return lifecycle.status_at(obj, ctx.now)
+
+
+def _effective_status(obj: Campaign | AdSet | Ad, ctx: Context) -> str:
+    return lifecycle.effective_status_at(obj, ctx.now)
 
 
 def _budget(value: int | None, obj: Campaign | AdSet, ctx: Context) -> str | None:
@@ -168,9 +186,9 @@ _CAMPAIGN: dict[str, Getter] = {
     "id": lambda c, ctx: c.id,
     "account_id": lambda c, ctx: c.account_id,
     "name": lambda c, ctx: c.name,
-    "status": lambda c, ctx: c.status,
-    "configured_status": lambda c, ctx: c.status,
-    "effective_status": lambda c, ctx: c.effective_status,
+    "status": _status,
+    "configured_status": _status,
+    "effective_status": _effective_status,
     "objective": lambda c, ctx: c.objective,
     "buying_type": lambda c, ctx: "AUCTION",
     "bid_strategy": lambda c, ctx: _bid_strategy(c) if c.daily_budget is not None else None,
@@ -242,9 +260,9 @@ _ADSET: dict[str, Getter] = {
     "campaign_id": lambda s, ctx: s.campaign_id,
     "campaign": lambda s, ctx: {"id": s.campaign_id},
     "name": lambda s, ctx: s.name,
-    "status": lambda s, ctx: s.status,
-    "configured_status": lambda s, ctx: s.status,
-    "effective_status": lambda s, ctx: s.effective_status,
+    "status": _status,
+    "configured_status": _status,
+    "effective_status": _effective_status,
     "optimization_goal": lambda s, ctx: s.optimization_goal,
     "billing_event": lambda s, ctx: "IMPRESSIONS",
     "bid_strategy": lambda s, ctx: _bid_strategy(s) if s.daily_budget is not None else None,
@@ -288,9 +306,9 @@ _AD: dict[str, Getter] = {
     "campaign": lambda a, ctx: {"id": a.campaign_id},
     "adset": lambda a, ctx: {"id": a.adset_id},
     "name": lambda a, ctx: a.name,
-    "status": lambda a, ctx: a.status,
-    "configured_status": lambda a, ctx: a.status,
-    "effective_status": lambda a, ctx: a.effective_status,
+    "status": _status,
+    "configured_status": _status,
+    "effective_status": _effective_status,
     "created_time": lambda a, ctx: _time(a.created_time),
     "updated_time": lambda a, ctx: _time(updated_time(a, ctx.now)),
     "creative": lambda a, ctx: {"id": creative_of(a, ctx).id},
@@ -527,8 +545,6 @@ def requested_fields(params: Mapping[str, str], default: Sequence[str]) -> list[
     if not raw:
         return list(default)
     if raw.startswith("["):
-        from metaads.simulator.insights import json_list
-
         return [str(f) for f in json_list(params, "fields")] or list(default)
     return split_fields(raw) or list(default)
 

@@ -11,6 +11,8 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from metaads.simulator import errors
+
 _VERSION_RE = re.compile(r"^/?(v\d+\.\d+)(?:/|$)")
 
 
@@ -63,6 +65,23 @@ def merge_params(query: Mapping[str, str], body: bytes, content_type: str | None
     if body and (content_type is None or "x-www-form-urlencoded" in content_type):
         params.update(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
     return params
+
+
+def json_list(params: Mapping[str, str], name: str) -> list[Any]:
+    """A list parameter: a JSON array (``["a","b"]``, ``[{...}]``) or a comma list (``a,b``); else code 100."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return []
+    text = raw.strip()
+    if text.startswith("["):
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            raise errors.invalid_param(f"param {name} must be a JSON array") from None
+        if not isinstance(value, list):
+            raise errors.invalid_param(f"param {name} must be an array")
+        return value
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def bearer_token(headers: Mapping[str, str]) -> str | None:

@@ -3,7 +3,8 @@
 Only the *objects* are materialised here (a few thousand small records); daily figures are generated
 lazily from each ad's parameters by :mod:`metaads.simulator.metrics`. Dates are local to each account
 (day ordinals, ``date.toordinal()``); the world is laid out backwards from ``anchor`` (the day the
-simulator was started), so active ads keep delivering whatever the clock says later.
+simulator was started), so active ads keep delivering whatever the clock says later, except the few
+objects :mod:`metaads.simulator.lifecycle` pauses, archives or deletes after the world's start.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from metaads.simulator import names
 from metaads.simulator.config import SimulatorConfig
+from metaads.simulator.lifecycle import ARCHIVED_STATES, StatusChange, change_times, plan_changes
 
 #: (currency, minor-unit exponent, time zone, typical CPM and order value in major units)
 _PROFILES: tuple[tuple[str, int, str, float, float], ...] = (
@@ -35,7 +37,6 @@ _PROFILES: tuple[tuple[str, int, str, float, float], ...] = (
 # 1 ACTIVE, 2 DISABLED, 3 UNSETTLED, 9 IN_GRACE_PERIOD: mostly active, a few others.
 _ACCOUNT_STATUSES = (1, 1, 1, 1, 1, 1, 3, 1, 9, 2)
 
-ARCHIVED_STATES = frozenset({"ARCHIVED", "DELETED"})
 AD_STATUSES = (
     "ACTIVE",
     "PAUSED",
@@ -74,6 +75,7 @@ class Campaign:
     updated_time: datetime
     daily_budget: int | None
     lifetime_budget: int | None
+    changes: tuple[StatusChange, ...] = ()  # status changes after the world's start (lifecycle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,7 @@ class AdSet:
     updated_time: datetime
     daily_budget: int | None
     optimization_goal: str
+    changes: tuple[StatusChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,7 @@ class Ad:
     order_value_minor: float
     video: bool
     has_actions: bool
+    changes: tuple[StatusChange, ...] = ()  # last_day already stops at the first one
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +136,7 @@ class AdAccount:
     campaigns: tuple[Campaign, ...]
     adsets: tuple[AdSet, ...]
     ads: tuple[Ad, ...]  # ordered by id
+    status_change_times: tuple[datetime, ...] = ()  # every StatusChange.at of its objects, sorted
 
     @property
     def zone(self) -> ZoneInfo:
@@ -151,6 +156,16 @@ class World:
 
     def account(self, account_id: str) -> AdAccount | None:
         return self.by_id.get(account_id)
+
+    @property
+    def start(self) -> datetime:
+        """The world's start: 00:00 UTC the day after the anchor (status changes only happen later)."""
+        return world_start(self.anchor)
+
+
+def world_start(anchor: date) -> datetime:
+    """00:00 UTC the day after ``anchor``: after any moment of the anchor day, the simulator's creation."""
+    return datetime.combine(anchor + timedelta(days=1), time(0), timezone.utc)
 
 
 class _Ids:
@@ -293,6 +308,17 @@ def _build_account(
                 )
         if status == "ACTIVE":
             live_ads += ad_number - first_ad
+    campaigns, adsets, ads = plan_changes(
+        campaigns,
+        adsets,
+        ads,
+        seed=config.seed,
+        start=world_start(anchor),
+        days=config.status_change_days,
+        rate=config.status_change_rate,
+        zone=zone,
+        pause_touches_children=config.pause_touches_children,
+    )
     return AdAccount(
         id=account_id,
         name=name,
@@ -305,6 +331,7 @@ def _build_account(
         campaigns=tuple(campaigns),
         adsets=tuple(adsets),
         ads=tuple(sorted(ads, key=lambda ad: int(ad.id))),
+        status_change_times=change_times([*campaigns, *adsets, *ads]),
     )
 
 
