@@ -156,12 +156,15 @@ def test_changed_fields_evolve_the_report_tables_and_old_figures_stay(
     rows = _rows(engine, schema, main)
     older = [r for r in rows if r["date"] < recent]
     newer = [r for r in rows if r["date"] >= recent]
-    assert older and newer
+    assert older
+    assert newer
     for row in older:  # not fetched again: exactly as loaded, and NULL for what was not asked then
         assert (row["spend"], row["cpm"]) == (old[row["unique_id"]]["spend"], old[row["unique_id"]]["cpm"])
-        assert row["clicks"] is None and row["reach"] is None
+        assert row["clicks"] is None
+        assert row["reach"] is None
     assert all(r["cpm"] is None for r in newer)  # no longer requested
-    assert any(r["clicks"] is not None for r in newer) and any(r["reach"] is not None for r in newer)
+    assert any(r["clicks"] is not None for r in newer)
+    assert any(r["reach"] is not None for r in newer)
     truth = world.sim.ground_truth(
         account.id, recent, loaded.until, level="adset", fields=["adset_id", "spend", "clicks", "reach"]
     )
@@ -212,7 +215,8 @@ def test_a_changed_report_key_is_refused_naming_the_report_and_what_to_do(
     assert message.startswith("INSIGHTS_REPORTS: report 'age_gender': its key changed")
     for reason in reasons:
         assert reason in message
-    assert "give the report a new name" in message and "drop its tables" in message
+    assert "give the report a new name" in message
+    assert "drop its tables" in message
     with pytest.raises(ConfigError, match="report 'age_gender': its key changed"):
         changed.run()  # the run's own migration refuses too, before any call
     assert (_columns(engine, schema, table), _columns(engine, schema, f"{table}_lists")) == columns
@@ -232,7 +236,8 @@ def test_a_column_whose_type_would_change_is_refused(world: World, pg_pipeline: 
         migrate(engine, schema, pipeline.settings.accounts, reports=pipeline.settings.reports)
     message = str(caught.value)
     assert f"report 'perf': column impressions of table {table} is TEXT" in message
-    assert "BIGINT" in message and "does not change column types" in message
+    assert "the report's layout needs BIGINT" in message
+    assert "does not change column types" in message
 
 
 # --------------------------------------------------------------------------- 2. fields change (analytics)
@@ -298,7 +303,8 @@ def test_sync_evolve_adds_new_report_columns_and_tables_and_keeps_retired_figure
         for name in ("perf", "perf_lists", "by_country", "by_country_lists"):  # by_country: a new table
             in_target = {r["unique_id"]: r for r in _rows(target, analytics.schema, f"graph_{name}")}
             in_view = {r["unique_id"]: r for r in _rows(engine, schema, f"vw_graph_{name}")}
-            assert set(in_target) == set(in_view) and in_view, name
+            assert in_view, name
+            assert set(in_target) == set(in_view), name
         now = {r["unique_id"]: r for r in _rows(target, analytics.schema, "graph_perf")}
         view = {r["unique_id"]: r for r in _rows(engine, schema, "vw_graph_perf")}
         for key, row in now.items():

@@ -22,6 +22,7 @@ from metaads.graph.fields import (
     BREAKDOWNS,
     INSIGHTS_FIELDS,
 )
+from metaads.transform.entities import ENTITY_KINDS
 
 REPORT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 REPORT_VARIABLE = "INSIGHTS_REPORTS"
@@ -36,8 +37,9 @@ REPORT_SEPARATOR = "__"
 LISTS_SUFFIX = "_lists"
 MAX_TABLE_NAME = 63  # PostgreSQL's identifier limit (longer names are silently truncated)
 MAX_TIME_INCREMENT = 90
-#: Names whose views would be the default report's (``vw_graph_ads``, ``vw_graph_ads_actions``).
-TAKEN_NAMES = frozenset({"ads", "ads_actions"})
+#: Names whose views would be the default report's (``vw_graph_ads``, ``vw_graph_ads_actions``) or the
+#: entity tables' (``vw_graph_campaigns``, ``vw_graph_adsets``, ``vw_graph_ad_details``, ``vw_graph_creatives``).
+TAKEN_NAMES = frozenset({"ads", "ads_actions", *(kind.union_name for kind in ENTITY_KINDS)})
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,9 @@ def check_report(spec: ReportSpec) -> None:
     if not REPORT_NAME.match(name):
         raise _fail(name, "name", f"must match {REPORT_NAME.pattern} (lower case, at most 31 characters)")
     if name in TAKEN_NAMES:
-        raise _fail(name, "name", f"{name!r} is taken by the default report's views and tables")
+        raise _fail(
+            name, "name", f"{name!r} is taken: vw_graph_{name} is the default report's or an entity table's view"
+        )
     if spec.level not in REPORT_LEVELS:
         raise _fail(name, "level", f"{spec.level!r} is not one of {', '.join(REPORT_LEVELS)}")
     if not spec.fields:
