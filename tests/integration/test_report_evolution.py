@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from metaads.pipeline import Pipeline
 from metaads.warehouse.migrations import migrate
 from tests.databases import mysql_url
 from tests.integration.conftest import World
+from tests.integration.test_cli import metaads
 
 BY_COUNTRY = {
     "name": "by_country",
@@ -318,3 +320,30 @@ def test_sync_evolve_adds_new_report_columns_and_tables_and_keeps_retired_figure
         assert second.sync() is not None  # and the next sync needs nothing more
     finally:
         target.dispose()
+
+
+# --------------------------------------------------------------------------- the command
+
+
+@pytest.mark.postgres
+def test_migrate_command_says_what_it_added_and_refuses_a_changed_key(
+    live_world: World, pg_url: str, pg_schema: str, tmp_path: Path
+) -> None:
+    env = {**live_world.base_env, "WAREHOUSE_URL": pg_url, "WAREHOUSE_SCHEMA": pg_schema}
+    table = f"{live_world.base_env['META_ACCOUNTS'].split(',')[0].split(':')[1]}__perf"
+    created = metaads("init-db", env={**env, "INSIGHTS_REPORTS": json.dumps([PERF_V1])}, cwd=tmp_path)
+    assert created.returncode == 0, created.stdout + created.stderr
+
+    done = metaads("migrate", env={**env, "INSIGHTS_REPORTS": json.dumps([PERF_V2])}, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    printed = " ".join(done.stdout.split())  # rich wraps long lines
+    assert f"added column clicks BIGINT to table {table} (report perf;" in printed
+    assert f"added column value_1d_view NUMERIC(38, 12) to table {table}_lists" in printed
+
+    changed = {**PERF_V2, "breakdowns": ["country"]}
+    refused = metaads("migrate", env={**env, "INSIGHTS_REPORTS": json.dumps([changed])}, cwd=tmp_path)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    message = " ".join(refused.stderr.split())
+    assert "INSIGHTS_REPORTS: report 'perf': its key changed" in message
+    assert "breakdown country is new" in message
+    assert "Traceback" not in refused.stderr
