@@ -24,6 +24,7 @@ from metaads.clock import Clock
 from metaads.errors import MetaAdsError
 from metaads.graph import GraphClient
 from metaads.graph.entities import list_objects
+from metaads.pipeline.spool import RowSpool
 from metaads.redact import redact_text
 from metaads.transform.entities import ADS, CREATIVES, ENTITY_KINDS, EntityKind, creative_ids, to_entity_rows
 from metaads.warehouse.entities import FAILED, FULL, INCREMENTAL, LOADED, EntityLoad, EntityStore
@@ -69,19 +70,27 @@ def load_entities(
         calls_before = client.stats(account).api_calls
         mode, updated_after, ids = _plan(store, account, kind, full=full, now=started_at, referenced=referenced)
         try:
-            objects: list[dict[str, Any]] = []
-            if ids is None or ids:
-                for page in list_objects(
-                    client, account, kind.edge, kind.node, kind.api_fields, updated_after=updated_after, ids=ids
-                ):
-                    objects.extend(page)
-            with slot:
-                rows = store.upsert(
-                    account, kind, to_entity_rows(kind, objects, account_id=account.id, loaded_at=clock.now())
-                )
+            # Objects wait in a spool, not a list: an account's thousands of ads (tracking specs,
+            # targeting) would otherwise sit in memory, once per account thread.
+            listed: set[str] = set()
+            with RowSpool() as objects:
+                if ids is None or ids:
+                    for page in list_objects(
+                        client, account, kind.edge, kind.node, kind.api_fields, updated_after=updated_after, ids=ids
+                    ):
+                        objects.extend(page)
+                        if kind is ADS:
+                            listed |= creative_ids(page)
+                        del page
+                with slot:
+                    rows = store.upsert(
+                        account,
+                        kind,
+                        to_entity_rows(kind, objects.rows(), account_id=account.id, loaded_at=clock.now()),
+                    )
             status, error = LOADED, None
             if kind is ADS:
-                referenced = creative_ids(objects)
+                referenced = listed
         except MetaAdsError as exc:
             rows, status, error = 0, FAILED, redact_text(str(exc))
             result.errors[kind.name] = error

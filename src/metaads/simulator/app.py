@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import string
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from typing import Any
@@ -394,7 +394,7 @@ class GraphApp:
     def _render_list(self, call: Call, items: list[Any], now: datetime, default: tuple[str, ...]) -> dict[str, Any]:
         fields = objects.requested_fields(call.params, default)
         ctx = self._ctx(None, now)
-        return self._paged(call, [objects.render(item, fields, ctx) for item in items])
+        return self._paged(call, items, lambda item: objects.render(item, fields, ctx))
 
     # ------------------------------------------------------------------ endpoints
 
@@ -516,12 +516,20 @@ class GraphApp:
             params["access_token"] = call.token  # the real ``next`` always carries the token
         return next_url(call.base_url, call.path, params, cursor)
 
-    def _paged(self, call: Call, items: list[dict[str, Any]]) -> dict[str, Any]:
-        """Offset paging for object lists (campaigns, ad sets, ads, accounts)."""
+    def _paged(
+        self, call: Call, items: Sequence[Any], render: Callable[[Any], dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """Offset paging for object lists (campaigns, ad sets, ads, accounts).
+
+        With ``render``, ``items`` are objects and only the page's own are rendered (listing thousands
+        of ads page by page must not render them all for every page).
+        """
         limit = self._limit(call)
         after = call.params.get("after")
         offset = decode_cursor(after, 1)[0] if after else 0
         chunk = items[offset : offset + limit]
+        if render is not None:
+            chunk = [render(item) for item in chunk]
         body: dict[str, Any]
         if not chunk:
             body = {"data": []}
@@ -556,7 +564,7 @@ class GraphApp:
         fields = objects.requested_fields(call.params, default)
         ctx = self._ctx(account, now)
         items = listing.list_objects(edge, call.params, ctx, parent)
-        return self._paged(call, [objects.render(obj, fields, ctx, node_type) for obj in items])
+        return self._paged(call, items, lambda obj: objects.render(obj, fields, ctx, node_type))
 
     def _submit_job(
         self, account: AdAccount, params: Mapping[str, str], query: InsightsQuery, now: datetime, hide: bool

@@ -10,6 +10,7 @@ import hashlib
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from metaads.simulator.metrics import mix
 from metaads.simulator.world import AdAccount
@@ -98,6 +99,11 @@ class AccountAssets:
     videos: tuple[Video, ...]
     custom_conversions: tuple[CustomConversion, ...]
     custom_audiences: tuple[CustomAudience, ...]
+
+    @cached_property
+    def creative_by_ad(self) -> dict[str, Creative]:
+        """Each ad's creative by ad id (listing thousands of ads looks one up per ad)."""
+        return {creative.ad_id: creative for creative in self.creatives}
 
 
 def _derived_id(prefix: str, source: str) -> str:

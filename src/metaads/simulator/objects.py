@@ -277,7 +277,7 @@ _ADSET: dict[str, Getter] = {
 
 def creative_of(ad: Ad, ctx: Context) -> Creative:
     """The ad's creative (one per ad, in ad order)."""
-    return ctx.assets.creatives[ctx.account.ads.index(ad)]
+    return ctx.assets.creative_by_ad[ad.id]
 
 
 _AD: dict[str, Getter] = {

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
+
 _VERSION_RE = re.compile(r"^/?(v\d+\.\d+)(?:/|$)")
 
 
@@ -35,8 +37,16 @@ class Response:
 
 def dumps(payload: Any) -> bytes:
     """JSON the way graph.facebook.com writes it: ASCII only (``\\u00e9``) and escaped slashes."""
-    text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
-    return text.replace("/", "\\/").encode("ascii")
+    # orjson writes the same compact JSON several times faster (pages of 1,000 rows are megabytes),
+    # but UTF-8 rather than ``\\u`` escapes: text with non-ASCII characters takes the standard encoder.
+    raw: bytes | None
+    try:
+        raw = orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # an integer beyond 64 bits: the standard encoder takes any
+        raw = None
+    if raw is None or not raw.isascii():
+        raw = json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    return raw.replace(b"/", b"\\/")
 
 
 def split_version(path: str) -> tuple[str | None, list[str]]:
