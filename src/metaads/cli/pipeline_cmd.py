@@ -245,7 +245,9 @@ def migrate_command(
             console.print("then the schema version steps run (`metaads migrate --dry-run` after adopting)")
             console.print("[yellow]dry run: nothing was changed[/]")
             return
-        report = migrate(engine, settings.warehouse_schema, settings.accounts, dry_run=dry_run)
+        report = migrate(
+            engine, settings.warehouse_schema, settings.accounts, dry_run=dry_run, reports=settings.reports
+        )
         for line in report.lines():
             console.print(line)
     finally:

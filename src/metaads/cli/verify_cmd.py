@@ -23,7 +23,8 @@ def verify_command(
     until: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default: the account's today.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")] = False,
 ) -> None:
-    """Compare Meta's account-level daily totals with the warehouse views (and ANALYTICS_URL's tables).
+    """Compare Meta's account-level daily totals with the warehouse views (and ANALYTICS_URL's tables),
+    for the default report and each INSIGHTS_REPORTS report.
 
     Exit code 0: every day matches and every data-quality check passes; 3: some day differs (or a check
     fails); 1: an error prevented a check.
@@ -42,13 +43,25 @@ def verify_command(
 
 def _print(report: VerifyReport) -> None:
     table = Table(title="Meta account-level totals vs loaded rows")
-    for column in ("account", "source", "range", "days checked", "days equal", "worst difference", "first bad day"):
+    for column in (
+        "account",
+        "report",
+        "source",
+        "range",
+        "days checked",
+        "days equal",
+        "worst difference",
+        "first bad day",
+    ):
         table.add_column(column)
     for check in report.checks:
         worst = check.worst
         worst_text = f"{worst.day}: " + ", ".join(f"{k} {v}" for k, v in worst.differences().items()) if worst else ""
+        if check.skipped:
+            worst_text = f"[yellow]not checked: {check.skipped}[/]"
         table.add_row(
             check.account.display_name,
+            check.report or "default",
             check.source,
             str(check.range or ""),
             str(check.days_checked),

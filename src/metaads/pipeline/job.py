@@ -119,7 +119,13 @@ class Pipeline:
         accounts (idempotent); the entity tables too unless ``ENTITY_TABLES`` is off."""
         from metaads.warehouse.migrations import migrate
 
-        migrate(self.warehouse_engine, self.settings.warehouse_schema, self.settings.accounts, clock=self.clock)
+        migrate(
+            self.warehouse_engine,
+            self.settings.warehouse_schema,
+            self.settings.accounts,
+            clock=self.clock,
+            reports=self.settings.reports,
+        )
         self.warehouse.init(self.settings.accounts)
         if self.settings.entity_tables:
             self.entities.init(self.settings.accounts)

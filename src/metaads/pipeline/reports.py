@@ -96,8 +96,8 @@ def reconciled_metrics(spec: ReportSpec) -> tuple[str, ...]:
     return tuple(m for m in METRICS if m in spec.fields)
 
 
-def _masked(totals: DayTotals, metrics: tuple[str, ...]) -> DayTotals:
-    # Metrics the report does not request are left out of the comparison (0 on both sides).
+def masked_totals(totals: DayTotals, metrics: tuple[str, ...]) -> DayTotals:
+    """``totals`` with the metrics a report does not request set to 0 (left out of a comparison)."""
     return DayTotals(
         totals.spend if "spend" in metrics else Decimal(0),
         totals.impressions if "impressions" in metrics else 0,
@@ -119,7 +119,9 @@ def mismatched_days(
     return [
         day
         for day in days
-        if not tolerance.matches(_masked(api.get(day, EMPTY), metrics), _masked(sums.get(day, EMPTY), metrics))
+        if not tolerance.matches(
+            masked_totals(api.get(day, EMPTY), metrics), masked_totals(sums.get(day, EMPTY), metrics)
+        )
     ]
 
 

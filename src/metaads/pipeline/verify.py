@@ -6,6 +6,13 @@ analytics database is given, of ``graph_ads``; the tolerance of :mod:`metaads.re
 the data-quality checks of :mod:`metaads.warehouse.quality`, recorded in ``metaads_quality``, and runs or
 syncs left ``running`` by a dead process recorded as ``abandoned``.
 
+Each extra report (``INSIGHTS_REPORTS``) is checked against the same account totals, on the additive
+metrics it requests (spend, impressions, clicks, inline link clicks): whatever its level and breakdowns,
+its rows of a day add up to the account's day (Meta's breakdown rows sum to the unbroken totals). A
+report is checked from the first day its ledger rows record as loaded for the account (a report added
+last week is not blamed for the weeks before); one without additive metrics, or with ``time_increment``
+other than 1, is listed as not checked.
+
 Exit codes: 0 everything matches, 3 a day differs (or a quality check fails), 1 an error prevented a check.
 """
 
@@ -25,10 +32,14 @@ from metaads.database import DRIVER_ERRORS, driver_message
 from metaads.dates import DateRange, local_today
 from metaads.errors import MetaAdsError, WarehouseError
 from metaads.graph import GraphClient
+from metaads.pipeline.reports import masked_totals, reconciled_metrics
 from metaads.reconcile.compare import ChunkCheck, DayCheck, Tolerance, check_days
 from metaads.reconcile.fetch import account_totals
 from metaads.reconcile.totals import EMPTY as _EMPTY
+from metaads.reconcile.totals import METRICS, DayTotals
 from metaads.redact import redact_text
+from metaads.statuses import AccountStatus
+from metaads.transform.report_spec import ReportSpec
 from metaads.warehouse import Warehouse, quality
 from metaads.warehouse.day_totals import stored_totals
 from metaads.warehouse.schema import ADS_VIEW, ads_columns
@@ -45,13 +56,19 @@ ANALYTICS = "analytics"
 
 @dataclass
 class SourceCheck:
-    """One account against one place (warehouse views or analytics tables)."""
+    """One account's report against one place (warehouse views or analytics tables)."""
 
     account: Account
     source: str
     range: DateRange | None = None
     check: ChunkCheck | None = None
     error: str | None = None
+    #: The extra report (INSIGHTS_REPORTS) checked; None: the default report.
+    report: str | None = None
+    #: The metrics compared (an extra report: the additive ones it requests).
+    metrics: tuple[str, ...] = METRICS
+    #: Why the report was not checked (no additive metric, rows spanning several days).
+    skipped: str | None = None
 
     @property
     def days_checked(self) -> int:
@@ -81,6 +98,9 @@ class SourceCheck:
             "account_id": self.account.id,
             "account": self.account.display_name,
             "table": self.account.table,
+            "report": self.report,
+            "metrics": list(self.metrics),
+            "skipped": self.skipped,
             "source": self.source,
             "since": self.range.since.isoformat() if self.range else None,
             "until": self.range.until.isoformat() if self.range else None,
@@ -128,6 +148,79 @@ def _view(schema: str | None) -> sa.TableClause:
     return sa.table(ADS_VIEW, *(sa.column(c.name, c.type) for c in ads_columns()), schema=schema)
 
 
+def _report_source(name: str, metrics: tuple[str, ...], schema: str | None) -> sa.TableClause:
+    """An extra report's view or analytics table, with the columns verify sums."""
+    columns: list[sa.ColumnClause[Any]] = [sa.column("account_id", sa.String), sa.column("date", sa.Date)]
+    return sa.table(name, *columns, *(sa.column(m) for m in metrics), schema=schema)
+
+
+def _skipped(spec: ReportSpec) -> str | None:
+    """Why ``spec`` cannot be compared with the account's daily totals, or None."""
+    if spec.time_increment != 1:
+        return f"time_increment {spec.time_increment}: its rows span several days"
+    if not reconciled_metrics(spec):
+        return f"requests none of {', '.join(METRICS)}"
+    return None
+
+
+def _first_loaded(warehouse: Warehouse, account: Account, report: str) -> date | None:
+    """The first day the ledger records ``report`` loaded for ``account`` (None: never)."""
+    runs = warehouse.account_runs
+    query = sa.select(sa.func.min(runs.c.since)).where(
+        runs.c.account_id == account.id,
+        runs.c.report == report,
+        runs.c.status.in_([AccountStatus.LOADED.value, AccountStatus.MISMATCH.value]),
+    )
+    with warehouse.engine.connect() as conn:
+        found = conn.execute(query).scalar()
+    if isinstance(found, str):  # SQLite
+        return date.fromisoformat(found)
+    return found if isinstance(found, date) else None
+
+
+def _check_report(
+    check: SourceCheck,
+    warehouse: Warehouse,
+    analytics: tuple[sa.Engine, str | None] | None,
+    window: DateRange,
+    api: dict[date, DayTotals],
+    tolerance: Tolerance,
+) -> None:
+    """Compare one extra report's rows (view or analytics table) with Meta's account totals over ``window``."""
+    assert check.report is not None
+    spec = warehouse.reports[check.report].spec
+    check.skipped = _skipped(spec)
+    if check.skipped is not None:
+        check.metrics = ()
+        return
+    check.metrics = reconciled_metrics(spec)
+    try:
+        loaded_from = _first_loaded(warehouse, check.account, spec.name)
+        first = window.since if loaded_from is None else min(max(window.since, loaded_from), window.until)
+        check.range = DateRange(first, window.until)
+        if check.source == WAREHOUSE:
+            engine, schema, name = warehouse.engine, warehouse.schema, spec.view
+        else:
+            assert analytics is not None
+            engine, schema, name = analytics[0], analytics[1], spec.target
+            schema = None if engine.dialect.name == "sqlite" else schema
+        with engine.connect() as conn:
+            held = stored_totals(
+                conn,
+                _report_source(name, check.metrics, schema),
+                check.account.id,
+                first,
+                window.until,
+                metrics=check.metrics,
+            )
+    except DRIVER_ERRORS as exc:
+        check.error = redact_text(f"reading report {spec.name} from the {check.source} failed: {driver_message(exc)}")
+        return
+    days = [first + timedelta(days=i) for i in range(check.range.days)]
+    wanted = {day: masked_totals(totals, check.metrics) for day, totals in api.items()}
+    check.check = check_days(days, wanted, held, tolerance)
+
+
 def verify(
     client: GraphClient,
     warehouse: Warehouse,
@@ -147,9 +240,11 @@ def verify(
     except MetaAdsError as exc:
         report.errors.append(redact_text(str(exc)))
     spend_days: list[quality.QualityResult] = []
+    places = [WAREHOUSE, ANALYTICS] if analytics else [WAREHOUSE]
     for account in accounts:
-        sources = [SourceCheck(account, WAREHOUSE)] + ([SourceCheck(account, ANALYTICS)] if analytics else [])
-        report.checks.extend(sources)
+        sources = [SourceCheck(account, place) for place in places]
+        extra = [SourceCheck(account, place, report=name) for name in warehouse.reports for place in places]
+        report.checks.extend([*sources, *extra])
         try:
             info = client.account_info(account)
             today = local_today(clock.now(), info.timezone_name)
@@ -160,7 +255,7 @@ def verify(
             window = DateRange(first, last)
             api = account_totals(client, account, first, last)
         except MetaAdsError as exc:
-            for source in sources:
+            for source in (*sources, *extra):
                 source.error = redact_text(str(exc))
             continue
         tolerance = Tolerance.for_currency(info.currency, relative_tolerance)
@@ -191,6 +286,8 @@ def verify(
                         account.id, [d for d in days if not api.get(d, _EMPTY).empty and held.get(d, _EMPTY).rows == 0]
                     )
                 )
+        for check in extra:
+            _check_report(check, warehouse, analytics, window, api, tolerance)
     windows = [c.range for c in report.checks if c.range is not None]
     start = min((w.since for w in windows), default=clock.now().date() - timedelta(days=DEFAULT_DAYS - 1))
     end = max((w.until for w in windows), default=None)

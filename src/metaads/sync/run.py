@@ -254,8 +254,8 @@ def sync_analytics(
     # The default report first (its counts are the ledger's ads_rows/actions_rows), then each extra report.
     groups: list[tuple[str | None, tuple[TargetPair, ...]]] = [(None, tuple(pairs))]
     groups += [
-        (spec.name, report_targets(metadata, layout(spec), schema=target_schema))
-        for spec in _loaded_reports(warehouse_engine, source_schema, reports)
+        (spec.name, report_targets(metadata, layout(spec), schema=target_schema, retained=kept, lists_retained=lists))
+        for spec, kept, lists in _loaded_reports(warehouse_engine, source_schema, reports)
     ]
     all_pairs = [pair for _, group in groups for pair in group]
     _, account_runs, syncs = ledger_tables(sa.MetaData(), schema=source_schema)
@@ -393,20 +393,36 @@ def sync_analytics(
     return result
 
 
-def _loaded_reports(warehouse: sa.Engine, schema: str | None, reports: Sequence[ReportSpec]) -> list[ReportSpec]:
-    """The reports whose warehouse views exist; one configured since the last run is synced after the next."""
+def _loaded_reports(
+    warehouse: sa.Engine, schema: str | None, reports: Sequence[ReportSpec]
+) -> list[tuple[ReportSpec, list[str], list[str]]]:
+    """The reports whose warehouse views exist, each with the extra columns of its two views (fields it no
+    longer requests, kept in its tables); one configured since the last run is synced after the next."""
     if not reports:
         return []
+    found = []
     with _translated("listing the warehouse views", warehouse), warehouse.connect() as conn:
-        views = set(sa.inspect(conn).get_view_names(schema=schema))
-    for spec in reports:
-        if spec.view not in views:
-            log.warning(
-                "report %s: no view %s in the warehouse yet (run `metaads run` or `metaads init-db` first): not synced",
-                spec.name,
-                spec.view,
-            )
-    return [spec for spec in reports if spec.view in views]
+        inspector = sa.inspect(conn)
+        views = set(inspector.get_view_names(schema=schema))
+        for spec in reports:
+            if spec.view not in views or spec.lists_view not in views:
+                log.warning(
+                    "report %s: no view %s in the warehouse yet (run `metaads run` or `metaads init-db` first): "
+                    "not synced",
+                    spec.name,
+                    spec.view,
+                )
+                continue
+            item = layout(spec)
+            extra = [
+                [str(c["name"]) for c in inspector.get_columns(view, schema=schema) if c["name"] not in names]
+                for view, names in (
+                    (spec.view, set(item.column_names)),
+                    (spec.lists_view, set(item.list_column_names)),
+                )
+            ]
+            found.append((spec, extra[0], extra[1]))
+    return found
 
 
 def _record_failure(

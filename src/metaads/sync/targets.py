@@ -164,12 +164,21 @@ def report_targets(
     layout: ReportLayout,
     *,
     schema: str | None = None,
+    retained: Sequence[str] = (),
+    lists_retained: Sequence[str] = (),
 ) -> tuple[TargetPair, TargetPair]:
-    """An extra report's (``graph_<report>``, ``graph_<report>_lists``) targets with their views."""
+    """An extra report's (``graph_<report>``, ``graph_<report>_lists``) targets with their views.
+
+    ``retained`` / ``lists_retained``: columns of fields the report no longer requests that its views still
+    carry (see :func:`metaads.warehouse.report_tables.plan_table`); they stay in the targets and keep
+    being copied, so a full re-copy does not empty them.
+    """
     spec = layout.spec
+    main = report_columns(layout, retained)
+    lists = report_list_columns(layout, lists_retained)
     return (
-        TargetPair(spec.view, _target_table(metadata, spec.target, report_columns(layout), schema)),
-        TargetPair(spec.lists_view, _target_table(metadata, spec.lists_target, report_list_columns(layout), schema)),
+        TargetPair(spec.view, _target_table(metadata, spec.target, main, schema)),
+        TargetPair(spec.lists_view, _target_table(metadata, spec.lists_target, lists, schema)),
     )
 
 

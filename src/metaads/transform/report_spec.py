@@ -15,7 +15,14 @@ from dataclasses import dataclass, field, replace
 
 from metaads.errors import ConfigError
 from metaads.graph.breakdowns import breakdown_problem
-from metaads.graph.fields import ACTION_BREAKDOWNS, ACTION_REPORT_TIMES, ATTRIBUTION_WINDOWS, INSIGHTS_FIELDS
+from metaads.graph.fields import (
+    ACTION_BREAKDOWNS,
+    ACTION_REPORT_TIMES,
+    ATTRIBUTION_WINDOWS,
+    BREAKDOWNS,
+    INSIGHTS_FIELDS,
+)
+from metaads.transform.entities import ENTITY_KINDS
 
 REPORT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 REPORT_VARIABLE = "INSIGHTS_REPORTS"
@@ -31,8 +38,9 @@ REPORT_SEPARATOR = "__"
 LISTS_SUFFIX = "_lists"
 MAX_TABLE_NAME = 63  # PostgreSQL's identifier limit (longer names are silently truncated)
 MAX_TIME_INCREMENT = 90
-#: Names whose views would be the default report's (``vw_graph_ads``, ``vw_graph_ads_actions``).
-TAKEN_NAMES = frozenset({"ads", "ads_actions"})
+#: Names whose views would be the default report's (``vw_graph_ads``, ``vw_graph_ads_actions``) or the
+#: entity tables' (``vw_graph_campaigns``, ``vw_graph_adsets``, ``vw_graph_ad_details``, ``vw_graph_creatives``).
+TAKEN_NAMES = frozenset({"ads", "ads_actions", *(kind.union_name for kind in ENTITY_KINDS)})
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,31 @@ class ReportLayout:
 def window_column(window: str) -> str:
     """The lists column of one attribution window (``7d_click`` -> ``value_7d_click``)."""
     return f"value_{window}"
+
+
+WINDOW_PREFIX = "value_"
+
+
+def retained_column(name: str, *, lists: bool) -> Column | None:
+    """The column a report table keeps for ``name`` once the report no longer asks for it, or None.
+
+    A report whose ``fields`` (or attribution windows) shrink keeps the columns it filled before
+    (nullable; new rows leave them NULL): a scalar insights field in the main table, a
+    ``value_<window>`` in the lists table, typed from the catalogue as when they were configured.
+    Anything else (a breakdown, a key, a column added by hand) is not a retained field column.
+    """
+    if lists:
+        window = name.removeprefix(WINDOW_PREFIX)
+        return Column(name, "decimal") if name.startswith(WINDOW_PREFIX) and window in ATTRIBUTION_WINDOWS else None
+    known = INSIGHTS_FIELDS.get(name)
+    if known is None or known.storage == "list" or name in ("account_id", "date_start", "date_stop"):
+        return None
+    return Column(name, known.storage)
+
+
+def is_breakdown_column(name: str, *, lists: bool) -> bool:
+    """Whether ``name`` is a breakdown's column (lists: an action breakdown's), part of the row key."""
+    return name in ACTION_BREAKDOWNS if lists else name in BREAKDOWNS
 
 
 def layout(spec: ReportSpec) -> ReportLayout:
@@ -286,7 +319,9 @@ def check_report(spec: ReportSpec) -> None:
     if not REPORT_NAME.match(name):
         raise _fail(name, "name", f"must match {REPORT_NAME.pattern} (lower case, at most 31 characters)")
     if name in TAKEN_NAMES:
-        raise _fail(name, "name", f"{name!r} is taken by the default report's views and tables")
+        raise _fail(
+            name, "name", f"{name!r} is taken: vw_graph_{name} is the default report's or an entity table's view"
+        )
     if spec.level not in REPORT_LEVELS:
         raise _fail(name, "level", f"{spec.level!r} is not one of {', '.join(REPORT_LEVELS)}")
     if not spec.fields:

@@ -6,33 +6,42 @@ other load changes them meanwhile), and the records commit with the rows they de
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
 from metaads.reconcile.compare import ChunkCheck
-from metaads.reconcile.totals import DayTotals
+from metaads.reconcile.totals import METRICS, DayTotals
 
 
 def stored_totals(
-    conn: sa.Connection, ads: sa.Table | sa.TableClause, account_id: str, since: date, until: date
+    conn: sa.Connection,
+    ads: sa.Table | sa.TableClause,
+    account_id: str,
+    since: date,
+    until: date,
+    *,
+    metrics: Sequence[str] = METRICS,
 ) -> dict[date, DayTotals]:
-    """Spend, impressions, clicks, link clicks and row count per day of ``since``..``until``."""
+    """Spend, impressions, clicks, link clicks and row count per day of ``since``..``until``.
+
+    ``metrics``: the ones summed (an extra report's table has only those it requests); the others are 0.
+    """
+
+    def total(metric: str) -> sa.ColumnElement[Any]:
+        return sa.func.sum(ads.c[metric]) if metric in metrics else sa.literal(0)
+
     query = (
-        sa.select(
-            ads.c.date,
-            sa.func.sum(ads.c.spend),
-            sa.func.sum(ads.c.impressions),
-            sa.func.sum(ads.c.clicks),
-            sa.func.sum(ads.c.inline_link_clicks),
-            sa.func.count(),
-        )
+        sa.select(ads.c.date, *(total(metric) for metric in METRICS), sa.func.count())
         .where(ads.c.account_id == account_id, ads.c.date.between(since, until))
         .group_by(ads.c.date)
     )
     out = {}
-    for day, spend, impressions, clicks, link_clicks, rows in conn.execute(query):
+    for row in conn.execute(query):
+        day, spend, impressions, clicks, link_clicks, rows = tuple(row)
         if isinstance(day, str):  # SQLite views return ISO strings
             day = date.fromisoformat(day)
         out[day] = DayTotals(_money(spend), int(impressions or 0), int(clicks or 0), int(link_clicks or 0), int(rows))

@@ -9,6 +9,10 @@ data. Steps marked ``repeatable`` (adding the current schema's columns to accoun
 run on every migrate after being recorded, so a table created later by an older release, or an account
 added since, is brought up too.
 
+The extra reports' tables (``INSIGHTS_REPORTS``) follow their configuration the same way (step 0005,
+repeatable): columns of newly requested fields are added, columns of fields no longer requested are kept;
+a report whose key changed (breakdowns, level, ...) is refused (:func:`metaads.warehouse.report_tables.plan_table`).
+
 ``migrate`` runs from ``metaads migrate``, ``metaads init-db`` and the pipeline's warehouse init, under the
 warehouse's init lock (PostgreSQL advisory lock), in one transaction: all steps or none.
 """
@@ -27,9 +31,12 @@ from metaads.clock import Clock, SystemClock
 from metaads.database import DRIVER_ERRORS, translate
 from metaads.errors import WarehouseError
 from metaads.transform.entities import ENTITY_KINDS
+from metaads.transform.report_spec import ReportSpec, layout
 from metaads.warehouse.adopt import original_tables
 from metaads.warehouse.entities import entity_loads_table, entity_syncs_table, entity_table, table_name
 from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, write_transaction
+from metaads.warehouse.registry import retired_tables
+from metaads.warehouse.report_tables import plan_table, report_tables
 from metaads.warehouse.schema import (
     ACTIONS_SUFFIX,
     actions_table,
@@ -66,6 +73,8 @@ class Change:
     statements: tuple[str, ...] = ()
     # Run after the statements, with the connection (data fixes that need parameters).
     after: Callable[[sa.Connection], None] | None = None
+    # What was done, once applied (the description is the plan: what would be done).
+    done: str | None = None
 
 
 @dataclass
@@ -76,6 +85,7 @@ class Context:
     schema: str | None
     accounts: Sequence[Account]
     now: datetime
+    reports: Sequence[ReportSpec] = ()
     _names: set[str] | None = None
 
     def table_names(self) -> set[str]:
@@ -219,11 +229,63 @@ def _entity_loads(ctx: Context) -> list[Change]:
     return changes
 
 
+def _report_columns(ctx: Context) -> list[Change]:
+    """0005: every extra report's existing tables get the columns of its configured layout (new fields,
+    new attribution windows); columns of fields no longer requested are kept; a changed key is refused.
+
+    Tables of retired accounts are left as they are (out of the views, never loaded).
+    """
+    if not ctx.reports:
+        return []
+    names = ctx.table_names()
+    retired = retired_tables(ctx.conn, ctx.schema)
+    inspector = sa.inspect(ctx.conn)
+    metadata = sa.MetaData()
+    changes: list[Change] = []
+    for spec in ctx.reports:
+        item = layout(spec)
+        for account_table in ctx.account_tables():
+            if account_table in retired:
+                continue
+            for table, lists in zip(
+                report_tables(metadata, item, account_table, schema=ctx.schema), (False, True), strict=True
+            ):
+                if table.name not in names:
+                    continue  # created by init, with the layout's columns
+                plan = plan_table(table, inspector.get_columns(table.name, schema=ctx.schema), item, lists=lists)
+                for name in plan.kept:
+                    log.info(
+                        "report %s: column %s of table %s is no longer requested: kept (new rows leave it NULL)",
+                        spec.name,
+                        name,
+                        table.name,
+                    )
+                for column in plan.add:
+                    kind = column.type.compile(dialect=ctx.conn.dialect)
+                    after = None
+                    if column.name == "loaded_at":
+
+                        def after(conn: sa.Connection, target: sa.Table = table, now: datetime = ctx.now) -> None:
+                            conn.execute(sa.update(target).where(target.c.loaded_at.is_(None)).values(loaded_at=now))
+
+                    changes.append(
+                        Change(
+                            f"add column {column.name} {kind} to table {table.name} (report {spec.name})",
+                            (add_column_sql(ctx.conn, table.name, ctx.schema, column),),
+                            after,
+                            done=f"added column {column.name} {kind} to table {table.name} (report {spec.name}; "
+                            "rows already loaded have NULL there: they were fetched without it)",
+                        )
+                    )
+    return changes
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "baseline", _baseline),
     Step(2, "account tables: current columns", _account_columns, repeatable=True),
     Step(3, "run ledger: current columns", _ledger_columns, repeatable=True),
     Step(4, "entity tables: load ledger and current columns", _entity_loads, repeatable=True),
+    Step(5, "extra report tables: configured columns", _report_columns, repeatable=True),
 )
 
 
@@ -239,7 +301,13 @@ def current_version(conn: sa.Connection, schema: str | None) -> int | None:
 
 
 def plan_and_apply(
-    conn: sa.Connection, schema: str | None, accounts: Sequence[Account], *, now: datetime, dry_run: bool
+    conn: sa.Connection,
+    schema: str | None,
+    accounts: Sequence[Account],
+    *,
+    now: datetime,
+    dry_run: bool,
+    reports: Sequence[ReportSpec] = (),
 ) -> MigrationReport:
     """Plan the pending and repeatable steps on ``conn``; apply them unless ``dry_run``."""
     if schema is not None and not dry_run:
@@ -259,7 +327,7 @@ def plan_and_apply(
     table = version_table(sa.MetaData(), schema=schema)
     if not dry_run:
         table.create(conn, checkfirst=True)
-    ctx = Context(conn=conn, schema=schema, accounts=accounts, now=now)
+    ctx = Context(conn=conn, schema=schema, accounts=accounts, now=now, reports=reports)
     for step in STEPS:
         pending = version is None or step.version > version
         if not pending and not step.repeatable:
@@ -267,17 +335,18 @@ def plan_and_apply(
         changes = step.plan(ctx) if has_schema else []
         if pending:
             report.applied.append((step.version, step.name))
-        report.changes += [change.description for change in changes]
         if dry_run:
+            report.changes += [change.description for change in changes]
             continue
         for change in changes:
             for statement in change.statements:
                 conn.exec_driver_sql(statement)
             if change.after is not None:
                 change.after(conn)
+            report.changes.append(change.done or change.description)
             # New tables are routine (a fresh warehouse); a column added to existing rows is worth a look.
             level = logging.INFO if change.description.startswith("create table") else logging.WARNING
-            log.log(level, "migration %04d: %s", step.version, change.description)
+            log.log(level, "migration %04d: %s", step.version, change.done or change.description)
         ctx._names = None  # tables may have been created
         if pending:
             conn.execute(
@@ -285,7 +354,7 @@ def plan_and_apply(
                     version=step.version,
                     name=step.name,
                     applied_at=now,
-                    changes="\n".join(c.description for c in changes) or None,
+                    changes="\n".join(c.done or c.description for c in changes) or None,
                 )
             )
     return report
@@ -299,18 +368,22 @@ def migrate(
     clock: Clock | None = None,
     dry_run: bool = False,
     busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+    reports: Sequence[ReportSpec] = (),
 ) -> MigrationReport:
     """Bring the warehouse to the current schema version (see the module docs); harmless to repeat.
+
+    ``reports``: the configured extra reports (``INSIGHTS_REPORTS``), whose existing tables are evolved.
 
     Raises:
         WarehouseError: the database failed (nothing was changed: one transaction), or account tables still
             have the original design's shape (``--adopt-original`` first).
+        ConfigError: an extra report's key or a column type changed (its tables cannot be evolved in place).
     """
     schema = None if engine.dialect.name == "sqlite" else schema
     now = (clock or SystemClock()).now()
     try:
         with write_transaction(engine, "init", schema or "", busy_timeout_s=busy_timeout_s) as conn:
-            report = plan_and_apply(conn, schema, accounts, now=now, dry_run=dry_run)
+            report = plan_and_apply(conn, schema, accounts, now=now, dry_run=dry_run, reports=reports)
             if dry_run:
                 conn.rollback()
     except DRIVER_ERRORS as exc:

@@ -78,6 +78,14 @@ def retired_account_ids(conn: sa.Connection, schema: str | None) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
+def retired_tables(conn: sa.Connection, schema: str | None) -> set[str]:
+    """Account tables of retired accounts; empty when the warehouse has no registry yet."""
+    if not sa.inspect(conn).has_table(REGISTRY_TABLE, schema=schema):
+        return set()
+    registry = sa.Table(REGISTRY_TABLE, sa.MetaData(), schema=schema, autoload_with=conn)
+    return {str(r[0]) for r in conn.execute(sa.select(registry.c.table_name).where(registry.c.status == RETIRED))}
+
+
 def register(conn: sa.Connection, registry: sa.Table, accounts: Sequence[Account], now: datetime) -> None:
     """Record the configured ``accounts`` as seen now and active (re-activating retired ones)."""
     known = {r.table: r for r in read(conn, registry)}

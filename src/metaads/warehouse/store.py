@@ -151,7 +151,8 @@ class Warehouse:
         before the registry adopts its existing account tables.
 
         Raises:
-            WarehouseError: the database failed, or an existing table lacks a column.
+            WarehouseError: the database failed, or an existing table lacks a column (``migrate`` adds them).
+            ConfigError: an extra report's key changed since its tables were created (breakdowns, level...).
         """
         pairs = [self.tables(account) for account in accounts]
         try:
@@ -178,6 +179,12 @@ class Warehouse:
                 if new_registry:
                     registry.adopt(conn, self.registry, self.schema, self.account_runs, now)
                 registry.register(conn, self.registry, accounts, now)
+                # The configured accounts' report tables before the views, which cover every registered one.
+                self._metadata.create_all(
+                    conn,
+                    tables=[t for name in self.reports for a in accounts for t in self.report_tables(a, name)],
+                    checkfirst=True,
+                )
                 self._refresh_views(conn, configured={account.table for account in accounts})
                 ddl.comment_all(
                     conn,
@@ -193,20 +200,6 @@ class Warehouse:
                         self.registry,
                     ],
                 )
-                ddl.create_report_tables(
-                    conn,
-                    self._metadata,
-                    self.schema,
-                    [
-                        (
-                            item.spec.view,
-                            item.spec.lists_view,
-                            [self.report_tables(a, name)[0] for a in accounts],
-                            [self.report_tables(a, name)[1] for a in accounts],
-                        )
-                        for name, item in self.reports.items()
-                    ],
-                )
                 # PostgreSQL: the reports' descriptions as COMMENT ON (tables created earlier, the views).
                 dictionary.apply_comments(
                     conn,
@@ -218,7 +211,8 @@ class Warehouse:
             raise translate(exc, "creating the warehouse", self.engine) from exc
 
     def _refresh_views(self, conn: sa.Connection, *, configured: set[str]) -> None:
-        """Views over every active registered account whose tables exist."""
+        """Views over every active registered account whose tables exist (the extra reports' views too:
+        the accounts among them whose report tables exist)."""
         existing = set(sa.inspect(conn).get_table_names(schema=self.schema))
         chosen: list[tuple[sa.Table, sa.Table]] = []
         for entry in registry.read(conn, self.registry):
@@ -244,6 +238,8 @@ class Warehouse:
             chosen.append(self._pair(entry.table))
         ddl.check_columns(conn, [table for pair in chosen if pair[0].name not in configured for table in pair])
         ddl.refresh_views(conn, self.schema, [ads for ads, _ in chosen], [actions for _, actions in chosen])
+        for item in self.reports.values():
+            ddl.report_views(conn, self.schema, item, [ads.name for ads, _ in chosen])
 
     # ------------------------------------------------------------------ account registry
 
