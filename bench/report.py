@@ -279,6 +279,18 @@ def goal_rows(results: dict[str, Any]) -> list[Row]:
                 "—",
                 f"<= 1.5x: {_verdict(std['vs_bound'] <= 1.5)}",
             ),
+        ]
+        if "vs_served_bound" in std:
+            rows.append(
+                Row(
+                    "standard tier: metaads wall / max(API bound as served here (simulator CPU), load-bound)",
+                    f"{std['vs_served_bound']:.2f}x",
+                    "—",
+                    "—",
+                    f"bound {std['served_bound_s']:.1f} s (simulator CPU {std['simulator_cpu_s']:.1f} s)",
+                )
+            )
+        rows += [
             Row(
                 "goal: peak RSS growth, smallest to largest fetch",
                 f"{mem['growth']:+.0%}",

@@ -80,6 +80,12 @@ def run(profile: str = "full", prior: dict[str, Any] | None = None, url: str | N
     results["bound_s"] = round(max(api_bound, load_bound), 2)
     results["vs_bound"] = round(m["wall_s"] / results["bound_s"], 2)
     results["vs_baseline"] = round(b["wall_s"] / m["wall_s"], 2)
+    # The simulator shares this machine and one interpreter lock: it cannot answer faster than the CPU
+    # time it spends producing the pages, which the API-bound ideal (latency only) does not count.
+    served = float(m.get("simulator_cpu_s", 0.0))
+    results["simulator_cpu_s"] = round(served, 2)
+    results["served_bound_s"] = round(max(api_bound, served, load_bound), 2)
+    results["vs_served_bound"] = round(m["wall_s"] / results["served_bound_s"], 2)
     memory = {}
     for size in ("memory_small", "memory_large"):
         run_ = _one("metaads", configs[size], url)
@@ -122,6 +128,10 @@ def report(results: dict[str, Any]) -> str:
         f"{results['copy_rate']['ads_rows_per_s']:,.0f} rows/s of raw COPY "
         f"({results['copy_rate']['source']})) = {results['bound_s']:.1f} s; metaads "
         f"{results['vs_bound']:.2f}x the bound; baseline / metaads {results['vs_baseline']:.2f}x.",
+        "",
+        f"The simulator spent {results.get('simulator_cpu_s', 0.0):.1f} s of CPU producing metaads's answers "
+        "(one interpreter lock, on the same 2 cores): no client could finish sooner. Bound with it: "
+        f"{results.get('served_bound_s', 0.0):.1f} s; metaads {results.get('vs_served_bound', 0.0):.2f}x.",
         "",
         "Peak RSS of the whole metaads run process by fetched rows: "
         + ", ".join(

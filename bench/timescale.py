@@ -87,9 +87,21 @@ class LatencyFloorApp:
     def __init__(self, app: _App, latency_s: float) -> None:
         self.app = app
         self.latency_s = latency_s
+        self._lock = threading.Lock()
+        #: CPU seconds the simulator spent producing answers (real seconds, summed over its threads).
+        #: They share one interpreter lock, so a run cannot finish sooner than this: the API's own
+        #: bound on this machine, which ``calls x latency / concurrency`` does not see.
+        self.cpu_s = 0.0
+
+    def reset(self) -> None:
+        with self._lock:
+            self.cpu_s = 0.0
 
     def handle(self, method: str, path: str, query: Any, headers: Any, body: bytes, *, base_url: str) -> Any:
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.thread_time()
         response = self.app.handle(method, path, query, headers, body, base_url=base_url)
+        spent = time.thread_time() - cpu
+        with self._lock:
+            self.cpu_s += spent
         response.delay_s = max(0.0, self.latency_s - (time.monotonic() - started))
         return response
