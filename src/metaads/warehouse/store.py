@@ -42,6 +42,7 @@ from metaads.warehouse.schema import (
     registry_table,
     token_checks_table,
 )
+from metaads.warehouse.statistics import refresh_statistics
 from metaads.warehouse.writers import DEFAULT_BATCH_ROWS, supports_copy
 
 log = logging.getLogger("metaads.warehouse")
@@ -363,6 +364,7 @@ class Warehouse:
         except DRIVER_ERRORS as exc:
             raise translate(exc, f"loading {ads.name} {since}..{until}", self.engine, LoadError) from exc
         duration = self.clock.monotonic() - started
+        refresh_statistics(self.engine, [(ads, counts[0] + counts[2]), (actions, counts[1] + counts[3])])
         log.debug(
             "loaded %s %s..%s: %d ads rows, %d actions rows in %.3fs",
             ads.name,
