@@ -1,8 +1,10 @@
 """Entity tables end to end: the simulator over real HTTP and the pipeline on one FakeClock, real PostgreSQL.
 
 A first run lists every campaign, ad set, ad and creative (all effective statuses); a run a week later
-asks only for objects updated since the first load (less the overlap), upserts them by id, and leaves the
-others' rows (and their ``loaded_at``) alone. The analytics sync copies the entity views.
+asks only for objects updated since the first load (less the overlap), and for the ad sets and ads of
+updated campaigns and ad sets (a pause moves the children's ``effective_status``, not their
+``updated_time``), upserts them by id, and leaves the others' rows (and their ``loaded_at``) alone. The
+analytics sync copies the entity views.
 """
 
 from __future__ import annotations
@@ -55,6 +57,25 @@ def _loads(engine: sa.Engine, schema: str) -> list[dict[str, Any]]:
 
 def _utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
+
+
+def _listed(sim_account: Any, kind: str, now: datetime, watermark: datetime) -> set[str]:
+    """What an incremental load of ``kind`` should list, from the simulator's truth: the objects updated since
+    the watermark, and the children of updated parents (ad sets of updated campaigns; ads of updated
+    campaigns and ad sets)."""
+
+    def updated(objects: Any) -> set[str]:
+        return {o.id for o in objects if updated_time(o, now) > watermark}
+
+    campaigns = updated(sim_account.campaigns)
+    if kind == "campaigns":
+        return campaigns
+    adsets = updated(sim_account.adsets)
+    if kind == "adsets":
+        return adsets | {s.id for s in sim_account.adsets if s.campaign_id in campaigns}
+    return updated(sim_account.ads) | {
+        a.id for a in sim_account.ads if a.campaign_id in campaigns or a.adset_id in adsets
+    }
 
 
 def test_first_load_lists_every_object_of_every_status_then_incremental_asks_only_for_updated_ones(
@@ -337,6 +358,7 @@ def test_an_object_deleted_between_two_loads_keeps_its_row_with_its_new_status_a
         watermark = first_load - OVERLAP
         deleted = {obj.id for at, _, obj in deletions if at <= second_load}
         changed: set[str] = set()  # objects whose status moved since the first load
+        unwritten: set[str] = set()  # of those, the ones whose updated_time did not move
         for account_id, (account, sim_account) in accounts.items():
             loads = {
                 r["kind"]: r
@@ -351,25 +373,28 @@ def test_an_object_deleted_between_two_loads_keeps_its_row_with_its_new_status_a
                 }[kind]
                 after = _rows(engine, pg_schema, f"{account.table}_{kind}")
                 assert set(after) == {o.id for o in objects}  # every row kept, deleted ones included
-                updated = {o.id for o in objects if updated_time(o, second_load) > watermark}
+                listed = _listed(sim_account, kind, second_load, watermark)
                 assert loads[kind]["mode"] == "incremental"
-                assert loads[kind]["rows"] == len(updated)  # only the objects written since were fetched
+                assert loads[kind]["rows"] == len(listed)  # updated since, or under an updated parent; once each
                 for obj in objects:
                     row = after[obj.id]
                     if state_at(obj, second_load) != state_at(obj, first_load):
                         changed.add(obj.id)
-                    if obj.id in updated:
-                        assert (row["status"], row["effective_status"]) == state_at(obj, second_load), obj.id
-                        assert _utc(row["updated_time"]) == updated_time(obj, second_load)
-                    else:  # not fetched again: its row was not written. That includes the ads of a paused
-                        # ad set: Meta computes their ADSET_PAUSED without writing them (updated_time stays),
-                        # so an updated_time listing cannot see it (simulator.lifecycle, unverified).
+                        if updated_time(obj, second_load) <= watermark:
+                            unwritten.add(obj.id)
+                    # Every row shows the status as of the second load, those of the ads of a paused ad set
+                    # too: Meta computes their ADSET_PAUSED without writing them (updated_time stays), so
+                    # only their ad set's update re-lists them (simulator.lifecycle, unverified).
+                    assert (row["status"], row["effective_status"]) == state_at(obj, second_load), obj.id
+                    assert _utc(row["updated_time"]) == updated_time(obj, second_load)
+                    if obj.id not in listed:  # not fetched again: its row was not written
                         assert row == before[(account_id, kind)][obj.id]
                     if obj.id in deleted:
                         assert (row["status"], row["effective_status"]) == ("DELETED", "DELETED")
                         assert row["loaded_at"] > before[(account_id, kind)][obj.id]["loaded_at"]
         assert deleted
         assert changed - deleted, "the seed also pauses objects before the deletion"
+        assert unwritten, "the seed pauses an ad set: its ads' status moves, their updated_time does not"
         # A deleted ad keeps its insights rows of the days it delivered (nothing after its day).
         for at, account_id, obj in deletions:
             account, sim_account = accounts[account_id]
@@ -378,6 +403,170 @@ def test_an_object_deleted_between_two_loads_keeps_its_row_with_its_new_status_a
             days = {day for ad_id, day in warehouse_ads(engine, pg_schema, account.table) if ad_id == obj.id}
             assert days, "its history stays"
             assert max(days) <= at.astimezone(sim_account.zone).date().isoformat()
+    finally:
+        for made_pipeline in made:
+            made_pipeline.close()
+
+
+@pytest.fixture
+def campaign_world() -> Iterator[World]:
+    """A world where, with this seed, a campaign is paused on 6 December 2026 (23:08 UTC: its three ad sets and
+    their ads become CAMPAIGN_PAUSED, unwritten) and, in another account, a campaign is deleted with its ad sets
+    and ads the next day (18:05 UTC)."""
+    config = SimulatorConfig(seed=30, n_accounts=3, ads_per_account=25, status_change_rate=0.2, status_change_days=30)
+    yield from make_world(FakeClock(), config)
+
+
+def test_children_of_a_paused_or_deleted_campaign_get_their_new_status_and_untouched_ones_are_not_fetched(
+    campaign_world: World, pg_url: str, pg_schema: str
+) -> None:
+    world = campaign_world
+    accounts = {account_id: world.sim.account(account_id) for account_id in world.sim.account_ids}
+    campaign_changes = sorted(
+        (
+            (change.at, account_id, campaign, change.status)
+            for account_id, sim_account in accounts.items()
+            for campaign in sim_account.campaigns
+            for change in campaign.changes
+        ),
+        key=lambda c: (c[0], c[2].id),
+    )
+    paused_at, _, paused, _ = next(c for c in campaign_changes if c[3] == "PAUSED")
+    deleted_at, _, deleted, _ = next(c for c in campaign_changes if c[3] == "DELETED")
+    assert paused_at < deleted_at
+    made: list[Pipeline] = []
+
+    def pipeline() -> Pipeline:
+        made.append(
+            Pipeline.from_settings(world.settings(WAREHOUSE_URL=pg_url, WAREHOUSE_SCHEMA=pg_schema), clock=world.clock)
+        )
+        return made[-1]
+
+    try:
+        world.clock.set(paused_at - timedelta(hours=1))
+        first = pipeline()
+        assert first.run().ok
+        first_load = world.clock.now()
+        engine = first.warehouse_engine
+        tables = {a.id: a.table for a in first.settings.accounts}
+        kinds = ("campaigns", "adsets", "ads")
+        before = {(a, k): _rows(engine, pg_schema, f"{tables[a]}_{k}") for a in accounts for k in kinds}
+
+        world.clock.set(deleted_at + timedelta(hours=1))
+        second_load = world.clock.now()
+        world.sim.stats.reset()
+        assert pipeline().run().ok
+        watermark = first_load - OVERLAP
+        after = {(a, k): _rows(engine, pg_schema, f"{tables[a]}_{k}") for a in accounts for k in kinds}
+
+        # The paused campaign's children: their own status and updated_time unchanged, CAMPAIGN_PAUSED now.
+        paused_account = accounts[paused.account_id]
+        unwritten = [
+            child
+            for child in (*paused_account.adsets, *paused_account.ads)
+            if child.campaign_id == paused.id and updated_time(child, second_load) <= watermark
+        ]
+        assert any(state_at(c, second_load)[1] == "CAMPAIGN_PAUSED" for c in unwritten), "the seed's pause"
+        # The deleted campaign's children keep their rows, DELETED now.
+        deleted_account = accounts[deleted.account_id]
+        gone = [c for c in (*deleted_account.adsets, *deleted_account.ads) if c.campaign_id == deleted.id]
+        assert gone
+        for child in gone:
+            kind = "adsets" if child in deleted_account.adsets else "ads"
+            assert child.id in before[(deleted.account_id, kind)]
+            assert after[(deleted.account_id, kind)][child.id]["effective_status"] == "DELETED"
+
+        expected_calls = {"adsets": 0, "ads": 0}
+        untouched = 0
+        for account_id, sim_account in accounts.items():
+            loads = {
+                r["kind"]: r
+                for r in _loads(engine, pg_schema)
+                if r["account_id"] == account_id and r["finished_at"] >= second_load
+            }
+            for kind in kinds:
+                objects = {"campaigns": sim_account.campaigns, "adsets": sim_account.adsets, "ads": sim_account.ads}
+                listed = _listed(sim_account, kind, second_load, watermark)
+                assert loads[kind]["rows"] == len(listed), (account_id, kind)
+                for obj in objects[kind]:
+                    row, old = after[(account_id, kind)][obj.id], before[(account_id, kind)][obj.id]
+                    assert (row["status"], row["effective_status"]) == state_at(obj, second_load), obj.id
+                    if obj.id in listed:
+                        assert row["loaded_at"] > old["loaded_at"]
+                    else:  # neither updated nor under an updated parent: not fetched, not written
+                        assert row == old
+                        untouched += kind != "campaigns"
+            # One request per listing (a page holds every object here): the updated ones, then the ad sets of
+            # updated campaigns, and the ads of updated campaigns and ad sets (by ad set, the fewer requests
+            # here); none when no parent was updated.
+            campaigns = _listed(sim_account, "campaigns", second_load, watermark)
+            adsets = {s.id for s in sim_account.adsets if updated_time(s, second_load) > watermark}
+            calls = {"adsets": 1 + bool(campaigns), "ads": 1 + bool(campaigns or adsets)}
+            assert {k: loads[k]["api_calls"] for k in calls} == calls, account_id
+            for kind, n in calls.items():
+                expected_calls[kind] += n
+        assert untouched, "the seed leaves some campaigns and their children alone"
+        assert world.sim.stats.calls_by_endpoint["GET act/adsets"] == expected_calls["adsets"]
+        assert world.sim.stats.calls_by_endpoint["GET act/ads"] == expected_calls["ads"]
+    finally:
+        for made_pipeline in made:
+            made_pipeline.close()
+
+
+def test_a_campaign_paused_while_the_campaign_load_failed_still_reaches_its_children_next_time(
+    campaign_world: World, pg_url: str, pg_schema: str
+) -> None:
+    """Ad sets and ads loaded in a run whose campaigns failed do not move their watermark past what the campaign
+    table knew: the next run, campaigns loaded again, re-lists the children of the campaign paused in between."""
+    world = campaign_world
+    paused = next(
+        c
+        for a in world.sim.account_ids
+        for c in world.sim.account(a).campaigns
+        if c.changes and c.changes[0].status == "PAUSED"
+    )
+    paused_at = paused.changes[0].at
+    made: list[Pipeline] = []
+
+    def pipeline() -> Pipeline:
+        made.append(
+            Pipeline.from_settings(world.settings(WAREHOUSE_URL=pg_url, WAREHOUSE_SCHEMA=pg_schema), clock=world.clock)
+        )
+        return made[-1]
+
+    try:
+        world.clock.set(paused_at - timedelta(hours=1))
+        first = pipeline()
+        account = next(a for a in first.settings.accounts if a.id == paused.account_id)
+        assert first.extract_and_load(account).ok
+        engine = first.warehouse_engine
+        table = f'"{pg_schema}"."{account.table}_campaigns"'
+
+        world.clock.set(paused_at + timedelta(hours=1))
+        broken = pipeline()
+        with engine.begin() as conn:  # a column the campaigns' upsert needs is gone: that load fails
+            conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN bid_strategy CASCADE")
+        broken._initialised = True  # noqa: SLF001 - keep the broken table (init would refuse it)
+        second = broken.extract_and_load(account)
+        assert set(second.entity_errors) == {"campaigns"}
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN bid_strategy VARCHAR(64)")
+
+        world.clock.set(paused_at + timedelta(hours=2))
+        third = pipeline().extract_and_load(account)
+        assert third.ok, third.entity_errors
+        sim_account = world.sim.account(account.id)
+        children = [c for c in (*sim_account.adsets, *sim_account.ads) if c.campaign_id == paused.id]
+        rows = {
+            **_rows(engine, pg_schema, f"{account.table}_adsets"),
+            **_rows(engine, pg_schema, f"{account.table}_ads"),
+        }
+        now = world.clock.now()
+        assert any(state_at(c, now)[1] == "CAMPAIGN_PAUSED" for c in children)
+        for child in children:
+            assert rows[child.id]["effective_status"] == state_at(child, now)[1], child.id
+        loads = [r for r in _loads(engine, pg_schema) if r["finished_at"] >= now and r["kind"] == "adsets"]
+        assert [r["updated_after"] for r in loads] == [paused_at - timedelta(hours=1) - OVERLAP]
     finally:
         for made_pipeline in made:
             made_pipeline.close()

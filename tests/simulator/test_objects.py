@@ -71,6 +71,53 @@ def test_edges_hide_archived_and_deleted_unless_asked_for_by_status(
     assert all(GRAPH_TIME.match(o["created_time"]) for o in every)
 
 
+@pytest.mark.parametrize(
+    ("edge", "parent"),
+    [("adsets", "campaign"), ("ads", "campaign"), ("ads", "adset")],
+    ids=["adsets-by-campaign", "ads-by-campaign", "ads-by-adset"],
+)
+def test_edges_filter_on_a_parents_id_and_list_archived_children_only_when_asked_by_status(
+    sim: Simulator, client: httpx.Client, edge: str, parent: str
+) -> None:
+    account = sim.account(sim.account_ids[0])
+    objects = account.adsets if edge == "adsets" else account.ads
+    parents = sorted({getattr(o, f"{parent}_id") for o in objects})[:2]
+    wanted = [o for o in objects if getattr(o, f"{parent}_id") in parents]
+    by_parent = [{"field": f"{parent}.id", "operator": "IN", "value": parents}]
+    every = follow(
+        client,
+        get(
+            client,
+            f"act_{account.id}/{edge}",
+            sim.tokens[0],
+            fields=f"id,{parent}_id,effective_status",
+            limit=3,
+            filtering=json.dumps(by_parent),
+            effective_status=json.dumps(list(STATUSES[edge])),
+        ),
+    )
+    assert [o["id"] for o in every] == sorted((o.id for o in wanted), key=int)
+    assert {o[f"{parent}_id"] for o in every} == set(parents)
+    live = follow(
+        client,
+        get(client, f"act_{account.id}/{edge}", sim.tokens[0], fields="id", filtering=json.dumps(by_parent)),
+    )
+    assert [o["id"] for o in live] == [o["id"] for o in every if o["effective_status"] not in ("ARCHIVED", "DELETED")]
+
+
+def test_filtering_on_a_node_the_edge_has_no_parent_of_is_code_100(sim: Simulator, client: httpx.Client) -> None:
+    response = get(
+        client,
+        f"act_{sim.account_ids[0]}/campaigns",
+        sim.tokens[0],
+        fields="id",
+        filtering=json.dumps([{"field": "adset.id", "operator": "IN", "value": ["1"]}]),
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == 100
+    assert "Filtering field 'adset.id' is invalid" in response.json()["error"]["message"]
+
+
 def test_campaign_fields_match_the_spec(sim: Simulator, client: httpx.Client) -> None:
     account = sim.account_ids[0]
     fields = (

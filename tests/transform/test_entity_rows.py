@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -33,6 +33,7 @@ def test_campaign_times_become_aware_datetimes_and_budgets_integers_in_minor_uni
     assert row["daily_budget"] == 150000
     assert row["lifetime_budget"] is None
     assert row["updated_time"] == datetime(2026, 11, 19, 21, 18, 47, tzinfo=timezone.utc)
+    assert row["updated_time"].utcoffset() == timedelta(0)  # SQLite stores the wall time: it must be UTC's
     assert row["account_id"] == "111"  # the API left it out: the account's
     assert row["effective_status"] == "DELETED"
     assert row["loaded_at"] == LOADED

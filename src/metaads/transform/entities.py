@@ -3,7 +3,7 @@
 Each :class:`EntityKind` names its Graph edge, the fields asked for and the table columns, in row order
 (:mod:`metaads.warehouse.entities` builds the tables from these and checks they agree). Values keep the
 API's meaning: budgets and bid amounts are integers in the account currency's minor units (cents), as
-Meta sends them; times are timezone-aware datetimes; nested objects (targeting, tracking specs, the
+Meta sends them; times are timezone-aware datetimes in UTC; nested objects (targeting, tracking specs, the
 creative's object story spec) are JSON text with sorted keys, so an unchanged object gives the same text.
 """
 
@@ -259,7 +259,10 @@ def _convert(column: EntityColumn, value: Any) -> Any:
     if column.kind == INTEGER:
         return _integer(value)
     if column.kind == TIME:
-        return parse_graph_time(value)
+        moment = parse_graph_time(value)
+        # In UTC, as every metaads timestamp: SQLite keeps a datetime's wall time and drops its offset, and
+        # the incremental loads compare these times with their watermark in SQL.
+        return None if moment is None else moment.astimezone(dt.timezone.utc)
     if column.kind == JSON:
         return _json(value)
     return value if value is None or isinstance(value, str) else str(value)

@@ -3,8 +3,9 @@
 Per account ``<table>_campaigns``, ``<table>_adsets``, ``<table>_ads``, ``<table>_creatives`` (columns:
 :mod:`metaads.transform.entities`), union views ``vw_graph_<kind>`` and the load ledger
 ``metaads_entity_loads`` (one row per account and kind per run: the incremental loads start from the
-last successful one's ``started_at``). Rows are never deleted: an object deleted in Ads Manager keeps its
-row, with ``effective_status`` DELETED once Meta reports it so.
+last successful one's ``started_at``; ad sets and ads from a run whose parents loaded too). Rows are
+never deleted: an object deleted in Ads Manager keeps its row, with ``effective_status`` DELETED once
+Meta reports it so.
 """
 
 from __future__ import annotations
@@ -270,6 +271,76 @@ class EntityStore:
         except DRIVER_ERRORS as exc:
             raise translate(exc, "reading the entity load ledger", self.engine) from exc
         return stored_utc(value)
+
+    def last_loaded_with_parents(
+        self, account: Account, kind: EntityKind, parents: Sequence[EntityKind]
+    ) -> datetime | None:
+        """Where the account's ``kind`` may list from: of the last run that loaded ``kind`` and, before it, every
+        one of ``parents`` (parents first), the first parent's ``started_at``.
+
+        A parent's status change moves its children's ``effective_status`` but not their ``updated_time``, so
+        children are re-listed by parent; that only knows the parent changes its parents' tables held. A
+        run whose parents failed leaves this where it was, and the next one re-lists from there.
+        """
+        if not parents:
+            return self.last_loaded(account, kind)
+        child, first = self.loads.alias("child"), self.loads.alias("first_parent")
+
+        def same_run(load: sa.FromClause, parent: EntityKind) -> list[sa.ColumnElement[bool]]:
+            return [
+                load.c.run_id == child.c.run_id,
+                load.c.account_id == child.c.account_id,
+                load.c.table_name == child.c.table_name,
+                load.c.kind == parent.name,
+                load.c.status == LOADED,
+                load.c.started_at <= child.c.started_at,
+            ]
+
+        query = (
+            sa.select(sa.func.max(first.c.started_at))
+            .select_from(child.join(first, sa.and_(*same_run(first, parents[0]))))
+            .where(
+                child.c.account_id == account.id,
+                child.c.table_name == account.table,
+                child.c.kind == kind.name,
+                child.c.status == LOADED,
+            )
+        )
+        for parent in parents[1:]:
+            other = self.loads.alias(f"parent_{parent.name}")
+            query = query.where(sa.exists().where(*same_run(other, parent), other.c.started_at >= first.c.started_at))
+        try:
+            with self.engine.connect() as conn:
+                value = conn.execute(query).scalar()
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, "reading the entity load ledger", self.engine) from exc
+        return stored_utc(value)
+
+    def updated_since(self, account: Account, kind: EntityKind, after: datetime) -> list[tuple[str, str | None]]:
+        """(id, campaign_id) of the account's ``kind`` rows whose ``updated_time`` is after ``after``
+        (campaign_id None for campaigns), in id order."""
+        table = self.table(account, kind)
+        parent = table.c.campaign_id if "campaign_id" in table.c else sa.null()
+        query = sa.select(table.c.id, parent).where(table.c.updated_time > after).order_by(table.c.id)
+        try:
+            with self.engine.connect() as conn:
+                return [(str(row[0]), None if row[1] is None else str(row[1])) for row in conn.execute(query)]
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, f"reading {table.name}", self.engine) from exc
+
+    def ids_with_campaign(self, account: Account, kind: EntityKind, campaigns: Sequence[str]) -> list[str]:
+        """Ids of the account's ``kind`` rows (ad sets, ads) under one of ``campaigns``, in id order."""
+        table = self.table(account, kind)
+        found: list[str] = []
+        try:
+            with self.engine.connect() as conn:
+                for start in range(0, len(campaigns), BATCH_ROWS):  # a bounded IN list per statement
+                    batch = list(campaigns[start : start + BATCH_ROWS])
+                    query = sa.select(table.c.id).where(table.c.campaign_id.in_(batch))
+                    found.extend(str(object_id) for object_id in conn.execute(query).scalars())
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, f"reading {table.name}", self.engine) from exc
+        return sorted(found)
 
     def record(self, entry: EntityLoad) -> int:
         """Write one ledger row; its id."""
