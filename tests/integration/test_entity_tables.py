@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from metaads import FakeClock, Pipeline
+from metaads.database import stored_utc
 from metaads.pipeline.entities import OVERLAP
 from metaads.simulator import SimulatorConfig
 from metaads.simulator.lifecycle import state_at
@@ -418,9 +419,11 @@ def campaign_world() -> Iterator[World]:
 
 
 def test_children_of_a_paused_or_deleted_campaign_get_their_new_status_and_untouched_ones_are_not_fetched(
-    campaign_world: World, pg_url: str, pg_schema: str
+    campaign_world: World, warehouse_env: dict[str, str]
 ) -> None:
+    """On both warehouses: the updated parents are read back from the entity tables (times compared in SQL)."""
     world = campaign_world
+    schema = warehouse_env.get("WAREHOUSE_SCHEMA")
     accounts = {account_id: world.sim.account(account_id) for account_id in world.sim.account_ids}
     campaign_changes = sorted(
         (
@@ -437,9 +440,7 @@ def test_children_of_a_paused_or_deleted_campaign_get_their_new_status_and_untou
     made: list[Pipeline] = []
 
     def pipeline() -> Pipeline:
-        made.append(
-            Pipeline.from_settings(world.settings(WAREHOUSE_URL=pg_url, WAREHOUSE_SCHEMA=pg_schema), clock=world.clock)
-        )
+        made.append(Pipeline.from_settings(world.settings(**warehouse_env), clock=world.clock))
         return made[-1]
 
     try:
@@ -450,14 +451,14 @@ def test_children_of_a_paused_or_deleted_campaign_get_their_new_status_and_untou
         engine = first.warehouse_engine
         tables = {a.id: a.table for a in first.settings.accounts}
         kinds = ("campaigns", "adsets", "ads")
-        before = {(a, k): _rows(engine, pg_schema, f"{tables[a]}_{k}") for a in accounts for k in kinds}
+        before = {(a, k): _rows(engine, schema, f"{tables[a]}_{k}") for a in accounts for k in kinds}
 
         world.clock.set(deleted_at + timedelta(hours=1))
         second_load = world.clock.now()
         world.sim.stats.reset()
         assert pipeline().run().ok
         watermark = first_load - OVERLAP
-        after = {(a, k): _rows(engine, pg_schema, f"{tables[a]}_{k}") for a in accounts for k in kinds}
+        after = {(a, k): _rows(engine, schema, f"{tables[a]}_{k}") for a in accounts for k in kinds}
 
         # The paused campaign's children: their own status and updated_time unchanged, CAMPAIGN_PAUSED now.
         paused_account = accounts[paused.account_id]
@@ -481,8 +482,8 @@ def test_children_of_a_paused_or_deleted_campaign_get_their_new_status_and_untou
         for account_id, sim_account in accounts.items():
             loads = {
                 r["kind"]: r
-                for r in _loads(engine, pg_schema)
-                if r["account_id"] == account_id and r["finished_at"] >= second_load
+                for r in _loads(engine, schema)
+                if r["account_id"] == account_id and stored_utc(r["finished_at"]) >= second_load
             }
             for kind in kinds:
                 objects = {"campaigns": sim_account.campaigns, "adsets": sim_account.adsets, "ads": sim_account.ads}
