@@ -219,14 +219,16 @@ def parse_graph_time(value: object) -> dt.datetime | None:
         return None
     if not isinstance(value, str):
         raise InsightRowError(f"time {value!r} is not text")
+    # fromisoformat reads Meta's "+0000" from Python 3.11 on, some 40 times faster than strptime (an
+    # account's thousands of objects carry three times each); strptime is the format's own reader.
     try:
-        return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+        parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         try:
-            parsed = dt.datetime.fromisoformat(value)
+            return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
         except ValueError:
             raise InsightRowError(f"time {value!r} is not like 2026-01-31T10:00:00+0000") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def _integer(value: object) -> int | None:
