@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from metaads.accounts import Account
 from metaads.transform.entities import ADS, CAMPAIGNS, to_entity_rows
-from metaads.warehouse.entities import EntityStore
+from metaads.warehouse.entities import BATCH_ROWS, EntityStore
 
 ACCOUNT = Account(id="1111111111", table="bm_01", label=None, index=0)
 LOADED = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -69,3 +69,24 @@ def test_batched_upsert_on_sqlite_stores_the_same(tmp_path: Any) -> None:
         _check(EntityStore(engine, None))
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres), "sqlite"])
+def test_an_object_listed_again_in_a_later_batch_keeps_its_later_row_and_counts_once(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Any
+) -> None:
+    """A load that re-lists children by parent may list an object twice, past a batch of the batched path."""
+    if backend == "postgresql":
+        store = EntityStore(request.getfixturevalue("pg_engine"), request.getfixturevalue("pg_schema"))
+    else:
+        store = EntityStore(sa.create_engine(f"sqlite:///{tmp_path}/w.db"), None)
+    try:
+        store.init([ACCOUNT])
+        objects = [_campaign(str(n), f"c{n}") for n in range(1, BATCH_ROWS + 2)]
+        assert _upsert(store, [*objects, _campaign("1", "re-listed", "PAUSED")]) == BATCH_ROWS + 1
+        names = [c.name for c in store.table(ACCOUNT, CAMPAIGNS).columns]
+        first = dict(zip(names, _stored(store, CAMPAIGNS)["1"], strict=True))
+        assert (first["name"], first["effective_status"]) == ("re-listed", "PAUSED")
+    finally:
+        if backend == "sqlite":
+            store.engine.dispose()

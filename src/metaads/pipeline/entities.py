@@ -16,7 +16,7 @@ cannot be told, so any update re-lists its children; a run with no updated paren
 a typical one one or two per account. The updated parents come from the parents' tables, just loaded:
 so an ad set or ad watermark only counts runs whose parents all loaded before it (from the first
 parent's start), and after a run whose campaigns failed, the next one re-lists from the run before. An
-object listed twice in one load is upserted and counted once.
+object listed twice in one load keeps its later listing and counts once.
 
 Creatives have no ``updated_time`` filter, and Meta does not let an ad's creative be edited in place (a
 new creative is made and the ad, whose ``updated_time`` moves, points at it). So an incremental load
@@ -98,7 +98,6 @@ def load_entities(
             # Objects wait in a spool, not a list: an account's thousands of ads (tracking specs,
             # targeting) would otherwise sit in memory, once per account thread.
             listed: set[str] = set()
-            seen: set[str] = set()  # ids spooled: an object listed twice is upserted and counted once
             with RowSpool() as objects:
                 for listing in _listings(store, account, kind, mode, updated_after, ids):
                     for page in list_objects(
@@ -111,11 +110,12 @@ def load_entities(
                         ids=listing.ids,
                         ids_of=listing.ids_of,
                     ):
-                        fresh = _unseen(page, seen)
-                        objects.extend(fresh)
+                        # An object in two listings is spooled twice: the upsert keeps the later (fresher)
+                        # row and counts it once.
+                        objects.extend(page)
                         if kind is ADS:
-                            listed |= creative_ids(fresh)
-                        del page, fresh
+                            listed |= creative_ids(page)
+                        del page
                 with slot:
                     rows = store.upsert(
                         account,
@@ -231,10 +231,3 @@ def _listings(
 def _requests(ids: Sequence[str]) -> int:
     """Requests an ``IN`` listing of ``ids`` takes (pages aside)."""
     return -(-len(ids) // IDS_PER_REQUEST)
-
-
-def _unseen(page: list[dict[str, object]], seen: set[str]) -> list[dict[str, object]]:
-    """The page's objects not listed yet by this load (those without an id too: the transform refuses them)."""
-    fresh = [obj for obj in page if not obj.get("id") or str(obj["id"]) not in seen]
-    seen.update(str(obj["id"]) for obj in fresh if obj.get("id"))
-    return fresh

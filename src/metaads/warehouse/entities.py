@@ -229,14 +229,16 @@ class EntityStore:
     # ------------------------------------------------------------------ loading
 
     def upsert(self, account: Account, kind: EntityKind, rows: Iterable[tuple[Any, ...]]) -> int:
-        """Insert or update ``rows`` (in ``kind.columns`` order) by id, in one transaction; rows counted.
+        """Insert or update ``rows`` (in ``kind.columns`` order) by id, in one transaction; objects counted.
+
+        An object in ``rows`` twice (listed twice) keeps its last row and counts once.
 
         Raises:
             LoadError: the database failed; the table is as before.
         """
         table = self.table(account, kind)
         names = kind.column_names
-        count = 0
+        seen: set[str] = set()  # ids written: a later batch may hold an object again
         try:
             with write_transaction(
                 self.engine, "entities", self.schema or "", table.name, busy_timeout_s=self.busy_timeout_s
@@ -247,13 +249,13 @@ class EntityStore:
                 for row in rows:
                     batch.append(dict(zip(names, row, strict=True)))
                     if len(batch) >= BATCH_ROWS:
-                        count += _upsert_batch(conn, table, batch)
+                        seen.update(_upsert_batch(conn, table, batch))
                         batch = []
                 if batch:
-                    count += _upsert_batch(conn, table, batch)
+                    seen.update(_upsert_batch(conn, table, batch))
         except DRIVER_ERRORS as exc:
             raise translate(exc, f"upserting {table.name}", self.engine, LoadError) from exc
-        return count
+        return len(seen)
 
     # ------------------------------------------------------------------ ledger
 
@@ -405,10 +407,12 @@ def _copy_upsert(conn: sa.Connection, table: sa.Table, rows: Iterable[tuple[Any,
     return int(conn.execute(sa.select(sa.func.count(sa.distinct(staging.c.id)))).scalar_one())
 
 
-def _upsert_batch(conn: sa.Connection, table: sa.Table, batch: list[dict[str, Any]]) -> int:
+def _upsert_batch(conn: sa.Connection, table: sa.Table, batch: list[dict[str, Any]]) -> list[str]:
+    """Upsert one batch; the ids written."""
     # Duplicates inside one statement make PostgreSQL refuse ON CONFLICT: the API may list an object twice
-    # across pages while it changes; the last one wins.
-    unique = list({row["id"]: row for row in batch}.values())
+    # across pages while it changes (or a load re-lists it by parent); the last one wins.
+    by_id = {row["id"]: row for row in batch}
+    unique = list(by_id.values())
     dialect = conn.dialect.name
     updates = [c.name for c in table.columns if c.name != "id"]
     if dialect in ("postgresql", "sqlite"):
@@ -420,4 +424,4 @@ def _upsert_batch(conn: sa.Connection, table: sa.Table, batch: list[dict[str, An
     else:  # pragma: no cover - the warehouse is PostgreSQL or SQLite
         conn.execute(sa.delete(table).where(table.c.id.in_([row["id"] for row in unique])))
         conn.execute(sa.insert(table), unique)
-    return len(unique)
+    return [str(object_id) for object_id in by_id]
