@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.postgres
 @pytest.mark.mysql
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # above the subprocess's own 480 s: its error message is the useful one
 def test_suite_runs_every_scenario_and_writes_its_report(tmp_path: Path) -> None:
     report = tmp_path / "benchmarks.md"
     completed = subprocess.run(
