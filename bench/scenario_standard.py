@@ -25,14 +25,14 @@ PROFILES: dict[str, dict[str, E2EConfig]] = {
     "full": {
         "standard": STANDARD,
         # ~36 active ads x 15 days x 10 accounts: ~5,400 rows
-        "memory_small": replace(STANDARD, ads_per_account=100),
+        "memory_small": replace(STANDARD, ads_per_account=100, entity_tables=True),
         # ~1,390 rows per account and day x 72 days x 10 accounts: ~1,000,000 rows
-        "memory_large": replace(STANDARD, days=72),
+        "memory_large": replace(STANDARD, days=72, entity_tables=True),
     },
     "quick": {
         "standard": replace(STANDARD, accounts=4, ads_per_account=1000, days=7),
-        "memory_small": replace(STANDARD, accounts=4, ads_per_account=100, days=7),
-        "memory_large": replace(STANDARD, accounts=4, ads_per_account=1000, days=40),
+        "memory_small": replace(STANDARD, accounts=4, ads_per_account=100, days=7, entity_tables=True),
+        "memory_large": replace(STANDARD, accounts=4, ads_per_account=1000, days=40, entity_tables=True),
     },
     "smoke": {
         "standard": replace(STANDARD, accounts=2, ads_per_account=100, days=3, concurrency=2),
