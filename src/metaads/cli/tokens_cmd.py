@@ -35,9 +35,7 @@ def tokens_check(
     clock = SystemClock()
     # Only the Graph API is needed: no warehouse is opened (a token check must work when it is down).
     with build_client(settings, clock=clock) as client:
-        checks = check_tokens(
-            client, [a.id for a in settings.accounts], now=clock.now(), warn_days=settings.token_expiry_warn_days
-        )
+        checks = check_tokens(client, settings.accounts, now=clock.now(), warn_days=settings.token_expiry_warn_days)
     if json_output:
         typer.echo(orjson.dumps([_as_json(c) for c in checks], option=orjson.OPT_INDENT_2).decode())
     else:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
+from metaads.accounts import Account
 from metaads.errors import GraphAPIError, TokenInvalidError
 from metaads.graph.client import GraphClient
 from metaads.graph.tokens import TokenLease
@@ -117,31 +118,32 @@ def inspect_token(client: GraphClient, lease: TokenLease) -> TokenHealth:
 
 def check_tokens(
     client: GraphClient,
-    account_ids: Sequence[str],
+    accounts: Sequence[Account],
     *,
     now: datetime,
     warn_days: int,
-    assigned: Mapping[int, Sequence[str]] | None = None,
+    assigned: Mapping[int, Sequence[Account]] | None = None,
 ) -> list[TokenHealth]:
     """Inspect every configured token and try each valid one on the accounts (``GET /act_{id}``).
 
     Costs one call per token plus one per (valid token, account) tried: every account, or with
-    ``assigned`` (token slot -> account ids) only the accounts each token serves, which is what a run
-    needs to know and keeps the daily check at about one call per account.
+    ``assigned`` (token slot -> accounts) only the accounts each token serves, which is what a run
+    needs to know and keeps the daily check at about one call per account. An account's call is paced
+    like the run's own (the check may run beside the extractions, which spend each quota exactly).
     """
     results: list[TokenHealth] = []
     for lease in client.pool.leases():
         health = inspect_token(client, lease)
         if health.valid:
             readable, unreadable = [], []
-            for account_id in account_ids if assigned is None else assigned.get(lease.slot, ()):
+            for account in accounts if assigned is None else assigned.get(lease.slot, ()):
                 try:
-                    client.session.call("GET", f"act_{account_id}", {"fields": "id"}, lease=lease)
+                    client.session.call("GET", f"act_{account.id}", {"fields": "id"}, account=account, lease=lease)
                 except GraphAPIError as exc:
-                    logger.debug("token %s cannot read act_%s: %s", health.hint, account_id, exc.message)
-                    unreadable.append(account_id)
+                    logger.debug("token %s cannot read act_%s: %s", health.hint, account.id, exc.message)
+                    unreadable.append(account.id)
                 else:
-                    readable.append(account_id)
+                    readable.append(account.id)
             health = replace(health, readable_accounts=tuple(readable), unreadable_accounts=tuple(unreadable))
         results.append(replace(health, problems=problems_of(health, now, warn_days)))
     return results

@@ -361,7 +361,7 @@ class Pipeline:
         self.init_warehouse()
         started = self.clock.monotonic()
         run_id = self.warehouse.start_run(trigger=trigger, accounts=len(chosen))
-        tokens = self.check_tokens_daily()
+        tokens: list[TokenHealth] | None = None
         results: list[AccountResult] = []
         # Every account in its own thread: one waiting for its quota holds no worker. ACCOUNT_GROUP_SIZE
         # bounds what it is meant to bound: API calls in flight (the client's call gate) and loads.
@@ -370,7 +370,10 @@ class Pipeline:
         if listener is not None:
             self.client.session.on_wait = _waits_to(listener, chosen)
         try:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="metaads-account") as pool:
+            # One more thread for the daily token check: its calls (one per token and account, one after
+            # another) run beside the extractions instead of delaying them all; nothing waits for it.
+            with ThreadPoolExecutor(max_workers=workers + 1, thread_name_prefix="metaads-account") as pool:
+                token_check = pool.submit(self.check_tokens_daily)
                 futures = [
                     pool.submit(
                         self.extract_and_load,
@@ -385,6 +388,7 @@ class Pipeline:
                     for a in chosen
                 ]
                 results = [f.result() for f in futures]
+                tokens = token_check.result()
         except BaseException:
             # Never leave the run "running": what did not report counts as failed.
             self.warehouse.finish_run(run_id, status=RunStatus.FAILED, accounts_failed=len(chosen))

@@ -26,10 +26,10 @@ def daily_token_check(
     last = last_token_check(warehouse.engine, warehouse.token_checks)
     if last is not None and last.date() == now.date():
         return None
-    assigned: dict[int, list[str]] = {}
+    assigned: dict[int, list[Account]] = {}
     for account in accounts:
-        assigned.setdefault(account.index % len(client.pool), []).append(account.id)
-    checks = check_tokens(client, [a.id for a in accounts], now=now, warn_days=warn_days, assigned=assigned)
+        assigned.setdefault(account.index % len(client.pool), []).append(account)
+    checks = check_tokens(client, accounts, now=now, warn_days=warn_days, assigned=assigned)
     record_token_checks(warehouse.engine, warehouse.token_checks, checks, now=now)
     for check in checks:
         for problem in check.problems:
