@@ -490,6 +490,8 @@ tests, and no test asserts a timing.
    the larger of the API-bound ideal and the load-bound time (ads rows at the raw `COPY` rate of
    scenario 2); then metaads alone on ~5,000 and ~1,000,000 fetched ads rows: the peak RSS of the whole
    pipeline process (`VmHWM` of its own process, not the parent's inherited `ru_maxrss`) must stay flat.
+   Each run also records its pipeline process's CPU and the whole machine's busy CPU while it lasted
+   (`/proc/stat`): divided by the cores, the least wall time any schedule of that work could take here.
 
 The **goals** rows at the top of the table compare this run's figures with the targets of issue 12.
 
