@@ -36,66 +36,73 @@ def iter_pages(
     current_path, current = path, {**params, "limit": str(limit)}
     seen: set[tuple[str, tuple[tuple[str, str], ...]]] = {_page_key(current_path, current)}
     empty_run = 0
-    while True:
-        started, waits_before = session.clock.monotonic(), _waits_s(session, account_id)
-        try:
-            body = session.call("GET", current_path, current, account=account)
-        except DataTooLargeError:
-            if limit <= policy.min_page_size:
-                raise
-            ceiling = limit // 2
-            limit = max(policy.min_page_size, limit // 2)
-            current = {**current, "limit": str(limit)}
-            session.stats.add(account_id, limit_halvings=1)
-            logger.info("account %s: response too large, asking again with limit=%d", account_id or "-", limit)
-            continue
-        answered_in = session.clock.monotonic() - started - (_waits_s(session, account_id) - waits_before)
-        data = body.get("data")
-        if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
-            raise PagingError(
-                "page without a 'data' list of objects",
-                request=session.describe("GET", current_path, current),
-                account_id=account_id,
-            )
-        next_url = _next_url(body)
-        rows = len(data)
-        session.stats.add(account_id, pages=1, rows=rows)
-        if data:
-            empty_run = 0
-            yield data
-        else:
-            empty_run += 1
-            if empty_run > policy.max_empty_pages:
+    # The page slot this listing holds while its page is parsed and consumed (metaads.graph.pages).
+    hold = session.pages.hold()
+    try:
+        while True:
+            started, waits_before = session.clock.monotonic(), _waits_s(session, account_id)
+            try:
+                body = session.call("GET", current_path, current, account=account, page=hold)
+            except DataTooLargeError:
+                if limit <= policy.min_page_size:
+                    raise
+                ceiling = limit // 2
+                limit = max(policy.min_page_size, limit // 2)
+                current = {**current, "limit": str(limit)}
+                session.stats.add(account_id, limit_halvings=1)
+                logger.info("account %s: response too large, asking again with limit=%d", account_id or "-", limit)
+                continue
+            answered_in = session.clock.monotonic() - started - (_waits_s(session, account_id) - waits_before)
+            data = body.get("data")
+            if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
                 raise PagingError(
-                    f"{empty_run} consecutive empty pages that all have 'next'",
+                    "page without a 'data' list of objects",
                     request=session.describe("GET", current_path, current),
                     account_id=account_id,
                 )
-        # Let go of the page before asking for the next one: otherwise every account holds a page of
-        # parsed rows while it waits for its quota and the wire.
-        del body, data
-        if next_url is None:
-            return
-        if rows >= limit and limit < ceiling and answered_in < policy.page_grow_below_s:
-            limit = min(ceiling, limit * 2)
-            session.stats.add(account_id, limit_growths=1)
-        current_path, current = split_url(next_url)
-        # Our limit wins over the one echoed in ``next`` (it may have been halved since).
-        current["limit"] = str(limit)
-        key = _page_key(current_path, current)
-        if key in seen:
-            raise PagingError(
-                "paging loop: the API sent a 'next' page it had already sent",
-                request=session.describe("GET", current_path, current),
-                account_id=account_id,
-            )
-        seen.add(key)
+            next_url = _next_url(body)
+            rows = len(data)
+            session.stats.add(account_id, pages=1, rows=rows)
+            if data:
+                empty_run = 0
+                yield data
+            else:
+                empty_run += 1
+                if empty_run > policy.max_empty_pages:
+                    raise PagingError(
+                        f"{empty_run} consecutive empty pages that all have 'next'",
+                        request=session.describe("GET", current_path, current),
+                        account_id=account_id,
+                    )
+            # Let go of the page (and its slot) before asking for the next one: otherwise every account
+            # holds a page of parsed rows while it waits for its quota and the wire.
+            del body, data
+            hold.give_back()
+            if next_url is None:
+                return
+            if rows >= limit and limit < ceiling and answered_in < policy.page_grow_below_s:
+                limit = min(ceiling, limit * 2)
+                session.stats.add(account_id, limit_growths=1)
+            current_path, current = split_url(next_url)
+            # Our limit wins over the one echoed in ``next`` (it may have been halved since).
+            current["limit"] = str(limit)
+            key = _page_key(current_path, current)
+            if key in seen:
+                raise PagingError(
+                    "paging loop: the API sent a 'next' page it had already sent",
+                    request=session.describe("GET", current_path, current),
+                    account_id=account_id,
+                )
+            seen.add(key)
+    finally:
+        hold.give_back()
 
 
 def _waits_s(session: GraphSession, account_id: str | None) -> float:
-    """Seconds this account's calls spent waiting (quotas, back-off) so far: not the API's answer time."""
+    """Seconds this account's calls spent waiting (quotas, back-off, page slots) so far: not the API's
+    answer time."""
     stats = session.stats.get(account_id)
-    return stats.throttled_s + stats.backoff_s
+    return stats.throttled_s + stats.backoff_s + stats.page_wait_s
 
 
 def _next_url(body: Mapping[str, object]) -> str | None:

@@ -30,6 +30,7 @@ from metaads.errors import (
     TransientError,
 )
 from metaads.graph.classify import classify
+from metaads.graph.pages import PageHold, PageSlots
 from metaads.graph.policy import ClientPolicy
 from metaads.graph.stats import StatsBook
 from metaads.graph.throttle import QuotaKeys, Throttle
@@ -82,6 +83,8 @@ class GraphSession:
         self.rng = rng
         self._apps_lock = threading.Lock()
         self._apps_known = False
+        #: Bounds the pages held parsed at once, across threads (``policy.parsed_pages``; see pages.py).
+        self.pages = PageSlots(policy.parsed_pages)
         #: Told of every wait before it starts: (account id or None, until when, why). Progress displays.
         self.on_wait: Callable[[str | None, datetime, str], None] | None = None
 
@@ -100,8 +103,13 @@ class GraphSession:
         *,
         account: Account | None = None,
         lease: TokenLease | None = None,
+        page: PageHold | None = None,
     ) -> dict[str, object]:
         """Send one request until it succeeds or fails for good; returns the JSON body.
+
+        With ``page``, the body is parsed only once ``page`` holds a page slot (:mod:`metaads.graph.pages`),
+        and it still holds it when the body is returned: the caller gives it back once done with the page.
+        A failed attempt gives it back before it waits or retries.
 
         Three policies, each in its own place: transient failures are retried with jittered exponential
         back-off (or as long as the server's ``Retry-After`` says) by :mod:`tenacity`
@@ -113,7 +121,7 @@ class GraphSession:
             GraphAPIError: a subclass saying what the caller should do (see :mod:`metaads.errors`).
         """
         params = {k: v for k, v in (params or {}).items() if k not in AUTH_PARAMS}
-        attempt = _Attempt(method, path, params, account, lease, self.describe(method, path, params))
+        attempt = _Attempt(method, path, params, account, lease, self.describe(method, path, params), page)
         retrying = self._transient_retrying(attempt.account_id)
         return retrying(self._call_through_limits, attempt)
 
@@ -173,6 +181,7 @@ class GraphSession:
                     keys,
                     attempt.account_id,
                     attempt.request_text,
+                    attempt.page,
                 )
             except RateLimitedError as error:
                 self._wait_for_quota(error, keys, current, attempt)
@@ -308,8 +317,10 @@ class GraphSession:
         keys: QuotaKeys,
         account_id: str | None,
         request_text: str,
+        page: PageHold | None = None,
     ) -> dict[str, object]:
-        """One HTTP exchange: the JSON body.
+        """One HTTP exchange: the JSON body. With ``page``, read and parsed once ``page`` holds a page slot
+        (still held when the body is returned; given back on any failure).
 
         Raises:
             GraphAPIError: the classified failure; what httpx raises (timeouts, network errors, a body
@@ -323,29 +334,25 @@ class GraphSession:
         started = self.clock.monotonic()
         self.stats.add(account_id, api_calls=1)
         try:
-            response = self.http.request(
-                method, url, params=query, data=form, headers={"Authorization": f"Bearer {lease.token}"}
-            )
-        except httpx.TimeoutException as exc:
-            raise TransientError(
-                f"timed out ({type(exc).__name__})", request=request_text, account_id=account_id
-            ) from None
-        except httpx.DecodingError as exc:
-            raise TransientError(
-                f"response body could not be decoded ({type(exc).__name__}: {redact_text(str(exc))})",
-                request=request_text,
-                account_id=account_id,
-            ) from None
-        except httpx.HTTPError as exc:  # TransportError, TooManyRedirects, ...
-            raise TransientError(
-                f"network error ({type(exc).__name__}: {redact_text(str(exc))})",
-                request=request_text,
-                account_id=account_id,
-            ) from None
-        try:
-            body: object = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            body = None
+            response, content = self._exchange(method, url, query, form, lease.token, page, request_text, account_id)
+            body = _json_or_none(content)
+            del content  # a page's body (a megabyte or two): freed now, not with the next garbage collection
+            return self._answer(response, body, keys, account_id, request_text, started)
+        except BaseException:
+            if page is not None:
+                page.give_back()  # never held through a wait, a retry or a failure
+            raise
+
+    def _answer(
+        self,
+        response: httpx.Response,
+        body: object,
+        keys: QuotaKeys,
+        account_id: str | None,
+        request_text: str,
+        started: float,
+    ) -> dict[str, object]:
+        """The JSON object of a response, once its usage headers are noted; else its classified failure."""
         usage = parse_usage(response.headers)
         if not usage.is_empty:
             self.throttle.observe(keys, usage)
@@ -370,6 +377,64 @@ class GraphSession:
             )
         return body
 
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        query: dict[str, str],
+        form: dict[str, str] | None,
+        token: str,
+        page: PageHold | None,
+        request_text: str,
+        account_id: str | None,
+    ) -> tuple[httpx.Response, bytes]:
+        """Send a request and read its whole body: (the response, without its body; the body).
+
+        With ``page``, the body is read only once ``page`` holds a page slot (:mod:`metaads.graph.pages`):
+        until then it waits on the connection, not in this process's memory.
+
+        The body is not left on the response. httpx's response and its stream refer to each other (a
+        reference cycle), so a body kept there (``response.content``) lives until the cyclic garbage
+        collector runs, which may be many pages later: with an account per thread, a page body or two
+        each (up to a few MB apiece) in the process's peak RSS. Read from the stream, the body is ours
+        alone and goes as soon as it is parsed; the response keeps only its status and headers.
+
+        Raises:
+            TransientError: what httpx raises (timeouts, network errors, a body that does not decode as
+                its ``Content-Encoding`` says).
+        """
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            with self.http.stream(method, url, params=query, data=form, headers=headers) as response:
+                if page is not None:
+                    self._take_page_slot(page, account_id)
+                content = b"".join(response.iter_bytes())
+        except httpx.TimeoutException as exc:
+            raise TransientError(
+                f"timed out ({type(exc).__name__})", request=request_text, account_id=account_id
+            ) from None
+        except httpx.DecodingError as exc:
+            raise TransientError(
+                f"response body could not be decoded ({type(exc).__name__}: {redact_text(str(exc))})",
+                request=request_text,
+                account_id=account_id,
+            ) from None
+        except httpx.HTTPError as exc:  # TransportError, TooManyRedirects, ...
+            raise TransientError(
+                f"network error ({type(exc).__name__}: {redact_text(str(exc))})",
+                request=request_text,
+                account_id=account_id,
+            ) from None
+        return response, content
+
+    def _take_page_slot(self, page: PageHold, account_id: str | None) -> None:
+        """Wait for a page slot; the wait is counted apart (``page_wait_s``), not as the API's answer time."""
+        before = self.clock.monotonic()
+        page.take()
+        waited = self.clock.monotonic() - before
+        if waited > 0:
+            self.stats.add(account_id, page_wait_s=waited)
+
 
 @dataclass
 class _Attempt:
@@ -381,12 +446,21 @@ class _Attempt:
     account: Account | None
     lease: TokenLease | None
     request_text: str
+    page: PageHold | None = None
     throttle_repeats: int = 0
     last_token_error: TokenInvalidError | None = None
 
     @property
     def account_id(self) -> str | None:
         return self.account.id if self.account is not None else None
+
+
+def _json_or_none(content: bytes) -> object:
+    """The parsed body; None when it is not JSON (classified by its HTTP status then)."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _is_transient(error: BaseException) -> bool:

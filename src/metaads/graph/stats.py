@@ -23,6 +23,9 @@ class CallStats:
     transient_errors: int = 0
     retries: int = 0
     backoff_s: float = 0.0
+    # Seconds an answer waited for a page slot before its body was read (metaads.graph.pages): other
+    # threads' pages were being parsed and consumed.
+    page_wait_s: float = 0.0
     token_failovers: int = 0
     async_jobs: int = 0
     async_polls: int = 0
