@@ -40,7 +40,15 @@ def test_serve_prints_env_lines_that_work_and_stops_on_ctrl_c() -> None:
         "--status-change-days",
         "60",
     ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # An ignored SIGINT is inherited across exec (and Python then keeps ignoring it): some test earlier in
+    # the session may leave the test process ignoring it, so the server starts with the default, as from a shell.
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509 - no threads start it
+    )
     try:
         assert process.stdout is not None
         lines: dict[str, str] = {}
@@ -70,8 +78,7 @@ def test_serve_prints_env_lines_that_work_and_stops_on_ctrl_c() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            # Generous: on a loaded machine the server takes seconds to notice; a leaked process would
-            # outlive the test and disturb the next ones, so it is killed before the failure is raised.
+            # A leaked process would outlive the test and disturb the next ones: killed before the failure.
             _, err = process.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
