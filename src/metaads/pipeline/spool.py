@@ -3,8 +3,8 @@
 A range is loaded only once it has been fetched completely (a failed fetch must leave the warehouse
 untouched), so fetched rows wait somewhere. Keeping them as JSON lines in a spooled temporary file
 bounds memory whatever the range's size, and lets the loader read the rows twice (ads, then actions).
-Rows are written and replayed a page at a time: no list of a chunk's rows is ever built, so a
-process's memory does not depend on how many rows it fetched.
+Rows are written and replayed in records of at most ``RECORD_ROWS`` rows: no list of a chunk's rows is
+ever built, so a process's memory does not depend on how many rows it fetched.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import orjson
 # Every account of a run spools at once (one thread each), so the in-memory part is kept small: past it
 # the rows go to a temporary file (the OS page cache, not this process's memory, holds it).
 DEFAULT_MEMORY_BYTES = 256 * 1024
-# Rows are stored a page at a time (one JSON array per line): one write and one parse per page rather
-# than per row, which halved the spool's share of a load's CPU. A caller's page is cut at this size so a
-# record, and so what a replay holds, stays one page whatever the caller passes.
+# Rows are stored in records (one JSON array per line): one write and one parse per record rather than
+# per row (writing 100,000 rows took half the CPU; replaying, about the same). Records are kept small, not
+# a whole page, because a replay holds one record parsed and several loads replay at once.
 RECORD_ROWS = 100
 
 
@@ -42,8 +42,8 @@ class RowSpool:
         self._end = self._file.tell()
 
     def rows(self) -> Iterator[dict[str, Any]]:
-        """Replay every row in order, holding one record (a page) at a time. Several replays may be
-        interleaved (each keeps its position)."""
+        """Replay every row in order, holding one record at a time. Several replays may be interleaved
+        (each keeps its position)."""
         position = 0
         while position < self._end:
             self._file.seek(position)
