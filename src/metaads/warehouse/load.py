@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from metaads.errors import LoadError
 from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS
+from metaads.warehouse.indexes import build_indexes, defer_indexes
 from metaads.warehouse.writers import copy_rows, insert_rows
 
 Row = Sequence[object]
@@ -81,8 +82,10 @@ def replace_rows(
     """Delete the range from both tables and insert the new rows on ``conn`` (already in a transaction).
 
     With ``days``, only those days of the range are deleted and loaded; the others keep their rows.
+    An empty table gets its indexes built after its rows (:mod:`metaads.warehouse.indexes`).
     Returns (ads inserted, actions inserted, ads deleted, actions deleted).
     """
+    rebuild = defer_indexes(conn, (ads, actions))
     deleted = []
     for table in (ads, actions):
         if days is not None and not days:
@@ -99,6 +102,7 @@ def replace_rows(
     else:
         n_ads = insert_rows(conn, ads, checked_ads, batch_rows)
         n_actions = insert_rows(conn, actions, checked_actions, batch_rows)
+    build_indexes(conn, rebuild)
     if before_commit is not None:
         before_commit()
     return n_ads, n_actions, deleted[0], deleted[1]
