@@ -63,9 +63,13 @@ def defer_indexes(conn: sa.Connection, tables: Sequence[sa.Table]) -> list[str]:
 
 def build_indexes(conn: sa.Connection, statements: Sequence[str]) -> None:
     """Create again what :func:`defer_indexes` dropped (constraints first: they are listed first)."""
+    _execute(conn, statements)
+
+
+def _execute(conn: sa.Connection, statements: Sequence[str]) -> None:
     if not statements:
         return
-    # Through the driver without parameters: a comment's text may hold '%', a placeholder to psycopg.
+    # Through the driver without parameters: a name or comment may hold '%', a placeholder to psycopg.
     raw = conn.connection.driver_connection
     if raw is None:  # pragma: no cover - only for a detached/invalidated connection
         raise sa.exc.InvalidRequestError("connection has no DBAPI connection")
@@ -82,8 +86,7 @@ def _defer(conn: sa.Connection, table: sa.Table) -> list[str]:
         with conn.begin_nested():
             conn.exec_driver_sql(f"LOCK TABLE {qualified} IN ACCESS EXCLUSIVE MODE NOWAIT")
             found = conn.execute(_INDEXES, {"table": qualified}).all()
-            for drop, _create, _comment in found:
-                conn.exec_driver_sql(drop)
+            _execute(conn, [drop for drop, _create, _comment in found])
     except DRIVER_ERRORS as exc:
         # Someone reads the table (or a dependent object pins an index): index as we go instead.
         log.debug("%s: indexes kept during the load (%s)", table.name, driver_message(exc))
