@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import uuid
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +12,24 @@ import sqlalchemy as sa
 
 from metaads.clock import FakeClock
 from tests.databases import mysql_url, postgres_url
+
+
+class StateLeakWarning(UserWarning):
+    """A test left process-wide state changed (shown in the warnings summary, not an error)."""
+
+
+@pytest.fixture(autouse=True)
+def _sigint_as_found(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Give SIGINT back its handler when a test's code changed it, and say which test did.
+
+    Something a test runs (in a library, not in metaads) leaves SIGINT ignored; an ignored SIGINT is
+    inherited by every process started later, which then cannot be stopped with Ctrl-C.
+    """
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    if signal.getsignal(signal.SIGINT) is not before:
+        warnings.warn(f"{request.node.nodeid} left SIGINT changed; restored", StateLeakWarning, stacklevel=1)
+        signal.signal(signal.SIGINT, before)
 
 
 @pytest.fixture
