@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from metaads.graph.gate import GatedTransport
+from metaads.graph.gate import ACCOUNT_EXTENSION, GatedTransport
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -63,3 +63,43 @@ def test_a_failed_exchange_gives_its_slot_back() -> None:
         for _ in range(3):  # with the slot lost, the second attempt would block for ever
             with pytest.raises(httpx.ConnectError):
                 client.get("http://graph.test/x")
+
+
+class OrderRecordingTransport(httpx.BaseTransport):
+    """Records which account each request was for, in the order they went through; the first blocks."""
+
+    def __init__(self) -> None:
+        self.order: list[str | None] = []
+        self.unblock = threading.Event()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        account = request.extensions.get(ACCOUNT_EXTENSION)
+        self.order.append(account)
+        if account == "blocker":
+            self.unblock.wait(30)
+        return httpx.Response(200, json={"ok": True})
+
+
+def test_waiting_calls_go_in_order_of_their_accounts_first_call_not_of_arrival() -> None:
+    inner = OrderRecordingTransport()
+    gate = GatedTransport(inner, 1)
+    with httpx.Client(transport=gate, base_url="http://graph.test") as client, ThreadPoolExecutor(8) as pool:
+
+        def call(account: str | None) -> None:
+            client.get("/x", extensions={ACCOUNT_EXTENSION: account} if account else {})
+
+        for account in ("a", "b", "c"):  # their first calls, in this order, rank them
+            call(account)
+        blocker = pool.submit(call, "blocker")
+        futures = []
+        for account in ("c", "b", None, "a"):  # then they wait behind the one slot, in the opposite order
+            futures.append(pool.submit(call, account))
+            for _ in range(3000):  # each in the queue before the next one arrives (the gate's own queue)
+                if len(gate._slots._waiting) == len(futures):
+                    break
+                threading.Event().wait(0.01)
+        assert len(gate._slots._waiting) == 4
+        inner.unblock.set()
+        for future in [blocker, *futures]:
+            future.result(timeout=30)
+    assert inner.order == ["a", "b", "c", "blocker", None, "a", "b", "c"]

@@ -30,6 +30,7 @@ from metaads.errors import (
     TransientError,
 )
 from metaads.graph.classify import classify
+from metaads.graph.gate import ACCOUNT_EXTENSION
 from metaads.graph.pages import PageHold, PageSlots
 from metaads.graph.policy import ClientPolicy
 from metaads.graph.stats import StatsBook
@@ -405,7 +406,10 @@ class GraphSession:
         """
         headers = {"Authorization": f"Bearer {token}"}
         try:
-            with self.http.stream(method, url, params=query, data=form, headers=headers) as response:
+            extensions = {ACCOUNT_EXTENSION: account_id} if account_id is not None else None
+            with self.http.stream(
+                method, url, params=query, data=form, headers=headers, extensions=extensions
+            ) as response:
                 if page is not None:
                     self._take_page_slot(page, account_id)
                 content = b"".join(response.iter_bytes())
