@@ -12,7 +12,7 @@ import hashlib
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
@@ -27,6 +27,14 @@ _IDENTIFIER_RE = re.compile(IDENTIFIER_PATTERN)
 
 # Which ``pip install 'metaads[...]'`` extra brings a dialect's driver.
 _EXTRAS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "mssql": "mssql"}
+
+
+def dbapi_connection(conn: sa.Connection) -> Any:
+    """The driver's own connection under ``conn`` (for COPY and statements sent without parameters)."""
+    raw = conn.connection.driver_connection
+    if raw is None:  # pragma: no cover - only for a detached/invalidated connection
+        raise sa.exc.InvalidRequestError("connection has no DBAPI connection")
+    return raw
 
 
 def is_identifier(name: str) -> bool:

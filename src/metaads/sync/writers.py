@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from metaads.database import dbapi_connection
 from metaads.errors import SyncError
 
 Row = Sequence[object]
@@ -63,13 +64,6 @@ def choose_method(source: sa.Dialect, target: sa.Connection) -> str:
     if dialect.name in ("mysql", "mariadb"):
         return MYSQL_LOAD if pg_source and mysql_local_infile(target) else EXECUTEMANY
     return SQLALCHEMY
-
-
-def _dbapi_connection(conn: sa.Connection) -> Any:
-    raw = conn.connection.driver_connection
-    if raw is None:  # pragma: no cover - only for an invalidated connection
-        raise sa.exc.InvalidRequestError("connection has no DBAPI connection")
-    return raw
 
 
 @lru_cache(maxsize=64)
@@ -169,7 +163,7 @@ def _copy_sql(table: sa.Table) -> Any:
 def write_pg_copy(conn: sa.Connection, table: sa.Table, batches: Batches) -> int:
     """``COPY table (columns) FROM STDIN`` through psycopg 3."""
     count = 0
-    with _dbapi_connection(conn).cursor() as cursor, cursor.copy(_copy_sql(table)) as copy:
+    with dbapi_connection(conn).cursor() as cursor, cursor.copy(_copy_sql(table)) as copy:
         write = copy.write_row
         for batch in batches:
             for row in batch:
@@ -185,9 +179,9 @@ def pipe_pg_copy(source: sa.Connection, select: sa.Select[Any], target: sa.Conne
     query = str(select.compile(dialect=source.dialect, compile_kwargs={"literal_binds": True}))
     out_sql = sql.SQL("COPY ({}) TO STDOUT").format(sql.SQL(query))
     with (
-        _dbapi_connection(source).cursor() as out_cursor,
+        dbapi_connection(source).cursor() as out_cursor,
         out_cursor.copy(out_sql) as out_copy,
-        _dbapi_connection(target).cursor() as in_cursor,
+        dbapi_connection(target).cursor() as in_cursor,
     ):
         with in_cursor.copy(_copy_sql(table)) as in_copy:
             for chunk in out_copy:
@@ -201,7 +195,7 @@ def mysql_local_infile(conn: sa.Connection) -> bool:
         return False
     from pymysql.constants import CLIENT
 
-    if not _dbapi_connection(conn).client_flag & CLIENT.LOCAL_FILES:
+    if not dbapi_connection(conn).client_flag & CLIENT.LOCAL_FILES:
         return False
     return bool(conn.exec_driver_sql("SELECT @@GLOBAL.local_infile").scalar())
 
@@ -223,11 +217,11 @@ def pipe_mysql_load(source: sa.Connection, select: sa.Select[Any], target: sa.Co
     preparer = target.dialect.identifier_preparer
     columns = ", ".join(preparer.format_column(column) for column in table.columns)
     with tempfile.NamedTemporaryFile(prefix="metaads-sync-", suffix=".csv") as spool:
-        with _dbapi_connection(source).cursor() as out_cursor, out_cursor.copy(out_sql) as out_copy:
+        with dbapi_connection(source).cursor() as out_cursor, out_cursor.copy(out_sql) as out_copy:
             for chunk in out_copy:
                 spool.write(chunk)
         spool.flush()
-        path = _dbapi_connection(target).escape(spool.name)
+        path = dbapi_connection(target).escape(spool.name)
         result = target.exec_driver_sql(
             f"LOAD DATA LOCAL INFILE {path} INTO TABLE {preparer.format_table(table)} CHARACTER SET utf8mb4 "
             "FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' "

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from metaads.database import DRIVER_ERRORS, driver_message
+from metaads.database import DRIVER_ERRORS, dbapi_connection, driver_message
 
 log = logging.getLogger("metaads.warehouse")
 
@@ -70,10 +70,7 @@ def _execute(conn: sa.Connection, statements: Sequence[str]) -> None:
     if not statements:
         return
     # Through the driver without parameters: a name or comment may hold '%', a placeholder to psycopg.
-    raw = conn.connection.driver_connection
-    if raw is None:  # pragma: no cover - only for a detached/invalidated connection
-        raise sa.exc.InvalidRequestError("connection has no DBAPI connection")
-    with raw.cursor() as cursor:
+    with dbapi_connection(conn).cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
 

@@ -66,18 +66,19 @@ def _check_settings(conn: sa.Connection) -> Iterator[None]:
     if conn.dialect.name != "postgresql":
         yield
         return
-    set_local = sa.text("SELECT set_config(:name, :value, true)")
-    before = {
-        name: conn.execute(sa.text("SELECT current_setting(:name)"), {"name": name}).scalar_one()
-        for name in _CHECK_SETTINGS
-    }
-    for name, value in _CHECK_SETTINGS.items():
-        conn.execute(set_local, {"name": name, "value": value})
+    before = dict(
+        zip(_CHECK_SETTINGS, conn.execute(sa.select(*map(sa.func.current_setting, _CHECK_SETTINGS))).one(), strict=True)
+    )
+    _set_local(conn, _CHECK_SETTINGS)
     try:
         yield
     finally:
-        for name, value in before.items():
-            conn.execute(set_local, {"name": name, "value": value})
+        _set_local(conn, before)
+
+
+def _set_local(conn: sa.Connection, settings: dict[str, str]) -> None:
+    # set_config(..., true) is SET LOCAL: it ends with the caller's transaction at the latest.
+    conn.execute(sa.select(*(sa.func.set_config(name, value, True) for name, value in settings.items())))
 
 
 def warehouse_checks(

@@ -12,6 +12,8 @@ from itertools import islice
 
 import sqlalchemy as sa
 
+from metaads.database import dbapi_connection
+
 DEFAULT_BATCH_ROWS = 5000
 
 
@@ -55,11 +57,8 @@ def copy_rows(conn: sa.Connection, table: sa.Table, rows: Iterable[Sequence[obje
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         target, sql.SQL(", ").join(sql.Identifier(column.name) for column in table.columns)
     )
-    raw = conn.connection.driver_connection
-    if raw is None:  # pragma: no cover - only for a detached/invalidated connection
-        raise sa.exc.InvalidRequestError("connection has no DBAPI connection")
     count = 0
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+    with dbapi_connection(conn).cursor() as cursor, cursor.copy(statement) as copy:
         copy.set_types([pg_type_name(column) for column in table.columns])
         write = copy.write_row
         for row in rows:
