@@ -3,11 +3,11 @@ from __future__ import annotations
 import tracemalloc
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from itertools import islice, zip_longest
+from itertools import islice
 from typing import Any
 
 from metaads.pipeline.spool import RowSpool
-from metaads.transform import to_actions_rows, to_ads_rows
+from metaads.transform import to_ads_rows
 
 
 def test_spool_replays_every_row_in_order_even_past_its_memory_limit() -> None:
@@ -58,8 +58,8 @@ def _api_rows(count: int) -> Iterator[dict[str, Any]]:
 
 
 def _peak_bytes_of_spool_path(rows: int) -> int:
-    """Peak Python memory of fetching ``rows`` in pages into a spool, then replaying them through the
-    transforms (ads and actions read side by side, as the load does)."""
+    """Peak Python memory of fetching ``rows`` in pages into a spool, then replaying them through a
+    transform (as the entity loads replay their objects)."""
     loaded_at = datetime(2026, 11, 20, tzinfo=timezone.utc)
     tracemalloc.start()
     try:
@@ -69,9 +69,7 @@ def _peak_bytes_of_spool_path(rows: int) -> int:
                 spool.extend(page)
             del page
             tracemalloc.reset_peak()
-            ads = to_ads_rows(spool.rows(), campaign_status={}, currency="EUR", loaded_at=loaded_at)
-            actions = to_actions_rows(spool.rows(), loaded_at=loaded_at)
-            for _ in zip_longest(ads, actions):
+            for _ in to_ads_rows(spool.rows(), campaign_status={}, currency="EUR", loaded_at=loaded_at):
                 pass
             _, peak = tracemalloc.get_traced_memory()
     finally:

@@ -4,7 +4,7 @@
 
 - ``off``: fetch the ad rows, replace the range.
 - ``warn``: also ask Meta for the account-level daily totals of the range and compare them with the
-  ad rows' sums (taken while the rows enter the spool). A mismatch is loaded and recorded as
+  ad rows' sums (taken while the rows are staged). A mismatch is loaded and recorded as
   ``mismatch``; only days the answer leaves empty while rows are stored and Meta's totals are not empty
   keep their rows.
 - ``strict``: on a mismatch re-fetch once; if it still differs, replace only the days where the new
@@ -31,7 +31,6 @@ from metaads.dates import DateRange
 from metaads.graph import GraphClient
 from metaads.outcomes import ChunkResult
 from metaads.pipeline.results import LOADED, MISMATCH, ProgressListener
-from metaads.pipeline.spool import RowSpool
 from metaads.reconcile.compare import (
     OFF,
     STRICT,
@@ -47,6 +46,7 @@ from metaads.reconcile.totals import EMPTY, DayTotals, TotalsByDay
 from metaads.transform import to_actions_rows, to_ads_rows
 from metaads.warehouse import Warehouse
 from metaads.warehouse.load import LoadResult
+from metaads.warehouse.staging import Staging
 
 log = logging.getLogger("metaads.pipeline")
 
@@ -56,7 +56,7 @@ Costed = Callable[[ChunkResult], ChunkResult]
 
 @dataclass
 class _Fetched:
-    spool: RowSpool
+    staged: Staging
     sums: TotalsByDay
 
 
@@ -85,15 +85,28 @@ class ChunkLoader:
         self.mode = mode
         self.relative_tolerance = relative_tolerance
 
-    def _fetch(self, stack: ExitStack, account: Account, chunk: DateRange, listener: ProgressListener) -> _Fetched:
-        spool = stack.enter_context(RowSpool())
+    def _fetch(
+        self,
+        stack: ExitStack,
+        account: Account,
+        chunk: DateRange,
+        listener: ProgressListener,
+        statuses: dict[str, str],
+        currency: str | None,
+    ) -> _Fetched:
+        # Each page is transformed and staged in the load's format as it arrives, so the load only
+        # streams bytes (metaads.warehouse.staging); the rows carry the time their fetch began.
+        staged = stack.enter_context(self.warehouse.stage(account, chunk.since, chunk.until))
         sums = TotalsByDay()
+        loaded_at = self.clock.now()
         listener.stage(account, f"fetching {chunk}")
         for page in self.client.insights(account, chunk.since, chunk.until):
-            spool.extend(sums.watch(page))
+            sums.add_all(page)
+            staged.ads.add(to_ads_rows(page, campaign_status=statuses, currency=currency, loaded_at=loaded_at))
+            staged.actions.add(to_actions_rows(page, loaded_at=loaded_at))
             listener.rows_fetched(account, len(page))
             del page  # not held while the next page is fetched (memory: one page per account)
-        return _Fetched(spool, sums)
+        return _Fetched(staged, sums)
 
     def load(
         self,
@@ -111,11 +124,11 @@ class ChunkLoader:
             MetaAdsError: a fetch or the load failed; nothing of the chunk was written or recorded.
         """
         with ExitStack() as stack:
-            fetched = self._fetch(stack, account, chunk, listener)
+            fetched = self._fetch(stack, account, chunk, listener, statuses, currency)
             if self.mode == OFF:
                 base = ChunkResult(chunk, LOADED)
                 listener.stage(account, "loading")
-                load = self._write(account, chunk, fetched, statuses, currency, None, None, base, run_id, costed)
+                load = self._write(account, chunk, fetched, None, None, base, run_id, costed)
                 return replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
             days = chunk_days(chunk)
             tolerance = Tolerance.for_currency(currency, self.relative_tolerance)
@@ -131,7 +144,7 @@ class ChunkLoader:
                 again = "Meta's answers are empty for days with stored rows"
             if again is not None:
                 log.warning("account %s %s: %s; fetching again", account.display_name, chunk, again)
-                fetched = self._fetch(stack, account, chunk, listener)
+                fetched = self._fetch(stack, account, chunk, listener, statuses, currency)
                 api = account_totals(self.client, account, chunk.since, chunk.until)
                 first = check_days(days, api, fetched.sums.days, tolerance)
             new = fetched.sums.days
@@ -169,8 +182,6 @@ class ChunkLoader:
                 account,
                 chunk,
                 fetched,
-                statuses,
-                currency,
                 _Choice(choose),
                 (days, api, tolerance),
                 base,
@@ -202,8 +213,6 @@ class ChunkLoader:
         account: Account,
         chunk: DateRange,
         fetched: _Fetched,
-        statuses: dict[str, str],
-        currency: str | None,
         choice: _Choice | None,
         reconcile: tuple[list[date], dict[date, DayTotals], Tolerance] | None,
         base: ChunkResult,
@@ -211,8 +220,6 @@ class ChunkLoader:
         costed: Costed,
         outcome: list[ChunkCheck] | None = None,
     ) -> LoadResult:
-        loaded_at = self.clock.now()
-
         def record(conn: sa.Connection, load: LoadResult) -> int:
             check = None
             if reconcile is not None and choice is not None:
@@ -225,14 +232,13 @@ class ChunkLoader:
             entry = costed(replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows))
             return self.warehouse.record_chunk(conn, run_id, account, entry, check)
 
-        rows = fetched.spool.rows
         with self.load_slots:
             return self.warehouse.replace_range(
                 account,
                 chunk.since,
                 chunk.until,
-                to_ads_rows(rows(), campaign_status=statuses, currency=currency, loaded_at=loaded_at),
-                to_actions_rows(rows(), loaded_at=loaded_at),
+                fetched.staged.ads,
+                fetched.staged.actions,
                 choose_days=choice,
                 record=record,
             )

@@ -1,9 +1,10 @@
 """Extracting and loading the extra insights reports (``INSIGHTS_REPORTS``) of one account.
 
 Each report runs after the account's default report, over its own look-back (or the run's), chunk by
-chunk exactly like the default: a chunk is fetched completely into a :class:`RowSpool`, then replaces
-its date range in the report's tables in one transaction that also writes its ledger row (``report``
-set), so the incremental sync copies it. A failed chunk leaves the previous rows untouched.
+chunk exactly like the default: a chunk is fetched completely, its rows staged in the load's format
+(:mod:`metaads.warehouse.staging`), then it replaces its date range in the report's tables in one
+transaction that also writes its ledger row (``report`` set), so the incremental sync copies it. A
+failed chunk leaves the previous rows untouched.
 
 Reconciliation (``RECONCILE``, docs/reports.md): a daily report that requests additive metrics
 (spend, impressions, clicks, inline link clicks) has their per-day sums, over every object and
@@ -29,7 +30,6 @@ from metaads.dates import DateRange, chunk_range, resolve_range
 from metaads.errors import MetaAdsError, is_retryable
 from metaads.graph import GraphClient
 from metaads.outcomes import ChunkResult
-from metaads.pipeline.spool import RowSpool
 from metaads.reconcile.compare import OFF, STRICT, Tolerance
 from metaads.reconcile.fetch import account_totals
 from metaads.reconcile.totals import EMPTY, METRICS, DayTotals, TotalsByDay
@@ -39,6 +39,7 @@ from metaads.transform.report_spec import ReportSpec
 from metaads.transform.reports import to_report_list_rows, to_report_rows
 from metaads.warehouse import Warehouse
 from metaads.warehouse.load import LoadResult
+from metaads.warehouse.staging import Staging
 
 log = logging.getLogger("metaads.pipeline")
 
@@ -153,8 +154,12 @@ class ReportLoader:
         spec: ReportSpec,
         chunk: DateRange,
         on_rows: Callable[[int], None] | None,
-    ) -> tuple[RowSpool, TotalsByDay]:
-        spool = stack.enter_context(RowSpool())
+    ) -> tuple[Staging, TotalsByDay]:
+        # As for the default report: each page is transformed and staged in the load's format as it
+        # arrives (metaads.warehouse.staging); the rows carry the time their fetch began.
+        staged = stack.enter_context(self.warehouse.stage(account, chunk.since, chunk.until, report=spec.name))
+        layout = self.warehouse.reports[spec.name]
+        loaded_at = self.clock.now()
         sums = TotalsByDay()
         for page in self.client.insights(
             account,
@@ -168,10 +173,12 @@ class ReportLoader:
             action_report_time=spec.action_report_time,
             time_increment=spec.time_increment,
         ):
-            spool.extend(sums.watch(page))
+            sums.add_all(page)
+            staged.ads.add(to_report_rows(page, layout, loaded_at=loaded_at))
+            staged.actions.add(to_report_list_rows(page, layout, loaded_at=loaded_at))
             if on_rows is not None:
                 on_rows(len(page))
-        return spool, sums
+        return staged, sums
 
     def _load(
         self,
@@ -187,7 +194,7 @@ class ReportLoader:
         metrics = reconciled_metrics(spec) if self.reconcile != OFF else ()
         outcome = ChunkResult(chunk, AccountStatus.LOADED)
         with ExitStack() as stack:
-            spool, sums = self._fetch(stack, account, spec, chunk, on_rows)
+            staged, sums = self._fetch(stack, account, spec, chunk, on_rows)
             if metrics:
                 if chunk not in totals:  # one account-level call per range, shared by the account's reports
                     totals[chunk] = account_totals(self.client, account, chunk.since, chunk.until)
@@ -201,7 +208,7 @@ class ReportLoader:
                         chunk,
                         len(bad),
                     )
-                    spool, sums = self._fetch(stack, account, spec, chunk, on_rows)
+                    staged, sums = self._fetch(stack, account, spec, chunk, on_rows)
                     bad = mismatched_days(chunk, totals[chunk], sums.days, metrics, tolerance)
                 if bad:
                     error = (
@@ -222,8 +229,6 @@ class ReportLoader:
                             )
                         )
                     outcome = ChunkResult(chunk, AccountStatus.MISMATCH, error=error, mismatch_days=len(bad))
-            layout = self.warehouse.reports[spec.name]
-            loaded_at = self.clock.now()
 
             def record(conn: sa.Connection, load: LoadResult) -> int:
                 entry = costed(replace(outcome, ads_rows=load.ads_rows, actions_rows=load.actions_rows))
@@ -234,8 +239,8 @@ class ReportLoader:
                     account,
                     chunk.since,
                     chunk.until,
-                    to_report_rows(spool.rows(), layout, loaded_at=loaded_at),
-                    to_report_list_rows(spool.rows(), layout, loaded_at=loaded_at),
+                    staged.ads,
+                    staged.actions,
                     record=record,
                     report=spec.name,
                 )

@@ -6,7 +6,7 @@ ad rows behind a day's sums: the spend tolerance grows with it (each row is roun
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -84,7 +84,7 @@ def row_totals(row: Mapping[str, Any]) -> DayTotals:
 
 
 class TotalsByDay:
-    """Accumulates rows into per-day sums; wraps a row iterator so sums are taken while rows stream."""
+    """Accumulates rows into per-day sums, page by page while a chunk is fetched."""
 
     def __init__(self) -> None:
         self.days: dict[date, DayTotals] = {}
@@ -93,11 +93,9 @@ class TotalsByDay:
         day = date.fromisoformat(str(row["date_start"]))
         self.days[day] = self.days.get(day, EMPTY).plus(row_totals(row))
 
-    def watch(self, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """Yield ``rows`` unchanged, adding each to the sums on the way."""
+    def add_all(self, rows: Iterable[Mapping[str, Any]]) -> None:
         for row in rows:
             self.add(row)
-            yield row
 
     def get(self, day: date) -> DayTotals:
         return self.days.get(day, EMPTY)
@@ -106,6 +104,5 @@ class TotalsByDay:
 def sum_api_rows(rows: Iterable[Mapping[str, Any]]) -> dict[date, DayTotals]:
     """Per-day sums of API rows (ad level, or the account level's one row per day)."""
     totals = TotalsByDay()
-    for row in rows:
-        totals.add(row)
+    totals.add_all(rows)
     return totals.days

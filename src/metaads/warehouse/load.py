@@ -6,7 +6,7 @@ range, the row iterators themselves, the ``before_commit`` hook) rolls everythin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from metaads.errors import LoadError
 from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS
 from metaads.warehouse.indexes import build_indexes, defer_indexes
+from metaads.warehouse.staging import Row, StagedRows, date_index_of, in_range, on_days
 from metaads.warehouse.writers import copy_rows, insert_rows
 
-Row = Sequence[object]
 _ACCOUNT = ADS_COLUMNS.index("account_id")
 if ACTIONS_COLUMNS.index("account_id") != _ACCOUNT:  # pragma: no cover - schema contract
     raise RuntimeError("account_id must sit at the same position in both tables")
@@ -38,30 +38,22 @@ class LoadResult:
     ledger_id: int | None = None
 
 
-def _in_range(rows: Iterable[Row], table: sa.Table, account_id: str, since: date, until: date) -> Iterator[Row]:
-    # A row outside the replaced range would survive the next replacement of its own range as a
-    # duplicate key: refuse it instead of loading it. Positions come from the table (the extra
-    # reports' tables have their own column order).
-    account_index, date_index = list(table.c.keys()).index("account_id"), _date_index(table)
-    for row in rows:
-        day = row[date_index]
-        if row[account_index] != account_id or not since <= day <= until:  # type: ignore[operator]
-            raise LoadError(
-                f"{table.name}: row for account {row[account_index]!r} on {day!r} is outside the range "
-                f"being replaced (account {account_id}, {since}..{until})"
-            )
-        yield row
-
-
-def _date_index(table: sa.Table) -> int:
-    return list(table.c.keys()).index("date")
-
-
-def _on_days(rows: Iterable[Row], days: Collection[date] | None, date_index: int) -> Iterable[Row]:
-    # Rows of days the load keeps (reconciliation chose the stored rows) are skipped, not refused.
-    if days is None:
-        return rows
-    return (row for row in rows if row[date_index] in days)
+def _write(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Iterable[Row] | StagedRows,
+    replaced: tuple[str, date, date],
+    days: Collection[date] | None,
+    *,
+    use_copy: bool,
+    batch_rows: int,
+) -> int:
+    if isinstance(rows, StagedRows):  # checked when staged, and in the load's own format
+        if rows.table is not table:
+            raise LoadError(f"{table.name}: rows staged for {rows.table.name}")
+        return 0 if days is not None and not days else rows.write(conn, days, batch_rows)
+    checked = on_days(in_range(rows, table, *replaced), days, date_index_of(table))
+    return copy_rows(conn, table, checked) if use_copy else insert_rows(conn, table, checked, batch_rows)
 
 
 def replace_rows(
@@ -72,8 +64,8 @@ def replace_rows(
     account_id: str,
     since: date,
     until: date,
-    ads_rows: Iterable[Row],
-    actions_rows: Iterable[Row],
+    ads_rows: Iterable[Row] | StagedRows,
+    actions_rows: Iterable[Row] | StagedRows,
     use_copy: bool,
     batch_rows: int,
     before_commit: Callable[[], None] | None = None,
@@ -94,15 +86,11 @@ def replace_rows(
         when = table.c.date.between(since, until) if days is None else table.c.date.in_(sorted(days))
         result = conn.execute(sa.delete(table).where(table.c.account_id == account_id, when))
         deleted.append(result.rowcount)
-    checked_ads = _on_days(_in_range(ads_rows, ads, account_id, since, until), days, _date_index(ads))
-    checked_actions = _on_days(_in_range(actions_rows, actions, account_id, since, until), days, _date_index(actions))
-    if use_copy:
-        n_ads = copy_rows(conn, ads, checked_ads)
-        n_actions = copy_rows(conn, actions, checked_actions)
-    else:
-        n_ads = insert_rows(conn, ads, checked_ads, batch_rows)
-        n_actions = insert_rows(conn, actions, checked_actions, batch_rows)
+    inserted = [
+        _write(conn, table, rows, (account_id, since, until), days, use_copy=use_copy, batch_rows=batch_rows)
+        for table, rows in ((ads, ads_rows), (actions, actions_rows))
+    ]
     build_indexes(conn, rebuild)
     if before_commit is not None:
         before_commit()
-    return n_ads, n_actions, deleted[0], deleted[1]
+    return inserted[0], inserted[1], deleted[0], deleted[1]

@@ -18,7 +18,14 @@ import sqlalchemy as sa
 
 from metaads.accounts import Account
 from metaads.clock import Clock, SystemClock
-from metaads.database import DRIVER_ERRORS, IDENTIFIER_PATTERN, describe_url, is_identifier, translate
+from metaads.database import (
+    DRIVER_ERRORS,
+    IDENTIFIER_PATTERN,
+    dbapi_connection,
+    describe_url,
+    is_identifier,
+    translate,
+)
 from metaads.errors import ConfigError, LoadError, RowRejectedError, WarehouseError
 from metaads.outcomes import ChunkResult
 from metaads.reconcile.compare import ChunkCheck
@@ -28,7 +35,7 @@ from metaads.transform.report_spec import ReportLayout, ReportSpec, layout
 from metaads.warehouse import ddl, dictionary, ledger, owner, registry
 from metaads.warehouse.day_totals import insert_chunk_days, stored_totals
 from metaads.warehouse.history import LedgerEntry, account_history
-from metaads.warehouse.load import LoadResult, Row, replace_rows
+from metaads.warehouse.load import LoadResult, replace_rows
 from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, lock_ledger, write_transaction
 from metaads.warehouse.registry import RegisteredAccount
 from metaads.warehouse.report_tables import report_tables
@@ -42,26 +49,11 @@ from metaads.warehouse.schema import (
     registry_table,
     token_checks_table,
 )
+from metaads.warehouse.staging import CopyStaged, PickledStaged, Row, StagedRows, Staging
 from metaads.warehouse.statistics import refresh_statistics
-from metaads.warehouse.writers import DEFAULT_BATCH_ROWS, supports_copy
+from metaads.warehouse.writers import DATA_ERRORS, DEFAULT_BATCH_ROWS, supports_copy
 
 log = logging.getLogger("metaads.warehouse")
-
-
-def _data_errors() -> tuple[type[BaseException], ...]:
-    """A value its column cannot hold: the drivers' DataError, or (psycopg's binary COPY) an integer
-    too large for its column's type, which psycopg reports as a plain OverflowError before sending it."""
-    errors: list[type[BaseException]] = [sa.exc.DataError, OverflowError]
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - only without the postgres extra
-        pass
-    else:
-        errors.append(psycopg.DataError)
-    return tuple(errors)
-
-
-DATA_ERRORS = _data_errors()
 
 
 class Warehouse:
@@ -292,13 +284,35 @@ class Warehouse:
 
     # ------------------------------------------------------------------ loading
 
+    def stage(self, account: Account, since: date, until: date, *, report: str | None = None) -> Staging:
+        """Empty staging for the account's (ads, actions) rows of ``since..until`` (with ``report``, that
+        extra report's main and list rows), in this warehouse's load format
+        (:mod:`metaads.warehouse.staging`): ``add`` rows to its parts while fetching, then pass them to
+        :meth:`replace_range`. Close it (it is a context manager) once loaded."""
+        ads, actions = self.tables(account) if report is None else self.report_tables(account, report)
+        if not (supports_copy(self.engine) if self._use_copy is None else self._use_copy):
+            return Staging(
+                PickledStaged(ads, account.id, since, until), PickledStaged(actions, account.id, since, until)
+            )
+        try:
+            # psycopg formats COPY data with a cursor's adapters; nothing is sent on the connection, which
+            # goes back to the pool at once.
+            with self.engine.connect() as conn:
+                raw = dbapi_connection(conn)
+                return Staging(
+                    CopyStaged(ads, account.id, since, until, raw.cursor()),
+                    CopyStaged(actions, account.id, since, until, raw.cursor()),
+                )
+        except DRIVER_ERRORS as exc:
+            raise translate(exc, f"staging {ads.name}", self.engine, LoadError) from exc
+
     def replace_range(
         self,
         account: Account,
         since: date,
         until: date,
-        ads_rows: Iterable[Row],
-        actions_rows: Iterable[Row],
+        ads_rows: Iterable[Row] | StagedRows,
+        actions_rows: Iterable[Row] | StagedRows,
         *,
         before_commit: Callable[[], None] | None = None,
         choose_days: Callable[[dict[date, DayTotals]], Collection[date] | None] | None = None,
@@ -309,8 +323,10 @@ class Warehouse:
 
         ``ads_rows`` / ``actions_rows`` are tuples in ``ADS_COLUMNS`` / ``ACTIONS_COLUMNS`` order
         (:func:`metaads.transform.to_ads_rows` / ``to_actions_rows``), consumed lazily inside the
-        transaction, ads first. ``choose_days`` receives the per-day sums stored before the load (read
-        under the account's lock) and returns the days to replace (None: the whole range).
+        transaction, ads first, or the parts of a :meth:`stage` of the same account and range (already
+        checked and encoded: the load only streams them). ``choose_days`` receives the per-day sums
+        stored before the load (read under the account's lock) and returns the days to replace (None:
+        the whole range).
         ``record`` writes the ledger in the same transaction (see :meth:`record_chunk`) and returns the
         ledger id, so the rows and their record commit together or not at all. ``before_commit`` runs
         last, just before the commit (tests inject failures there). Exceptions from the iterators or

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from itertools import islice
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -17,9 +18,25 @@ from metaads.database import dbapi_connection
 DEFAULT_BATCH_ROWS = 5000
 
 
-def supports_copy(conn: sa.Connection) -> bool:
-    """True when the connection is PostgreSQL through psycopg 3 (the driver with a COPY API)."""
-    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+def _data_errors() -> tuple[type[BaseException], ...]:
+    """A value its column cannot hold: the drivers' DataError, or (psycopg's binary COPY) an integer
+    too large for its column's type, which psycopg reports as a plain OverflowError before sending it."""
+    errors: list[type[BaseException]] = [sa.exc.DataError, OverflowError]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - only without the postgres extra
+        pass
+    else:
+        errors.append(psycopg.DataError)
+    return tuple(errors)
+
+
+DATA_ERRORS = _data_errors()
+
+
+def supports_copy(bind: sa.Connection | sa.Engine) -> bool:
+    """True when the database is PostgreSQL through psycopg 3 (the driver with a COPY API)."""
+    return bind.dialect.name == "postgresql" and bind.dialect.driver == "psycopg"
 
 
 def pg_type_name(column: sa.Column[object]) -> str:
@@ -46,25 +63,35 @@ def pg_type_name(column: sa.Column[object]) -> str:
     raise TypeError(f"no binary COPY mapping for column {column.name} of type {kind!r}")
 
 
+def _copy_statement(table: sa.Table) -> Any:
+    from psycopg import sql
+
+    target = sql.Identifier(table.schema, table.name) if table.schema else sql.Identifier(table.name)
+    return sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+        target, sql.SQL(", ").join(sql.Identifier(column.name) for column in table.columns)
+    )
+
+
 def copy_rows(conn: sa.Connection, table: sa.Table, rows: Iterable[Sequence[object]]) -> int:
     """``COPY table (columns) FROM STDIN (FORMAT BINARY)`` on the connection's own transaction.
 
     Returns the row count.
     """
-    from psycopg import sql
-
-    target = sql.Identifier(table.schema, table.name) if table.schema else sql.Identifier(table.name)
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-        target, sql.SQL(", ").join(sql.Identifier(column.name) for column in table.columns)
-    )
     count = 0
-    with dbapi_connection(conn).cursor() as cursor, cursor.copy(statement) as copy:
+    with dbapi_connection(conn).cursor() as cursor, cursor.copy(_copy_statement(table)) as copy:
         copy.set_types([pg_type_name(column) for column in table.columns])
         write = copy.write_row
         for row in rows:
             write(row)
             count += 1
     return count
+
+
+def copy_data(conn: sa.Connection, table: sa.Table, blocks: Iterable[bytes]) -> None:
+    """Binary ``COPY`` data already formatted (signature, rows, trailer), sent as is in ``blocks``."""
+    with dbapi_connection(conn).cursor() as cursor, cursor.copy(_copy_statement(table)) as copy:
+        for block in blocks:
+            copy.write(block)
 
 
 def insert_rows(
