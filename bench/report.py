@@ -516,11 +516,12 @@ waits, the baseline's fixed 60 s waits, and the 100 ms latency (a response is se
 after its request, or when ready if producing it took longer). **CPU and database work is not
 compressed**: in simulated seconds it counts N times what it would really take. That penalises the
 pipeline with more work between calls (the baseline's pandas and `to_sql`), so the table also gives an
-estimate with that work counted at 1x: each pipeline's load work (metaads: transform + `COPY`;
-baseline: pandas + `to_sql`) is timed in real seconds per account, each account's span shortened by
-(N-1) x its work, and the run rebuilt with the same scheduling (every account at once for metaads,
-groups of 5 for the baseline). Per-page parsing stays counted at N x in both. All durations of scenarios 1 and 5
-are simulated seconds; every other scenario is measured in real time.
+estimate with that work counted at 1x: each pipeline's load work (metaads: transform and encoding
+while it stages the pages, then `COPY`; baseline: pandas + `to_sql`) is timed in real seconds per
+account, each account's span shortened by (N-1) x its work, and the run rebuilt with the same
+scheduling (every account at once for metaads, groups of 5 for the baseline). Per-page parsing stays
+counted at N x in both. All durations of scenarios 1 and 5 are simulated seconds; every other scenario
+is measured in real time.
 
 ## Noise
 
