@@ -13,7 +13,7 @@ from metaads.reconcile.compare import (
     days_not_confirmed_empty,
     days_to_replace,
 )
-from metaads.reconcile.totals import DayTotals, sum_api_rows
+from metaads.reconcile.totals import DayTotals, TotalsByDay, row_totals, sum_api_rows
 
 D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
 
@@ -105,3 +105,24 @@ def test_sums_are_exact_decimals_and_missing_metrics_count_as_zero() -> None:
         {"date_start": "2026-03-01", "spend": "0.20", "clicks": "1", "inline_link_clicks": "1"},
     ]
     assert sum_api_rows(rows) == {D1: DayTotals(Decimal("0.30"), 3, 1, 1, 2)}
+
+
+def test_page_by_page_sums_equal_the_sums_of_every_row_on_its_own() -> None:
+    rows = [
+        {"date_start": "2026-03-01", "spend": "0.10", "impressions": "3", "clicks": "1.5"},  # modelled count
+        {"date_start": "2026-03-02", "spend": "1.005", "impressions": 7, "inline_link_clicks": ""},
+        {"date_start": "2026-03-01", "spend": None, "impressions": "1e3", "clicks": "2"},
+        {"date_start": "2026-03-03"},
+        {"date_start": "2026-03-02", "spend": "0.995", "impressions": "٣"},  # digits int() reads
+    ]
+    expected: dict[date, DayTotals] = {}
+    for row in rows:
+        day = date.fromisoformat(str(row["date_start"]))
+        expected[day] = expected.get(day, DayTotals()).plus(row_totals(row))
+    paged = TotalsByDay()
+    paged.add_all(rows[:2])
+    paged.add_all(rows[2:])
+    assert paged.days == expected == sum_api_rows(rows)
+    assert expected[D1] == DayTotals(Decimal("0.10"), 1003, 3, 0, 2)
+    assert expected[D2] == DayTotals(Decimal("2.000"), 10, 0, 0, 2)
+    assert expected[D3] == DayTotals(rows=1)

@@ -34,7 +34,6 @@ def account_totals(client: GraphClient, account: Account, since: date, until: da
     for page in client.insights(
         account, since, until, level="account", fields=ACCOUNT_FIELDS, include_archived=False, mode="sync"
     ):
-        for row in page:
-            totals.add(row)
+        totals.add_all(page)
     # The account-level row is one total, not an ad row: its rounding allowance is that of its summands.
     return {day: DayTotals(t.spend, t.impressions, t.clicks, t.inline_link_clicks, 0) for day, t in totals.days.items()}

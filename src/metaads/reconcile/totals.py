@@ -69,6 +69,8 @@ def _decimal(value: object) -> Decimal:
 def _int(value: object) -> int:
     if value is None or value == "":
         return 0
+    if type(value) is str and value.isdecimal():  # the API's counts: strings of digits
+        return int(value)
     return int(Decimal(str(value)))
 
 
@@ -89,13 +91,25 @@ class TotalsByDay:
     def __init__(self) -> None:
         self.days: dict[date, DayTotals] = {}
 
-    def add(self, row: Mapping[str, Any]) -> None:
-        day = date.fromisoformat(str(row["date_start"]))
-        self.days[day] = self.days.get(day, EMPTY).plus(row_totals(row))
-
     def add_all(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        # Summed per day in plain lists first, then folded once per day: a DayTotals per row (two
+        # dataclass instances and a date parse) was 8 % of the pipeline's CPU.
+        page: dict[object, list[Any]] = {}
         for row in rows:
-            self.add(row)
+            key = row["date_start"]
+            sums = page.get(key)
+            if sums is None:
+                sums = page[key] = [_ZERO, 0, 0, 0, 0]
+            get = row.get
+            sums[0] += _decimal(get("spend"))
+            sums[1] += _int(get("impressions"))
+            sums[2] += _int(get("clicks"))
+            sums[3] += _int(get("inline_link_clicks"))
+            sums[4] += 1
+        for key, (spend, impressions, clicks, link_clicks, count) in page.items():
+            day = date.fromisoformat(str(key))
+            total = DayTotals(spend, impressions, clicks, link_clicks, count)
+            self.days[day] = self.days.get(day, EMPTY).plus(total)
 
     def get(self, day: date) -> DayTotals:
         return self.days.get(day, EMPTY)
