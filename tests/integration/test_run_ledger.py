@@ -14,6 +14,10 @@ from tests.integration.conftest import World
 def test_each_chunk_ledger_row_counts_only_that_chunk(make_pipeline: Callable[..., Pipeline], world: World) -> None:
     pipeline = make_pipeline(LOOKBACK_DAYS="12", BACKFILL_CHUNK_DAYS="4")
     account = pipeline.settings.accounts[0]
+    # The day's token check runs beside the accounts and its calls count on the accounts they read: one
+    # landing after this account finished would be in the client's figure only. Done first, it is not.
+    pipeline.check_tokens_daily()
+    before = pipeline.client.stats(account).api_calls
     summary = pipeline.run([account])
     (result,) = summary.results
     assert result.ok, result.error
@@ -32,7 +36,7 @@ def test_each_chunk_ledger_row_counts_only_that_chunk(make_pipeline: Callable[..
     assert all(r.api_calls >= 1 for r in rows)
     # The account's total also counts its account-info and campaigns calls, made before any chunk.
     assert sum(r.api_calls for r in rows) < result.api_calls
-    assert result.api_calls == pipeline.client.stats(account).api_calls
+    assert result.api_calls == pipeline.client.stats(account).api_calls - before
 
 
 def test_bounds_impossible_for_the_accounts_fail_them_without_stopping_the_run(
