@@ -30,7 +30,7 @@ from metaads.warehouse.dictionary import Relation, apply_comments, union_view
 from metaads.warehouse.ledger import safe_error
 from metaads.warehouse.locking import DEFAULT_BUSY_TIMEOUT_S, write_transaction
 from metaads.warehouse.schema import ID, NAME
-from metaads.warehouse.writers import copy_rows, supports_copy
+from metaads.warehouse.writers import copy_rows, create_temporary_like, supports_copy
 
 log = logging.getLogger("metaads.warehouse")
 
@@ -383,15 +383,9 @@ def _copy_upsert(conn: sa.Connection, table: sa.Table, rows: Iterable[tuple[Any,
     of binary COPY and one statement. An object listed twice (pages shift while the account changes)
     keeps its last listing, as the batched path does.
     """
-    staging = sa.Table(
-        f"metaads_upsert_{table.name}"[:63],
-        sa.MetaData(),
-        *(sa.Column(c.name, c.type) for c in table.columns),
-        sa.Column("metaads_position", sa.BigInteger),
+    staging = create_temporary_like(
+        conn, table, f"metaads_upsert_{table.name}", sa.Column("metaads_position", sa.BigInteger)
     )
-    target = conn.dialect.identifier_preparer.format_table(table)
-    conn.exec_driver_sql(f'CREATE TEMPORARY TABLE "{staging.name}" (LIKE {target} INCLUDING DEFAULTS) ON COMMIT DROP')
-    conn.exec_driver_sql(f'ALTER TABLE "{staging.name}" ADD COLUMN metaads_position bigint')
     copy_rows(conn, staging, ((*row, position) for position, row in enumerate(rows)))
     names = [c.name for c in table.columns]
     latest = (

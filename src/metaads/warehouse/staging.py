@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from metaads.database import driver_message
 from metaads.errors import LoadError, RowRejectedError
 from metaads.redact import redact_text
-from metaads.warehouse.writers import DATA_ERRORS, copy_data, insert_rows, pg_type_name
+from metaads.warehouse.writers import DATA_ERRORS, copy_data, create_temporary_like, insert_rows, pg_type_name
 
 Row = Sequence[object]
 
@@ -151,18 +151,12 @@ class CopyStaged(StagedRows):
             return self.count
         # Some days only (reconciliation keeps the stored rows of the others): the bytes hold every day,
         # so they go to a temporary table and the chosen days are inserted from it.
-        stage = sa.Table(
-            f"metaads_stage_{self.table.name}"[:63], sa.MetaData(), *(sa.Column(c.name, c.type) for c in self.table.c)
-        )
-        target = conn.dialect.identifier_preparer.format_table(self.table)
-        conn.exec_driver_sql(f'CREATE TEMPORARY TABLE "{stage.name}" (LIKE {target}) ON COMMIT DROP')
+        stage = create_temporary_like(conn, self.table, f"metaads_stage_{self.table.name}")
         copy_data(conn, stage, self._blocks())
         names = list(self.table.c.keys())
         chosen = sa.select(*(stage.c[name] for name in names)).where(stage.c.date.in_(sorted(days)))
         insert = self.table.insert().from_select(names, chosen).execution_options(preserve_rowcount=True)
-        inserted = conn.execute(insert).rowcount
-        conn.exec_driver_sql(f'DROP TABLE "{stage.name}"')
-        return int(inserted)
+        return int(conn.execute(insert).rowcount)
 
 
 class PickledStaged(StagedRows):

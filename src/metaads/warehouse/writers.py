@@ -72,6 +72,18 @@ def _copy_statement(table: sa.Table) -> Any:
     )
 
 
+def create_temporary_like(conn: sa.Connection, table: sa.Table, name: str, *extra: sa.Column[Any]) -> sa.Table:
+    """PostgreSQL: a temporary table shaped like ``table`` (plus ``extra`` columns), dropped at commit; the
+    returned Core table names it for the statements that fill and read it."""
+    temporary = sa.Table(name[:63], sa.MetaData(), *(sa.Column(c.name, c.type) for c in table.columns), *extra)
+    target = conn.dialect.identifier_preparer.format_table(table)
+    conn.exec_driver_sql(f'CREATE TEMPORARY TABLE "{temporary.name}" (LIKE {target} INCLUDING DEFAULTS) ON COMMIT DROP')
+    for column in extra:
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.exec_driver_sql(f'ALTER TABLE "{temporary.name}" ADD COLUMN "{column.name}" {kind}')
+    return temporary
+
+
 def copy_rows(conn: sa.Connection, table: sa.Table, rows: Iterable[Sequence[object]]) -> int:
     """``COPY table (columns) FROM STDIN (FORMAT BINARY)`` on the connection's own transaction.
 
