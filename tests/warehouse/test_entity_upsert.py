@@ -90,3 +90,19 @@ def test_an_object_listed_again_in_a_later_batch_keeps_its_later_row_and_counts_
     finally:
         if backend == "sqlite":
             store.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_repeated_copy_upserts_reuse_their_compiled_statements(pg_engine: sa.Engine, pg_schema: str) -> None:
+    """SQLAlchemy caches a statement by its tables' identity: a new Core table for the temporary table of each
+    load made each load's statements new cache entries, and the process's memory grew with every load."""
+    store = EntityStore(pg_engine, pg_schema)
+    store.init([ACCOUNT])
+    cache = pg_engine._compiled_cache
+    assert cache is not None
+    _upsert(store, [_campaign("1", "first")])
+    after_one = len(cache)
+    for n in range(2, 8):
+        _upsert(store, [_campaign(str(n), f"c{n}")])
+    assert len(cache) == after_one
+    assert sorted(_stored(store, CAMPAIGNS)) == [str(n) for n in range(1, 8)]

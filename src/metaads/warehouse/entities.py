@@ -383,9 +383,7 @@ def _copy_upsert(conn: sa.Connection, table: sa.Table, rows: Iterable[tuple[Any,
     of binary COPY and one statement. An object listed twice (pages shift while the account changes)
     keeps its last listing, as the batched path does.
     """
-    staging = create_temporary_like(
-        conn, table, f"metaads_upsert_{table.name}", sa.Column("metaads_position", sa.BigInteger)
-    )
+    staging = create_temporary_like(conn, table, f"metaads_upsert_{table.name}", ("metaads_position", sa.BigInteger()))
     copy_rows(conn, staging, ((*row, position) for position, row in enumerate(rows)))
     names = [c.name for c in table.columns]
     latest = (

@@ -7,6 +7,8 @@ declared column type, which saves the server from parsing text (the load is CPU-
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from itertools import islice
 from typing import Any
@@ -72,16 +74,37 @@ def _copy_statement(table: sa.Table) -> Any:
     )
 
 
-def create_temporary_like(conn: sa.Connection, table: sa.Table, name: str, *extra: sa.Column[Any]) -> sa.Table:
-    """PostgreSQL: a temporary table shaped like ``table`` (plus ``extra`` columns), dropped at commit; the
-    returned Core table names it for the statements that fill and read it."""
-    temporary = sa.Table(name[:63], sa.MetaData(), *(sa.Column(c.name, c.type) for c in table.columns), *extra)
+def create_temporary_like(
+    conn: sa.Connection, table: sa.Table, name: str, *extra: tuple[str, sa.types.TypeEngine[Any]]
+) -> sa.Table:
+    """PostgreSQL: a temporary table shaped like ``table`` (plus ``extra`` columns, by name and type),
+    dropped at commit; the returned Core table names it for the statements that fill and read it."""
+    temporary = _temporary_shape(table, name[:63], extra)
     target = conn.dialect.identifier_preparer.format_table(table)
     conn.exec_driver_sql(f'CREATE TEMPORARY TABLE "{temporary.name}" (LIKE {target} INCLUDING DEFAULTS) ON COMMIT DROP')
-    for column in extra:
-        kind = column.type.compile(dialect=conn.dialect)
-        conn.exec_driver_sql(f'ALTER TABLE "{temporary.name}" ADD COLUMN "{column.name}" {kind}')
+    for column_name, kind in extra:
+        kind_sql = kind.compile(dialect=conn.dialect)
+        conn.exec_driver_sql(f'ALTER TABLE "{temporary.name}" ADD COLUMN "{column_name}" {kind_sql}')
     return temporary
+
+
+# SQLAlchemy's statement cache keys a Table by its identity: a new Core table per load made every statement
+# on it a new cache entry (compiled SQL and the table kept alive), so memory grew with the number of loads
+# until the engine's cache filled. One Core table per (target, name, extra columns) makes them cache hits.
+_SHAPES: weakref.WeakKeyDictionary[sa.Table, dict[tuple[object, ...], sa.Table]] = weakref.WeakKeyDictionary()
+_SHAPES_LOCK = threading.Lock()
+
+
+def _temporary_shape(table: sa.Table, name: str, extra: tuple[tuple[str, sa.types.TypeEngine[Any]], ...]) -> sa.Table:
+    key = (name, *((column_name, repr(kind)) for column_name, kind in extra))
+    with _SHAPES_LOCK:
+        shapes = _SHAPES.setdefault(table, {})
+        shape = shapes.get(key)
+        if shape is None:
+            columns = [sa.Column(c.name, c.type) for c in table.columns]
+            columns += [sa.Column(column_name, kind) for column_name, kind in extra]
+            shape = shapes[key] = sa.Table(name, sa.MetaData(), *columns)
+        return shape
 
 
 def copy_rows(conn: sa.Connection, table: sa.Table, rows: Iterable[Sequence[object]]) -> int:
