@@ -39,6 +39,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench.rss import rss_mb
 from bench.timescale import LatencyFloorApp, ScaledClock
 from metaads import Account, Simulator, SimulatorConfig, SimulatorServer
 from metaads.config.accounts import parse_accounts
@@ -91,22 +92,6 @@ def pg_url() -> str:
     import os
 
     return os.environ.get("METAADS_BENCH_PG_URL") or os.environ.get("METAADS_TEST_PG_URL") or DEFAULT_PG_URL
-
-
-def _rss_mb(field: str = "VmHWM") -> float:
-    """This process's peak (``VmHWM``) or current (``VmRSS``) resident memory, in MB.
-
-    Not ``ru_maxrss``: a child process inherits its parent's peak there (the parent's memory at
-    fork time counts until exec), and the parent of these children holds the whole simulated world.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
 def machine_busy_s() -> float:
@@ -301,12 +286,12 @@ CHILDREN = {"metaads": _metaads_child, "baseline": _baseline_child}
 
 def _child(kind: str) -> None:
     spec = json.loads(sys.stdin.read())
-    rss_before = _rss_mb("VmRSS")
+    rss_before = rss_mb("VmRSS")
     result = CHILDREN[kind](spec)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result.update(
         rss_after_imports_mb=round(rss_before, 1),
-        peak_rss_mb=round(_rss_mb(), 1),
+        peak_rss_mb=round(rss_mb(), 1),
         process_cpu_s=round(usage.ru_utime + usage.ru_stime, 2),
     )
     print(json.dumps(result))
