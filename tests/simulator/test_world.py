@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from metaads.clock import FakeClock
 from metaads.config.accounts import parse_accounts
 from metaads.simulator import Simulator, SimulatorConfig
+from metaads.simulator.world import graph_time
 
 
 def _snapshot(sim: Simulator) -> tuple[object, ...]:
@@ -85,3 +87,11 @@ def test_meta_accounts_env_is_valid_configuration_for_metaads() -> None:
     assert [a.id for a in accounts] == sim.account_ids
     assert [a.table for a in accounts] == [f"bm_{i:02d}" for i in range(1, 11)]
     assert all(a.label for a in accounts)
+
+
+def test_one_instant_is_written_with_each_time_zones_own_offset() -> None:
+    """Aware datetimes of one instant compare equal whatever their zone; the written time must not mix them up."""
+    instant = datetime(2026, 3, 12, 22, 2, 47, tzinfo=timezone.utc)
+    assert graph_time(instant) == "2026-03-12T22:02:47+0000"
+    assert graph_time(instant.astimezone(ZoneInfo("America/Los_Angeles"))) == "2026-03-12T15:02:47-0700"
+    assert graph_time(instant.astimezone(ZoneInfo("Asia/Kolkata"))) == "2026-03-13T03:32:47+0530"

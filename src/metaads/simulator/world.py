@@ -13,6 +13,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from metaads.simulator import names
@@ -445,4 +446,10 @@ def _local_time(rng: random.Random, day: date, zone: ZoneInfo) -> datetime:
 
 def graph_time(moment: datetime) -> str:
     """Meta's timestamp format: ``2024-03-12T15:02:47-0700``."""
+    # Aware datetimes compare equal across time zones: the offset is part of the key.
+    return _graph_time(moment, moment.utcoffset())
+
+
+@lru_cache(maxsize=16384)  # the rows of an ad set's ads repeat its start time; strftime with %z is slow
+def _graph_time(moment: datetime, offset: timedelta | None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S%z")
