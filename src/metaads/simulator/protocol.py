@@ -46,12 +46,13 @@ def dumps(payload: Any) -> bytes:
     try:
         raw = orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
     except TypeError:  # an integer beyond 64 bits: the standard encoder takes any
-        return json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode("ascii").replace(b"/", b"\\/")
-    if not raw.isascii():
-        # The ASCII codec hands each run of other characters to the handler below, in C between runs.
-        raw = raw.decode("utf-8").encode("ascii", errors=_JSON_ESCAPES)
-    if b"\x7f" in raw:  # ASCII, but ``ensure_ascii`` escapes it; outside strings JSON has no DEL
-        raw = raw.replace(b"\x7f", b"\\u007f")
+        raw = json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    else:
+        if not raw.isascii():
+            # The ASCII codec hands each run of other characters to the handler below, in C between runs.
+            raw = raw.decode("utf-8").encode("ascii", errors=_JSON_ESCAPES)
+        if b"\x7f" in raw:  # ASCII, but ``ensure_ascii`` escapes it; outside strings JSON has no DEL
+            raw = raw.replace(b"\x7f", b"\\u007f")
     return raw.replace(b"/", b"\\/")
 
 
