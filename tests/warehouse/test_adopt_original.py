@@ -152,7 +152,7 @@ def test_dry_run_shows_the_plan_and_changes_nothing(
 ) -> None:
     with pg_engine.connect() as conn:
         before = (_counts(conn, pg_schema), _spend_by_day(conn, pg_schema))
-    report = adopt_original(pg_engine, pg_schema, ACCOUNTS, dry_run=True)
+    report = adopt_original(pg_engine, pg_schema, ACCOUNTS, dry_run=True, clock=FakeClock())
     assert report.tables == ["bm_01", "bm_01_actions", "bm_02", "bm_02_actions"]
     assert "bm_01: spend NUMERIC(10, 2) -> NUMERIC(20, 6)" in report.changes
     assert "bm_01_actions: value INTEGER -> NUMERIC(20, 6)" in report.changes
@@ -170,7 +170,7 @@ def test_plain_migrate_refuses_original_tables_and_names_adopt_original(
         match=r"bm_01, bm_01_actions, bm_02, bm_02_actions were built by the "
         r"original design's DDL: run `metaads migrate --adopt-original`",
     ):
-        migrate(pg_engine, pg_schema, ACCOUNTS)
+        migrate(pg_engine, pg_schema, ACCOUNTS, clock=FakeClock())
     with pg_engine.connect() as conn:
         assert "loaded_at" not in {c["name"] for c in sa.inspect(conn).get_columns("bm_01", schema=pg_schema)}
         assert current_version(conn, pg_schema) is None
@@ -203,13 +203,13 @@ def test_adopting_keeps_one_newest_row_per_natural_key_with_spend_per_account_da
         assert restated
         assert all(Decimal(r[5]) == int(r[2][-3:]) + 1 for r in restated)
     # Then it is a metaads warehouse: migrate records the version, init accepts every table and view.
-    migrate(pg_engine, pg_schema, ACCOUNTS)
+    migrate(pg_engine, pg_schema, ACCOUNTS, clock=FakeClock())
     Warehouse(pg_engine, pg_schema).init(ACCOUNTS)
     with pg_engine.connect() as conn:
         assert current_version(conn, pg_schema) == STEPS[-1].version
         total = conn.exec_driver_sql(f'SELECT sum(spend) FROM "{pg_schema}".vw_graph_ads').scalar_one()
         assert Decimal(total) == sum(original.values())
-    again = adopt_original(pg_engine, pg_schema, ACCOUNTS)
+    again = adopt_original(pg_engine, pg_schema, ACCOUNTS, clock=FakeClock())
     assert again.tables == []
 
 

@@ -162,7 +162,7 @@ def test_previous_release_warehouse_migrates_to_the_current_version_keeping_ever
     # The current release's init then accepts it, entity tables included, and loads into it.
     Warehouse(pg_engine, pg_schema).init(ACCOUNTS)
     EntityStore(pg_engine, pg_schema).init(ACCOUNTS)
-    again = migrate(pg_engine, pg_schema, ACCOUNTS)
+    again = migrate(pg_engine, pg_schema, ACCOUNTS, clock=FakeClock())
     assert again.applied == []
     assert again.changes == []
     assert "nothing to do" in again.lines()[-1]
@@ -205,7 +205,7 @@ def test_account_tables_lacking_columns_get_them_from_migrate_instead_of_a_refus
     with pytest.raises(WarehouseError, match="lacks columns"):
         warehouse.init([account])
 
-    dry = migrate(engine, schema, [account], dry_run=True)
+    dry = migrate(engine, schema, [account], dry_run=True, clock=FakeClock())
     assert any("bm_01: add column reach" in change for change in dry.changes)
     assert any("bm_01_actions: add column action_value" in change for change in dry.changes)
     with engine.connect() as conn:

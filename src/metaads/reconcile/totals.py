@@ -74,17 +74,6 @@ def _int(value: object) -> int:
     return int(Decimal(str(value)))
 
 
-def row_totals(row: Mapping[str, Any]) -> DayTotals:
-    """The figures of one API row (missing fields count as 0, as Meta omits zero metrics)."""
-    return DayTotals(
-        _decimal(row.get("spend")),
-        _int(row.get("impressions")),
-        _int(row.get("clicks")),
-        _int(row.get("inline_link_clicks")),
-        1,
-    )
-
-
 class TotalsByDay:
     """Accumulates rows into per-day sums, page by page while a chunk is fetched."""
 
