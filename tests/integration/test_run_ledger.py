@@ -39,6 +39,22 @@ def test_each_chunk_ledger_row_counts_only_that_chunk(make_pipeline: Callable[..
     assert result.api_calls == pipeline.client.stats(account).api_calls - before
 
 
+def test_the_days_token_check_before_any_run_creates_its_table_and_the_run_does_not_repeat_it(
+    make_pipeline: Callable[..., Pipeline], world: World
+) -> None:
+    pipeline = make_pipeline()  # a fresh warehouse: no metaads table exists yet
+    checks = pipeline.check_tokens_daily()
+    assert checks is not None
+    assert len({c.fingerprint for c in checks}) == len(world.sim.tokens)  # each token checked once
+    calls = sum(pipeline.client.stats(a).api_calls for a in pipeline.settings.accounts)
+    assert calls > 0  # each token read the accounts it serves
+
+    summary = pipeline.run()
+    assert summary.ok
+    assert summary.token_checks == []  # done today already
+    assert summary.api_calls == sum(pipeline.client.stats(a).api_calls for a in pipeline.settings.accounts) - calls
+
+
 def test_bounds_impossible_for_the_accounts_fail_them_without_stopping_the_run(
     make_pipeline: Callable[..., Pipeline], world: World
 ) -> None:

@@ -448,6 +448,8 @@ class Pipeline:
 
         A failing check is logged, never fatal: the run itself will show what the tokens can do.
         """
+        if not self._initialised:  # called on its own, before any run: the record table must exist
+            self.init_warehouse()
         try:
             return daily_token_check(
                 self.client,
