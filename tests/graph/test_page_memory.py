@@ -16,6 +16,7 @@ import pytest
 from metaads.clock import FakeClock
 from metaads.errors import GraphAPIError
 from metaads.graph import ClientPolicy, GraphClient
+from metaads.graph.page_rows import BATCH_ROWS
 from metaads.graph.pages import PageSlots
 from metaads.graph.paging import iter_pages
 
@@ -38,10 +39,21 @@ class _MadeOnTheFly(httpx.SyncByteStream):
         yield from self._chunks()
 
 
-def _page_chunks(rows: int, next_url: str | None) -> Iterator[bytes]:
+def _padded_row(i: int) -> bytes:
+    return orjson.dumps({"id": str(i), "name": ROW_PADDING})
+
+
+def _insights_like_row(i: int) -> bytes:
+    """An ad-day with Meta's action lists: many small objects, as in a real insights page."""
+    actions = [{"action_type": f"offsite_conversion.custom.{k}", "value": str(k * i)} for k in range(20)]
+    lists = {"actions": actions, "action_values": actions, "cost_per_action_type": actions}
+    return orjson.dumps({"ad_id": str(i), "date_start": "2026-03-01", "spend": "12.34", **lists})
+
+
+def _page_chunks(rows: int, next_url: str | None, row: Callable[[int], bytes] = _padded_row) -> Iterator[bytes]:
     yield b'{"data":['
     for i in range(rows):
-        yield (b"," if i else b"") + orjson.dumps({"id": str(i), "name": ROW_PADDING})
+        yield (b"," if i else b"") + row(i)
     paging = {"next": next_url} if next_url else {}
     yield b'],"paging":' + orjson.dumps(paging) + b"}"
 
@@ -49,9 +61,10 @@ def _page_chunks(rows: int, next_url: str | None) -> Iterator[bytes]:
 class PagedTransport(httpx.BaseTransport):
     """``pages`` pages of ``rows`` rows under any path, each body made on the fly."""
 
-    def __init__(self, pages: int, rows: int = ROWS) -> None:
+    def __init__(self, pages: int, rows: int = ROWS, row: Callable[[int], bytes] = _padded_row) -> None:
         self.pages = pages
         self.rows = rows
+        self.row = row
         self.lock = threading.Lock()
         self.arrived: list[str] = []  # request paths, as they arrive
         self.bodies_read: list[str] = []  # paths whose body reading started
@@ -72,7 +85,9 @@ class PagedTransport(httpx.BaseTransport):
                 self.bodies_read.append(path)
 
         return httpx.Response(
-            200, stream=_MadeOnTheFly(lambda: _page_chunks(self.rows, next_url), read), headers={"X-Test": "1"}
+            200,
+            stream=_MadeOnTheFly(lambda: _page_chunks(self.rows, next_url, self.row), read),
+            headers={"X-Test": "1"},
         )
 
 
@@ -97,17 +112,46 @@ def test_a_page_body_is_freed_once_parsed_without_waiting_for_the_garbage_collec
         try:
             baseline = tracemalloc.get_traced_memory()[0]
             held_with_a_page: list[int] = []
-            for page in iter_pages(client.session, "act_1/things", {}, account=None, page_size=ROWS):
-                assert len(page) == ROWS
+            rows = 0
+            for batch in iter_pages(client.session, "act_1/things", {}, account=None, page_size=ROWS):
+                rows += len(batch)
                 held_with_a_page.append(tracemalloc.get_traced_memory()[0] - baseline)
-                del page
+                del batch
             held = tracemalloc.get_traced_memory()[0] - baseline
         finally:
             tracemalloc.stop()
             gc.enable()
+    assert rows == 3 * ROWS
     # Each body is 4 MB: bodies kept alive would add up page after page, and stay after the last one.
     assert max(held_with_a_page) - min(held_with_a_page) < 1_000_000, held_with_a_page
     assert held < 1_000_000, f"{held:,} bytes still held after the pages were consumed"
+
+
+def test_a_page_of_many_small_objects_is_parsed_a_batch_at_a_time_never_whole() -> None:
+    """Parsed whole, a page's objects weigh many times its JSON; its consumers keep no row, so a page
+    is held as its body and parsed a batch at a time (metaads.graph.page_rows)."""
+    rows = 1000
+    body = b"".join(_page_chunks(rows, None, _insights_like_row))
+    tracemalloc.start()
+    try:
+        whole = orjson.loads(body)
+        parsed_whole = tracemalloc.get_traced_memory()[0]
+        del whole, body
+        with _client(PagedTransport(pages=1, rows=rows, row=_insights_like_row)) as client:
+            gc.collect()
+            tracemalloc.reset_peak()
+            before = tracemalloc.get_traced_memory()[0]
+            sizes = []
+            for batch in iter_pages(client.session, "act_1/things", {}, account=None, page_size=rows):
+                sizes.append(len(batch))
+                del batch  # as the pipeline's consumers do: not held while the next batch is parsed
+            peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert sum(sizes) == rows
+    assert max(sizes) <= BATCH_ROWS
+    # the body (read whole from the wire) and one batch of objects, not a whole page of them
+    assert peak < parsed_whole / 2, (f"{peak:,}", f"{parsed_whole:,}")
 
 
 def test_one_slot_an_answer_from_another_thread_waits_unread_until_the_page_in_hand_is_consumed() -> None:

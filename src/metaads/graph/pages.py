@@ -1,11 +1,12 @@
-"""A bound on the pages read and held parsed at once, by all the threads of a client together.
+"""A bound on the pages read and held at once, by all the threads of a client together.
 
-A page of insights rows is most of a megabyte on the wire and several times that once parsed (1,000
-rows: 0.7 MB of JSON, 3.3 MB of dicts, their ``actions`` lists of dicts). The pipeline fetches every
-account in its own thread. The interpreter lock lets one thread at a time parse or spool a page, yet
-switches threads every few milliseconds, so without a bound most threads held a page at once (up to
-six parsed pages, and bodies waiting, in a run of ten accounts): the process's peak memory grew with
-how many full pages there were to fetch instead of staying at what one page needs.
+A page of insights rows is most of a megabyte on the wire (1,000 rows: 0.7 MB of JSON). It is held as
+its body while its rows are parsed a batch at a time and consumed (:mod:`metaads.graph.page_rows`);
+parsed whole it would be many times that. The pipeline fetches every account in its own thread. The
+interpreter lock lets one thread at a time parse or spool a page, yet switches threads every few
+milliseconds, so without a bound most threads held a page at once (up to six parsed pages, and bodies
+waiting, in a run of ten accounts): the process's peak memory grew with how many full pages there
+were to fetch instead of staying at what one page needs.
 
 A :class:`PageHold` (one per paged listing, :func:`metaads.graph.paging.iter_pages`) takes a slot
 once its answer's headers have arrived, before the body is read, and gives it back when the consumer

@@ -7,10 +7,12 @@ may return an empty page that still has ``next`` (``graph-api-spec.md`` "Paging"
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 
 from metaads.accounts import Account
 from metaads.errors import DataTooLargeError, PagingError
+from metaads.graph.page_rows import PageRows
 from metaads.graph.session import GraphSession, split_url
 
 logger = logging.getLogger(__name__)
@@ -54,18 +56,19 @@ def iter_pages(
                 continue
             answered_in = session.clock.monotonic() - started - (_waits_s(session, account_id) - waits_before)
             data = body.get("data")
-            if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
-                raise PagingError(
-                    "page without a 'data' list of objects",
-                    request=session.describe("GET", current_path, current),
-                    account_id=account_id,
-                )
+            if not isinstance(data, PageRows) and (
+                not isinstance(data, list) or not all(isinstance(row, dict) for row in data)
+            ):
+                raise _malformed(session, current_path, current, account_id)
             next_url = _next_url(body)
             rows = len(data)
             session.stats.add(account_id, pages=1, rows=rows)
             if data:
                 empty_run = 0
-                yield data
+                if isinstance(data, PageRows):
+                    yield from _batches(data, partial(_malformed, session, current_path, current, account_id))
+                else:
+                    yield data
             else:
                 empty_run += 1
                 if empty_run > policy.max_empty_pages:
@@ -103,6 +106,20 @@ def _waits_s(session: GraphSession, account_id: str | None) -> float:
     answer time."""
     stats = session.stats.get(account_id)
     return stats.throttled_s + stats.backoff_s + stats.page_wait_s
+
+
+def _batches(data: PageRows, malformed: Callable[[], PagingError]) -> Iterator[list[dict[str, object]]]:
+    """A page's rows a batch at a time: its consumers take them in order and keep none."""
+    try:
+        yield from data.batches()
+    except ValueError:  # a row that is not an object
+        raise malformed() from None
+
+
+def _malformed(session: GraphSession, path: str, params: Mapping[str, str], account_id: str | None) -> PagingError:
+    return PagingError(
+        "page without a 'data' list of objects", request=session.describe("GET", path, params), account_id=account_id
+    )
 
 
 def _next_url(body: Mapping[str, object]) -> str | None:

@@ -27,7 +27,7 @@ class ClientPolicy:
     min_page_size: int = 25
     # While full pages come back faster than ``page_grow_below_s`` (quota waits excluded), ``limit``
     # doubles up to ``max_page_size``: fewer calls for the same rows, so fewer quota points and round
-    # trips. The cap bounds a page's memory (a page is parsed whole; see ``parsed_pages``).
+    # trips. The cap bounds a page's body, held while its rows are consumed (see ``parsed_pages``).
     max_page_size: int = 1000
     page_grow_below_s: float = 5.0
     # Pages read and held parsed at once by all threads together (0: no limit). An answer waits for a

@@ -31,6 +31,7 @@ from metaads.errors import (
 )
 from metaads.graph.classify import classify
 from metaads.graph.gate import ACCOUNT_EXTENSION
+from metaads.graph.page_rows import parse_page
 from metaads.graph.pages import PageHold, PageSlots
 from metaads.graph.policy import ClientPolicy
 from metaads.graph.stats import StatsBook
@@ -336,8 +337,10 @@ class GraphSession:
         self.stats.add(account_id, api_calls=1)
         try:
             response, content = self._exchange(method, url, query, form, lease.token, page, request_text, account_id)
-            body = _json_or_none(content)
-            del content  # a page's body (a megabyte or two): freed now, not with the next garbage collection
+            # A page's rows stay JSON until consumed, a batch at a time (metaads.graph.page_rows).
+            parsed = parse_page(content) if page is not None and response.status_code == 200 else None
+            body = _json_or_none(content) if parsed is None else parsed
+            del content  # parsed whole, the body is freed now, not with the next garbage collection
             return self._answer(response, body, keys, account_id, request_text, started)
         except BaseException:
             if page is not None:

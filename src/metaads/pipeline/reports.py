@@ -178,6 +178,7 @@ class ReportLoader:
             staged.actions.add(to_report_list_rows(page, layout, loaded_at=loaded_at))
             if on_rows is not None:
                 on_rows(len(page))
+            del page  # not held while the next rows are parsed or fetched
         return staged, sums
 
     def _load(
