@@ -277,7 +277,12 @@ def goal_rows(results: dict[str, Any]) -> list[Row]:
                 f"{std['vs_bound']:.2f}x",
                 "—",
                 "—",
-                f"<= 1.5x: {_verdict(std['vs_bound'] <= 1.5)}",
+                f"<= 1.5x: {_verdict(std['vs_bound'] <= 1.5)}"
+                + (
+                    f" (a client using no CPU: {std['zero_cpu_client_vs_bound']:.2f}x on this machine)"
+                    if "zero_cpu_client_vs_bound" in std
+                    else ""
+                ),
             ),
         ]
         if "vs_served_bound" in std:

@@ -94,6 +94,11 @@ def run(profile: str = "full", prior: dict[str, Any] | None = None, url: str | N
         run_ = results[kind]
         run_["machine_bound_s"] = round(float(run_.get("machine_cpu_s") or 0.0) / cores, 1)
     results["cores"] = cores
+    # The CPU the rest of the machine (simulator, PostgreSQL, this process) spent while metaads ran, over
+    # the cores: no client could finish sooner here, not even one that took no CPU at all.
+    others = float(m.get("machine_cpu_s") or 0.0) - float(m.get("process_cpu_s") or 0.0)
+    results["zero_cpu_client_s"] = round(max(0.0, others) / cores, 1)
+    results["zero_cpu_client_vs_bound"] = round(results["zero_cpu_client_s"] / results["bound_s"], 2)
     memory = {}
     for size in ("memory_small", "memory_large"):
         run_ = _one("metaads", configs[size], url)
@@ -140,6 +145,10 @@ def report(results: dict[str, Any]) -> str:
         f"The simulator spent {results.get('simulator_cpu_s', 0.0):.1f} s of CPU producing metaads's answers "
         "(one interpreter lock, on the same 2 cores): no client could finish sooner. Bound with it: "
         f"{results.get('served_bound_s', 0.0):.1f} s; metaads {results.get('vs_served_bound', 0.0):.2f}x.",
+        "",
+        f"The rest of the machine (simulator, PostgreSQL, the bench) spent {results.get('zero_cpu_client_s', 0.0):.1f} "
+        f"s of CPU per core while metaads ran: a client that took no CPU at all would have needed as long here, "
+        f"{results.get('zero_cpu_client_vs_bound', 0.0):.2f}x the bound.",
         "",
         "CPU while each run lasted (real s): "
         + "; ".join(
