@@ -1,5 +1,6 @@
-"""Page memory (issue 12): a page's body is freed as soon as it is parsed, and the pages read and held
-parsed at once are bounded across threads (:mod:`metaads.graph.pages`). Structural, not timed."""
+"""Page memory (issue 12): a page is never parsed whole (its rows are, a batch at a time), its body is freed
+as soon as its rows are consumed, and the pages read and held at once are bounded across threads
+(:mod:`metaads.graph.pages`). Structural, not timed."""
 
 from __future__ import annotations
 

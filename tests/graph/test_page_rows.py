@@ -68,7 +68,10 @@ def test_a_body_that_is_not_a_page_is_left_to_the_whole_parse(content: bytes) ->
 def test_an_empty_page_has_no_rows_and_keeps_its_paging() -> None:
     page = parse_page(b'{"data":[],"paging":{"next":"https://x/y?after=c"}}')
     assert page is not None
-    assert len(page["data"]) == 0  # type: ignore[arg-type]
+    data = page["data"]
+    assert isinstance(data, PageRows)
+    assert len(data) == 0
+    assert list(data.batches()) == []
     assert page["paging"] == {"next": "https://x/y?after=c"}
 
 
