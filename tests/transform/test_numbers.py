@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from metaads.transform.numbers import InsightRowError, parse_count, parse_decimal, parse_optional_count
+from metaads.transform.numbers import InsightRowError, parse_amount, parse_count, parse_decimal, parse_optional_count
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,30 @@ def test_non_numbers_are_rejected_naming_the_field(raw: object) -> None:
 def test_missing_reach_stays_null_but_zero_reach_is_zero() -> None:
     assert parse_optional_count(None, "reach") is None
     assert parse_optional_count("0", "reach") == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected", "kind"),
+    [
+        pytest.param("12", 12, int, id="whole"),
+        pytest.param("-3", -3, int, id="negative-whole"),
+        pytest.param("123456789012345678901234567890", 123456789012345678901234567890, int, id="beyond-64-bits"),
+        pytest.param("1.5", Decimal("1.5"), Decimal, id="modelled-fraction"),
+        pytest.param("12.0", Decimal("12.0"), Decimal, id="written-with-a-point"),
+        pytest.param("1e3", Decimal("1000"), Decimal, id="exponent"),
+        pytest.param("", Decimal(0), Decimal, id="empty"),
+        pytest.param(None, Decimal(0), Decimal, id="missing"),
+        pytest.param(7, Decimal(7), Decimal, id="json-int"),
+    ],
+)
+def test_action_amounts_are_ints_when_whole_and_decimals_otherwise(raw: object, expected: object, kind: type) -> None:
+    """Exact either way; whole numbers as int because the binary COPY writes those four times faster."""
+    value = parse_amount(raw, "actions")
+    assert value == expected
+    assert type(value) is kind
+
+
+@pytest.mark.parametrize("raw", ["abc", "Infinity", "1.2.3", "NaN"])
+def test_action_amounts_that_are_not_numbers_are_rejected_naming_the_field(raw: str) -> None:
+    with pytest.raises(InsightRowError, match="actions"):
+        parse_amount(raw, "actions")

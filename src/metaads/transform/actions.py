@@ -9,9 +9,7 @@ from typing import Any, NamedTuple
 
 from metaads.errors import InsightRowError
 from metaads.transform.keys import breakdown_suffix, key_id, required_id, row_day
-from metaads.transform.numbers import parse_decimal
-
-_ZERO = Decimal(0)
+from metaads.transform.numbers import parse_amount
 
 
 class ActionsRow(NamedTuple):
@@ -22,8 +20,8 @@ class ActionsRow(NamedTuple):
     ad_id: str
     date: dt.date
     action_type: str
-    value: Decimal
-    action_value: Decimal | None
+    value: int | Decimal
+    action_value: int | Decimal | None
     loaded_at: dt.datetime
 
 
@@ -31,10 +29,10 @@ class ActionsRow(NamedTuple):
 ACTIONS_COLUMNS: tuple[str, ...] = ActionsRow._fields
 
 
-def _sum_by_type(items: Any, field: str) -> dict[str, Decimal]:
+def _sum_by_type(items: Any, field: str) -> dict[str, int | Decimal]:
     # Without action_breakdowns beyond action_type each type appears once; with extra action
     # breakdowns (e.g. action_device) a type repeats per breakdown value, and its total is the sum.
-    totals: dict[str, Decimal] = {}
+    totals: dict[str, int | Decimal] = {}
     if not items:
         return totals
     if not isinstance(items, list):
@@ -44,7 +42,7 @@ def _sum_by_type(items: Any, field: str) -> dict[str, Decimal]:
         if not action_type or type(action_type) is not str:
             raise InsightRowError(f"{field}: item without action_type: {item!r}")
         try:
-            value = parse_decimal(item.get("value"), field)
+            value = parse_amount(item.get("value"), field)
         except InsightRowError as exc:
             raise InsightRowError(f"{field}[{action_type}]: {exc}") from None
         previous = totals.get(action_type)
@@ -60,7 +58,8 @@ def to_actions_rows(
 ) -> Iterator[ActionsRow]:
     """Yield the actions rows of every insights row (none for a row without ``actions``).
 
-    ``value`` is the action count (Decimal: Meta returns fractional values for modelled conversions);
+    ``value`` is the action count (an int, or a Decimal when fractional: Meta returns fractional values
+    for modelled conversions; see :func:`~metaads.transform.numbers.parse_amount`);
     ``action_value`` is the ``action_values`` entry of the same type (e.g. purchase value), None when
     absent. A type present only in ``action_values`` still gets a row (value 0) so no revenue is lost.
     Attribution-window keys (``"7d_click"``...) are ignored: ``value`` is the default attribution.
@@ -101,7 +100,7 @@ def to_actions_rows(
                         ad_id,
                         day,
                         action_type,
-                        _ZERO,
+                        0,
                         amount,
                         loaded_at,
                     )
