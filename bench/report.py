@@ -272,19 +272,39 @@ def goal_rows(results: dict[str, Any]) -> list[Row]:
                 "—",
                 f">= 3x: {_verdict(std['vs_baseline'] >= 3)}",
             ),
-            Row(
-                "goal, standard tier: metaads wall / max(API-bound ideal, load-bound)",
-                f"{std['vs_bound']:.2f}x",
-                "—",
-                "—",
-                f"<= 1.5x: {_verdict(std['vs_bound'] <= 1.5)}"
-                + (
-                    f" (a client using no CPU: {std['zero_cpu_client_vs_bound']:.2f}x on this machine)"
-                    if "zero_cpu_client_vs_bound" in std
-                    else ""
-                ),
-            ),
         ]
+        replayed = std.get("replayed")
+        live = f"{std['vs_bound']:.2f}x"
+        no_cpu = (
+            f"a client using no CPU: {std['zero_cpu_client_vs_bound']:.2f}x on this machine"
+            if "zero_cpu_client_vs_bound" in std
+            else ""
+        )
+        if replayed:
+            misses = replayed.get("replay", {}).get("misses", 0)
+            verdict = _verdict(replayed["vs_bound"] <= 1.5 and misses == 0)
+            rows += [
+                Row(
+                    "goal, standard tier: metaads wall / max(API-bound ideal, load-bound), the API's answers "
+                    "replayed (its CPU off this machine, as Meta's is)",
+                    f"{replayed['vs_bound']:.2f}x",
+                    "—",
+                    "—",
+                    f"<= 1.5x: {verdict}" + (f" ({misses} requests not recorded)" if misses else ""),
+                ),
+                Row("standard tier: the same, the simulator answering live on these cores", live, "—", "—", no_cpu),
+            ]
+        else:
+            verdict = _verdict(std["vs_bound"] <= 1.5)
+            rows.append(
+                Row(
+                    "goal, standard tier: metaads wall / max(API-bound ideal, load-bound)",
+                    live,
+                    "—",
+                    "—",
+                    f"<= 1.5x: {verdict}" + (f" ({no_cpu})" if no_cpu else ""),
+                )
+            )
         if "vs_served_bound" in std:
             rows.append(
                 Row(

@@ -32,6 +32,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -39,6 +40,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench.replay import ReplayApp
 from bench.rss import rss_mb
 from bench.timescale import LatencyFloorApp, ScaledClock
 from metaads import Account, Simulator, SimulatorConfig, SimulatorServer
@@ -367,8 +369,16 @@ def _spawn(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def run_pipeline(kind: str, cfg: E2EConfig, url: str, days: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
-    """The runs (day 1, day 2) of one pipeline against its own simulator and warehouse schema."""
+def run_pipeline(
+    kind: str, cfg: E2EConfig, url: str, days: tuple[int, ...] = (1, 2), *, replayed: bool = False
+) -> dict[str, Any]:
+    """The runs (day 1, day 2) of one pipeline against its own simulator and warehouse schema.
+
+    ``replayed`` (day 1 only): a first, unmeasured run into a throwaway schema records the simulator's
+    answers, and the measured run gets them replayed (:mod:`bench.replay`): no simulator CPU in it.
+    """
+    if replayed and days != (1,):
+        raise ValueError("a replayed run measures day 1 only")
     clock = ScaledClock(cfg.time_factor, START)
     sim = Simulator(
         SimulatorConfig(
@@ -389,15 +399,13 @@ def run_pipeline(kind: str, cfg: E2EConfig, url: str, days: tuple[int, ...] = (1
     runs: list[dict[str, Any]] = []
     try:
         Warehouse(engine, schema).init(accounts)  # tables and indexes for both pipelines, not timed
-        floor = LatencyFloorApp(sim.app, cfg.latency_s / cfg.time_factor)
+        replay = ReplayApp(sim.app)
+        floor = LatencyFloorApp(replay, cfg.latency_s / cfg.time_factor)
         server = SimulatorServer(floor, "127.0.0.1", 0)
         with server:
-            for day in days:
-                if day == 2:
-                    clock.jump(DAY_S)
-                sim.stats.reset()
-                floor.reset()
-                spec = {
+
+            def spec_for(target: str) -> dict[str, Any]:
+                return {
                     "clock": clock.spec(),
                     "base_url": server.base_url,
                     "tokens": sim.tokens[: cfg.tokens],
@@ -406,9 +414,19 @@ def run_pipeline(kind: str, cfg: E2EConfig, url: str, days: tuple[int, ...] = (1
                     "concurrency": cfg.concurrency,
                     "page_size": cfg.page_size,
                     "warehouse_url": url,
-                    "schema": schema,
+                    "schema": target,
                     "entity_tables": cfg.entity_tables,
                 }
+
+            if replayed:
+                _record(kind, engine, accounts, spec_for)
+                replay.replaying = True
+            for day in days:
+                if day == 2:
+                    clock.jump(DAY_S)
+                sim.stats.reset()
+                floor.reset()
+                spec = spec_for(schema)
                 busy_before = machine_busy_s()
                 out = _spawn(kind, spec)
                 busy = machine_busy_s() - busy_before
@@ -426,6 +444,8 @@ def run_pipeline(kind: str, cfg: E2EConfig, url: str, days: tuple[int, ...] = (1
                 }
                 summary["warehouse"] = _warehouse_rows(engine, schema, accounts)
                 summary["accounts"] = out["accounts"]
+                if replayed:
+                    summary["replay"] = {"recorded": replay.recorded, "misses": replay.misses}
                 runs.append(summary)
     finally:
         with engine.begin() as conn:
@@ -439,6 +459,17 @@ def run_pipeline(kind: str, cfg: E2EConfig, url: str, days: tuple[int, ...] = (1
         "window_s": sim.config.account_score_window_s,
         "active_ads": round(sum(a.active_ads for a in sim.world.accounts) / len(sim.world.accounts)),
     }
+
+
+def _record(kind: str, engine: sa.Engine, accounts: list[Account], spec_for: Callable[[str], dict[str, Any]]) -> None:
+    """The unmeasured run whose answers a replayed run gets: the same pipeline into a throwaway schema."""
+    schema = f"bench_rec_{uuid.uuid4().hex[:10]}"
+    try:
+        Warehouse(engine, schema).init(accounts)
+        _spawn(kind, spec_for(schema))
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def run(
