@@ -33,6 +33,11 @@ def test_suite_runs_every_scenario_and_writes_its_report(tmp_path: Path) -> None
     standard = results["standard"]
     assert standard["metaads"]["ads_rows"] == standard["baseline"]["ads_rows"] > 0
     assert standard["metaads"]["throttled_errors"] == standard["metaads"]["server_throttled"] == 0
+    # the replayed run made exactly the recorded run's requests, and loaded the same rows
+    replayed = standard["replayed"]
+    assert replayed["replay"]["misses"] == 0
+    assert replayed["replay"]["recorded"] >= replayed["api_calls"] > 0
+    assert replayed["ads_rows"] == standard["metaads"]["ads_rows"]
     memory = standard["memory"]
     assert memory["memory_large"]["ads_rows"] > memory["memory_small"]["ads_rows"] > 0
     assert memory["memory_large"]["failed_accounts"] == memory["memory_small"]["failed_accounts"] == 0
