@@ -517,6 +517,9 @@ tests, and no test asserts a timing.
    pipeline process (`VmHWM` of its own process, not the parent's inherited `ru_maxrss`) must stay flat.
    Each run also records its pipeline process's CPU and the whole machine's busy CPU while it lasted
    (`/proc/stat`): divided by the cores, the least wall time any schedule of that work could take here.
+   metaads also runs against the same answers replayed (`bench/replay.py`: recorded by an unmeasured
+   run, then served at once, latency still added), so that the simulator's CPU is not on the measured
+   machine, as Meta's is not: the goal's API-bound ideal assumes such an API.
 
 The **goals** rows at the top of the table compare this run's figures with the targets of issue 12.
 
