@@ -399,8 +399,8 @@ def run_pipeline(
     runs: list[dict[str, Any]] = []
     try:
         Warehouse(engine, schema).init(accounts)  # tables and indexes for both pipelines, not timed
-        replay = ReplayApp(sim.app)
-        floor = LatencyFloorApp(replay, cfg.latency_s / cfg.time_factor)
+        replay = ReplayApp(sim.app) if replayed else None  # it keeps every answer: only when asked
+        floor = LatencyFloorApp(replay or sim.app, cfg.latency_s / cfg.time_factor)
         server = SimulatorServer(floor, "127.0.0.1", 0)
         with server:
 
@@ -418,7 +418,7 @@ def run_pipeline(
                     "entity_tables": cfg.entity_tables,
                 }
 
-            if replayed:
+            if replay is not None:
                 _record(kind, engine, accounts, spec_for)
                 replay.replaying = True
             for day in days:
@@ -444,7 +444,7 @@ def run_pipeline(
                 }
                 summary["warehouse"] = _warehouse_rows(engine, schema, accounts)
                 summary["accounts"] = out["accounts"]
-                if replayed:
+                if replay is not None:
                     summary["replay"] = {"recorded": replay.recorded, "misses": replay.misses}
                 runs.append(summary)
     finally:
