@@ -16,8 +16,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
 
+from bench.timescale import App
 from metaads.simulator.protocol import Response
 
 _CREDENTIALS = frozenset({"access_token", "appsecret_proof"})
@@ -28,7 +28,7 @@ _Key = tuple[str, str, tuple[tuple[str, str], ...], bytes, str]
 class ReplayApp:
     """Records the simulator's answers by request, then replays them (:attr:`replaying`)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: App) -> None:
         self.app = app
         self.replaying = False
         #: Requests the replay did not know, answered by the simulator instead.

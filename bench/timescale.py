@@ -71,7 +71,9 @@ class _Response(Protocol):
     delay_s: float
 
 
-class _App(Protocol):
+class App(Protocol):
+    """What serves the simulator's requests (``GraphApp``, or a wrapper of it)."""
+
     def handle(self, method: str, path: str, query: Any, headers: Any, body: bytes, *, base_url: str) -> Any: ...
 
 
@@ -84,7 +86,7 @@ class LatencyFloorApp:
     the request arrived, or sent as soon as it is ready when producing it took longer.
     """
 
-    def __init__(self, app: _App, latency_s: float) -> None:
+    def __init__(self, app: App, latency_s: float) -> None:
         self.app = app
         self.latency_s = latency_s
         self._lock = threading.Lock()
