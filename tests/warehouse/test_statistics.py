@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from metaads.accounts import Account
 from metaads.warehouse import Warehouse
-from metaads.warehouse.statistics import needs_analyze
+from metaads.warehouse.statistics import KEY_COLUMNS, needs_analyze
 from tests.warehouse.insights import DAY, days, grid, load
 
 
@@ -54,4 +54,29 @@ def test_first_load_analyzes_both_tables_and_a_small_reload_leaves_statistics_al
 
     # Re-loading the whole month changes 1,200 rows: over the threshold, analyzed again.
     load(wh, account, month[0], month[-1], grid(account, 20, month))
+    assert _estimated_rows(pg_engine, pg_schema, account.table) == 600
+
+
+def _analyzed_columns(engine: sa.Engine, schema: str, table: str) -> set[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT attname FROM pg_stats WHERE schemaname = :schema AND tablename = :table"),
+            {"schema": schema, "table": table},
+        )
+        return {str(name) for (name,) in rows}
+
+
+@pytest.mark.postgres
+def test_a_load_analyzes_only_the_key_columns_and_leaves_the_others_to_autovacuum(
+    pg_engine: sa.Engine, pg_schema: str, accounts: list[Account]
+) -> None:
+    account = accounts[0]
+    wh = Warehouse(pg_engine, pg_schema)
+    wh.init(accounts)
+    month = days(DAY, 30)
+    load(wh, account, month[0], month[-1], grid(account, 20, month))
+
+    assert _analyzed_columns(pg_engine, pg_schema, account.table) == set(KEY_COLUMNS)
+    assert _analyzed_columns(pg_engine, pg_schema, account.actions_table) == set(KEY_COLUMNS)
+    # What the planner needs at once is there: the row count, and the key columns' statistics.
     assert _estimated_rows(pg_engine, pg_schema, account.table) == 600
