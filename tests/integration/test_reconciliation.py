@@ -6,6 +6,7 @@ answer replaces good rows and the account is reported ``loaded``; strict and war
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,8 +14,11 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from metaads.accounts import Account
 from metaads.clock import FakeClock
+from metaads.dates import DateRange
 from metaads.pipeline import Pipeline
+from metaads.pipeline.results import NullListener
 from metaads.simulator import Simulator, SimulatorConfig
 from tests.integration.conftest import World, truth_ads, warehouse_ads
 
@@ -297,3 +301,35 @@ def test_deleting_stored_rows_takes_two_empty_answers_at_both_levels(
     assert warehouse_ads(pipeline.warehouse_engine, pipeline.settings.warehouse_schema, account.table) == {}
     # Ad level and account level asked a second time before deleting.
     assert emptied.api_calls == rerun.api_calls + 2
+
+
+class _SecondWaitsForFirstChecks(NullListener):
+    """Holds the second account back until the first account's data-quality checks are recorded."""
+
+    def __init__(self, pipeline: Pipeline, first: str, second: str) -> None:
+        self.pipeline, self.first, self.second = pipeline, first, second
+        self.seen_before_second: bool | None = None
+
+    def account_started(self, account: Account, date_range: DateRange) -> None:
+        if account.id != self.second:
+            return
+        t = self.pipeline.warehouse.quality
+        deadline = time.monotonic() + 20  # real time: the first account's load and checks, then give up
+        while time.monotonic() < deadline:
+            with self.pipeline.warehouse_engine.connect() as conn:
+                if conn.execute(sa.select(sa.func.count()).where(t.c.account_id == self.first)).scalar_one():
+                    self.seen_before_second = True
+                    return
+            time.sleep(0.05)
+        self.seen_before_second = False
+
+
+def test_an_accounts_quality_checks_are_recorded_once_it_has_loaded_not_after_the_last_account(
+    make_pipeline: Callable[..., Pipeline],
+) -> None:
+    pipeline = make_pipeline()
+    first, second = pipeline.settings.accounts[:2]
+    listener = _SecondWaitsForFirstChecks(pipeline, first.id, second.id)
+    summary = pipeline.run([first, second], listener=listener)
+    assert summary.ok
+    assert listener.seen_before_second is True

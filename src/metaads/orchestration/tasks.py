@@ -150,7 +150,8 @@ def finish_run(
     if run_id:
         with Pipeline.from_settings(settings) as pipeline:
             pipeline.warehouse.finish_run(run_id, status=status, accounts_failed=len(failed))
-            pipeline.record_quality(run_id, [t.account for t in tasks])  # data-quality checks, as the CLI does
+            # The run's data-quality checks (the CLI runs each account's as soon as that account has loaded)
+            pipeline.record_quality(run_id, [t.account for t in tasks])
     if failed or not report.sync_ok:
         raise RunFailedError(
             _failure_message(failed, by_account, len(tasks), report.sync_ok),

