@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -58,6 +58,27 @@ Costed = Callable[[ChunkResult], ChunkResult]
 class _Fetched:
     staged: Staging
     sums: TotalsByDay
+
+
+@dataclass
+class PreparedChunk:
+    """A chunk fetched (and reconciled) with every API call it needs, its rows staged, nothing written:
+    :meth:`ChunkLoader.write` loads it. Holds the staged rows until then (:meth:`close` frees them)."""
+
+    account: Account
+    chunk: DateRange
+    fetched: _Fetched
+    #: The result before the load's counts: loaded, or a mismatch to record.
+    base: ChunkResult
+    stack: ExitStack
+    choice: _Choice | None = None
+    #: (days, Meta's totals, tolerance) when reconciling.
+    reconcile: tuple[list[date], dict[date, DayTotals], Tolerance] | None = None
+    #: The reconciliation of the load, filled when it records.
+    outcome: list[ChunkCheck] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.stack.close()
 
 
 def chunk_days(chunk: DateRange) -> list[date]:
@@ -118,86 +139,113 @@ class ChunkLoader:
         run_id: str,
         costed: Costed,
     ) -> ChunkResult:
-        """Fetch, (reconcile,) load and record one chunk.
+        """Fetch, (reconcile,) load and record one chunk: :meth:`prepare`, then :meth:`write`.
 
         Raises:
             MetaAdsError: a fetch or the load failed; nothing of the chunk was written or recorded.
         """
-        with ExitStack() as stack:
+        return self.write(self.prepare(account, chunk, statuses, currency, listener), listener, run_id, costed)
+
+    def prepare(
+        self,
+        account: Account,
+        chunk: DateRange,
+        statuses: dict[str, str],
+        currency: str | None,
+        listener: ProgressListener,
+    ) -> PreparedChunk:
+        """Fetch the chunk (and reconcile it): every API call of the chunk, nothing written yet.
+
+        The result holds the staged rows until :meth:`write` (or its ``close``) frees them.
+
+        Raises:
+            MetaAdsError: a fetch failed; nothing is held.
+        """
+        stack = ExitStack()
+        try:
+            return self._prepare(stack, account, chunk, statuses, currency, listener)
+        except BaseException:
+            stack.close()
+            raise
+
+    def _prepare(
+        self,
+        stack: ExitStack,
+        account: Account,
+        chunk: DateRange,
+        statuses: dict[str, str],
+        currency: str | None,
+        listener: ProgressListener,
+    ) -> PreparedChunk:
+        fetched = self._fetch(stack, account, chunk, listener, statuses, currency)
+        if self.mode == OFF:
+            return PreparedChunk(account, chunk, fetched, ChunkResult(chunk, LOADED), stack)
+        days = chunk_days(chunk)
+        tolerance = Tolerance.for_currency(currency, self.relative_tolerance)
+        listener.stage(account, "reconciling")
+        api = account_totals(self.client, account, chunk.since, chunk.until)
+        first = check_days(days, api, fetched.sums.days, tolerance)
+        again = None
+        if not first.ok and self.mode == STRICT:
+            again = f"ad rows differ from Meta's account totals ({first.summary()})"
+        elif first.ok and self._would_empty(account, chunk, days, fetched.sums.days):
+            # Both levels answered "nothing" for days that have rows; an empty answer can be a fault at
+            # either level, so deleting stored rows takes a second answer saying the same.
+            again = "Meta's answers are empty for days with stored rows"
+        if again is not None:
+            log.warning("account %s %s: %s; fetching again", account.display_name, chunk, again)
             fetched = self._fetch(stack, account, chunk, listener, statuses, currency)
-            if self.mode == OFF:
-                base = ChunkResult(chunk, LOADED)
-                listener.stage(account, "loading")
-                load = self._write(account, chunk, fetched, None, None, base, run_id, costed)
-                return replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
-            days = chunk_days(chunk)
-            tolerance = Tolerance.for_currency(currency, self.relative_tolerance)
-            listener.stage(account, "reconciling")
             api = account_totals(self.client, account, chunk.since, chunk.until)
             first = check_days(days, api, fetched.sums.days, tolerance)
-            again = None
-            if not first.ok and self.mode == STRICT:
-                again = f"ad rows differ from Meta's account totals ({first.summary()})"
-            elif first.ok and self._would_empty(account, chunk, days, fetched.sums.days):
-                # Both levels answered "nothing" for days that have rows; an empty answer can be a fault at
-                # either level, so deleting stored rows takes a second answer saying the same.
-                again = "Meta's answers are empty for days with stored rows"
-            if again is not None:
-                log.warning("account %s %s: %s; fetching again", account.display_name, chunk, again)
-                fetched = self._fetch(stack, account, chunk, listener, statuses, currency)
-                api = account_totals(self.client, account, chunk.since, chunk.until)
-                first = check_days(days, api, fetched.sums.days, tolerance)
-            new = fetched.sums.days
-            if first.ok:
-                status = LOADED
+        new = fetched.sums.days
+        if first.ok:
 
-                def choose(stored: dict[date, DayTotals]) -> set[date] | None:
-                    return None
-            elif self.mode == STRICT:
-                status = MISMATCH
+            def choose(stored: dict[date, DayTotals]) -> set[date] | None:
+                return None
+        elif self.mode == STRICT:
 
-                def choose(stored: dict[date, DayTotals]) -> set[date] | None:
-                    return days_to_replace(days, api, new, stored, tolerance)
-            else:
-                status = MISMATCH
+            def choose(stored: dict[date, DayTotals]) -> set[date] | None:
+                return days_to_replace(days, api, new, stored, tolerance)
+        else:
 
-                def choose(stored: dict[date, DayTotals]) -> set[date] | None:
-                    return set(days) - days_not_confirmed_empty(days, api, new, stored)
+            def choose(stored: dict[date, DayTotals]) -> set[date] | None:
+                return set(days) - days_not_confirmed_empty(days, api, new, stored)
 
-            outcome: list[ChunkCheck] = []
-            if status == LOADED:
-                base = ChunkResult(chunk, LOADED)
-            else:
-                blocking = self.mode == STRICT  # fetched twice already: retrying now gives the same answer
-                base = ChunkResult(
-                    chunk,
-                    MISMATCH,
-                    mismatch_days=len(first.bad_days),
-                    blocking=blocking,
-                    retryable=not blocking,
-                    error=f"reconciliation: ad-level rows differ from Meta's account totals: {first.summary()}",
-                )
-            listener.stage(account, "loading")
-            load = self._write(
-                account,
+        if first.ok:
+            base = ChunkResult(chunk, LOADED)
+        else:
+            blocking = self.mode == STRICT  # fetched twice already: retrying now gives the same answer
+            base = ChunkResult(
                 chunk,
-                fetched,
-                _Choice(choose),
-                (days, api, tolerance),
-                base,
-                run_id,
-                costed,
-                outcome,
+                MISMATCH,
+                mismatch_days=len(first.bad_days),
+                blocking=blocking,
+                retryable=not blocking,
+                error=f"reconciliation: ad-level rows differ from Meta's account totals: {first.summary()}",
             )
+        return PreparedChunk(account, chunk, fetched, base, stack, _Choice(choose), (days, api, tolerance))
+
+    def write(self, prepared: PreparedChunk, listener: ProgressListener, run_id: str, costed: Costed) -> ChunkResult:
+        """Load a prepared chunk and record it in the same transaction; frees its staged rows.
+
+        Raises:
+            MetaAdsError: the load failed; nothing of the chunk was written or recorded.
+        """
+        account, base = prepared.account, prepared.base
+        with prepared.stack:
+            listener.stage(account, "loading")
+            load = self._write(prepared, run_id, costed)
         result = replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows)
-        listener.stage(account, "reconciled" if status == LOADED else "mismatch")
-        if status == LOADED:
+        if prepared.reconcile is None:
             return result
-        kept = [d.day.isoformat() for d in outcome[0].days if not d.replaced]
+        listener.stage(account, "reconciled" if base.status == LOADED else "mismatch")
+        if base.status == LOADED:
+            return result
+        kept = [d.day.isoformat() for d in prepared.outcome[0].days if not d.replaced]
         if kept:
             shown = ", ".join(kept[:5]) + ("..." if len(kept) > 5 else "")
             result = replace(result, error=f"{result.error} (stored rows kept on {len(kept)} days: {shown})")
-        log.warning("account %s %s: %s", account.display_name, chunk, result.error)
+        log.warning("account %s %s: %s", account.display_name, prepared.chunk, result.error)
         return result
 
     def _would_empty(self, account: Account, chunk: DateRange, days: list[date], new: dict[date, DayTotals]) -> bool:
@@ -208,28 +256,18 @@ class ChunkLoader:
         stored = self.warehouse.stored_totals(account, chunk.since, chunk.until)
         return any(stored.get(day, EMPTY).rows > 0 for day in empty)
 
-    def _write(
-        self,
-        account: Account,
-        chunk: DateRange,
-        fetched: _Fetched,
-        choice: _Choice | None,
-        reconcile: tuple[list[date], dict[date, DayTotals], Tolerance] | None,
-        base: ChunkResult,
-        run_id: str,
-        costed: Costed,
-        outcome: list[ChunkCheck] | None = None,
-    ) -> LoadResult:
+    def _write(self, prepared: PreparedChunk, run_id: str, costed: Costed) -> LoadResult:
+        account, chunk, fetched, choice = prepared.account, prepared.chunk, prepared.fetched, prepared.choice
+
         def record(conn: sa.Connection, load: LoadResult) -> int:
             check = None
-            if reconcile is not None and choice is not None:
-                days, api, tolerance = reconcile
+            if prepared.reconcile is not None and choice is not None:
+                days, api, tolerance = prepared.reconcile
                 replaced = set(days) if load.replaced_days is None else set(load.replaced_days)
                 after = merged(days, replaced, fetched.sums.days, choice.stored)
                 check = check_days(days, api, after, tolerance, replaced, answer=fetched.sums.days)
-                if outcome is not None:
-                    outcome.append(check)
-            entry = costed(replace(base, ads_rows=load.ads_rows, actions_rows=load.actions_rows))
+                prepared.outcome.append(check)
+            entry = costed(replace(prepared.base, ads_rows=load.ads_rows, actions_rows=load.actions_rows))
             return self.warehouse.record_chunk(conn, run_id, account, entry, check)
 
         with self.load_slots:

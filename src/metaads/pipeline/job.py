@@ -11,8 +11,8 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from metaads.errors import Action, MetaAdsError, is_retryable
 from metaads.graph import CallStats, GraphClient
 from metaads.graph.token_health import TokenHealth
 from metaads.outcomes import ChunkResult
-from metaads.pipeline.chunk import ChunkLoader
+from metaads.pipeline.chunk import ChunkLoader, PreparedChunk
 from metaads.pipeline.entities import load_entities
 from metaads.pipeline.memory import limit_allocator_growth
 from metaads.pipeline.reports import ReportLoader, load_reports
@@ -164,7 +164,8 @@ class Pipeline:
         The range (:mod:`metaads.pipeline.window`): the deep look-back on the account's first run of its
         local day (or when ``deep``), else the look-back, reaching back to the first day not loaded yet;
         a new account's initial history. Each chunk of ``BACKFILL_CHUNK_DAYS`` is fetched completely,
-        then replaces its date range in one transaction. A chunk whose fetch fails is not touched and is
+        then replaces its date range in one transaction, while the next chunk is fetched (see
+        :meth:`_load_chunks`). A chunk whose fetch fails is not touched and is
         reported as missing. This is the account boundary: no failure of the account, an unforeseen one
         included, leaves it; each is in the returned result and the ledger (type and message, redacted),
         so the other accounts, the run's summary and the sync go on.
@@ -193,14 +194,7 @@ class Pipeline:
             result.range, result.window = window.range, window.kind
             listener.account_started(account, result.range)
             statuses = campaign_status_map(self.client.campaigns(account))
-            for chunk in chunk_range(result.range, self.settings.backfill_chunk_days):
-                chunk_result = self._load_chunk(account, chunk, statuses, info.currency, listener, run_id)
-                result.chunks.append(chunk_result)
-                if not chunk_result.recorded:  # loads record themselves, in their own transaction
-                    self._record(run_id, account, chunk_result)
-                result.retryable = result.retryable and chunk_result.retryable
-                if chunk_result.fatal:
-                    break
+            self._load_chunks(account, window.range, result, statuses, info.currency, listener, run_id)
             if self.settings.reports and not any(c.fatal for c in result.chunks):
                 loader = ReportLoader(
                     self.client,
@@ -295,21 +289,23 @@ class Pipeline:
         except MetaAdsError:  # the ledger or the bounds themselves were at fault
             return _requested_range(today, lookback, since, until)
 
-    def _load_chunk(
+    def _load_chunks(
         self,
         account: Account,
-        chunk: DateRange,
+        date_range: DateRange,
+        result: AccountResult,
         statuses: dict[str, str],
         currency: str | None,
         listener: ProgressListener,
         run_id: str,
-    ) -> ChunkResult:
-        """Fetch, reconcile and load one chunk; its result carries what this chunk alone cost.
+    ) -> None:
+        """Fetch and load the account's chunks in order, each chunk's fetch beside the previous one's load.
 
-        Fetch, reconciliation (``RECONCILE``) and the ledger row written in the load's own transaction
-        live in :mod:`metaads.pipeline.chunk`.
+        A load waits for the database, a fetch for the API: the next chunk's fetch need not wait for the
+        previous load. Loads stay one at a time per account and in chunk order (a second thread), and a
+        chunk is loaded only once the previous one has: after a load that leaves the account unusable,
+        the next chunk (already fetched) is dropped.
         """
-        started, before = self.clock.monotonic(), self.client.stats(account)
         loader = ChunkLoader(
             self.client,
             self.warehouse,
@@ -319,24 +315,69 @@ class Pipeline:
             load_slots=self._load_slots,
         )
 
-        def costed(outcome: ChunkResult) -> ChunkResult:
-            spent = _stats_since(self.client.stats(account), before)
-            return replace(
-                outcome,
-                api_calls=spent.api_calls,
-                throttled_s=spent.throttled_s,
-                duration_s=self.clock.monotonic() - started,
-            )
+        def done(chunk_result: ChunkResult) -> bool:
+            """Note a chunk's result; whether the account's later chunks must stop."""
+            result.chunks.append(chunk_result)
+            if not chunk_result.recorded:  # loads record themselves, in their own transaction
+                self._record(run_id, account, chunk_result)
+            result.retryable = result.retryable and chunk_result.retryable
+            return chunk_result.fatal
 
+        loading: Future[ChunkResult] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="metaads-load") as loads:
+            try:
+                for chunk in chunk_range(date_range, self.settings.backfill_chunk_days):
+                    step = self._prepare_chunk(loader, account, chunk, statuses, currency, listener)
+                    if loading is not None:
+                        previous, loading = loading.result(), None
+                        if done(previous):
+                            if isinstance(step, _Prepared):
+                                step.chunk.close()
+                            return
+                    if isinstance(step, ChunkResult):  # its fetch failed: nothing to load
+                        if done(step):
+                            return
+                        continue
+                    loading = loads.submit(self._write_chunk, loader, step, listener, run_id)
+            finally:
+                if loading is not None:
+                    done(loading.result())
+
+    def _prepare_chunk(
+        self,
+        loader: ChunkLoader,
+        account: Account,
+        chunk: DateRange,
+        statuses: dict[str, str],
+        currency: str | None,
+        listener: ProgressListener,
+    ) -> _Prepared | ChunkResult:
+        """Fetch (and reconcile) one chunk, with what its API calls cost; its failure as a result."""
+        started, before = self.clock.monotonic(), self.client.stats(account)
         try:
-            loaded = loader.load(account, chunk, statuses, currency, listener, run_id, costed)
+            prepared = loader.prepare(account, chunk, statuses, currency, listener)
         except Exception as exc:  # noqa: BLE001 - recorded as this chunk's failure
-            if not isinstance(exc, MetaAdsError):
-                log.error("account %s %s: unexpected fault", account.display_name, chunk, exc_info=exc)
-            fatal = isinstance(exc, MetaAdsError) and exc.action in _ACCOUNT_UNUSABLE
-            error = (_FATAL_PREFIX if fatal else "") + _error_text(exc)
-            return costed(ChunkResult(chunk, FAILED, error=error, fatal=fatal, retryable=is_retryable(exc)))
+            return _costed(_failed_chunk(account, chunk, exc), started, self._spent(account, before), self.clock)
+        # A chunk's calls are all made here: the next chunk's, made while this one loads, are not its own.
+        return _Prepared(prepared, started, self._spent(account, before))
+
+    def _write_chunk(
+        self, loader: ChunkLoader, step: _Prepared, listener: ProgressListener, run_id: str
+    ) -> ChunkResult:
+        """Load and record a prepared chunk; its failure as a result (its ledger row written apart)."""
+
+        def costed(outcome: ChunkResult) -> ChunkResult:
+            return _costed(outcome, step.started, step.spent, self.clock)
+
+        account, chunk = step.chunk.account, step.chunk.chunk
+        try:
+            loaded = loader.write(step.chunk, listener, run_id, costed)
+        except Exception as exc:  # noqa: BLE001 - recorded as this chunk's failure
+            return costed(_failed_chunk(account, chunk, exc))
         return costed(replace(loaded, recorded=True))
+
+    def _spent(self, account: Account, before: CallStats) -> CallStats:
+        return _stats_since(self.client.stats(account), before)
 
     def _record(self, run_id: str, account: Account, chunk: ChunkResult) -> None:
         """One ledger row per chunk, with that chunk's own figures."""
@@ -572,6 +613,30 @@ def _waits_to(listener: ProgressListener, accounts: Sequence[Account]) -> Callab
             listener.stage(account, f"waiting for {what} until {until.astimezone(timezone.utc):%H:%M:%S} UTC")
 
     return waiting
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A chunk ready to load, with when its fetch began and what its API calls cost."""
+
+    chunk: PreparedChunk
+    started: float
+    spent: CallStats
+
+
+def _costed(outcome: ChunkResult, started: float, spent: CallStats, clock: Clock) -> ChunkResult:
+    """``outcome`` with what its chunk alone cost: its API calls, seconds throttled and seconds spent."""
+    return replace(
+        outcome, api_calls=spent.api_calls, throttled_s=spent.throttled_s, duration_s=clock.monotonic() - started
+    )
+
+
+def _failed_chunk(account: Account, chunk: DateRange, exc: Exception) -> ChunkResult:
+    if not isinstance(exc, MetaAdsError):
+        log.error("account %s %s: unexpected fault", account.display_name, chunk, exc_info=exc)
+    fatal = isinstance(exc, MetaAdsError) and exc.action in _ACCOUNT_UNUSABLE
+    error = (_FATAL_PREFIX if fatal else "") + _error_text(exc)
+    return ChunkResult(chunk, FAILED, error=error, fatal=fatal, retryable=is_retryable(exc))
 
 
 def _stats_since(now: CallStats, before: CallStats) -> CallStats:
