@@ -13,6 +13,10 @@
 
 In every mode the chunk's ledger row (and, when reconciling, its per-day totals) is written inside the
 load's transaction: data and record commit together or not at all.
+
+:meth:`ChunkLoader.prepare` makes every API call of a chunk (fetch, reconciliation) and writes nothing;
+:meth:`ChunkLoader.write` loads and records it. The job runs a chunk's ``prepare`` while the previous
+chunk's ``write`` waits for the database.
 """
 
 from __future__ import annotations
@@ -128,23 +132,6 @@ class ChunkLoader:
             listener.rows_fetched(account, len(page))
             del page  # not held while the next page is fetched (memory: one page per account)
         return _Fetched(staged, sums)
-
-    def load(
-        self,
-        account: Account,
-        chunk: DateRange,
-        statuses: dict[str, str],
-        currency: str | None,
-        listener: ProgressListener,
-        run_id: str,
-        costed: Costed,
-    ) -> ChunkResult:
-        """Fetch, (reconcile,) load and record one chunk: :meth:`prepare`, then :meth:`write`.
-
-        Raises:
-            MetaAdsError: a fetch or the load failed; nothing of the chunk was written or recorded.
-        """
-        return self.write(self.prepare(account, chunk, statuses, currency, listener), listener, run_id, costed)
 
     def prepare(
         self,
