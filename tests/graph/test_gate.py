@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from metaads.graph.gate import ACCOUNT_EXTENSION, GatedTransport
+from metaads.clock import FakeClock
+from metaads.graph.gate import ACCOUNT_EXTENSION, WAIT_EXTENSION, GatedTransport
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -103,3 +104,24 @@ def test_waiting_calls_go_in_order_of_their_accounts_first_call_not_of_arrival()
         for future in [blocker, *futures]:
             future.result(timeout=30)
     assert inner.order == ["a", "b", "c", "blocker", None, "a", "b", "c"]
+
+
+def test_each_response_says_how_long_its_request_waited_for_a_slot_by_the_gates_clock() -> None:
+    clock = FakeClock()
+    inner = OrderRecordingTransport()
+    gate = GatedTransport(inner, 1, clock=clock)
+    with httpx.Client(transport=gate, base_url="http://graph.test") as client, ThreadPoolExecutor(2) as pool:
+        first = pool.submit(client.get, "/x", extensions={ACCOUNT_EXTENSION: "blocker"})
+        for _ in range(3000):  # the blocker holds the one slot
+            if inner.order:
+                break
+            threading.Event().wait(0.01)
+        second = pool.submit(client.get, "/x", extensions={ACCOUNT_EXTENSION: "a"})
+        for _ in range(3000):  # the second request queues for the slot
+            if gate._slots._waiting:
+                break
+            threading.Event().wait(0.01)
+        clock.advance(7.5)
+        inner.unblock.set()
+        assert first.result(timeout=30).extensions[WAIT_EXTENSION] == 0
+        assert second.result(timeout=30).extensions[WAIT_EXTENSION] == 7.5

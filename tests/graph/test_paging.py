@@ -11,7 +11,8 @@ import pytest
 from metaads.accounts import Account
 from metaads.clock import FakeClock
 from metaads.errors import DataTooLargeError
-from metaads.graph import ClientPolicy, PagingError
+from metaads.graph import ClientPolicy, GraphClient, PagingError
+from metaads.graph.gate import GatedTransport
 from metaads.graph.session import split_url
 from metaads.simulator import Simulator
 from tests.graph.conftest import ClientFactory, Scripted, ScriptedTransport, all_rows, by_key, row_key, truth
@@ -129,6 +130,30 @@ def test_page_size_doubles_while_answers_are_fast_and_never_grows_back_past_a_to
     # 25, 50, 100 (too large) -> 50, and no growth past it again.
     assert transport.limits[:4] == [25, 50, 100, 50]
     assert set(transport.limits[4:]) == {50}
+
+
+def test_waiting_for_a_call_slot_is_not_counted_as_a_slow_answer(
+    sim: Simulator, accounts: list[Account], clock: FakeClock
+) -> None:
+    transport = LimitLog(sim.transport())
+    gate = GatedTransport(transport, 1, clock=clock)
+    acquire = gate._slots.acquire
+
+    def other_calls_hold_the_slot_for_six_seconds(rank: int) -> None:
+        clock.advance(6.0)  # past page_grow_below_s (5 s), spent before the request is even sent
+        acquire(rank)
+
+    gate._slots.acquire = other_calls_hold_the_slot_for_six_seconds  # type: ignore[method-assign]
+    policy = ClientPolicy(page_size=25, max_page_size=200)
+    with httpx.Client(transport=gate) as http:
+        client = GraphClient(
+            base_url="https://graph.facebook.com", tokens=list(sim.tokens), policy=policy, clock=clock, http=http
+        )
+        since, until = lookback(client, accounts[2], 30)
+        rows = all_rows(client.insights(accounts[2], since, until, mode="sync"))
+    assert by_key(rows) == truth(sim, accounts[2], since, until)
+    assert transport.limits[:4] == [25, 50, 100, 200]
+    assert client.stats(accounts[2]).gate_wait_s >= 6.0 * len(transport.limits)
 
 
 def _days_in(request: httpx.Request) -> int:

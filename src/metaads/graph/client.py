@@ -77,7 +77,7 @@ class GraphClient:
             )
             if self.policy.max_concurrent_calls > 0:
                 transport = GatedTransport(
-                    transport or httpx.HTTPTransport(limits=limits), self.policy.max_concurrent_calls
+                    transport or httpx.HTTPTransport(limits=limits), self.policy.max_concurrent_calls, clock=self.clock
                 )
             http = httpx.Client(
                 transport=transport,

@@ -14,6 +14,10 @@ anyone of throughput; it changes who finishes first. First-come-first-served tur
 fetches into a round robin that ended them all together, so every load ran at the end of the run
 while nothing else was left to do; finishing accounts one group after another lets the first ones
 load while the later ones still fetch.
+
+Each response carries how long its request waited for a slot (:data:`WAIT_EXTENSION`, by the client's
+clock): the session counts it apart (``gate_wait_s``), so that queueing here is not taken for a slow answer
+when paging decides whether to grow the page size.
 """
 
 from __future__ import annotations
@@ -25,8 +29,12 @@ from collections.abc import Callable, Iterator
 
 import httpx
 
+from metaads.clock import Clock, SystemClock
+
 #: The request extension naming the ad account a call is for (set by the session; absent: no account).
 ACCOUNT_EXTENSION = "metaads.account"
+#: The response extension holding the seconds the request waited for its slot (by the gate's clock).
+WAIT_EXTENSION = "metaads.gate_wait_s"
 
 
 class _RankedSlots:
@@ -58,11 +66,12 @@ class _RankedSlots:
 class GatedTransport(httpx.BaseTransport):
     """An httpx transport that lets at most ``slots`` exchanges through ``inner`` at a time."""
 
-    def __init__(self, inner: httpx.BaseTransport, slots: int) -> None:
+    def __init__(self, inner: httpx.BaseTransport, slots: int, *, clock: Clock | None = None) -> None:
         if slots < 1:
             raise ValueError("a call gate needs at least one slot")
         self.inner = inner
         self.slots = slots
+        self._monotonic = (clock or SystemClock()).monotonic
         self._slots = _RankedSlots(slots)
         self._ranks: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -75,7 +84,9 @@ class GatedTransport(httpx.BaseTransport):
             return self._ranks.setdefault(str(account), len(self._ranks))
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        before = self._monotonic()
         self._slots.acquire(self._rank(request))
+        waited = self._monotonic() - before
         try:
             response = self.inner.handle_request(request)
         except BaseException:
@@ -85,7 +96,7 @@ class GatedTransport(httpx.BaseTransport):
             status_code=response.status_code,
             headers=response.headers,
             stream=_ReleasingStream(response.stream, self._slots.release),
-            extensions=response.extensions,
+            extensions={**response.extensions, WAIT_EXTENSION: waited},
         )
 
     def close(self) -> None:

@@ -102,10 +102,10 @@ def iter_pages(
 
 
 def _waits_s(session: GraphSession, account_id: str | None) -> float:
-    """Seconds this account's calls spent waiting (quotas, back-off, page slots) so far: not the API's
-    answer time."""
+    """Seconds this account's calls spent waiting (quotas, back-off, call and page slots) so far: not the
+    API's answer time."""
     stats = session.stats.get(account_id)
-    return stats.throttled_s + stats.backoff_s + stats.page_wait_s
+    return stats.throttled_s + stats.backoff_s + stats.gate_wait_s + stats.page_wait_s
 
 
 def _batches(data: PageRows, malformed: Callable[[], PagingError]) -> Iterator[list[dict[str, object]]]:

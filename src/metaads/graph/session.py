@@ -30,7 +30,7 @@ from metaads.errors import (
     TransientError,
 )
 from metaads.graph.classify import classify
-from metaads.graph.gate import ACCOUNT_EXTENSION
+from metaads.graph.gate import ACCOUNT_EXTENSION, WAIT_EXTENSION
 from metaads.graph.page_rows import parse_page
 from metaads.graph.pages import PageHold, PageSlots
 from metaads.graph.policy import ClientPolicy
@@ -413,6 +413,9 @@ class GraphSession:
             with self.http.stream(
                 method, url, params=query, data=form, headers=headers, extensions=extensions
             ) as response:
+                gate_wait = response.extensions.get(WAIT_EXTENSION)
+                if gate_wait:
+                    self.stats.add(account_id, gate_wait_s=gate_wait)
                 if page is not None:
                     self._take_page_slot(page, account_id)
                 content = b"".join(response.iter_bytes())

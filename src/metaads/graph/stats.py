@@ -26,6 +26,9 @@ class CallStats:
     # Seconds an answer waited for a page slot before its body was read (metaads.graph.pages): other
     # threads' pages were being parsed and consumed.
     page_wait_s: float = 0.0
+    # Seconds a request waited for a call slot before it was sent (metaads.graph.gate): other calls were
+    # in flight. Like page_wait_s, this process's queueing, not the API's answer time.
+    gate_wait_s: float = 0.0
     token_failovers: int = 0
     async_jobs: int = 0
     async_polls: int = 0
