@@ -148,69 +148,57 @@ class ChunkLoader:
         Raises:
             MetaAdsError: a fetch failed; nothing is held.
         """
-        stack = ExitStack()
-        try:
-            return self._prepare(stack, account, chunk, statuses, currency, listener)
-        except BaseException:
-            stack.close()
-            raise
-
-    def _prepare(
-        self,
-        stack: ExitStack,
-        account: Account,
-        chunk: DateRange,
-        statuses: dict[str, str],
-        currency: str | None,
-        listener: ProgressListener,
-    ) -> PreparedChunk:
-        fetched = self._fetch(stack, account, chunk, listener, statuses, currency)
-        if self.mode == OFF:
-            return PreparedChunk(account, chunk, fetched, ChunkResult(chunk, LOADED), stack)
-        days = chunk_days(chunk)
-        tolerance = Tolerance.for_currency(currency, self.relative_tolerance)
-        listener.stage(account, "reconciling")
-        api = account_totals(self.client, account, chunk.since, chunk.until)
-        first = check_days(days, api, fetched.sums.days, tolerance)
-        again = None
-        if not first.ok and self.mode == STRICT:
-            again = f"ad rows differ from Meta's account totals ({first.summary()})"
-        elif first.ok and self._would_empty(account, chunk, days, fetched.sums.days):
-            # Both levels answered "nothing" for days that have rows; an empty answer can be a fault at
-            # either level, so deleting stored rows takes a second answer saying the same.
-            again = "Meta's answers are empty for days with stored rows"
-        if again is not None:
-            log.warning("account %s %s: %s; fetching again", account.display_name, chunk, again)
+        # The staged rows outlive this method only when it succeeds: pop_all() hands them to the result.
+        with ExitStack() as stack:
             fetched = self._fetch(stack, account, chunk, listener, statuses, currency)
+            if self.mode == OFF:
+                return PreparedChunk(account, chunk, fetched, ChunkResult(chunk, LOADED), stack.pop_all())
+            days = chunk_days(chunk)
+            tolerance = Tolerance.for_currency(currency, self.relative_tolerance)
+            listener.stage(account, "reconciling")
             api = account_totals(self.client, account, chunk.since, chunk.until)
             first = check_days(days, api, fetched.sums.days, tolerance)
-        new = fetched.sums.days
-        if first.ok:
+            again = None
+            if not first.ok and self.mode == STRICT:
+                again = f"ad rows differ from Meta's account totals ({first.summary()})"
+            elif first.ok and self._would_empty(account, chunk, days, fetched.sums.days):
+                # Both levels answered "nothing" for days that have rows; an empty answer can be a fault at
+                # either level, so deleting stored rows takes a second answer saying the same.
+                again = "Meta's answers are empty for days with stored rows"
+            if again is not None:
+                log.warning("account %s %s: %s; fetching again", account.display_name, chunk, again)
+                fetched = self._fetch(stack, account, chunk, listener, statuses, currency)
+                api = account_totals(self.client, account, chunk.since, chunk.until)
+                first = check_days(days, api, fetched.sums.days, tolerance)
+            new = fetched.sums.days
+            if first.ok:
 
-            def choose(stored: dict[date, DayTotals]) -> set[date] | None:
-                return None
-        elif self.mode == STRICT:
+                def choose(stored: dict[date, DayTotals]) -> set[date] | None:
+                    return None
+            elif self.mode == STRICT:
 
-            def choose(stored: dict[date, DayTotals]) -> set[date] | None:
-                return days_to_replace(days, api, new, stored, tolerance)
-        else:
+                def choose(stored: dict[date, DayTotals]) -> set[date] | None:
+                    return days_to_replace(days, api, new, stored, tolerance)
+            else:
 
-            def choose(stored: dict[date, DayTotals]) -> set[date] | None:
-                return set(days) - days_not_confirmed_empty(days, api, new, stored)
+                def choose(stored: dict[date, DayTotals]) -> set[date] | None:
+                    return set(days) - days_not_confirmed_empty(days, api, new, stored)
 
-        if first.ok:
-            base = ChunkResult(chunk, LOADED)
-        else:
-            blocking = self.mode == STRICT  # fetched twice already: retrying now gives the same answer
-            base = ChunkResult(
-                chunk,
-                MISMATCH,
-                mismatch_days=len(first.bad_days),
-                blocking=blocking,
-                retryable=not blocking,
-                error=f"reconciliation: ad-level rows differ from Meta's account totals: {first.summary()}",
+            if first.ok:
+                base = ChunkResult(chunk, LOADED)
+            else:
+                blocking = self.mode == STRICT  # fetched twice already: retrying now gives the same answer
+                base = ChunkResult(
+                    chunk,
+                    MISMATCH,
+                    mismatch_days=len(first.bad_days),
+                    blocking=blocking,
+                    retryable=not blocking,
+                    error=f"reconciliation: ad-level rows differ from Meta's account totals: {first.summary()}",
+                )
+            return PreparedChunk(
+                account, chunk, fetched, base, stack.pop_all(), _Choice(choose), (days, api, tolerance)
             )
-        return PreparedChunk(account, chunk, fetched, base, stack, _Choice(choose), (days, api, tolerance))
 
     def write(self, prepared: PreparedChunk, listener: ProgressListener, run_id: str, costed: Costed) -> ChunkResult:
         """Load a prepared chunk and record it in the same transaction; frees its staged rows.
