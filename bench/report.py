@@ -187,7 +187,7 @@ def _standard_rows(std: dict[str, Any]) -> list[Row]:
             f"{m['wall_s']:.1f}",
             f"{b['wall_s']:.1f}",
             _better(m["wall_s"], b["wall_s"], higher_is_better=False),
-            f"bound {std['bound_s']:.1f} (API {std['api_bound_s']:.1f}, load at COPY rate "
+            f"bound {std['bound_s']:.1f} (API {std['api_bound_s']:.1f}, raw COPY of its rows "
             f"{std['load_bound_s']:.1f}; metaads {std['vs_bound']:.2f}x)",
         ),
         Row(
@@ -512,9 +512,12 @@ tests, and no test asserts a timing.
    window (so, about as many calls as the first run); rows end up replaced, never duplicated.
 6. **Standard tier and memory by size** (`bench/scenario_standard.py`): 10 accounts x 4,000 ads x 15
    days, standard tier (no quota pressure), 100 ms latency, real time, metaads vs the baseline, against
-   the larger of the API-bound ideal and the load-bound time (ads rows at the raw `COPY` rate of
-   scenario 2); then metaads alone on ~5,000 and ~1,000,000 fetched ads rows: the peak RSS of the whole
-   pipeline process (`VmHWM` of its own process, not the parent's inherited `ru_maxrss`) must stay flat.
+   the larger of the API-bound ideal and the load-bound time (a raw `COPY` of the very rows metaads
+   loaded, timed as scenario 2 times its raw COPY: CSV, one connection, into the same empty tables and
+   indexes; until 2026-12-07 it was the ads rows at scenario 2's rate, whose rows carry ~2 actions rows
+   each where this tier's carry ~4.5, so it counted half the load); then metaads alone on ~5,000 and
+   ~1,000,000 fetched ads rows: the peak RSS of the whole pipeline process (`VmHWM` of its own
+   process, not the parent's inherited `ru_maxrss`) must stay flat.
    Each run also records its pipeline process's CPU and the whole machine's busy CPU while it lasted
    (`/proc/stat`): divided by the cores, the least wall time any schedule of that work could take here.
    metaads also runs against the same answers replayed (`bench/replay.py`: recorded by an unmeasured

@@ -370,12 +370,20 @@ def _spawn(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_pipeline(
-    kind: str, cfg: E2EConfig, url: str, days: tuple[int, ...] = (1, 2), *, replayed: bool = False
+    kind: str,
+    cfg: E2EConfig,
+    url: str,
+    days: tuple[int, ...] = (1, 2),
+    *,
+    replayed: bool = False,
+    after: Callable[[sa.Engine, str, list[Account]], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The runs (day 1, day 2) of one pipeline against its own simulator and warehouse schema.
 
     ``replayed`` (day 1 only): a first, unmeasured run into a throwaway schema records the simulator's
     answers, and the measured run gets them replayed (:mod:`bench.replay`): no simulator CPU in it.
+    ``after(engine, schema, accounts)`` looks at the warehouse the runs left, before it is dropped; what
+    it returns is under ``"after"``.
     """
     if replayed and days != (1,):
         raise ValueError("a replayed run measures day 1 only")
@@ -397,6 +405,7 @@ def run_pipeline(
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     schema = f"bench_e2e_{uuid.uuid4().hex[:10]}"
     runs: list[dict[str, Any]] = []
+    inspected: dict[str, Any] | None = None
     try:
         Warehouse(engine, schema).init(accounts)  # tables and indexes for both pipelines, not timed
         replay = ReplayApp(sim.app) if replayed else None  # it keeps every answer: only when asked
@@ -447,6 +456,7 @@ def run_pipeline(
                 if replay is not None:
                     summary["replay"] = {"recorded": replay.recorded, "misses": replay.misses}
                 runs.append(summary)
+        inspected = after(engine, schema, accounts) if after is not None else None
     finally:
         with engine.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
@@ -454,6 +464,7 @@ def run_pipeline(
     q = quotas(sim.config, max(a.active_ads for a in sim.world.accounts))
     return {
         **{f"day{day}": r for day, r in zip(days, runs, strict=True)},
+        **({"after": inspected} if inspected is not None else {}),
         "score_max": q.score_max,
         "block_s": q.block_s,
         "window_s": sim.config.account_score_window_s,

@@ -33,6 +33,13 @@ def test_suite_runs_every_scenario_and_writes_its_report(tmp_path: Path) -> None
     standard = results["standard"]
     assert standard["metaads"]["ads_rows"] == standard["baseline"]["ads_rows"] > 0
     assert standard["metaads"]["throttled_errors"] == standard["metaads"]["server_throttled"] == 0
+    # the load bound is a raw COPY of the very rows metaads loaded
+    raw_copy = standard["raw_copy"]
+    assert (raw_copy["ads_rows"], raw_copy["actions_rows"]) == (
+        standard["metaads"]["ads_rows"],
+        standard["metaads"]["actions_rows"],
+    )
+    assert standard["load_bound_s"] == raw_copy["seconds"] > 0
     # the replayed run made exactly the recorded run's requests, and loaded the same rows
     replayed = standard["replayed"]
     assert replayed["replay"]["misses"] == 0
