@@ -20,7 +20,9 @@ import os
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +60,12 @@ _COPY_ROWS = {"full": 100_000, "quick": 20_000, "smoke": 2_000}
 
 def _one(kind: str, cfg: E2EConfig, url: str, *, replayed: bool = False, raw_copy: bool = False) -> dict[str, Any]:
     out = scenario_e2e.run_pipeline(
-        kind, cfg, url, days=(1,), replayed=replayed, after=raw_copy_of_rows if raw_copy else None
+        kind,
+        cfg,
+        url,
+        days=(1,),
+        replayed=replayed,
+        after=partial(raw_copy_of_rows, concurrency=cfg.concurrency) if raw_copy else None,
     )
     day: dict[str, Any] = out["day1"]
     day["ideal"] = scenario_e2e.ideal(day["needed_calls"], cfg, out["score_max"], out["window_s"])
@@ -68,53 +75,91 @@ def _one(kind: str, cfg: E2EConfig, url: str, *, replayed: bool = False, raw_cop
     return day
 
 
-def raw_copy_of_rows(engine: sa.Engine, schema: str, accounts: list[Account]) -> dict[str, Any]:
-    """The load-bound time of a run's own rows: a raw ``COPY`` of them, timed.
+def raw_copy_of_rows(engine: sa.Engine, schema: str, accounts: list[Account], *, concurrency: int) -> dict[str, Any]:
+    """The load-bound time of a run's own rows: a raw ``COPY`` of them, timed; and the fastest plain load.
 
     The rows ``schema`` holds are written out as CSV (not timed), then streamed with ``COPY ... FROM
-    STDIN (FORMAT csv)`` into a fresh schema with the same empty tables and indexes, every account's
-    two tables one after another on one connection, one transaction: scenario 2's raw COPY, on these
-    rows. No parsing, no transform: the least time PostgreSQL here needs to take them.
+    STDIN (FORMAT csv)`` into fresh schemas with the same empty tables and indexes, twice:
+
+    - ``seconds``: every account's two tables one after another on one connection, one transaction:
+      scenario 2's raw COPY, on these rows. No parsing, no transform. The goal's load bound.
+    - ``parallel_seconds``: the accounts ``concurrency`` at a time, each on its own connection and
+      transaction, its tables' indexes dropped first and built after the rows, as metaads's first load
+      does (:mod:`metaads.warehouse.indexes`): what PostgreSQL here needs at the least for these rows.
     """
     import psycopg
-    from psycopg import sql
 
     libpq = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    target = f"bench_raw_{uuid.uuid4().hex[:10]}"
-    tables = [
-        (table, columns)
-        for account in accounts
-        for table, columns in ((account.table, ADS_COLUMNS), (account.actions_table, ACTIONS_COLUMNS))
-    ]
-    rows = dict.fromkeys(("ads", "actions"), 0)
+    pairs = [(account, (account.table, ADS_COLUMNS), (account.actions_table, ACTIONS_COLUMNS)) for account in accounts]
+    targets = [f"bench_raw_{uuid.uuid4().hex[:10]}" for _ in range(2)]
     try:
-        Warehouse(engine, target).init(accounts)
-        with tempfile.TemporaryDirectory(prefix="metaads-bench-") as tmp, psycopg.connect(libpq) as conn:
-            for table, columns in tables:
-                names = sql.SQL(", ").join(map(sql.Identifier, columns))
-                out = sql.SQL("COPY (SELECT {} FROM {}) TO STDOUT (FORMAT csv)").format(
-                    names, sql.Identifier(schema, table)
-                )
-                with conn.cursor() as cursor, cursor.copy(out) as copy, (Path(tmp) / table).open("wb") as handle:
-                    for block in copy:
-                        handle.write(block)
-            conn.commit()
-            conn.execute("CHECKPOINT")
+        for target in targets:
+            Warehouse(engine, target).init(accounts)
+        with tempfile.TemporaryDirectory(prefix="metaads-bench-") as tmp:
+            folder = Path(tmp)
+            with psycopg.connect(libpq, autocommit=True) as conn:
+                for _account, *tables in pairs:
+                    for table, columns in tables:
+                        _dump(conn, schema, table, columns, folder / table)
+                conn.execute("CHECKPOINT")
+                started = time.perf_counter()
+                with conn.transaction(), conn.cursor() as cursor:
+                    counts = [
+                        _copy_file(cursor, targets[0], table, columns, folder / table)
+                        for _account, *tables in pairs
+                        for table, columns in tables
+                    ]
+                seconds = time.perf_counter() - started
+                conn.execute("CHECKPOINT")
+            warehouse = Warehouse(engine, targets[1])
+
+            def load(account: Account, *tables: tuple[str, tuple[str, ...]]) -> None:
+                from metaads.database import dbapi_connection
+                from metaads.warehouse.indexes import build_indexes, defer_indexes
+
+                with engine.begin() as conn_:
+                    rebuild = defer_indexes(conn_, warehouse.tables(account))
+                    with dbapi_connection(conn_).cursor() as cursor:
+                        for table, columns in tables:
+                            _copy_file(cursor, targets[1], table, columns, folder / table)
+                    build_indexes(conn_, rebuild)
+
             started = time.perf_counter()
-            with conn.cursor() as cursor:
-                for table, columns in tables:
-                    names = sql.SQL(", ").join(map(sql.Identifier, columns))
-                    into = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(sql.Identifier(target, table), names)
-                    with cursor.copy(into) as copy, (Path(tmp) / table).open("rb") as handle:
-                        while block := handle.read(1 << 20):
-                            copy.write(block)
-                    rows["ads" if columns is ADS_COLUMNS else "actions"] += cursor.rowcount
-            conn.commit()
-            seconds = time.perf_counter() - started
+            with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                list(pool.map(lambda pair: load(*pair), pairs))
+            parallel_seconds = time.perf_counter() - started
     finally:
         with engine.begin() as conn_:
-            conn_.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{target}" CASCADE')
-    return {"seconds": round(seconds, 2), "ads_rows": rows["ads"], "actions_rows": rows["actions"]}
+            for target in targets:
+                conn_.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{target}" CASCADE')
+    return {
+        "seconds": round(seconds, 2),
+        "ads_rows": sum(counts[0::2]),
+        "actions_rows": sum(counts[1::2]),
+        "parallel_seconds": round(parallel_seconds, 2),
+        "concurrency": concurrency,
+    }
+
+
+def _dump(conn: Any, schema: str, table: str, columns: tuple[str, ...], path: Path) -> None:
+    from psycopg import sql
+
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    out = sql.SQL("COPY (SELECT {} FROM {}) TO STDOUT (FORMAT csv)").format(names, sql.Identifier(schema, table))
+    with conn.cursor() as cursor, cursor.copy(out) as copy, path.open("wb") as handle:
+        for block in copy:
+            handle.write(block)
+
+
+def _copy_file(cursor: Any, schema: str, table: str, columns: tuple[str, ...], path: Path) -> int:
+    from psycopg import sql
+
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    into = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(sql.Identifier(schema, table), names)
+    with cursor.copy(into) as copy, path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            copy.write(block)
+    return int(cursor.rowcount)
 
 
 def copy_rate(prior: dict[str, Any] | None, profile: str, url: str) -> tuple[float, str]:
@@ -146,6 +191,8 @@ def run(profile: str = "full", prior: dict[str, Any] | None = None, url: str | N
     results["load_bound_by_ads_rate_s"] = round(m["ads_rows"] / rate, 2)
     results["api_bound_s"] = round(api_bound, 2)
     results["load_bound_s"] = round(load_bound, 2)
+    # Tighter than the goal's bound: PostgreSQL's least time for these rows, loaded as metaads loads them.
+    results["fastest_load_s"] = raw["parallel_seconds"]
     results["bound_s"] = round(max(api_bound, load_bound), 2)
     results["vs_bound"] = round(m["wall_s"] / results["bound_s"], 2)
     results["vs_baseline"] = round(b["wall_s"] / m["wall_s"], 2)
@@ -172,6 +219,7 @@ def run(profile: str = "full", prior: dict[str, Any] | None = None, url: str | N
     results["replayed"] = {
         "wall_s": replayed["wall_s"],
         "vs_bound": round(replayed["wall_s"] / results["bound_s"], 2),
+        "vs_fastest_load": round(replayed["wall_s"] / raw["parallel_seconds"], 2),
         "api_calls": replayed["api_calls"],
         "ads_rows": replayed["ads_rows"],
         "process_cpu_s": replayed.get("process_cpu_s"),
@@ -223,7 +271,9 @@ def report(results: dict[str, Any]) -> str:
         f"baseline / metaads {results['vs_baseline']:.2f}x. Before it was measured on these rows, the load bound "
         f"was the ads rows at scenario 2's rate ({results['copy_rate']['ads_rows_per_s']:,.0f} ads rows/s, "
         f"{results['copy_rate']['source']}): {results['load_bound_by_ads_rate_s']:.1f} s, counting ~2 actions rows "
-        f"per ads row where this tier has {raw['actions_rows'] / max(raw['ads_rows'], 1):.1f}.",
+        f"per ads row where this tier has {raw['actions_rows'] / max(raw['ads_rows'], 1):.1f}. The same rows loaded "
+        f"the fastest plain way here ({raw['concurrency']} accounts at a time, indexes built after the rows, as "
+        f"metaads's first load does): {raw['parallel_seconds']:.1f} s.",
         "",
         f"The simulator spent {results.get('simulator_cpu_s', 0.0):.1f} s of CPU producing metaads's answers "
         "(one interpreter lock, on the same 2 cores): no client could finish sooner. Bound with it: "
@@ -262,7 +312,8 @@ def _replayed_text(results: dict[str, Any]) -> str:
     return (
         f"The same run with the simulator's answers replayed (recorded by an unmeasured run first; "
         f"{replay.get('recorded', 0)} answers, {replay.get('misses', 0)} requests not recorded): "
-        f"{r['wall_s']:.1f} s, {r['vs_bound']:.2f}x the bound, {r['ads_rows']:,} ads rows, {r['api_calls']} calls; "
+        f"{r['wall_s']:.1f} s, {r['vs_bound']:.2f}x the bound ({r['vs_fastest_load']:.2f}x the fastest plain load "
+        f"of its rows), {r['ads_rows']:,} ads rows, {r['api_calls']} calls; "
         f"metaads process {r.get('process_cpu_s') or 0:.1f} s CPU, whole machine {r.get('machine_cpu_s') or 0:.1f} s "
         f"(/ {results.get('cores', 1)} cores = {r['machine_bound_s']:.1f} s), the replaying server "
         f"{r.get('server_cpu_s') or 0:.1f} s."

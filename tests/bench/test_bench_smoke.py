@@ -40,6 +40,7 @@ def test_suite_runs_every_scenario_and_writes_its_report(tmp_path: Path) -> None
         standard["metaads"]["actions_rows"],
     )
     assert standard["load_bound_s"] == raw_copy["seconds"] > 0
+    assert standard["fastest_load_s"] == raw_copy["parallel_seconds"] > 0
     # the replayed run made exactly the recorded run's requests, and loaded the same rows
     replayed = standard["replayed"]
     assert replayed["replay"]["misses"] == 0
