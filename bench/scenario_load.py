@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,26 +89,33 @@ def measure_pandas(data: BenchData, url: str, schema: str) -> dict[str, Any]:
 
 def measure_raw_copy(data: BenchData, url: str, schema: str) -> dict[str, Any]:
     import psycopg
-    from psycopg import sql
 
     libpq_url = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     started = time.perf_counter()
     with psycopg.connect(libpq_url) as conn, conn.cursor() as cursor:
-        counts = []
-        for table, columns, path in (
-            (ACCOUNT.table, ADS_COLUMNS, data.ads_csv),
-            (ACCOUNT.actions_table, ACTIONS_COLUMNS, data.actions_csv),
-        ):
-            statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-                sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, columns))
+        counts = [
+            copy_csv(cursor, schema, table, columns, path)
+            for table, columns, path in (
+                (ACCOUNT.table, ADS_COLUMNS, data.ads_csv),
+                (ACCOUNT.actions_table, ACTIONS_COLUMNS, data.actions_csv),
             )
-            with cursor.copy(statement) as copy, path.open("rb") as handle:
-                while block := handle.read(1 << 20):
-                    copy.write(block)
-            counts.append(cursor.rowcount)
+        ]
         conn.commit()
     seconds = time.perf_counter() - started
     return {"ads_rows": counts[0], "actions_rows": counts[1], "seconds": seconds}
+
+
+def copy_csv(cursor: Any, schema: str, table: str, columns: Sequence[str], path: Path) -> int:
+    """The raw COPY: a CSV file streamed as is into ``schema.table`` on a psycopg cursor; the rows copied."""
+    from psycopg import sql
+
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+        sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    with cursor.copy(statement) as copy, path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            copy.write(block)
+    return int(cursor.rowcount)
 
 
 MEASURES = {"metaads": measure_metaads, "pandas": measure_pandas, "raw_copy": measure_raw_copy}

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 
 from bench import scenario_e2e
 from bench.scenario_e2e import E2EConfig
+from bench.scenario_load import copy_csv
 from metaads import Account
 from metaads.transform import ACTIONS_COLUMNS, ADS_COLUMNS
 from metaads.warehouse import Warehouse
@@ -105,7 +106,7 @@ def raw_copy_of_rows(engine: sa.Engine, schema: str, accounts: list[Account], *,
                 started = time.perf_counter()
                 with conn.transaction(), conn.cursor() as cursor:
                     counts = [
-                        _copy_file(cursor, targets[0], table, columns, folder / table)
+                        copy_csv(cursor, targets[0], table, columns, folder / table)
                         for _account, *tables in pairs
                         for table, columns in tables
                     ]
@@ -121,7 +122,7 @@ def raw_copy_of_rows(engine: sa.Engine, schema: str, accounts: list[Account], *,
                     rebuild = defer_indexes(conn_, warehouse.tables(account))
                     with dbapi_connection(conn_).cursor() as cursor:
                         for table, columns in tables:
-                            _copy_file(cursor, targets[1], table, columns, folder / table)
+                            copy_csv(cursor, targets[1], table, columns, folder / table)
                     build_indexes(conn_, rebuild)
 
             started = time.perf_counter()
@@ -149,17 +150,6 @@ def _dump(conn: Any, schema: str, table: str, columns: tuple[str, ...], path: Pa
     with conn.cursor() as cursor, cursor.copy(out) as copy, path.open("wb") as handle:
         for block in copy:
             handle.write(block)
-
-
-def _copy_file(cursor: Any, schema: str, table: str, columns: tuple[str, ...], path: Path) -> int:
-    from psycopg import sql
-
-    names = sql.SQL(", ").join(map(sql.Identifier, columns))
-    into = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(sql.Identifier(schema, table), names)
-    with cursor.copy(into) as copy, path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            copy.write(block)
-    return int(cursor.rowcount)
 
 
 def copy_rate(prior: dict[str, Any] | None, profile: str, url: str) -> tuple[float, str]:
