@@ -91,7 +91,6 @@ def raw_copy_of_rows(engine: sa.Engine, schema: str, accounts: list[Account], *,
     import psycopg
 
     libpq = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    pairs = [(account, (account.table, ADS_COLUMNS), (account.actions_table, ACTIONS_COLUMNS)) for account in accounts]
     targets = [f"bench_raw_{uuid.uuid4().hex[:10]}" for _ in range(2)]
     try:
         for target in targets:
@@ -99,35 +98,35 @@ def raw_copy_of_rows(engine: sa.Engine, schema: str, accounts: list[Account], *,
         with tempfile.TemporaryDirectory(prefix="metaads-bench-") as tmp:
             folder = Path(tmp)
             with psycopg.connect(libpq, autocommit=True) as conn:
-                for _account, *tables in pairs:
-                    for table, columns in tables:
+                for account in accounts:
+                    for table, columns in _tables(account):
                         _dump(conn, schema, table, columns, folder / table)
                 conn.execute("CHECKPOINT")
                 started = time.perf_counter()
                 with conn.transaction(), conn.cursor() as cursor:
                     counts = [
                         copy_csv(cursor, targets[0], table, columns, folder / table)
-                        for _account, *tables in pairs
-                        for table, columns in tables
+                        for account in accounts
+                        for table, columns in _tables(account)
                     ]
                 seconds = time.perf_counter() - started
                 conn.execute("CHECKPOINT")
             warehouse = Warehouse(engine, targets[1])
 
-            def load(account: Account, *tables: tuple[str, tuple[str, ...]]) -> None:
+            def load(account: Account) -> None:
                 from metaads.database import dbapi_connection
                 from metaads.warehouse.indexes import build_indexes, defer_indexes
 
                 with engine.begin() as conn_:
                     rebuild = defer_indexes(conn_, warehouse.tables(account))
                     with dbapi_connection(conn_).cursor() as cursor:
-                        for table, columns in tables:
+                        for table, columns in _tables(account):
                             copy_csv(cursor, targets[1], table, columns, folder / table)
                     build_indexes(conn_, rebuild)
 
             started = time.perf_counter()
             with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                list(pool.map(lambda pair: load(*pair), pairs))
+                list(pool.map(load, accounts))
             parallel_seconds = time.perf_counter() - started
     finally:
         with engine.begin() as conn_:
@@ -140,6 +139,11 @@ def raw_copy_of_rows(engine: sa.Engine, schema: str, accounts: list[Account], *,
         "parallel_seconds": round(parallel_seconds, 2),
         "concurrency": concurrency,
     }
+
+
+def _tables(account: Account) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The account's (table, columns) pairs, ads first."""
+    return (account.table, ADS_COLUMNS), (account.actions_table, ACTIONS_COLUMNS)
 
 
 def _dump(conn: Any, schema: str, table: str, columns: tuple[str, ...], path: Path) -> None:
